@@ -1,0 +1,267 @@
+"""Synthetic int8 models for the tests, built with TensorFlow and cached on disk.
+
+Building and converting a Keras model takes seconds, so each model is built once
+per cache key (its name, the builder's source and its arguments) into
+$MCUGEN_TEST_CACHE (default: ~/.cache/mcugen-tests) and reused afterwards.
+TensorFlow is imported only when a model has to be built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+CACHE_VERSION = 3
+
+
+def cache_dir() -> Path:
+    root = Path(os.environ.get("MCUGEN_TEST_CACHE", Path.home() / ".cache" / "mcugen-tests"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _silence_tf() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+
+
+def quantize(
+    keras_model: Any,
+    *,
+    input_type: str = "int8",
+    output_type: str = "int8",
+    per_channel: bool = True,
+    seed: int = 0,
+    samples: int = 16,
+    rep_range: tuple[float, float] = (-1.0, 1.0),
+    int16_activations: bool = False,
+) -> bytes:
+    """Full-integer quantization of a Keras model with a random representative dataset."""
+    _silence_tf()
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    shapes = [tuple(int(d) if d is not None else 1 for d in t.shape) for t in keras_model.inputs]
+
+    def representative():
+        for _ in range(samples):
+            yield [rng.uniform(*rep_range, size=s).astype(np.float32) for s in shapes]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    if int16_activations:
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        ]
+    else:
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    types = {"int8": tf.int8, "uint8": tf.uint8, "float32": tf.float32, "int16": tf.int16}
+    converter.inference_input_type = types[input_type]
+    converter.inference_output_type = types[output_type]
+    if not per_channel:
+        converter._experimental_disable_per_channel = True
+    return converter.convert()
+
+
+def cached_model(name: str, builder: Callable[..., Any], **kwargs: Any) -> Path:
+    """Path of the .tflite for builder(**kwargs) quantized with `quantize` options in kwargs.
+
+    Keys starting with q_ go to `quantize` (q_input_type, q_output_type, ...); the rest
+    go to the builder, which returns a Keras model.
+    """
+    qargs = {k[2:]: v for k, v in kwargs.items() if k.startswith("q_")}
+    bargs = {k: v for k, v in kwargs.items() if not k.startswith("q_")}
+    key_src = json.dumps(
+        {"v": CACHE_VERSION, "name": name, "src": inspect.getsource(builder), "b": bargs, "q": qargs},
+        sort_keys=True,
+        default=str,
+    )
+    key = hashlib.sha256(key_src.encode()).hexdigest()[:16]
+    path = cache_dir() / f"{name}-{key}.tflite"
+    if path.is_file():
+        return path
+    _silence_tf()
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(qargs.get("seed", 0))
+    model = builder(**bargs)
+    data = quantize(model, **qargs)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+    return path
+
+
+# --------------------------------------------------------------------------------------
+# Model builders. Each returns an (untrained, randomly initialised) Keras model; biases
+# and batch-norm statistics are randomised so that quantization ranges are non-trivial.
+
+
+def _randomize(model: Any, seed: int = 0) -> Any:
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if not weights:
+            continue
+        new = []
+        for w in weights:
+            if w.ndim == 1:
+                name = layer.__class__.__name__
+                if name == "BatchNormalization":
+                    new.append(w)  # randomised below as a whole
+                else:
+                    new.append(rng.normal(0, 0.2, size=w.shape).astype(np.float32))
+            else:
+                new.append(w)
+        if layer.__class__.__name__ == "BatchNormalization" and len(weights) == 4:
+            c = weights[0].shape
+            new = [
+                rng.uniform(0.5, 1.5, c).astype(np.float32),
+                rng.normal(0, 0.2, c).astype(np.float32),
+                rng.normal(0, 0.2, c).astype(np.float32),
+                rng.uniform(0.5, 1.5, c).astype(np.float32),
+            ]
+        layer.set_weights(new)
+    return model
+
+
+def mobilenet_v1(input_shape=(96, 96, 1), alpha=0.25, classes=2, dropout=False):
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+
+    def block(x, filters, stride):
+        x = L.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
+        x = L.BatchNormalization()(x)
+        x = L.ReLU(6.0)(x)
+        x = L.Conv2D(int(filters * alpha), 1, use_bias=False)(x)
+        x = L.BatchNormalization()(x)
+        return L.ReLU(6.0)(x)
+
+    x = L.Conv2D(int(32 * alpha), 3, strides=2, padding="same", use_bias=False)(inp)
+    x = L.BatchNormalization()(x)
+    x = L.ReLU(6.0)(x)
+    for filters, stride in [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+                            (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)]:
+        x = block(x, filters, stride)
+    x = L.GlobalAveragePooling2D(keepdims=True)(x)
+    x = L.Conv2D(classes, 1)(x)
+    x = L.Reshape((classes,))(x)
+    x = L.Softmax()(x)
+    return _randomize(tf.keras.Model(inp, x))
+
+
+def mobilenet_v2(input_shape=(224, 224, 3), alpha=1.0, classes=1000):
+    import tensorflow as tf
+
+    model = tf.keras.applications.MobileNetV2(
+        input_shape=input_shape, alpha=alpha, weights=None, classes=classes
+    )
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    return _randomize(tf.keras.Model(inp, model(inp)))
+
+
+def mnasnet_like(input_shape=(64, 64, 3), classes=10):
+    """Inverted residuals with squeeze-and-excitation (MEAN, LOGISTIC, MUL), residual ADD."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+
+    def se(x, ch):
+        s = L.GlobalAveragePooling2D(keepdims=True)(x)
+        s = L.Conv2D(max(4, ch // 4), 1, activation="relu")(s)
+        s = L.Conv2D(ch, 1, activation="sigmoid")(s)
+        return L.Multiply()([x, s])
+
+    def mbconv(x, out_ch, expand, stride, kernel=3, use_se=True):
+        in_ch = x.shape[-1]
+        y = L.Conv2D(in_ch * expand, 1, use_bias=False)(x)
+        y = L.BatchNormalization()(y)
+        y = L.ReLU()(y)
+        y = L.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False)(y)
+        y = L.BatchNormalization()(y)
+        y = L.ReLU()(y)
+        if use_se:
+            y = se(y, in_ch * expand)
+        y = L.Conv2D(out_ch, 1, use_bias=False)(y)
+        y = L.BatchNormalization()(y)
+        if stride == 1 and in_ch == out_ch:
+            y = L.Add()([x, y])
+        return y
+
+    x = L.Conv2D(16, 3, strides=2, padding="same", use_bias=False)(inp)
+    x = L.BatchNormalization()(x)
+    x = L.ReLU()(x)
+    x = mbconv(x, 16, 3, 1)
+    x = mbconv(x, 24, 3, 2, kernel=5)
+    x = mbconv(x, 24, 3, 1)
+    x = mbconv(x, 40, 6, 2, kernel=5)
+    x = mbconv(x, 40, 6, 1)
+    x = L.Conv2D(128, 1, activation="relu")(x)
+    x = L.GlobalAveragePooling2D()(x)
+    x = L.Dense(classes)(x)
+    x = L.Softmax()(x)
+    return _randomize(tf.keras.Model(inp, x))
+
+
+def mobilenet_v3_block(input_shape=(32, 32, 16)):
+    """A MobileNet V3 bottleneck: HARD_SWISH activations, SE with hard-sigmoid, residual."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    hs = tf.keras.activations.hard_swish if hasattr(tf.keras.activations, "hard_swish") else None
+
+    def hard_swish(x):
+        return L.Activation(hs)(x) if hs else L.Multiply()([x, L.ReLU(6.0)(x + 3.0) / 6.0])
+
+    y = L.Conv2D(64, 1, use_bias=False)(inp)
+    y = L.BatchNormalization()(y)
+    y = hard_swish(y)
+    y = L.DepthwiseConv2D(5, padding="same", use_bias=False)(y)
+    y = L.BatchNormalization()(y)
+    y = hard_swish(y)
+    y = L.Conv2D(16, 1, use_bias=False)(y)
+    y = L.BatchNormalization()(y)
+    y = L.Add()([inp, y])
+    y = L.Conv2D(32, 3, strides=2, padding="valid")(y)
+    y = hard_swish(y)
+    return _randomize(tf.keras.Model(inp, y))
+
+
+def ssdlite_head(input_shape=(64, 64, 3), anchors=3, classes=4):
+    """Backbone features at two scales, box and class heads, CONCATENATION + RESHAPE + LOGISTIC."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    x = L.Conv2D(16, 3, strides=2, padding="same", activation="relu6")(inp)
+    x = L.DepthwiseConv2D(3, padding="same", activation="relu6")(x)
+    f1 = L.Conv2D(32, 1, activation="relu6")(x)
+    f1 = L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6")(f1)  # 16x16
+    f2 = L.Conv2D(48, 1, activation="relu6")(f1)
+    f2 = L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6")(f2)  # 8x8
+
+    boxes, scores = [], []
+    for f in (f1, f2):
+        h, w = f.shape[1], f.shape[2]
+        d = L.DepthwiseConv2D(3, padding="same", activation="relu6")(f)
+        b = L.Conv2D(anchors * 4, 1)(d)
+        c = L.Conv2D(anchors * classes, 1)(d)
+        boxes.append(L.Reshape((h * w * anchors, 4))(b))
+        scores.append(L.Reshape((h * w * anchors, classes))(c))
+    box = L.Concatenate(axis=1)(boxes)
+    cls = L.Concatenate(axis=1)(scores)
+    cls = L.Activation("sigmoid")(cls)
+    return _randomize(tf.keras.Model(inp, [box, cls]))
