@@ -45,7 +45,8 @@ class _Corrupt(Exception):
 
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    # DilationHFactor -> dilation_h_factor, as the schema spells the fields
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
 def _option_fields(cls: type) -> list[tuple[str, str, str]]:

@@ -1,0 +1,136 @@
+"""Operators with weights or windows: convolutions, fully connected, pooling, MEAN, SVDF."""
+
+from __future__ import annotations
+
+from mcugen.model.graph import Graph, Operator
+from mcugen.ops.base import (
+    SEPARATE,
+    OpSpec,
+    Shape,
+    constant_input,
+    conv_out,
+    inputs,
+    numel,
+)
+
+BOTH = frozenset({"cubeai", "tflm"})
+TFLM_ONLY = frozenset({"tflm"})
+
+
+def _nhwc(graph: Graph, op: Operator, position: int = 0) -> Shape:
+    shape = inputs(graph, op)[position].shape
+    if len(shape) != 4:
+        raise ValueError(f"expected a 4-D NHWC input, got {list(shape)}")
+    return shape
+
+
+def _conv_geometry(op: Operator, h: int, w: int, kh: int, kw: int) -> tuple[int, int]:
+    pad = op.option("padding", "SAME")
+    return (
+        conv_out(h, kh, op.option("stride_h", 1), op.option("dilation_h_factor", 1), pad),
+        conv_out(w, kw, op.option("stride_w", 1), op.option("dilation_w_factor", 1), pad),
+    )
+
+
+def conv2d_shape(graph: Graph, op: Operator) -> list[Shape]:
+    n, h, w, c = _nhwc(graph, op)
+    o, kh, kw, i = inputs(graph, op, 2)[1].shape
+    if c % i:
+        raise ValueError(f"input depth {c} is not a multiple of the filter depth {i}")
+    oh, ow = _conv_geometry(op, h, w, kh, kw)
+    return [(n, oh, ow, o)]
+
+
+def conv2d_macs(graph: Graph, op: Operator) -> int:
+    out = graph.tensors[op.outputs[0]].shape
+    _, kh, kw, i = graph.tensors[op.inputs[1]].shape
+    return numel(out) * kh * kw * i
+
+
+def depthwise_shape(graph: Graph, op: Operator) -> list[Shape]:
+    n, h, w, c = _nhwc(graph, op)
+    _, kh, kw, oc = inputs(graph, op, 2)[1].shape
+    mult = op.option("depth_multiplier", 1) or oc // max(c, 1)
+    if oc != c * mult and oc % c:
+        raise ValueError(f"filter depth {oc} is not input depth {c} x depth multiplier {mult}")
+    oh, ow = _conv_geometry(op, h, w, kh, kw)
+    return [(n, oh, ow, oc)]
+
+
+def depthwise_macs(graph: Graph, op: Operator) -> int:
+    out = graph.tensors[op.outputs[0]].shape
+    _, kh, kw, _ = graph.tensors[op.inputs[1]].shape
+    return numel(out) * kh * kw
+
+
+def fully_connected_shape(graph: Graph, op: Operator) -> list[Shape]:
+    x, weights = inputs(graph, op, 2)[:2]
+    units, depth = weights.shape
+    if numel(x.shape) % depth:
+        raise ValueError(f"input of {numel(x.shape)} elements is not a multiple of the weights' depth {depth}")
+    if op.option("keep_num_dims", False):
+        return [tuple(x.shape[:-1]) + (units,)]
+    return [(numel(x.shape) // depth, units)]
+
+
+def fully_connected_macs(graph: Graph, op: Operator) -> int:
+    units, depth = graph.tensors[op.inputs[1]].shape
+    return graph.tensors[op.outputs[0]].size // units * units * depth
+
+
+def pool_shape(graph: Graph, op: Operator) -> list[Shape]:
+    n, h, w, c = _nhwc(graph, op)
+    pad = op.option("padding", "SAME")
+    oh = conv_out(h, op.option("filter_height", 1), op.option("stride_h", 1), 1, pad)
+    ow = conv_out(w, op.option("filter_width", 1), op.option("stride_w", 1), 1, pad)
+    return [(n, oh, ow, c)]
+
+
+def pool_macs(graph: Graph, op: Operator) -> int:
+    return graph.tensors[op.outputs[0]].size * op.option("filter_height", 1) * op.option("filter_width", 1)
+
+
+def _reduce_axes(graph: Graph, op: Operator) -> list[int]:
+    rank = len(inputs(graph, op)[0].shape)
+    axes = constant_input(graph, op, 1, "axis")
+    return sorted({int(a) % rank for a in axes.reshape(-1)})
+
+
+def mean_shape(graph: Graph, op: Operator) -> list[Shape]:
+    shape = inputs(graph, op)[0].shape
+    axes = _reduce_axes(graph, op)
+    if op.option("keep_dims", False):
+        return [tuple(1 if i in axes else d for i, d in enumerate(shape))]
+    return [tuple(d for i, d in enumerate(shape) if i not in axes)]
+
+
+def mean_macs(graph: Graph, op: Operator) -> int:
+    return inputs(graph, op)[0].size
+
+
+def svdf_shape(graph: Graph, op: Operator) -> list[Shape]:
+    x, weights_feature = inputs(graph, op, 2)[:2]
+    rank = op.option("rank", 1)
+    batch = x.shape[0]
+    return [(batch, weights_feature.shape[0] // rank)]
+
+
+def svdf_macs(graph: Graph, op: Operator) -> int:
+    x, wf, wt = inputs(graph, op, 3)[:3]
+    batch = x.shape[0]
+    filters = wf.shape[0]
+    return batch * filters * (wf.shape[1] + wt.shape[1])
+
+
+SPECS = [
+    OpSpec("CONV_2D", conv2d_shape, conv2d_macs, BOTH, SEPARATE, tflm_resolver="AddConv2D"),
+    OpSpec("DEPTHWISE_CONV_2D", depthwise_shape, depthwise_macs, BOTH, SEPARATE,
+           tflm_resolver="AddDepthwiseConv2D"),
+    OpSpec("FULLY_CONNECTED", fully_connected_shape, fully_connected_macs, BOTH, SEPARATE,
+           tflm_resolver="AddFullyConnected"),
+    OpSpec("AVERAGE_POOL_2D", pool_shape, pool_macs, BOTH, SEPARATE, tflm_resolver="AddAveragePool2D"),
+    OpSpec("MAX_POOL_2D", pool_shape, pool_macs, BOTH, SEPARATE, tflm_resolver="AddMaxPool2D"),
+    OpSpec("MEAN", mean_shape, mean_macs, BOTH, SEPARATE, tflm_resolver="AddMean"),
+    OpSpec("SVDF", svdf_shape, svdf_macs, TFLM_ONLY, SEPARATE, tflm_resolver="AddSvdf",
+           note="int8/int16 SVDF runs in the tflm style only"),
+]
