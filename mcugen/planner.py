@@ -1,0 +1,307 @@
+"""Activation memory planning: tensor lifetimes -> offsets in one arena.
+
+Every non-constant tensor (graph inputs and outputs included, as X-CUBE-AI and
+TFLM both keep them in the arena) gets a byte offset. RESHAPE-like ops alias
+their input; element-wise ops may write over an input whose life ends with
+them. Offsets come from a first-fit placement of buffers; several placement
+orders are tried and the smallest plan is kept. The plan's size is the
+activation RAM that `estimate` reports and the generated code uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping
+
+from mcugen.model.graph import Graph
+from mcugen.ops import ALIAS, INPLACE, REGISTRY
+
+DEFAULT_ALIGNMENT = 16
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One region of the arena: a group of tensors sharing bytes, or an op's scratch."""
+
+    id: int
+    tensors: tuple[int, ...]  # tensor indices stored here (aliases share one buffer); empty for scratch
+    size: int
+    first: int  # first op index during which the bytes are live
+    last: int  # last op index during which the bytes are live
+    offset: int = -1
+    scratch_of: int | None = None  # op index, for scratch buffers
+
+    def overlaps_in_time(self, other: "Buffer") -> bool:
+        return self.first <= other.last and other.first <= self.last
+
+    def overlaps_in_space(self, other: "Buffer") -> bool:
+        return self.offset < other.offset + other.size and other.offset < self.offset + self.size
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    arena_size: int
+    alignment: int
+    buffers: tuple[Buffer, ...]
+    offsets: Mapping[int, int]  # tensor index -> arena offset
+    scratch: Mapping[int, tuple[int, int]]  # op index -> (offset, size)
+    bound_op: int  # the largest (inputs + outputs + scratch) of any single op
+    bound_op_index: int
+    bound_tensor: int  # the largest single tensor
+    strategy: str = "greedy"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def buffer_of(self, tensor_index: int) -> Buffer:
+        for b in self.buffers:
+            if tensor_index in b.tensors:
+                return b
+        raise KeyError(tensor_index)
+
+    def to_json(self) -> dict:
+        return {
+            "arena_size": self.arena_size,
+            "alignment": self.alignment,
+            "strategy": self.strategy,
+            "lower_bound_op": self.bound_op,
+            "lower_bound_op_index": self.bound_op_index,
+            "lower_bound_tensor": self.bound_tensor,
+            "buffers": [
+                {
+                    "tensors": list(b.tensors),
+                    "scratch_of": b.scratch_of,
+                    "offset": b.offset,
+                    "size": b.size,
+                    "first_op": b.first,
+                    "last_op": b.last,
+                }
+                for b in self.buffers
+            ],
+        }
+
+
+def _align(n: int, a: int) -> int:
+    return (n + a - 1) // a * a
+
+
+class _Groups:
+    """Union-find over tensor indices: tensors that must share one buffer."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, t: int) -> int:
+        self.parent.setdefault(t, t)
+        while self.parent[t] != t:
+            self.parent[t] = self.parent[self.parent[t]]
+            t = self.parent[t]
+        return t
+
+    def union(self, keep: int, other: int) -> None:
+        self.parent[self.find(other)] = self.find(keep)
+
+
+def activation_tensors(graph: Graph) -> list[int]:
+    """Non-constant tensors that the operators or the graph's I/O actually use."""
+    used = set(graph.inputs) | set(graph.outputs)
+    for op in graph.operators:
+        used.update(i for i in op.inputs if i >= 0)
+        used.update(op.outputs)
+    return sorted(i for i in used if not graph.tensors[i].is_constant)
+
+
+def _lifetimes(graph: Graph, groups: _Groups, tensors: Iterable[int]) -> dict[int, tuple[int, int]]:
+    last_op = len(graph.operators) - 1
+    producers = graph.producers()
+    consumers = graph.consumers()
+    spans: dict[int, tuple[int, int]] = {}
+    outputs = set(graph.outputs)
+    for t in tensors:
+        first = producers.get(t, 0)
+        uses = consumers.get(t, [])
+        last = max(uses) if uses else first
+        if t in outputs or graph.tensors[t].is_variable:
+            # Outputs are read after the last op; variable tensors (recurrent state)
+            # persist from one run to the next.
+            first = 0 if graph.tensors[t].is_variable else first
+            last = last_op
+        root = groups.find(t)
+        if root in spans:
+            a, b = spans[root]
+            spans[root] = (min(a, first), max(b, last))
+        else:
+            spans[root] = (first, last)
+    return spans
+
+
+def _build_groups(graph: Graph, inplace: bool) -> _Groups:
+    groups = _Groups()
+    consumers = graph.consumers()
+    outputs = set(graph.outputs)
+    for op in graph.operators:
+        spec = REGISTRY.get(op.opcode)
+        if spec is None or not op.outputs:
+            continue
+        data_inputs = [i for i in op.inputs if i >= 0 and not graph.tensors[i].is_constant]
+        out = op.outputs[0]
+        if spec.memory == ALIAS and data_inputs:
+            groups.union(data_inputs[0], out)
+        elif spec.memory == INPLACE and inplace:
+            out_t = graph.tensors[out]
+            for i in data_inputs:
+                t = graph.tensors[i]
+                root = groups.find(i)
+                members = [m for m in groups.parent if groups.find(m) == root] or [i]
+                # The input's bytes must be dead after this op (no later reader, not a
+                # graph output), and the output element must be the same size.
+                later = any(max(consumers.get(m, [op.index])) > op.index or m in outputs for m in members)
+                if later or t.nbytes != out_t.nbytes or t.size != out_t.size:
+                    continue
+                groups.union(i, out)
+                break
+    return groups
+
+
+def _place_first_fit(buffers: list[Buffer], order: list[int], alignment: int) -> tuple[list[Buffer], int]:
+    placed: list[Buffer] = []
+    result: dict[int, Buffer] = {}
+    for idx in order:
+        buf = buffers[idx]
+        live = sorted((p for p in placed if p.overlaps_in_time(buf)), key=lambda p: p.offset)
+        offset = 0
+        for p in live:
+            if offset + buf.size <= p.offset:
+                break
+            offset = max(offset, _align(p.offset + p.size, alignment))
+        done = Buffer(buf.id, buf.tensors, buf.size, buf.first, buf.last, offset, buf.scratch_of)
+        placed.append(done)
+        result[idx] = done
+    size = max((b.offset + b.size for b in placed), default=0)
+    return [result[i] for i in range(len(buffers))], _align(size, alignment)
+
+
+ORDERS: dict[str, Callable[[list[Buffer]], list[int]]] = {
+    # TFLM's greedy planner: largest first.
+    "greedy-size": lambda bs: sorted(range(len(bs)), key=lambda i: (-bs[i].size, bs[i].first)),
+    # Longest-lived first, then size: keeps long buffers at the bottom.
+    "greedy-lifetime": lambda bs: sorted(
+        range(len(bs)), key=lambda i: (-(bs[i].last - bs[i].first), -bs[i].size, bs[i].first)
+    ),
+    # Size times lifetime ("area") first.
+    "greedy-area": lambda bs: sorted(
+        range(len(bs)), key=lambda i: (-bs[i].size * (bs[i].last - bs[i].first + 1), bs[i].first)
+    ),
+    # In execution order: the first-fit of a linear scan.
+    "first-use": lambda bs: sorted(range(len(bs)), key=lambda i: (bs[i].first, -bs[i].size)),
+}
+
+
+def plan_memory(
+    graph: Graph,
+    scratch_bytes: Mapping[int, int] | None = None,
+    *,
+    alignment: int = DEFAULT_ALIGNMENT,
+    inplace: bool = True,
+    strategies: Iterable[str] | None = None,
+) -> MemoryPlan:
+    """Plan the activation arena; tries each placement strategy and keeps the smallest."""
+    scratch_bytes = dict(scratch_bytes or {})
+    tensors = activation_tensors(graph)
+    groups = _build_groups(graph, inplace)
+    spans = _lifetimes(graph, groups, tensors)
+
+    members: dict[int, list[int]] = {}
+    for t in tensors:
+        members.setdefault(groups.find(t), []).append(t)
+    buffers: list[Buffer] = []
+    for root, ts in sorted(members.items(), key=lambda kv: spans[kv[0]]):
+        first, last = spans[root]
+        size = max(graph.tensors[t].nbytes for t in ts)
+        buffers.append(Buffer(len(buffers), tuple(sorted(ts)), _align(size, alignment), first, last))
+    for op_index, size in sorted(scratch_bytes.items()):
+        if size > 0:
+            buffers.append(Buffer(len(buffers), (), _align(size, alignment), op_index, op_index, scratch_of=op_index))
+
+    best: tuple[list[Buffer], int, str] | None = None
+    for name in strategies or ORDERS:
+        placed, size = _place_first_fit(buffers, ORDERS[name](buffers), alignment)
+        if best is None or size < best[1]:
+            best = (placed, size, name)
+    placed, arena_size, strategy = best if best else ([], 0, "none")
+
+    offsets = {t: b.offset for b in placed for t in b.tensors}
+    scratch = {b.scratch_of: (b.offset, b.size) for b in placed if b.scratch_of is not None}
+    bound_op, bound_index = op_lower_bound(graph, placed, scratch_bytes, alignment)
+    bound_tensor = max((_align(graph.tensors[t].nbytes, alignment) for t in tensors), default=0)
+    return MemoryPlan(
+        arena_size=arena_size,
+        alignment=alignment,
+        buffers=tuple(placed),
+        offsets=offsets,
+        scratch=scratch,
+        bound_op=bound_op,
+        bound_op_index=bound_index,
+        bound_tensor=bound_tensor,
+        strategy=strategy,
+    )
+
+
+def op_lower_bound(
+    graph: Graph, buffers: list[Buffer], scratch_bytes: Mapping[int, int], alignment: int
+) -> tuple[int, int]:
+    """The largest sum of distinct live buffers any single op touches (inputs, outputs, scratch)."""
+    by_tensor = {t: b for b in buffers for t in b.tensors}
+    best, best_index = 0, -1
+    for op in graph.operators:
+        ids = {}
+        for t in (*op.inputs, *op.outputs):
+            if t >= 0 and t in by_tensor:
+                ids[by_tensor[t].id] = by_tensor[t].size
+        total = sum(ids.values()) + _align(scratch_bytes.get(op.index, 0), alignment)
+        if total > best:
+            best, best_index = total, op.index
+    return best, best_index
+
+
+def check_plan(graph: Graph, plan: MemoryPlan) -> list[str]:
+    """Brute force: every pair of buffers live at the same time must not share a byte.
+
+    Also checks that every activation tensor has an offset, fits its buffer and the
+    arena, and that aliased tensors really are interchangeable byte-for-byte.
+    Returns the problems found (empty when the plan is sound).
+    """
+    problems = []
+    for t in activation_tensors(graph):
+        if t not in plan.offsets:
+            problems.append(f"tensor {t} has no offset")
+            continue
+        if plan.offsets[t] % plan.alignment:
+            problems.append(f"tensor {t} is not {plan.alignment}-byte aligned")
+        if plan.offsets[t] + graph.tensors[t].nbytes > plan.arena_size:
+            problems.append(f"tensor {t} ends beyond the arena")
+    # Recompute lifetimes per tensor independently of the plan's grouping.
+    producers, consumers = graph.producers(), graph.consumers()
+    last_op = len(graph.operators) - 1
+    outputs = set(graph.outputs)
+
+    def span(t: int) -> tuple[int, int]:
+        if graph.tensors[t].is_variable:
+            return 0, last_op
+        first = producers.get(t, 0)
+        uses = consumers.get(t, [])
+        last = max(uses) if uses else first
+        return first, (last_op if t in outputs else last)
+
+    items = []
+    for b in plan.buffers:
+        if b.scratch_of is not None:
+            items.append((f"scratch of op {b.scratch_of}", b.offset, b.size, b.first, b.last, b.id))
+        for t in b.tensors:
+            f, l = span(t)
+            items.append((f"tensor {t}", plan.offsets[t], graph.tensors[t].nbytes, f, l, b.id))
+    for i, (na, oa, sa, fa, la, ba) in enumerate(items):
+        for nb, ob, sb, fb, lb, bb in items[i + 1 :]:
+            if ba == bb:
+                continue  # same buffer: aliases or in-place, allowed by the op's semantics
+            if fa <= lb and fb <= la and oa < ob + sb and ob < oa + sa:
+                problems.append(f"{na} [{oa}, {oa + sa}) and {nb} [{ob}, {ob + sb}) overlap while both live")
+    return problems
