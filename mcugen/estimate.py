@@ -1,0 +1,256 @@
+"""Footprint: will this model fit this board, and where does each byte go?
+
+Computed before anything is built, from the memory plan (activation RAM),
+the model's constants (weights flash) and the sizes of really compiled
+objects (code flash, runtime RAM; see mcugen.codesize). Each figure is placed
+in the board's memory region that holds it, and each region is checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from mcugen import codesize
+from mcugen.boards import Board
+from mcugen.errors import FitError
+from mcugen.model.graph import Graph
+from mcugen.ops import REGISTRY, require_supported, total_macs
+from mcugen.planner import MemoryPlan, plan_memory
+
+WEIGHTS_ALIGNMENT = 16
+
+
+@dataclass(frozen=True)
+class RegionUse:
+    name: str
+    kind: str
+    base: int
+    size: int
+    items: Mapping[str, int]  # what is placed here -> bytes
+
+    @property
+    def used(self) -> int:
+        return sum(self.items.values())
+
+    @property
+    def free(self) -> int:
+        return self.size - self.used
+
+    @property
+    def fits(self) -> bool:
+        return self.used <= self.size
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "base": self.base,
+            "size": self.size,
+            "used": self.used,
+            "free": self.free,
+            "fits": self.fits,
+            "items": dict(self.items),
+        }
+
+
+@dataclass(frozen=True)
+class Footprint:
+    model: str
+    board: str
+    style: str
+    macs: int
+    activation_ram: int
+    runtime_ram: int
+    weights_flash: int
+    params_flash: int
+    code_flash: int
+    regions: tuple[RegionUse, ...]
+    plan: MemoryPlan
+    runtime_ram_parts: Mapping[str, int] = field(default_factory=dict)
+    code_flash_parts: Mapping[str, int] = field(default_factory=dict)
+    code_flash_basis: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total_ram(self) -> int:
+        return self.activation_ram + self.runtime_ram
+
+    @property
+    def total_flash(self) -> int:
+        return self.weights_flash + self.params_flash + self.code_flash
+
+    @property
+    def fits(self) -> bool:
+        return all(r.fits for r in self.regions)
+
+    def misfits(self) -> list[RegionUse]:
+        return [r for r in self.regions if not r.fits]
+
+    def to_json(self) -> dict:
+        return {
+            "model": self.model,
+            "board": self.board,
+            "style": self.style,
+            "macs": self.macs,
+            "activation_ram": self.activation_ram,
+            "runtime_ram": self.runtime_ram,
+            "weights_flash": self.weights_flash,
+            "params_flash": self.params_flash,
+            "code_flash": self.code_flash,
+            "total_ram": self.total_ram,
+            "total_flash": self.total_flash,
+            "fits": self.fits,
+            "regions": [r.to_json() for r in self.regions],
+            "runtime_ram_parts": dict(self.runtime_ram_parts),
+            "code_flash_parts": dict(self.code_flash_parts),
+            "code_flash_is_estimate": True,
+            "code_flash_basis": self.code_flash_basis,
+            "activation_plan": {
+                "arena_size": self.plan.arena_size,
+                "strategy": self.plan.strategy,
+                "lower_bound_op": self.plan.bound_op,
+                "lower_bound_tensor": self.plan.bound_tensor,
+            },
+            "notes": list(self.notes),
+        }
+
+
+def _align(n: int, a: int) -> int:
+    return (n + a - 1) // a * a
+
+
+def cubeai_weights_bytes(graph: Graph) -> int:
+    """The model's constants read by the ops (weights, biases), as aligned arrays."""
+    used = {i for op in graph.operators for i in op.inputs if i >= 0}
+    return sum(_align(graph.tensors[i].nbytes, WEIGHTS_ALIGNMENT) for i in used if graph.tensors[i].is_constant)
+
+
+def cubeai_params_bytes(graph: Graph) -> int:
+    """Requantization tables computed at generation time: a multiplier (int32) and a
+    shift (int32) per output channel of every op with weights."""
+    total = 0
+    for op in graph.operators:
+        if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            channels = graph.tensors[op.outputs[0]].shape[-1]
+            total += _align(8 * channels, WEIGHTS_ALIGNMENT)
+    return total
+
+
+def tflm_weights_bytes(graph: Graph) -> int:
+    """The tflm style carries the whole flatbuffer."""
+    return _align(len(graph.model_bytes), WEIGHTS_ALIGNMENT)
+
+
+def _regions(board: Board, placement: Mapping[str, str], figures: Mapping[str, int]) -> tuple[RegionUse, ...]:
+    if board.is_host:
+        return ()
+    items: dict[str, dict[str, int]] = {r.name: {} for r in board.regions}
+    for what, size in figures.items():
+        region = placement[what]
+        items[region][what] = items[region].get(what, 0) + size
+    return tuple(
+        RegionUse(r.name, r.kind, r.base, r.size, items[r.name]) for r in board.regions if items[r.name]
+    )
+
+
+def estimate(
+    graph: Graph,
+    board: Board,
+    style: str = "cubeai",
+    *,
+    placement: Mapping[str, str] | None = None,
+    plan: MemoryPlan | None = None,
+    tflm_arena: int | None = None,
+    tflm_code: codesize.CodeSize | None = None,
+) -> Footprint:
+    """The footprint of `graph` on `board` in `style`. Raises UnsupportedOpsError first."""
+    require_supported(graph, style)
+    plan = plan or plan_memory(graph)
+    notes: list[str] = []
+    if style == "cubeai":
+        activation = plan.arena_size
+        weights = cubeai_weights_bytes(graph)
+        params = cubeai_params_bytes(graph)
+        code = codesize.cubeai_code_size(graph, board)
+    else:
+        if tflm_arena is None:
+            tflm_arena = _tflm_arena_estimate(graph, board)
+        activation = tflm_arena
+        weights = tflm_weights_bytes(graph)
+        params = 0  # TFLM computes them at AllocateTensors, into the arena
+        code = tflm_code or codesize.tflm_code_size(graph, board)
+        notes.append(
+            f"tflm arena includes TFLM's own bookkeeping; the activations alone plan to {plan.arena_size} B"
+        )
+    runtime = codesize.runtime_ram(board, style)
+    notes.extend(code.notes)
+
+    base_placement = board.placement.as_dict() if board.placement else {}
+    base_placement.update(placement or {})
+    for what, region in base_placement.items():
+        if not board.is_host:
+            board.region(region)  # BoardError naming the regions when unknown
+    figures = {
+        "code": code.total,
+        "weights": weights + params,
+        "arena": activation,
+        "data": runtime.parts.get("data", 0),
+        "stack": runtime.parts.get("stack", 0),
+    }
+    regions = _regions(board, base_placement, figures) if base_placement else ()
+    return Footprint(
+        model=graph.name,
+        board=board.name,
+        style=style,
+        macs=total_macs(graph),
+        activation_ram=activation,
+        runtime_ram=runtime.total,
+        weights_flash=weights,
+        params_flash=params,
+        code_flash=code.total,
+        regions=regions,
+        plan=plan,
+        runtime_ram_parts=dict(runtime.parts),
+        code_flash_parts=dict(code.by_part),
+        code_flash_basis=code.basis,
+        notes=tuple(notes),
+    )
+
+
+def _tflm_arena_estimate(graph: Graph, board: Board) -> int:
+    from mcugen.tflm.arena import estimate_tflm_arena  # noqa: PLC0415  (tflm style only)
+
+    kernels = "reference" if board.is_host else "cmsis_nn"
+    target = "host" if board.is_host else "cortex-m7"
+    return estimate_tflm_arena(graph, kernels=kernels, target=target).total
+
+
+def require_fit(footprint: Footprint) -> None:
+    """FitError naming each region that overflows, with the need and the room."""
+    bad = footprint.misfits()
+    if not bad:
+        return
+    parts = []
+    for r in bad:
+        detail = ", ".join(f"{k} {v:,} B" for k, v in r.items.items())
+        parts.append(
+            f"region '{r.name}' ({r.kind}, {r.size:,} B at 0x{r.base:08X}) needs {r.used:,} B ({detail}): "
+            f"{r.used - r.size:,} B too many"
+        )
+    raise FitError(
+        f"Model '{footprint.model}' does not fit {footprint.board} in the {footprint.style} style: "
+        + "; ".join(parts)
+        + ".",
+        hint="Place the weights or the arena in a larger region (e.g. --place weights=<region>), "
+        "choose a bigger board, or shrink the model.",
+    )
+
+
+def supported_styles(graph: Graph) -> list[str]:
+    from mcugen.ops import unsupported_ops
+
+    return [s for s in ("cubeai", "tflm") if not unsupported_ops(graph, s)]
+
+
+__all__ = ["Footprint", "RegionUse", "estimate", "require_fit", "REGISTRY"]

@@ -1,0 +1,159 @@
+"""What a model is: a summary and a per-layer table as plain data (rendered by report)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mcugen.model.graph import Graph, Tensor
+from mcugen.ops import op_macs, unsupported_ops
+from mcugen.planner import MemoryPlan, plan_memory
+
+
+@dataclass(frozen=True)
+class IoInfo:
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    bytes: int
+    scale: float | None
+    zero_point: int | None
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+            "bytes": self.bytes,
+            "scale": self.scale,
+            "zero_point": self.zero_point,
+        }
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    index: int
+    opcode: str
+    output_shape: tuple[int, ...]
+    dtype: str
+    macs: int
+    weight_bytes: int
+    activation_bytes: int  # bytes of the op's non-constant inputs and outputs
+    options: dict = field(default_factory=dict)
+    unsupported_in: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "index": self.index,
+            "op": self.opcode,
+            "output_shape": list(self.output_shape),
+            "dtype": self.dtype,
+            "macs": self.macs,
+            "weight_bytes": self.weight_bytes,
+            "activation_bytes": self.activation_bytes,
+            "options": self.options,
+            "unsupported_in": list(self.unsupported_in),
+        }
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    name: str
+    sha256: str
+    file_bytes: int
+    description: str
+    operators: int
+    folded: tuple[str, ...]
+    opcodes: tuple[str, ...]
+    tensors: int
+    macs: int
+    weights_bytes: int  # ST's "weights (ro)"
+    activations_bytes: int  # ST's "activations (rw)": the planned arena, I/O included
+    io_outside_bytes: int  # I/O not in the arena (none: mcugen keeps I/O in the arena)
+    inputs: tuple[IoInfo, ...]
+    outputs: tuple[IoInfo, ...]
+    layers: tuple[LayerInfo, ...]
+    styles: dict[str, list[str]]  # style -> unsupported ops ("" list when fully supported)
+    plan: MemoryPlan
+
+    @property
+    def ram_total(self) -> int:
+        return self.activations_bytes + self.io_outside_bytes
+
+    def to_json(self) -> dict:
+        return {
+            "model": self.name,
+            "sha256": self.sha256,
+            "file_bytes": self.file_bytes,
+            "description": self.description,
+            "operators": self.operators,
+            "folded_ops": list(self.folded),
+            "opcodes": list(self.opcodes),
+            "tensors": self.tensors,
+            "macs": self.macs,
+            "weights_bytes": self.weights_bytes,
+            "activations_bytes": self.activations_bytes,
+            "ram_total": self.ram_total,
+            "lower_bound_op": self.plan.bound_op,
+            "lower_bound_tensor": self.plan.bound_tensor,
+            "inputs": [i.to_json() for i in self.inputs],
+            "outputs": [o.to_json() for o in self.outputs],
+            "layers": [layer.to_json() for layer in self.layers],
+            "styles": {s: {"supported": not bad, "unsupported_ops": bad} for s, bad in self.styles.items()},
+        }
+
+
+def io_info(t: Tensor) -> IoInfo:
+    q = t.quant
+    return IoInfo(
+        name=t.name,
+        dtype=t.dtype,
+        shape=t.shape,
+        bytes=t.nbytes,
+        scale=q.scale[0] if q and len(q.scale) == 1 else None,
+        zero_point=q.zero_point[0] if q and len(q.zero_point) == 1 else None,
+    )
+
+
+def summarize(graph: Graph) -> ModelSummary:
+    styles = {s: [f"#{u.index} {u.opcode}" for u in unsupported_ops(graph, s)] for s in ("cubeai", "tflm")}
+    bad_by_op: dict[int, list[str]] = {}
+    for style in ("cubeai", "tflm"):
+        for u in unsupported_ops(graph, style):
+            bad_by_op.setdefault(u.index, []).append(style)
+    layers = []
+    for op in graph.operators:
+        ins = [t for t in graph.op_inputs(op) if t is not None]
+        outs = graph.op_outputs(op)
+        layers.append(
+            LayerInfo(
+                index=op.index,
+                opcode=op.opcode,
+                output_shape=outs[0].shape if outs else (),
+                dtype=outs[0].dtype if outs else "",
+                macs=op_macs(graph, op),
+                weight_bytes=sum(t.nbytes for t in ins if t.is_constant),
+                activation_bytes=sum(t.nbytes for t in ins if not t.is_constant) + sum(t.nbytes for t in outs),
+                options={k: (list(v) if isinstance(v, tuple) else v) for k, v in op.options.items()},
+                unsupported_in=tuple(bad_by_op.get(op.index, ())),
+            )
+        )
+    plan = plan_memory(graph)
+    return ModelSummary(
+        name=graph.name,
+        sha256=graph.model_hash,
+        file_bytes=len(graph.model_bytes),
+        description=graph.description,
+        operators=len(graph.operators),
+        folded=tuple(op.opcode for op in graph.folded),
+        opcodes=tuple(graph.opcodes),
+        tensors=len(graph.tensors),
+        macs=sum(layer.macs for layer in layers),
+        weights_bytes=graph.constant_bytes(),
+        activations_bytes=plan.arena_size,
+        io_outside_bytes=0,
+        inputs=tuple(io_info(t) for t in graph.input_tensors),
+        outputs=tuple(io_info(t) for t in graph.output_tensors),
+        layers=tuple(layers),
+        styles=styles,
+        plan=plan,
+    )

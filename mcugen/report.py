@@ -1,0 +1,168 @@
+"""Rendering: rich tables for people, one JSON object for machines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+from mcugen.boards import Board
+from mcugen.estimate import Footprint
+from mcugen.inspect import ModelSummary
+
+console = Console(highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)
+
+
+def kib(n: int) -> str:
+    return f"{n:,} B ({n / 1024:.1f} KiB)"
+
+
+def shape_str(shape: Iterable[int]) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
+    sys.stdout.flush()
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "to_json"):
+        return o.to_json()
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    raise TypeError(f"cannot serialise {type(o).__name__}")
+
+
+def _quant(scale: float | None, zp: int | None) -> str:
+    if scale is None:
+        return "-"
+    return f"({scale:.6g}, {zp})"
+
+
+def render_summary(s: ModelSummary, layers: bool = True) -> None:
+    console.print(f"[bold]{s.name}[/bold]  sha256 {s.sha256[:16]}…  {s.file_bytes:,} B file")
+    if s.description:
+        console.print(f"description: {s.description}")
+    folded = f" (+{len(s.folded)} shape ops folded at load time)" if s.folded else ""
+    console.print(f"{s.operators} operators{folded}, {s.tensors} tensors: {', '.join(s.opcodes)}")
+
+    io = Table(title="Inputs and outputs", title_justify="left")
+    for col in ("", "name", "type", "shape", "bytes", "(scale, zero point)"):
+        io.add_column(col)
+    for kind, items in (("input", s.inputs), ("output", s.outputs)):
+        for i, t in enumerate(items, 1):
+            io.add_row(f"{kind} {i}", t.name, t.dtype, shape_str(t.shape), f"{t.bytes:,}", _quant(t.scale, t.zero_point))
+    console.print(io)
+
+    totals = Table(show_header=False, title="Totals", title_justify="left")
+    totals.add_column()
+    totals.add_column(justify="right")
+    totals.add_row("MACC", f"{s.macs:,}")
+    totals.add_row("weights (ro)", kib(s.weights_bytes))
+    totals.add_row("activations (rw)", kib(s.activations_bytes) + "  I/O included, planned")
+    totals.add_row("ram (total)", kib(s.ram_total))
+    totals.add_row("lower bounds", f"largest op {s.plan.bound_op:,} B, largest tensor {s.plan.bound_tensor:,} B")
+    for style, bad in s.styles.items():
+        totals.add_row(f"style {style}", "supported" if not bad else "unsupported: " + ", ".join(bad))
+    console.print(totals)
+
+    if not layers:
+        return
+    table = Table(title="Layers", title_justify="left")
+    for col, justify in (("#", "right"), ("op", "left"), ("output shape", "left"), ("type", "left"),
+                         ("MACs", "right"), ("weights B", "right"), ("activations B", "right"), ("", "left")):
+        table.add_column(col, justify=justify)
+    for layer in s.layers:
+        flag = ("not in " + "/".join(layer.unsupported_in)) if layer.unsupported_in else ""
+        table.add_row(
+            str(layer.index), layer.opcode, shape_str(layer.output_shape), layer.dtype,
+            f"{layer.macs:,}", f"{layer.weight_bytes:,}", f"{layer.activation_bytes:,}", flag,
+        )
+    console.print(table)
+
+
+def render_footprint(fp: Footprint) -> None:
+    console.print(f"[bold]{fp.model}[/bold] on [bold]{fp.board}[/bold], style {fp.style}: {fp.macs:,} MACs")
+    t = Table(show_header=True, title="Footprint", title_justify="left")
+    t.add_column("")
+    t.add_column("bytes", justify="right")
+    t.add_column("KiB", justify="right")
+    t.add_column("")
+    plan = fp.plan
+    rows = [
+        ("activation RAM", fp.activation_ram,
+         f"planned ({plan.strategy}); lower bounds {plan.bound_op:,} (op) / {plan.bound_tensor:,} (tensor)"),
+        ("runtime RAM", fp.runtime_ram, ", ".join(f"{k} {v:,}" for k, v in fp.runtime_ram_parts.items())),
+        ("weights flash", fp.weights_flash, "model constants"),
+        ("params flash", fp.params_flash, "requantization tables" if fp.params_flash else ""),
+        ("code flash", fp.code_flash, "estimate (see below)"),
+        ("total RAM", fp.total_ram, ""),
+        ("total flash", fp.total_flash, ""),
+    ]
+    for name, value, note in rows:
+        t.add_row(name, f"{value:,}", f"{value / 1024:.1f}", note)
+    console.print(t)
+
+    if fp.regions:
+        r = Table(title="Per memory region", title_justify="left")
+        for col, justify in (("region", "left"), ("kind", "left"), ("base", "left"), ("size", "right"),
+                             ("used", "right"), ("free", "right"), ("", "left"), ("contents", "left")):
+            r.add_column(col, justify=justify)
+        for reg in fp.regions:
+            status = "[green]fits[/green]" if reg.fits else "[red]DOES NOT FIT[/red]"
+            r.add_row(reg.name, reg.kind, f"0x{reg.base:08X}", f"{reg.size:,}", f"{reg.used:,}", f"{reg.free:,}",
+                      status, ", ".join(f"{k} {v:,}" for k, v in reg.items.items()))
+        console.print(r)
+    console.print(f"code flash is an estimate: {fp.code_flash_basis}")
+    parts = ", ".join(f"{k} {v:,}" for k, v in fp.code_flash_parts.items())
+    console.print(f"  {parts}", style="dim")
+    for note in fp.notes:
+        console.print(f"note: {note}", style="dim")
+    console.print("[green]fits[/green]" if fp.fits else "[red]does not fit[/red]")
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 and n % (1024 * 1024) == 0 else f"{n // 1024} KiB"
+
+
+def render_boards(boards: list[Board]) -> None:
+    t = Table(title="Targets", title_justify="left", show_lines=True)
+    for col in ("name", "aliases", "core", "clock", "memory regions", "code/weights/arena", "runners"):
+        t.add_column(col, overflow="fold")
+    for b in boards:
+        regions = "\n".join(f"{r.name} {_size(r.size)} {r.kind}" for r in b.regions) or "-"
+        place = f"{b.placement.code}/{b.placement.weights}/{b.placement.arena}" if b.placement else "-"
+        clock = f"{b.clock_hz / 1e6:g} MHz" if b.clock_hz else "-"
+        t.add_row(b.name, ", ".join(b.aliases) or "-", f"{b.core} {b.fpu if b.fpu != 'none' else ''}".strip(),
+                  clock, regions, place, ", ".join(b.flash.runners))
+    console.print(t)
+
+
+def boards_json(boards: list[Board]) -> list[dict]:
+    return [
+        {
+            "name": b.name,
+            "aliases": list(b.aliases),
+            "description": b.description,
+            "family": b.family,
+            "core": b.core,
+            "fpu": b.fpu,
+            "clock_hz": b.clock_hz,
+            "timing": b.timing,
+            "regions": [
+                {"name": r.name, "base": r.base, "size": r.size, "kind": r.kind, "source": r.source}
+                for r in b.regions
+            ],
+            "placement": b.placement.as_dict() if b.placement else None,
+            "uart": {"name": b.uart.name, "base": b.uart.base, "baud": b.uart.baud} if b.uart else None,
+            "runners": list(b.flash.runners),
+        }
+        for b in boards
+    ]
