@@ -63,6 +63,7 @@ class Tensor:
     quant: Quantization | None = None
     data: np.ndarray | None = field(default=None, repr=False)
     is_variable: bool = False
+    shape_signature: tuple[int, ...] = ()  # -1 marks a dimension the converter left open
 
     @property
     def is_constant(self) -> bool:

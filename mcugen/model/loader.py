@@ -175,13 +175,6 @@ def _tensor(reader: _Reader, model: Any, index: int, t: Any) -> Tensor:
             f"Tensor {index} '{name}' has a dynamic or empty shape {list(shape)}.",
             hint="mcugen needs static shapes: export the model with a fixed input size and batch 1.",
         )
-    if signature and len(signature) == len(shape):
-        dynamic = [i for i, d in enumerate(signature) if d < 0 and not (i == 0 and shape[0] == 1)]
-        if dynamic:
-            raise ModelError(
-                f"Tensor {index} '{name}' has unknown dimension(s) {dynamic} (shape signature {list(signature)}).",
-                hint="mcugen needs static shapes: export the model with a fixed input size.",
-            )
     data = _buffer_data(reader, model, t.Buffer(), name)
     array = None
     if data is not None:
@@ -202,6 +195,7 @@ def _tensor(reader: _Reader, model: Any, index: int, t: Any) -> Tensor:
         dtype=dtype,
         quant=_quantization(reader, t),
         data=array,
+        shape_signature=signature,
         is_variable=bool(t.IsVariable()),
     )
 
@@ -229,6 +223,9 @@ def parse_model(buf: bytes, name: str = "model") -> Graph:
         raise ModelError(f"'{name}' is larger than 2 GiB; flatbuffers cannot address it.")
     reader = _Reader(buf)
     try:
+        root = int.from_bytes(buf[0:4], "little")
+        if root < 8 or root + 4 > len(buf):
+            raise _Corrupt(f"root table offset {root} is outside the file")
         model = tflite.Model.GetRootAs(buf, 0)
         n_subgraphs = reader.length(model.SubgraphsLength())
         if n_subgraphs == 0:
@@ -273,6 +270,7 @@ def parse_model(buf: bytes, name: str = "model") -> Graph:
         inputs = tensor_refs(reader.numpy(sg, "Inputs", np.int32), "the subgraph inputs", False)
         outputs = tensor_refs(reader.numpy(sg, "Outputs", np.int32), "the subgraph outputs", False)
         description = reader.string(model.Description())
+        _check_static_inputs(tensors, inputs)
     except ModelError:
         raise
     except (_Corrupt, Exception) as exc:  # flatbuffers raises plain IndexError/struct.error on bad offsets
@@ -291,6 +289,23 @@ def parse_model(buf: bytes, name: str = "model") -> Graph:
         model_bytes=bytes(buf),
         description=description,
     )
+
+
+def _check_static_inputs(tensors: tuple[Tensor, ...], inputs: tuple[int, ...]) -> None:
+    """A -1 in an input's shape signature, other than an open batch, is a dynamic size.
+
+    Inner tensors inherit -1s from the batch; only the inputs say what the user feeds.
+    """
+    for i in inputs:
+        t = tensors[i]
+        sig = t.shape_signature
+        if sig and len(sig) == len(t.shape):
+            dynamic = [d for d, v in enumerate(sig) if v < 0 and not (d == 0 and t.shape[0] == 1)]
+            if dynamic:
+                raise ModelError(
+                    f"Input '{t.name}' has unknown dimension(s) {dynamic} (shape signature {list(sig)}).",
+                    hint="mcugen needs static shapes: export the model with a fixed input size.",
+                )
 
 
 def read_model_file(path: str | Path) -> bytes:

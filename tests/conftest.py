@@ -1,0 +1,37 @@
+"""Shared fixtures: the bundled real models and the synthetic TensorFlow ones."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "examples" / "models"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+REAL_MODELS = sorted(MODELS.glob("*.tflite"))
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    return MODELS
+
+
+@pytest.fixture(scope="session")
+def person_detect() -> Path:
+    return MODELS / "person_detect.tflite"
+
+
+def read_person_bmp(path: Path):
+    """The model's int8 input stored in a BMP (see examples/models/README.md)."""
+    import numpy as np
+
+    data = path.read_bytes()
+    offset = int.from_bytes(data[10:14], "little")
+    pixels = np.frombuffer(data[offset : offset + 96 * 96], dtype=np.uint8).reshape(96, 96)[::-1]
+    return pixels.astype(np.int8).reshape(1, 96, 96, 1)
