@@ -89,6 +89,36 @@ def fold_constants(graph: Graph) -> Graph:
     )
 
 
+def propagate_shapes(graph: Graph) -> Graph:
+    """Give tensors the converter left partly open (-1 in the shape signature) their real shape.
+
+    With an open batch the converter stores placeholder shapes after a dynamic
+    RESHAPE; once the shape ops are folded, the registry's shape rules give the
+    real ones, in op order.
+    """
+    from mcugen.ops import REGISTRY  # noqa: PLC0415  (the registry imports the graph module)
+
+    if not any(-1 in t.shape_signature for t in graph.tensors if not t.is_constant):
+        return graph
+    tensors = list(graph.tensors)
+    changed = False
+    for op in graph.operators:
+        spec = REGISTRY.get(op.opcode)
+        if spec is None:
+            continue
+        current = dataclasses.replace(graph, tensors=tuple(tensors))
+        try:
+            shapes = spec.infer(current, op)
+        except Exception:  # noqa: BLE001  (a malformed op is reported by check_shapes later)
+            continue
+        for index, shape in zip(op.outputs, shapes):
+            t = tensors[index]
+            if tuple(shape) != t.shape and -1 in t.shape_signature and len(shape) == len(t.shape_signature):
+                tensors[index] = dataclasses.replace(t, shape=tuple(shape))
+                changed = True
+    return dataclasses.replace(graph, tensors=tuple(tensors)) if changed else graph
+
+
 def is_foldable(opcode: str) -> bool:
     return opcode in FOLDABLE
 

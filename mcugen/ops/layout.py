@@ -8,9 +8,28 @@ from mcugen.ops.base import ALIAS, SEPARATE, OpSpec, Shape, constant_input, inpu
 BOTH = frozenset({"cubeai", "tflm"})
 
 
+def _target_shape(graph: Graph, op: Operator) -> list[int] | None:
+    """RESHAPE's requested shape: the constant shape input, else the new_shape option."""
+    if len(op.inputs) > 1 and op.inputs[1] >= 0 and graph.tensors[op.inputs[1]].data is not None:
+        return [int(d) for d in graph.tensors[op.inputs[1]].data.reshape(-1)]
+    new_shape = op.option("new_shape")
+    return [int(d) for d in new_shape] if new_shape else None
+
+
 def reshape_shape(graph: Graph, op: Operator) -> list[Shape]:
     x = inputs(graph, op, 1)[0]
-    out = graph.tensors[op.outputs[0]].shape
+    target = _target_shape(graph, op) if op.opcode == "RESHAPE" else None
+    if target is None:
+        out = graph.tensors[op.outputs[0]].shape
+    else:
+        known = numel(tuple(d for d in target if d != -1))
+        if target.count(-1) > 1 or known <= 0:
+            raise ValueError(f"reshape target {target} is not a valid shape")
+        if -1 in target:
+            if numel(x.shape) % known:
+                raise ValueError(f"cannot reshape {list(x.shape)} to {target}")
+            target = [numel(x.shape) // known if d == -1 else d for d in target]
+        out = tuple(target)
     if numel(out) != numel(x.shape):
         raise ValueError(f"reshape from {list(x.shape)} to {list(out)} changes the element count")
     return [out]
