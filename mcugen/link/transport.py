@@ -1,0 +1,184 @@
+"""Byte transports under the link protocol: explicit open/read/write/close and
+a timeout on every read (cf. microTVM's project API transports).
+
+- SerialTransport: a serial port through pyserial (a board's virtual COM port,
+  QEMU's pty).
+- PipeTransport: a pair of file descriptors (the host target's stdin/stdout,
+  or one end of a socketpair in tests).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from abc import ABC, abstractmethod
+
+from mcugen.errors import LinkError
+
+DEFAULT_BAUD = 115200
+
+
+class Transport(ABC):
+    """A byte stream to the target. read() never blocks longer than its timeout."""
+
+    name = "transport"
+
+    @abstractmethod
+    def open(self) -> None: ...
+
+    @abstractmethod
+    def read(self, n: int, timeout: float) -> bytes:
+        """Up to n bytes; fewer (possibly none) when timeout seconds pass first."""
+
+    @abstractmethod
+    def write(self, data: bytes) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Transport:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SerialTransport(Transport):
+    """pyserial port. `port` is a device path (/dev/ttyACM0, /dev/pts/3)."""
+
+    def __init__(self, port: str, baudrate: int = DEFAULT_BAUD, write_timeout: float = 10.0) -> None:
+        self.port = port
+        self.baudrate = baudrate
+        self.write_timeout = write_timeout
+        self.name = port
+        self._serial = None
+
+    def open(self) -> None:
+        import serial  # pyserial
+
+        if self._serial is not None:
+            return
+        try:
+            self._serial = serial.Serial(self.port, self.baudrate, timeout=0, write_timeout=self.write_timeout,
+                                         exclusive=True)
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError(f"Cannot open serial port {self.port}: {exc}.",
+                            hint="Check the port name (--port), that the board is connected, and that no "
+                                 "other program (a terminal, another mcugen) holds the port.") from None
+        self._serial.reset_input_buffer()
+
+    def read(self, n: int, timeout: float) -> bytes:
+        import serial
+
+        if self._serial is None:
+            raise LinkError(f"Serial port {self.port} is not open.")
+        try:
+            # pyserial's read(n) waits for all n bytes: wait for the first byte
+            # only, then take what has already arrived.
+            self._serial.timeout = max(0.0, timeout)
+            first = self._serial.read(1)
+            if not first or n <= 1:
+                return first
+            waiting = self._serial.in_waiting
+            if not waiting:
+                return first
+            self._serial.timeout = 0
+            return first + self._serial.read(min(n - 1, waiting))
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError(f"Reading {self.port} failed: {exc}.",
+                            hint="The board may have been unplugged, or the emulator has exited.") from None
+
+    def write(self, data: bytes) -> None:
+        import serial
+
+        if self._serial is None:
+            raise LinkError(f"Serial port {self.port} is not open.")
+        try:
+            self._serial.write(data)
+            self._serial.flush()
+        except serial.SerialTimeoutException:
+            raise LinkError(f"Writing to {self.port} timed out after {self.write_timeout:.0f} s: "
+                            "the target does not take data.") from None
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError(f"Writing to {self.port} failed: {exc}.") from None
+
+    def close(self) -> None:
+        if self._serial is not None:
+            try:
+                self._serial.close()
+            finally:
+                self._serial = None
+
+
+class PipeTransport(Transport):
+    """Reads from read_fd, writes to write_fd (may be the same fd, e.g. a socket).
+    The transport owns the descriptors and closes them."""
+
+    def __init__(self, read_fd: int, write_fd: int, name: str = "pipe", write_timeout: float = 10.0) -> None:
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        self.name = name
+        self.write_timeout = write_timeout
+        self._open = False
+        self._eof = False
+
+    def open(self) -> None:
+        os.set_blocking(self.read_fd, False)
+        os.set_blocking(self.write_fd, False)
+        self._open = True
+
+    def read(self, n: int, timeout: float) -> bytes:
+        if not self._open:
+            raise LinkError(f"{self.name} is not open.")
+        if self._eof:
+            raise LinkError(f"The target closed {self.name}: the firmware process has exited.")
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self.read_fd], [], [], max(0.0, remaining))
+            if ready:
+                try:
+                    data = os.read(self.read_fd, n)
+                except BlockingIOError:
+                    data = None
+                except OSError as exc:
+                    raise LinkError(f"Reading {self.name} failed: {exc}.") from None
+                if data == b"":
+                    self._eof = True
+                    raise LinkError(f"The target closed {self.name}: the firmware process has exited.")
+                if data:
+                    return data
+            if remaining <= 0:
+                return b""
+
+    def write(self, data: bytes) -> None:
+        if not self._open:
+            raise LinkError(f"{self.name} is not open.")
+        view = memoryview(data)
+        deadline = time.monotonic() + self.write_timeout
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LinkError(f"Writing to {self.name} timed out: the target does not read its input.")
+            _, ready, _ = select.select([], [self.write_fd], [], remaining)
+            if not ready:
+                continue
+            try:
+                n = os.write(self.write_fd, view)
+            except BlockingIOError:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                raise LinkError(f"The target closed {self.name}: the firmware process has exited.") from None
+            view = view[n:]
+
+    def close(self) -> None:
+        if not self._open:
+            return
+        self._open = False
+        for fd in {self.read_fd, self.write_fd}:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
