@@ -1,0 +1,75 @@
+/*
+ * mcu_depthwise_conv2d_s8.c - DEPTHWISE_CONV_2D, int8, per-channel
+ * requantization, any depth multiplier, strides and dilation.
+ *
+ * Output channel oc = ic * depth_multiplier + m reads input channel ic with
+ * filter column oc (filter [1, kh, kw, out_c]); arithmetic as TFLM's reference
+ * DepthwiseConvPerChannel.
+ */
+#include "mcu_fixedpoint.h"
+#include "mcu_kernels.h"
+
+int32_t mcu_depthwise_conv2d_s8_get_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims)
+{
+    (void)input_dims;
+    (void)filter_dims;
+    return 0;
+}
+
+mcu_status mcu_depthwise_conv2d_s8(const mcu_context *ctx, const mcu_dw_conv_params *params,
+                                   const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+                                   const int8_t *input, const mcu_dims *filter_dims,
+                                   const int8_t *filter, const mcu_dims *bias_dims,
+                                   const int32_t *bias, const mcu_dims *output_dims,
+                                   int8_t *output)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t mult = params->depth_multiplier;
+    int32_t b, oy, ox, ic, m;
+    (void)ctx;
+    (void)bias_dims;
+    if (mult <= 0 || out_c != in_c * mult || filter_dims->c != out_c) {
+        return MCU_ERROR_ARGUMENT;
+    }
+    for (b = 0; b < output_dims->n; ++b) {
+        const int8_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * params->stride_h - params->pad_h;
+            for (ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * params->stride_w - params->pad_w;
+                int8_t *out = output + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
+                for (ic = 0; ic < in_c; ++ic) {
+                    for (m = 0; m < mult; ++m) {
+                        const int32_t oc = ic * mult + m;
+                        int32_t acc = 0;
+                        int32_t ky, kx;
+                        for (ky = 0; ky < k_h; ++ky) {
+                            const int32_t y = y0 + params->dilation_h * ky;
+                            if (y < 0 || y >= in_h) {
+                                continue;
+                            }
+                            for (kx = 0; kx < k_w; ++kx) {
+                                const int32_t x = x0 + params->dilation_w * kx;
+                                if (x < 0 || x >= in_w) {
+                                    continue;
+                                }
+                                acc += (int32_t)filter[((size_t)ky * k_w + kx) * out_c + oc] *
+                                       ((int32_t)in_batch[((size_t)y * in_w + x) * in_c + ic] +
+                                        params->input_offset);
+                            }
+                        }
+                        if (bias != NULL) {
+                            acc += bias[oc];
+                        }
+                        acc = mcu_mul_by_quantized_mult(acc, quant->multiplier[oc], quant->shift[oc]);
+                        acc += params->output_offset;
+                        out[oc] = (int8_t)mcu_clamp32(acc, params->act_min, params->act_max);
+                    }
+                }
+            }
+        }
+    }
+    return MCU_OK;
+}

@@ -1,0 +1,325 @@
+/*
+ * mcu_kernels.h - mcugen's portable int8 kernels: types and entry points.
+ *
+ * One operator per source file (mcu_<op>_<type>.c). Every kernel is a pure
+ * function over plain arrays: it allocates nothing and keeps no state. The
+ * arguments come in one order everywhere:
+ *     scratch context, operator parameters, quantization parameters,
+ *     then dimensions and data of input(s), filter, bias, output.
+ * Kernels that need scratch memory have a companion
+ * mcu_<op>_get_buffer_size(); the code generator reserves that much in the
+ * activation arena ahead of time.
+ *
+ * All requantization parameters (multipliers, shifts, offsets, clamps) are
+ * computed at generation time, exactly as TensorFlow Lite Micro's prepare step
+ * computes them; the kernels reproduce the arithmetic of TFLM's reference
+ * kernels bit for bit (see mcu_fixedpoint.h).
+ *
+ * Shift convention: a per-channel or per-tensor `shift` is the power-of-two
+ * exponent of its multiplier (positive = left shift), as TFLM's
+ * QuantizeMultiplier returns it.
+ */
+#ifndef MCU_KERNELS_H
+#define MCU_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MCU_MAX_DIMS 6
+
+typedef enum {
+    MCU_OK = 0,
+    MCU_ERROR_ARGUMENT = -1,  /* an argument the kernel cannot work with */
+    MCU_ERROR_EMPTY_WINDOW = -2, /* a pooling window that covers no input */
+} mcu_status;
+
+/* Scratch memory handed to a kernel (reserved in the arena at generation time). */
+typedef struct {
+    void *buf;
+    int32_t size;
+} mcu_context;
+
+/* NHWC dimensions; FULLY_CONNECTED uses n = batches, c = depth. */
+typedef struct {
+    int32_t n;
+    int32_t h;
+    int32_t w;
+    int32_t c;
+} mcu_dims;
+
+/* Per-output-channel requantization: out = in * multiplier[c] * 2^(shift[c] - 31). */
+typedef struct {
+    const int32_t *multiplier;
+    const int32_t *shift;
+} mcu_per_channel_quant;
+
+/* ---- convolutions ------------------------------------------------------------ */
+
+typedef struct {
+    int32_t stride_w, stride_h;
+    int32_t pad_w, pad_h;             /* leading (top/left) padding */
+    int32_t dilation_w, dilation_h;
+    int32_t input_offset;             /* -input zero point */
+    int32_t output_offset;            /* output zero point */
+    int32_t act_min, act_max;         /* fused activation clamp, in output units */
+} mcu_conv_params;
+
+typedef struct {
+    int32_t stride_w, stride_h;
+    int32_t pad_w, pad_h;
+    int32_t dilation_w, dilation_h;
+    int32_t depth_multiplier;
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+} mcu_dw_conv_params;
+
+typedef struct {
+    int32_t input_offset;
+    int32_t filter_offset;            /* -filter zero point (0 for symmetric weights) */
+    int32_t output_offset;
+    int32_t act_min, act_max;
+} mcu_fc_params;
+
+/* filter [out_c, kh, kw, in_c / groups], bias [out_c] or NULL */
+int32_t mcu_conv2d_s8_get_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
+mcu_status mcu_conv2d_s8(const mcu_context *ctx, const mcu_conv_params *params,
+                         const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+                         const int8_t *input, const mcu_dims *filter_dims, const int8_t *filter,
+                         const mcu_dims *bias_dims, const int32_t *bias,
+                         const mcu_dims *output_dims, int8_t *output);
+
+/* filter [1, kh, kw, out_c], out_c = in_c * depth_multiplier */
+int32_t mcu_depthwise_conv2d_s8_get_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
+mcu_status mcu_depthwise_conv2d_s8(const mcu_context *ctx, const mcu_dw_conv_params *params,
+                                   const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+                                   const int8_t *input, const mcu_dims *filter_dims,
+                                   const int8_t *filter, const mcu_dims *bias_dims,
+                                   const int32_t *bias, const mcu_dims *output_dims,
+                                   int8_t *output);
+
+/* input [batches, depth] (n, c), filter [units, depth] (n, c), output [batches, units];
+ * one multiplier/shift per unit (a per-tensor layer repeats its value). */
+int32_t mcu_fully_connected_s8_get_buffer_size(const mcu_dims *filter_dims);
+mcu_status mcu_fully_connected_s8(const mcu_context *ctx, const mcu_fc_params *params,
+                                  const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+                                  const int8_t *input, const mcu_dims *filter_dims,
+                                  const int8_t *filter, const mcu_dims *bias_dims,
+                                  const int32_t *bias, const mcu_dims *output_dims,
+                                  int8_t *output);
+
+/* ---- pooling ----------------------------------------------------------------- */
+
+typedef struct {
+    int32_t stride_w, stride_h;
+    int32_t pad_w, pad_h;
+    int32_t filter_w, filter_h;
+    int32_t act_min, act_max;
+} mcu_pool_params;
+
+mcu_status mcu_avgpool_s8(const mcu_context *ctx, const mcu_pool_params *params,
+                          const mcu_dims *input_dims, const int8_t *input,
+                          const mcu_dims *output_dims, int8_t *output);
+mcu_status mcu_maxpool_s8(const mcu_context *ctx, const mcu_pool_params *params,
+                          const mcu_dims *input_dims, const int8_t *input,
+                          const mcu_dims *output_dims, int8_t *output);
+
+/* ---- element-wise binary ops --------------------------------------------------- */
+
+/* Broadcasting as numpy does: `dims` is the output shape padded at the front
+ * with 1s; stride1/stride2 are each input's element strides along those dims,
+ * 0 where the input is broadcast. */
+typedef struct {
+    int32_t dims[MCU_MAX_DIMS];
+    int32_t stride1[MCU_MAX_DIMS];
+    int32_t stride2[MCU_MAX_DIMS];
+} mcu_broadcast;
+
+typedef struct {
+    int32_t input1_offset, input2_offset;   /* -zero points */
+    int32_t left_shift;                     /* 20 for int8 */
+    int32_t input1_multiplier, input1_shift;
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+} mcu_add_params;
+
+mcu_status mcu_add_s8(const mcu_add_params *params, int32_t size, const int8_t *input1,
+                      const int8_t *input2, int8_t *output);
+mcu_status mcu_add_broadcast_s8(const mcu_add_params *params, const mcu_broadcast *bcast,
+                                const int8_t *input1, const int8_t *input2, int8_t *output);
+
+typedef struct {
+    int32_t input1_offset, input2_offset;
+    int32_t output_multiplier, output_shift;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+} mcu_mul_params;
+
+mcu_status mcu_mul_s8(const mcu_mul_params *params, int32_t size, const int8_t *input1,
+                      const int8_t *input2, int8_t *output);
+mcu_status mcu_mul_broadcast_s8(const mcu_mul_params *params, const mcu_broadcast *bcast,
+                                const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* ---- reductions ---------------------------------------------------------------- */
+
+typedef struct {
+    int32_t dims[MCU_MAX_DIMS];        /* input shape padded at the front with 1s */
+    int32_t out_stride[MCU_MAX_DIMS];  /* output element stride per input dim, 0 on reduced dims */
+    int32_t output_size;               /* elements */
+    int32_t num_reduced;               /* input elements per output element */
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier, shift;         /* already divided by num_reduced */
+} mcu_mean_params;
+
+int32_t mcu_mean_s8_get_buffer_size(int32_t output_size);
+mcu_status mcu_mean_s8(const mcu_context *ctx, const mcu_mean_params *params,
+                       const int8_t *input, int8_t *output);
+
+/* ---- activations --------------------------------------------------------------- */
+
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    int32_t diff_min;
+} mcu_softmax_params;
+
+/* rows of `depth` elements along the last axis */
+mcu_status mcu_softmax_s8(const mcu_softmax_params *params, int32_t outer, int32_t depth,
+                          const int8_t *input, int8_t *output);
+mcu_status mcu_softmax_s8_s16(const mcu_softmax_params *params, int32_t outer, int32_t depth,
+                              const int8_t *input, int16_t *output);
+
+typedef struct {
+    int32_t input_zero_point;
+    int32_t input_range_radius;
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+} mcu_logistic_params;
+
+mcu_status mcu_logistic_s8(const mcu_logistic_params *params, int32_t size,
+                           const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t reluish_multiplier_exponent;
+    int32_t output_multiplier_exponent;
+    int16_t reluish_multiplier;   /* Q0.15 */
+    int16_t output_multiplier;    /* Q0.15 */
+} mcu_hard_swish_params;
+
+mcu_status mcu_hard_swish_s8(const mcu_hard_swish_params *params, int32_t size,
+                             const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier, shift;
+    int32_t act_min, act_max;
+} mcu_relu_params;
+
+/* RELU: requantize and clamp. RELU6: clamp to [lower, upper] (no requantization, as TFLM). */
+mcu_status mcu_relu_s8(const mcu_relu_params *params, int32_t size, const int8_t *input,
+                       int8_t *output);
+mcu_status mcu_relu6_s8(int8_t lower, int8_t upper, int32_t size, const int8_t *input,
+                        int8_t *output);
+
+/* ---- data movement ------------------------------------------------------------- */
+
+typedef struct {
+    int32_t dims[MCU_MAX_DIMS];     /* input shape padded at the front with 1s */
+    int32_t before[MCU_MAX_DIMS];   /* padding before each dim */
+    int32_t after[MCU_MAX_DIMS];    /* padding after each dim */
+} mcu_pad_params;
+
+mcu_status mcu_pad_s8(const mcu_pad_params *params, int8_t pad_value, const int8_t *input,
+                      int8_t *output);
+
+/* Output = for each of `outer` rows, each input's copy_bytes[i] bytes in turn. */
+mcu_status mcu_concat(int32_t num_inputs, const void *const *inputs, const int32_t *copy_bytes,
+                      int32_t outer, void *output);
+
+typedef struct {
+    int32_t out_dims[MCU_MAX_DIMS];   /* output shape padded at the front with 1s */
+    int32_t in_stride[MCU_MAX_DIMS];  /* input element stride for each output dim */
+} mcu_transpose_params;
+
+mcu_status mcu_transpose(const mcu_transpose_params *params, int32_t element_bytes,
+                         const void *input, void *output);
+
+/* ---- (de)quantization ------------------------------------------------------------ */
+
+typedef struct {
+    int32_t multiplier, shift;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+} mcu_requantize_params;
+
+mcu_status mcu_quantize_f32_s8(float scale, int32_t zero_point, int32_t size,
+                               const float *input, int8_t *output);
+mcu_status mcu_quantize_f32_s16(float scale, int32_t zero_point, int32_t size,
+                                const float *input, int16_t *output);
+mcu_status mcu_requantize_s8_s8(const mcu_requantize_params *params, int32_t size,
+                                const int8_t *input, int8_t *output);
+mcu_status mcu_requantize_u8_s8(const mcu_requantize_params *params, int32_t size,
+                                const uint8_t *input, int8_t *output);
+mcu_status mcu_requantize_s8_u8(const mcu_requantize_params *params, int32_t size,
+                                const int8_t *input, uint8_t *output);
+mcu_status mcu_requantize_s16_s8(const mcu_requantize_params *params, int32_t size,
+                                 const int16_t *input, int8_t *output);
+mcu_status mcu_requantize_s8_s16(const mcu_requantize_params *params, int32_t size,
+                                 const int8_t *input, int16_t *output);
+mcu_status mcu_requantize_s16_s16(const mcu_requantize_params *params, int32_t size,
+                                  const int16_t *input, int16_t *output);
+mcu_status mcu_requantize_s8_s32(const mcu_requantize_params *params, int32_t size,
+                                 const int8_t *input, int32_t *output);
+mcu_status mcu_requantize_s16_s32(const mcu_requantize_params *params, int32_t size,
+                                  const int16_t *input, int32_t *output);
+mcu_status mcu_requantize_s32_s8(const mcu_requantize_params *params, int32_t size,
+                                 const int32_t *input, int8_t *output);
+mcu_status mcu_requantize_s32_s16(const mcu_requantize_params *params, int32_t size,
+                                  const int32_t *input, int16_t *output);
+
+mcu_status mcu_dequantize_s8_f32(float scale, int32_t zero_point, int32_t size,
+                                 const int8_t *input, float *output);
+mcu_status mcu_dequantize_u8_f32(float scale, int32_t zero_point, int32_t size,
+                                 const uint8_t *input, float *output);
+mcu_status mcu_dequantize_s16_f32(float scale, int32_t zero_point, int32_t size,
+                                  const int16_t *input, float *output);
+
+/* ---- recurrent ------------------------------------------------------------------- */
+
+typedef struct {
+    int32_t batches, input_size, filters, units, rank, memory;
+    int32_t input_zero_point;
+    int32_t state_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier1, shift1;   /* input x feature weights -> state */
+    int32_t multiplier2, shift2;   /* state x time weights -> output */
+    int32_t act_min, act_max;      /* fused activation, in output units */
+} mcu_svdf_params;
+
+/* Scratch: batches * (filters + units) int32. The state [batches, filters * memory]
+ * persists between runs and is updated in place. */
+int32_t mcu_svdf_s8_get_buffer_size(int32_t batches, int32_t filters, int32_t units);
+mcu_status mcu_svdf_s8(const mcu_context *ctx, const mcu_svdf_params *params,
+                       const int8_t *input, const int8_t *weights_feature,
+                       const int8_t *weights_time, const int32_t *bias, int8_t *state,
+                       int8_t *output);
+mcu_status mcu_svdf_s8_s16(const mcu_context *ctx, const mcu_svdf_params *params,
+                           const int8_t *input, const int8_t *weights_feature,
+                           const int16_t *weights_time, const int32_t *bias, int16_t *state,
+                           int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCU_KERNELS_H */
