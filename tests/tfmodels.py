@@ -74,13 +74,15 @@ def quantize(
 def cached_model(name: str, builder: Callable[..., Any], **kwargs: Any) -> Path:
     """Path of the .tflite for builder(**kwargs) quantized with `quantize` options in kwargs.
 
-    Keys starting with q_ go to `quantize` (q_input_type, q_output_type, ...); the rest
-    go to the builder, which returns a Keras model.
+    Keys starting with q_ go to `quantize` (q_input_type, q_output_type, ...), keys
+    starting with _ only enter the cache key (e.g. the source of a layer lambda); the
+    rest go to the builder, which returns a Keras model.
     """
     qargs = {k[2:]: v for k, v in kwargs.items() if k.startswith("q_")}
-    bargs = {k: v for k, v in kwargs.items() if not k.startswith("q_")}
+    bargs = {k: v for k, v in kwargs.items() if not k.startswith(("q_", "_"))}
+    extra = {k: v for k, v in kwargs.items() if k.startswith("_")}  # cache key only
     key_src = json.dumps(
-        {"v": CACHE_VERSION, "name": name, "src": inspect.getsource(builder), "b": bargs, "q": qargs},
+        {"v": CACHE_VERSION, "name": name, "src": inspect.getsource(builder), "b": bargs, "q": qargs, "x": extra},
         sort_keys=True,
         default=str,
     )

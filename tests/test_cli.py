@@ -1,0 +1,101 @@
+"""The command line, driven as a user drives it: a subprocess, exit codes, stdout/stderr."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import MODELS
+
+
+def mcugen(*args, timeout=120):
+    return subprocess.run(
+        [sys.executable, "-m", "mcugen", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_help_shows_commands_and_an_example():
+    r = mcugen("--help")
+    assert r.returncode == 0
+    for cmd in ("inspect", "estimate", "boards"):
+        assert cmd in r.stdout
+    r = mcugen("estimate", "--help")
+    assert "Example: mcugen estimate" in r.stdout
+
+
+def test_inspect_json(person_detect):
+    r = mcugen("inspect", person_detect, "--json")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert j["macs"] == 7_160_194 and j["weights_bytes"] == 218_928
+    assert j["inputs"][0]["shape"] == [1, 96, 96, 1] and j["inputs"][0]["zero_point"] == -1
+    assert len(j["layers"]) == 31
+    assert j["styles"]["cubeai"]["supported"] and j["styles"]["tflm"]["supported"]
+
+
+def test_inspect_table(person_detect):
+    r = mcugen("inspect", person_detect)
+    assert r.returncode == 0
+    assert "MACC" in r.stdout and "DEPTHWISE_CONV_2D" in r.stdout and "activations (rw)" in r.stdout
+
+
+def test_estimate_json(person_detect):
+    r = mcugen("estimate", person_detect, "--target", "stm32h7", "--json")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert j["fits"] is True and j["board"] == "nucleo-h743zi2"
+    assert {r["name"] for r in j["regions"]} >= {"flash", "axisram"}
+
+
+def test_estimate_does_not_fit_exits_nonzero(person_detect):
+    r = mcugen("estimate", person_detect, "-t", "stm32h7", "--place", "weights=dtcm")
+    assert r.returncode == 1
+    assert "does not fit" in r.stderr and "dtcm" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["inspect", "nope.tflite"], "does not exist"),
+        (["inspect", __file__], "not a TFLite model"),
+        (["estimate", str(MODELS / "person_detect.tflite"), "-t", "esp32"], "Unknown target 'esp32'"),
+        (["estimate", str(MODELS / "keyword_scrambled_8bit.tflite"), "-t", "qemu-m7"], "cannot run: #1 SVDF"),
+        (["estimate", str(MODELS / "person_detect.tflite"), "-t", "qemu-m7", "--style", "x"], "Unknown style"),
+        (["estimate", str(MODELS / "person_detect.tflite"), "-t", "qemu-m7", "--place", "arena"], "KEY=REGION"),
+        (["estimate", str(MODELS / "person_detect.tflite"), "-t", "qemu-m7", "--place", "arena=dtcm"],
+         "no memory region 'dtcm'"),
+    ],
+)
+def test_errors_are_one_message_no_traceback(args, message):
+    r = mcugen(*args)
+    assert r.returncode != 0
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_truncated_model_is_a_clean_error(tmp_path, person_detect):
+    bad = tmp_path / "cut.tflite"
+    bad.write_bytes(person_detect.read_bytes()[:5000])
+    r = mcugen("inspect", bad)
+    assert r.returncode == 1 and "corrupt or truncated" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_boards_json():
+    r = mcugen("boards", "--json")
+    assert r.returncode == 0
+    names = [b["name"] for b in json.loads(r.stdout)]
+    assert "qemu-m7" in names and "nucleo-h743zi2" in names
+
+
+def test_inspect_and_estimate_do_not_import_tensorflow(person_detect):
+    code = (
+        "import sys, mcugen.cli as c; sys.argv=['mcugen','estimate',%r,'-t','stm32h7','--json'];"
+        "\ntry:\n  c.main()\nexcept SystemExit: pass\n"
+        "assert 'tensorflow' not in sys.modules and 'tflite_micro' not in sys.modules, 'heavy import'"
+    ) % str(person_detect)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr

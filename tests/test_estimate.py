@@ -1,0 +1,61 @@
+"""Footprint estimates: figures, regions and the fit check."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import REAL_MODELS
+from mcugen.boards import all_boards, get_board
+from mcugen.errors import FitError
+from mcugen.estimate import estimate, require_fit
+from mcugen.model import load_model
+from mcugen.ops import unsupported_ops
+
+
+def test_person_detect_on_stm32h7(person_detect):
+    g = load_model(person_detect)
+    fp = estimate(g, get_board("stm32h7"))
+    assert abs(fp.weights_flash - 218_928) / 218_928 < 0.01  # 213.8 KiB of constants
+    assert 36_864 <= fp.activation_ram <= 55_296
+    assert fp.total_flash == fp.weights_flash + fp.params_flash + fp.code_flash
+    assert fp.total_ram == fp.activation_ram + fp.runtime_ram
+    assert fp.fits
+    regions = {r.name: r for r in fp.regions}
+    assert regions["flash"].items["weights"] == fp.weights_flash + fp.params_flash
+    assert regions["axisram"].items["arena"] == fp.activation_ram
+    j = fp.to_json()
+    for key in ("activation_ram", "runtime_ram", "weights_flash", "code_flash", "total_ram", "total_flash"):
+        assert isinstance(j[key], int)
+    assert j["fits"] is True and j["regions"]
+
+
+@pytest.mark.parametrize("path", REAL_MODELS, ids=lambda p: p.stem)
+def test_every_real_model_estimates_on_every_board(path):
+    g = load_model(path)
+    for style in ("cubeai", "tflm"):
+        if unsupported_ops(g, style):
+            continue
+        for board in all_boards():
+            if style == "tflm":
+                pytest.importorskip("mcugen.tflm.arena")
+            fp = estimate(g, board, style)
+            assert fp.activation_ram > 0 and fp.weights_flash > 0
+
+
+def test_too_big_names_region_need_and_room(person_detect):
+    g = load_model(person_detect)
+    fp = estimate(g, get_board("stm32h7"), placement={"arena": "itcm", "weights": "dtcm"})
+    assert not fp.fits
+    with pytest.raises(FitError) as err:
+        require_fit(fp)
+    msg = err.value.message
+    assert "region 'dtcm'" in msg and "131,072 B" in msg and "too many" in msg
+    assert "region 'itcm'" not in msg  # the arena fits ITCM's 64 KiB
+
+
+def test_placement_override_moves_the_arena(person_detect):
+    g = load_model(person_detect)
+    fp = estimate(g, get_board("stm32h7"), placement={"arena": "dtcm"})
+    regions = {r.name: r for r in fp.regions}
+    assert regions["dtcm"].items["arena"] == fp.activation_ram
+    assert "axisram" not in regions

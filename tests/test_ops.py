@@ -1,0 +1,152 @@
+"""The registry's shape rules and MAC counts, checked against models built with TensorFlow."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import REAL_MODELS
+from mcugen.errors import ModelError, UnsupportedOpsError
+from mcugen.model import load_model
+from mcugen.ops import REGISTRY, check_shapes, op_macs, require_known, require_supported, total_macs, unsupported_ops
+
+tf = pytest.importorskip("tensorflow")
+L = tf.keras.layers
+
+from tfmodels import cached_model  # noqa: E402
+
+
+def _single(name, make_layer, in_shapes, **q):
+    """A one-layer model; make_layer(inputs) -> output; cached by name and source."""
+
+    def builder(shapes=tuple(map(tuple, in_shapes))):
+        ins = [tf.keras.Input(shape=s, batch_size=1) for s in shapes]
+        out = make_layer(ins if len(ins) > 1 else ins[0])
+        return tf.keras.Model(ins, out)
+
+    import inspect
+
+    try:
+        src = inspect.getsource(make_layer)
+    except (OSError, TypeError):
+        src = name
+    return load_model(cached_model(f"op-{name}", builder, _src=src, **q))
+
+
+# name, layer, input shapes, expected opcode, expected MACs (computed from the layer's definition)
+CASES = [
+    ("conv_same_s1", lambda x: L.Conv2D(8, 3, padding="same")(x), [(10, 12, 3)], "CONV_2D", 10 * 12 * 8 * 3 * 3 * 3),
+    ("conv_valid_s2", lambda x: L.Conv2D(6, 3, strides=2, padding="valid")(x), [(11, 9, 4)], "CONV_2D",
+     5 * 4 * 6 * 3 * 3 * 4),
+    ("conv_same_s2", lambda x: L.Conv2D(4, 5, strides=2, padding="same")(x), [(9, 9, 2)], "CONV_2D",
+     5 * 5 * 4 * 5 * 5 * 2),
+    ("conv_dilated", lambda x: L.Conv2D(4, 3, dilation_rate=2, padding="valid")(x), [(12, 12, 3)], "CONV_2D",
+     8 * 8 * 4 * 3 * 3 * 3),
+    ("conv_1x1", lambda x: L.Conv2D(16, 1)(x), [(7, 7, 8)], "CONV_2D", 7 * 7 * 16 * 8),
+    ("dw_s1", lambda x: L.DepthwiseConv2D(3, padding="same")(x), [(8, 8, 6)], "DEPTHWISE_CONV_2D", 8 * 8 * 6 * 9),
+    ("dw_s2_mult2", lambda x: L.DepthwiseConv2D(3, strides=2, depth_multiplier=2, padding="valid")(x),
+     [(9, 9, 4)], "DEPTHWISE_CONV_2D", 4 * 4 * 8 * 9),
+    ("fc", lambda x: L.Dense(10)(x), [(24,)], "FULLY_CONNECTED", 24 * 10),
+    ("avgpool", lambda x: L.AveragePooling2D(2)(x), [(8, 8, 4)], "AVERAGE_POOL_2D", 4 * 4 * 4 * 4),
+    ("maxpool_same", lambda x: L.MaxPooling2D(3, strides=2, padding="same")(x), [(7, 7, 4)], "MAX_POOL_2D",
+     4 * 4 * 4 * 9),
+    ("add", lambda xs: L.Add()(xs), [(4, 4, 8), (4, 4, 8)], "ADD", 4 * 4 * 8),
+    ("mul_broadcast", lambda xs: L.Multiply()(xs), [(4, 4, 8), (1, 1, 8)], "MUL", 4 * 4 * 8),
+    ("mean", lambda x: L.GlobalAveragePooling2D(keepdims=True)(x), [(5, 5, 8)], "MEAN", 5 * 5 * 8),
+    ("softmax", lambda x: L.Softmax()(x), [(10,)], "SOFTMAX", 10),
+    ("logistic", lambda x: L.Activation("sigmoid")(x), [(4, 4, 3)], "LOGISTIC", 0),
+    ("hard_swish", lambda x: L.Activation(tf.keras.activations.hard_swish)(x), [(4, 4, 3)], "HARD_SWISH", 0),
+    ("relu", lambda x: L.ReLU()(x), [(4, 4, 3)], "RELU", 0),
+    ("relu6", lambda x: L.ReLU(6.0)(x), [(4, 4, 3)], "RELU6", 0),
+    ("reshape", lambda x: L.Reshape((12, 4))(x), [(4, 4, 3)], "RESHAPE", 0),
+    ("pad", lambda x: L.ZeroPadding2D(((1, 2), (0, 1)))(x), [(4, 4, 3)], "PAD", 0),
+    ("concat", lambda xs: L.Concatenate(axis=-1)(xs), [(4, 4, 3), (4, 4, 5)], "CONCATENATION", 0),
+    ("transpose", lambda x: L.Permute((2, 1, 3))(x), [(4, 6, 3)], "TRANSPOSE", 0),
+]
+
+
+@pytest.mark.parametrize("name, layer, shapes, opcode, macs", CASES, ids=[c[0] for c in CASES])
+def test_single_op_shapes_and_macs(name, layer, shapes, opcode, macs):
+    g = _single(name, layer, shapes)
+    ops = [op for op in g.operators if op.opcode == opcode]
+    assert len(ops) == 1, [op.opcode for op in g.operators]
+    check_shapes(g)  # the inferred shapes equal what TensorFlow wrote
+    assert op_macs(g, ops[0]) == macs
+    assert not unsupported_ops(g, "cubeai") and not unsupported_ops(g, "tflm")
+
+
+def test_squeeze_shape():
+    g = _single("squeeze", lambda x: tf.keras.ops.squeeze(x, axis=1), [(1, 6, 3)])
+    (op,) = [op for op in g.operators if op.opcode in ("SQUEEZE", "RESHAPE")]
+    check_shapes(g)
+    assert g.tensors[op.outputs[0]].shape == (1, 6, 3)
+
+
+def test_float_io_has_quantize_and_dequantize():
+    g = _single("float_io", lambda x: L.Conv2D(4, 3)(x), [(6, 6, 2)], q_input_type="float32", q_output_type="float32")
+    assert g.operators[0].opcode == "QUANTIZE" and g.operators[-1].opcode == "DEQUANTIZE"
+    assert g.input_tensors[0].dtype == "float32" and g.output_tensors[0].dtype == "float32"
+    assert not unsupported_ops(g, "cubeai")
+
+
+def test_uint8_input_goes_through_quantize():
+    g = _single("uint8_in", lambda x: L.Conv2D(4, 3)(x), [(6, 6, 2)], q_input_type="uint8")
+    assert g.input_tensors[0].dtype == "uint8" and g.operators[0].opcode == "QUANTIZE"
+    assert not unsupported_ops(g, "cubeai")
+
+
+def test_person_detect_macs(person_detect):
+    assert total_macs(load_model(person_detect)) == 7_160_194  # 7.16 M, as the model card says
+
+
+@pytest.mark.parametrize("path", REAL_MODELS, ids=lambda p: p.stem)
+def test_real_models_shapes_consistent(path):
+    g = load_model(path)
+    require_known(g)
+    check_shapes(g)
+
+
+def test_unsupported_lists_every_op_with_its_index(models_dir):
+    g = load_model(models_dir / "keyword_scrambled_8bit.tflite")
+    bad = unsupported_ops(g, "cubeai")
+    svdf = [op.index for op in g.operators if op.opcode == "SVDF"]
+    assert [u.index for u in bad if u.opcode == "SVDF"] == svdf
+    with pytest.raises(UnsupportedOpsError) as err:
+        require_supported(g, "cubeai")
+    for i in svdf:
+        assert f"#{i} SVDF" in err.value.message
+    assert "--style tflm" in err.value.hint
+    require_supported(g, "tflm")
+
+
+def test_inconsistent_shape_is_reported(person_detect):
+    import dataclasses
+
+    g = load_model(person_detect)
+    op = g.operators[2]
+    out = g.tensors[op.outputs[0]]
+    tensors = list(g.tensors)
+    tensors[out.index] = dataclasses.replace(out, shape=(1, 5, 5, 5))
+    with pytest.raises(ModelError, match=f"Operator 2 .* declares output shape"):
+        check_shapes(dataclasses.replace(g, tensors=tuple(tensors)))
+
+
+def test_unknown_and_custom_ops_are_listed(person_detect):
+    import dataclasses
+
+    g = load_model(person_detect)
+    ops = list(g.operators)
+    ops[3] = dataclasses.replace(ops[3], opcode="CUSTOM", custom_code="MyOp")
+    ops[5] = dataclasses.replace(ops[5], opcode="BATCH_MATMUL")
+    g2 = dataclasses.replace(g, operators=tuple(ops))
+    with pytest.raises(UnsupportedOpsError) as err:
+        require_known(g2)
+    assert "#3 CUSTOM:MyOp" in err.value.message and "#5 BATCH_MATMUL" in err.value.message
+
+
+def test_registry_covers_the_required_ops():
+    required = """CONV_2D DEPTHWISE_CONV_2D FULLY_CONNECTED AVERAGE_POOL_2D MAX_POOL_2D ADD MUL MEAN SOFTMAX
+    LOGISTIC HARD_SWISH RELU RELU6 RESHAPE SQUEEZE PAD CONCATENATION QUANTIZE DEQUANTIZE TRANSPOSE""".split()
+    for name in required:
+        assert {"cubeai", "tflm"} <= REGISTRY[name].styles, name
+    for name in ("SHAPE", "STRIDED_SLICE", "PACK"):
+        assert REGISTRY[name].folded

@@ -1,0 +1,104 @@
+"""The memory planner: no two live tensors share a byte (brute force), on every model."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from conftest import REAL_MODELS
+from mcugen.model import load_model
+from mcugen.planner import ORDERS, check_plan, plan_memory
+
+
+def _synthetic_models():
+    tfmodels = pytest.importorskip("tfmodels")
+    pytest.importorskip("tensorflow")
+    return [
+        tfmodels.cached_model("mbv1_96x96x1", tfmodels.mobilenet_v1),
+        tfmodels.cached_model("mnas", tfmodels.mnasnet_like),
+        tfmodels.cached_model("mbv3", tfmodels.mobilenet_v3_block),
+        tfmodels.cached_model("ssd", tfmodels.ssdlite_head, q_output_type="float32"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def all_models():
+    return REAL_MODELS + _synthetic_models()
+
+
+def test_plans_are_sound_on_every_model(all_models):
+    for path in all_models:
+        g = load_model(path)
+        for strategy in ORDERS:
+            plan = plan_memory(g, strategies=[strategy])
+            assert check_plan(g, plan) == [], (path.name, strategy)
+            assert plan.bound_tensor <= plan.arena_size
+        best = plan_memory(g)
+        assert best.arena_size == min(plan_memory(g, strategies=[s]).arena_size for s in ORDERS)
+
+
+def test_person_detect_within_bounds(person_detect):
+    plan = plan_memory(load_model(person_detect))
+    assert plan.bound_tensor == 36_864  # the 48x48x16 activation
+    assert 36_864 <= plan.arena_size <= 55_296  # TFLM's planner needs 55,296 B
+
+
+def test_checker_finds_an_overlap(person_detect):
+    g = load_model(person_detect)
+    plan = plan_memory(g)
+    # Move the second op's output onto its input: both are live during op 1.
+    op = g.operators[1]
+    bad_offsets = dict(plan.offsets)
+    bad_offsets[op.outputs[0]] = plan.offsets[op.inputs[0]]
+    buffers = tuple(
+        dataclasses.replace(b, offset=plan.offsets[op.inputs[0]]) if op.outputs[0] in b.tensors else b
+        for b in plan.buffers
+    )
+    broken = dataclasses.replace(plan, offsets=bad_offsets, buffers=buffers)
+    problems = check_plan(g, broken)
+    assert any(f"tensor {op.outputs[0]}" in p and "overlap" in p for p in problems)
+
+
+def test_reshape_aliases_its_input(person_detect):
+    g = load_model(person_detect)
+    plan = plan_memory(g)
+    (reshape,) = [op for op in g.operators if op.opcode == "RESHAPE"]
+    assert plan.offsets[reshape.inputs[0]] == plan.offsets[reshape.outputs[0]]
+    assert plan.buffer_of(reshape.inputs[0]) is plan.buffer_of(reshape.outputs[0])
+
+
+def test_inplace_elementwise_reuses_a_dying_input():
+    tfmodels = pytest.importorskip("tfmodels")
+    g = load_model(tfmodels.cached_model("mbv3", tfmodels.mobilenet_v3_block))
+    plan = plan_memory(g)
+    inplace = [
+        op for op in g.operators
+        if op.opcode == "HARD_SWISH" and plan.offsets[op.inputs[0]] == plan.offsets[op.outputs[0]]
+    ]
+    assert inplace, "HARD_SWISH should write over its input when the input dies with it"
+    assert check_plan(g, plan) == []
+    separate = plan_memory(g, inplace=False)
+    assert separate.arena_size >= plan.arena_size
+    assert check_plan(g, separate) == []
+
+
+def test_scratch_buffers_are_planned(person_detect):
+    g = load_model(person_detect)
+    scratch = {op.index: 1000 for op in g.operators if op.opcode == "CONV_2D"}
+    plan = plan_memory(g, scratch)
+    assert set(plan.scratch) == set(scratch)
+    assert all(size >= 1000 for _, size in plan.scratch.values())
+    assert check_plan(g, plan) == []
+    assert plan.arena_size >= plan_memory(g).arena_size
+
+
+def test_variable_state_lives_for_the_whole_run(models_dir):
+    g = load_model(models_dir / "keyword_scrambled_8bit.tflite")
+    plan = plan_memory(g)
+    last = len(g.operators) - 1
+    for t in g.tensors:
+        if t.is_variable:
+            b = plan.buffer_of(t.index)
+            assert (b.first, b.last) == (0, last)
+    assert check_plan(g, plan) == []
