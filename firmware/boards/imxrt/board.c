@@ -1,0 +1,189 @@
+/*
+ * imxrt/board.c - MIMXRT1050-EVKB and MIMXRT1170-EVK (Cortex-M7 core), booting
+ * XIP from FlexSPI NOR. Watchdogs off, clocks, MPU + caches, DWT, LPUART1 on the
+ * debug probe's virtual COM port at 24 MHz / (16 x 13) = 115384 Bd (0.16 %).
+ *
+ * RT1050: core at 600 MHz from the ARM PLL (24 MHz x 100 / 2 = 1200 MHz, ARM_PODF
+ * /2) after raising VDD_SOC to 1.275 V; AHB /1, IPG /4. The core runs from the
+ * 24 MHz oscillator while the PLL is reprogrammed (SDK clock_config order).
+ * RT1170: the core stays on the clock the boot ROM left (raising it to 996 MHz
+ * needs the PMU/DCDC overdrive sequence, not written yet); board_clock_hz()
+ * returns 0 ("unknown") there so the host does not convert cycles to time.
+ * Cycle counts are exact either way (DWT CYCCNT).
+ */
+#include <stdint.h>
+
+#include "mcugen_board_config.h"  /* first: selects the part in imxrt_regs.h */
+
+#include "board.h"
+#include "cortex_m7.h"
+#include "imxrt_regs.h"
+
+#define READY_LOOPS 2000000u
+#define ROM_CLOCK_GUESS_HZ 400000000u   /* for UART timeouts only, before/without our clock setup */
+
+static uint32_t core_hz;
+static uint32_t cycles_per_ms = ROM_CLOCK_GUESS_HZ / 1000u;
+
+__attribute__((unused)) static int wait_clear(volatile uint32_t *reg, uint32_t mask)
+{
+    for (uint32_t i = 0; i < READY_LOOPS; i++) {
+        if ((*reg & mask) == 0u) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+__attribute__((unused)) static int wait_set(volatile uint32_t *reg, uint32_t mask)
+{
+    for (uint32_t i = 0; i < READY_LOOPS; i++) {
+        if ((*reg & mask) == mask) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Before .data/.bss: watchdogs off, including WDOG1's power-down counter,
+ * which resets the chip 16 s after reset unless cleared (IMXRT1050RM 53.5.3). */
+void board_early_init(void)
+{
+    WDOG_WMCR(WDOG1_BASE) = 0;
+#if defined(MCUGEN_BOARD_MIMXRT1050_EVKB)
+    WDOG_WMCR(WDOG2_BASE) = 0;
+    if (WDOG_WCR(WDOG1_BASE) & WDOG_WCR_WDE) {
+        WDOG_WCR(WDOG1_BASE) &= (uint16_t)~WDOG_WCR_WDE;
+    }
+    if (WDOG_WCR(WDOG2_BASE) & WDOG_WCR_WDE) {
+        WDOG_WCR(WDOG2_BASE) &= (uint16_t)~WDOG_WCR_WDE;
+    }
+    if (RTWDOG_CS & RTWDOG_CS_EN) {
+        RTWDOG_CNT = RTWDOG_UNLOCK_KEY;
+        RTWDOG_TOVAL = 0xFFFFu;
+        RTWDOG_CS = (RTWDOG_CS & ~RTWDOG_CS_EN) | RTWDOG_CS_UPDATE | RTWDOG_CS_CMD32EN;
+    }
+#endif
+}
+
+#if defined(MCUGEN_BOARD_MIMXRT1050_EVKB)
+#define ARM_PLL_DIV_SELECT 100u   /* 24 MHz * 100 / 2 = 1200 MHz */
+#define ARM_PODF_DIV2 1u
+#if (24000000ull * ARM_PLL_DIV_SELECT / 2u / (ARM_PODF_DIV2 + 1u)) != MCUGEN_CLOCK_HZ
+#error "RT1050 ARM PLL settings do not give clock_hz"
+#endif
+
+static void clock_init(void)
+{
+    /* 1. core onto the oscillator: periph_clk2 = osc (CBCMR.PERIPH_CLK2_SEL = 1), /1 */
+    CCM_CBCDR &= ~CCM_CBCDR_PERIPH_CLK2_PODF_MASK;
+    CCM_CBCMR = (CCM_CBCMR & ~CCM_CBCMR_PERIPH_CLK2_SEL_MASK) | (1u << CCM_CBCMR_PERIPH_CLK2_SEL_SHIFT);
+    CCM_CBCDR |= CCM_CBCDR_PERIPH_CLK_SEL;
+    (void)wait_clear(&CCM_CDHIPR, CCM_CDHIPR_PERIPH_CLK_SEL_BUSY);
+
+    /* 2. VDD_SOC for 600 MHz */
+    DCDC_REG3 = (DCDC_REG3 & ~DCDC_REG3_TRG_MASK) | DCDC_TRG_1V275;
+    if (!wait_set(&DCDC_REG0, DCDC_REG0_STS_DC_OK)) {
+        return; /* stays on the oscillator: 24 MHz */
+    }
+
+    /* 3. ARM PLL to 1200 MHz */
+    CCM_ANALOG_PLL_ARM = PLL_ARM_ENABLE | ARM_PLL_DIV_SELECT;
+    if (!wait_set(&CCM_ANALOG_PLL_ARM, PLL_ARM_LOCK)) {
+        return;
+    }
+
+    /* 4. dividers: ARM /2, AHB /1, IPG /4 */
+    CCM_CACRR = ARM_PODF_DIV2;
+    (void)wait_clear(&CCM_CDHIPR, CCM_CDHIPR_ARM_PODF_BUSY);
+    CCM_CBCDR = (CCM_CBCDR & ~(CCM_CBCDR_AHB_PODF_MASK | CCM_CBCDR_IPG_PODF_MASK)) |
+                (0u << CCM_CBCDR_AHB_PODF_SHIFT) | (3u << CCM_CBCDR_IPG_PODF_SHIFT);
+    (void)wait_clear(&CCM_CDHIPR, CCM_CDHIPR_AHB_PODF_BUSY);
+
+    /* 5. pre_periph = ARM PLL / ARM_PODF, then core back onto it */
+    CCM_CBCMR = (CCM_CBCMR & ~CCM_CBCMR_PRE_PERIPH_CLK_SEL_MASK) | (3u << CCM_CBCMR_PRE_PERIPH_CLK_SEL_SHIFT);
+    CCM_CBCDR &= ~CCM_CBCDR_PERIPH_CLK_SEL;
+    if (wait_clear(&CCM_CDHIPR, CCM_CDHIPR_PERIPH_CLK_SEL_BUSY)) {
+        core_hz = MCUGEN_CLOCK_HZ;
+    }
+}
+
+static void uart_clock_init(void)
+{
+    CCM_CSCDR1 = (CCM_CSCDR1 & ~CCM_CSCDR1_UART_CLK_PODF_MASK) | CCM_CSCDR1_UART_CLK_SEL_OSC; /* 24 MHz /1 */
+    CCM_CCGR5 |= CCM_CCGR5_LPUART1;
+}
+#else
+static void clock_init(void) { core_hz = 0; }
+/* LPUART1 clock root: reset default OSC_RC_48M_DIV2 = 24 MHz (IMXRT1170RM CCM, root 25). */
+static void uart_clock_init(void) {}
+#endif
+
+/* MPU: SEMC SDRAM window (0x80000000, 512 MiB) is Normal memory in the default
+ * map; nothing sets the SDRAM up, so forbid speculative access there. */
+static const cm7_mpu_region mpu_regions[] = {
+    {0x80000000u, 29u, MPU_RASR_AP_NONE | MPU_RASR_XN | MPU_RASR_STRONGLY_ORDERED},
+};
+
+static void uart_init(void)
+{
+    uart_clock_init();
+    IOMUXC_MUX_UART_TX = IOMUXC_UART_ALT;
+    IOMUXC_MUX_UART_RX = IOMUXC_UART_ALT;
+    IOMUXC_PAD_UART_TX = IOMUXC_UART_PAD;
+    IOMUXC_PAD_UART_RX = IOMUXC_UART_PAD;
+    LPUART_GLOBAL(MCUGEN_UART_BASE) = LPUART_GLOBAL_RST;
+    LPUART_GLOBAL(MCUGEN_UART_BASE) = 0;
+    uint32_t sbr = (LPUART_CLOCK_HZ + (LPUART_OSR * MCUGEN_UART_BAUD) / 2u) / (LPUART_OSR * MCUGEN_UART_BAUD);
+    LPUART_BAUD(MCUGEN_UART_BASE) = ((LPUART_OSR - 1u) << LPUART_BAUD_OSR_SHIFT) | (sbr & LPUART_BAUD_SBR_MASK);
+    LPUART_CTRL(MCUGEN_UART_BASE) = LPUART_CTRL_TE | LPUART_CTRL_RE;
+}
+
+void board_init(void)
+{
+    clock_init();
+    if (core_hz) {
+        cycles_per_ms = core_hz / 1000u;
+    }
+    cm7_mpu_init(mpu_regions, sizeof mpu_regions / sizeof mpu_regions[0]);
+    cm7_caches_enable();
+    cm7_dwt_init();
+    uart_init();
+}
+
+void board_uart_write(const uint8_t *buf, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++) {
+        while (!(LPUART_STAT(MCUGEN_UART_BASE) & LPUART_STAT_TDRE)) {
+        }
+        LPUART_DATA(MCUGEN_UART_BASE) = buf[i];
+    }
+}
+
+uint32_t board_uart_read(uint8_t *buf, uint32_t len, uint32_t timeout_ms)
+{
+    uint32_t n = 0;
+    while (n < len) {
+        uint64_t deadline = cm7_dwt_cycles64() + (uint64_t)timeout_ms * cycles_per_ms;
+        for (;;) {
+            uint32_t stat = LPUART_STAT(MCUGEN_UART_BASE);
+            if (stat & LPUART_STAT_ERRORS) {
+                LPUART_STAT(MCUGEN_UART_BASE) = stat & LPUART_STAT_ERRORS;
+            }
+            if (stat & LPUART_STAT_RDRF) {
+                break;
+            }
+            if (cm7_dwt_cycles64() >= deadline) {
+                return n;
+            }
+        }
+        buf[n++] = (uint8_t)LPUART_DATA(MCUGEN_UART_BASE);
+    }
+    return n;
+}
+
+uint64_t board_counter_read(void) { return cm7_dwt_cycles64(); }
+
+uint32_t board_clock_hz(void) { return core_hz; }
+
+uint8_t board_timing_unit(void) { return BOARD_TIMING_CYCLES; }
