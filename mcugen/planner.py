@@ -49,6 +49,8 @@ class MemoryPlan:
     bound_op_index: int
     bound_tensor: int  # the largest single tensor
     strategy: str = "greedy"
+    # (output buffer id, input buffer id, d): pairs allowed to overlap when in - out >= d
+    overlaps: tuple[tuple[int, int, int], ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def buffer_of(self, tensor_index: int) -> Buffer:
@@ -65,6 +67,7 @@ class MemoryPlan:
             "lower_bound_op": self.bound_op,
             "lower_bound_op_index": self.bound_op_index,
             "lower_bound_tensor": self.bound_tensor,
+            "overlaps": [list(x) for x in self.overlaps],
             "buffers": [
                 {
                     "tensors": list(b.tensors),
@@ -81,6 +84,10 @@ class MemoryPlan:
 
 def _align(n: int, a: int) -> int:
     return (n + a - 1) // a * a
+
+
+def _align_down(n: int, a: int) -> int:
+    return n // a * a
 
 
 class _Groups:
@@ -161,22 +168,86 @@ def _build_groups(graph: Graph, inplace: bool) -> _Groups:
     return groups
 
 
-def _place_first_fit(buffers: list[Buffer], order: list[int], alignment: int) -> tuple[list[Buffer], int]:
+def _place_first_fit(
+    buffers: list[Buffer], order: list[int], alignment: int, allow: Mapping[tuple[int, int], int]
+) -> tuple[list[Buffer], int]:
+    """First fit in the given order. allow[(out_id, in_id)] = d lets an op's output
+    overlap its dying input when in_offset - out_offset >= d."""
     placed: list[Buffer] = []
     result: dict[int, Buffer] = {}
+
+    def clash(buf: Buffer, off: int, p: Buffer) -> bool:
+        if off + buf.size <= p.offset or p.offset + p.size <= off:
+            return False
+        d = allow.get((buf.id, p.id))
+        if d is not None and p.offset - off >= d:
+            return False
+        d = allow.get((p.id, buf.id))
+        if d is not None and off - p.offset >= d:
+            return False
+        return True
+
+    lo = hi = 0  # the arena's extent so far; offsets may go below 0 and are shifted at the end
     for idx in order:
         buf = buffers[idx]
-        live = sorted((p for p in placed if p.overlaps_in_time(buf)), key=lambda p: p.offset)
-        offset = 0
+        live = [p for p in placed if p.overlaps_in_time(buf)]
+        # Feasible offsets worth trying: the arena's ends, just above or below each live
+        # buffer, and the overlap points an op's read/write order allows.
+        candidates = {lo, _align_down(hi - buf.size, alignment) if placed else 0}
         for p in live:
-            if offset + buf.size <= p.offset:
-                break
-            offset = max(offset, _align(p.offset + p.size, alignment))
+            candidates.add(_align(p.offset + p.size, alignment))
+            candidates.add(_align_down(p.offset - buf.size, alignment))
+            d = allow.get((buf.id, p.id))
+            if d is not None:
+                candidates.add(_align_down(p.offset - d, alignment))
+            d = allow.get((p.id, buf.id))
+            if d is not None:
+                candidates.add(_align(p.offset + d, alignment))
+        feasible = [c for c in candidates if not any(clash(buf, c, p) for p in live)]
+        # Grow the arena as little as possible; among equals, the lowest offset.
+        offset = min(feasible, key=lambda c: (max(hi, c + buf.size) - min(lo, c), c))
+        if placed:
+            lo, hi = min(lo, offset), max(hi, offset + buf.size)
+        else:
+            lo, hi = offset, offset + buf.size
         done = Buffer(buf.id, buf.tensors, buf.size, buf.first, buf.last, offset, buf.scratch_of)
         placed.append(done)
         result[idx] = done
-    size = max((b.offset + b.size for b in placed), default=0)
-    return [result[i] for i in range(len(buffers))], _align(size, alignment)
+    shifted = [
+        Buffer(b.id, b.tensors, b.size, b.first, b.last, b.offset - lo, b.scratch_of)
+        for b in (result[i] for i in range(len(buffers)))
+    ]
+    size = max((b.offset + b.size for b in shifted), default=0)
+    return shifted, _align(size, alignment)
+
+
+def overlap_allowances(graph: Graph, buffers: list[Buffer]) -> dict[tuple[int, int], int]:
+    """(output buffer id, input buffer id) -> minimum in - out offset distance, for
+    every windowed op whose input dies with it (see mcugen.ops.access)."""
+    from mcugen.ops.access import min_distance  # noqa: PLC0415
+
+    by_tensor = {t: b for b in buffers for t in b.tensors}
+    consumers = graph.consumers()
+    outputs = set(graph.outputs)
+    allow: dict[tuple[int, int], int] = {}
+    for op in graph.operators:
+        if not op.inputs or op.inputs[0] < 0 or not op.outputs:
+            continue
+        x_buf, y_buf = by_tensor.get(op.inputs[0]), by_tensor.get(op.outputs[0])
+        if x_buf is None or y_buf is None or x_buf is y_buf:
+            continue
+        dies_here = all(
+            max(consumers.get(t, [-1]), default=-1) <= op.index
+            and t not in outputs
+            and not graph.tensors[t].is_variable
+            for t in x_buf.tensors
+        )
+        if not dies_here or x_buf.last != op.index:
+            continue
+        d = min_distance(graph, op)
+        if d is not None:
+            allow[(y_buf.id, x_buf.id)] = d
+    return allow
 
 
 ORDERS: dict[str, Callable[[list[Buffer]], list[int]]] = {
@@ -201,6 +272,7 @@ def plan_memory(
     *,
     alignment: int = DEFAULT_ALIGNMENT,
     inplace: bool = True,
+    overlap: bool = True,
     strategies: Iterable[str] | None = None,
 ) -> MemoryPlan:
     """Plan the activation arena; tries each placement strategy and keeps the smallest."""
@@ -221,9 +293,10 @@ def plan_memory(
         if size > 0:
             buffers.append(Buffer(len(buffers), (), _align(size, alignment), op_index, op_index, scratch_of=op_index))
 
+    allow = overlap_allowances(graph, buffers) if overlap else {}
     best: tuple[list[Buffer], int, str] | None = None
     for name in strategies or ORDERS:
-        placed, size = _place_first_fit(buffers, ORDERS[name](buffers), alignment)
+        placed, size = _place_first_fit(buffers, ORDERS[name](buffers), alignment, allow)
         if best is None or size < best[1]:
             best = (placed, size, name)
     placed, arena_size, strategy = best if best else ([], 0, "none")
@@ -242,6 +315,7 @@ def plan_memory(
         bound_op_index=bound_index,
         bound_tensor=bound_tensor,
         strategy=strategy,
+        overlaps=tuple((out_id, in_id, d) for (out_id, in_id), d in sorted(allow.items())),
     )
 
 
@@ -298,10 +372,38 @@ def check_plan(graph: Graph, plan: MemoryPlan) -> list[str]:
         for t in b.tensors:
             f, l = span(t)
             items.append((f"tensor {t}", plan.offsets[t], graph.tensors[t].nbytes, f, l, b.id))
+    allowed = {(o, i): d for o, i, d in plan.overlaps}
+    buffer_offset = {b.id: b.offset for b in plan.buffers}
+
+    def overlap_ok(out_id: int, in_id: int) -> bool:
+        d = allowed.get((out_id, in_id))
+        return d is not None and buffer_offset[in_id] - buffer_offset[out_id] >= d
+
     for i, (na, oa, sa, fa, la, ba) in enumerate(items):
         for nb, ob, sb, fb, lb, bb in items[i + 1 :]:
             if ba == bb:
                 continue  # same buffer: aliases or in-place, allowed by the op's semantics
+            if overlap_ok(ba, bb) or overlap_ok(bb, ba):
+                continue  # an op writing over its dying input in a proven-safe order
             if fa <= lb and fb <= la and oa < ob + sb and ob < oa + sa:
                 problems.append(f"{na} [{oa}, {oa + sa}) and {nb} [{ob}, {ob + sb}) overlap while both live")
+    return problems
+
+
+def simulate_plan(graph: Graph, plan: MemoryPlan) -> list[str]:
+    """Replay the read/write order of every op whose output overlaps its input in the
+    plan, byte by byte, and report any write that lands on an input byte still to be read."""
+    from mcugen.ops.access import simulate_op  # noqa: PLC0415
+
+    problems = []
+    for op in graph.operators:
+        if not op.inputs or op.inputs[0] < 0 or not op.outputs:
+            continue
+        x, y = op.inputs[0], op.outputs[0]
+        if x not in plan.offsets or y not in plan.offsets:
+            continue
+        xo, yo = plan.offsets[x], plan.offsets[y]
+        xs, ys = graph.tensors[x].nbytes, graph.tensors[y].nbytes
+        if xo < yo + ys and yo < xo + xs and plan.buffer_of(x) is not plan.buffer_of(y):
+            problems += simulate_op(graph, op, xo, yo)
     return problems
