@@ -226,7 +226,7 @@ class TargetLink:
             timeout = self.timeout + n * run_timeout
             try:
                 frame = self.request(MSG_RUN, struct.pack("<I", n), MSG_RUN_DONE, timeout=timeout)
-            except TargetResetError:
+            except (TargetResetError, TargetFaultError):
                 raise
             except LinkError as first:
                 # The runs may have happened and only the answer been lost: ask for it

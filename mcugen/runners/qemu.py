@@ -25,6 +25,7 @@ from mcugen.runners.base import Runner, RunnerCaps, kill_process, require, spawn
 QEMU_PROGRAM = "qemu-system-arm"
 QEMU_PACKAGE = "qemu-system-arm"
 PTY_TIMEOUT = 10.0            # seconds to wait for QEMU to name its pty
+STARTUP_GRACE = 0.2           # seconds in which a QEMU that cannot load the image exits
 _PTY_LINE = re.compile(r"char device redirected to (?P<path>/dev/\S+)")
 
 
@@ -90,6 +91,15 @@ class QemuRunner(Runner):
                     raise RunnerError(f"QEMU exited with status {self.proc.returncode}:\n{self.output()}",
                                       hint="Check the ELF was built for qemu-m7.")
                 raise RunnerError(f"QEMU did not report its serial pty within {self.pty_timeout:.0f} s.\n{self.output()}")
+            # QEMU names the pty before it loads the image: give it a moment to fail.
+            try:
+                self.proc.wait(timeout=STARTUP_GRACE)
+            except subprocess.TimeoutExpired:
+                pass
+            else:
+                self._reader.join(timeout=1.0)
+                raise RunnerError(f"QEMU exited with status {self.proc.returncode}:\n{self.output()}",
+                                  hint="Check that the ELF was built for qemu-m7 (mcugen build).")
             self.transport = SerialTransport(self.pty)
             self.transport.open()
         except BaseException:
