@@ -1,0 +1,231 @@
+"""The real arena a model needs under TFLM, measured by running TFLM itself.
+
+A small program (probe/arena_probe.cc) is compiled against a cached library
+entry: it builds a MicroInterpreter with every builtin operator registered,
+calls AllocateTensors on a large arena and prints `arena_used_bytes()`, the
+head/tail split, and the smallest arena for which AllocateTensors succeeds
+(which can exceed arena_used_bytes: the planner and the kernels' Prepare need
+temporary room that is freed afterwards).
+
+- target "cortex-m7": built with the entry's arm-none-eabi flags plus
+  probe/startup_m7.c and probe/mps2_an500.ld, run under
+  `qemu-system-arm -M mps2-an500 -cpu cortex-m7` with semihosting output; the
+  model is placed in QEMU's RAM by `-device loader`.
+- target "host": built with the host compiler against a host library entry,
+  run natively with the model path as argument.
+
+The probe binary is built once per library entry and cached next to it in
+<cache>/tflm-tools/<entry name>/ (same atomic-rename rule as the library).
+
+`measure_python_interpreter` reads the figure the tflite-micro Python package
+reports (64-bit host, reference kernels, RecordingMicroAllocator): a third
+reference point, not a target mcugen builds for.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcugen.errors import RunnerError, ToolchainError
+from mcugen.tflm.library import LibraryEntry, cache_root
+from mcugen.tflm.ops import RESOLVER_METHODS
+
+PROBE_DIR = Path(__file__).resolve().parent / "probe"
+QEMU = "qemu-system-arm"
+QEMU_MACHINE = ("-M", "mps2-an500", "-cpu", "cortex-m7")
+MODEL_ADDR = 0x6000_0000  # QEMU mps2-an500 "mps.ram", 16 MiB (see probe/mps2_an500.ld)
+MODEL_MAGIC = 0x4D43474D
+ARENA_MAX = {"cortex-m7": 2 * 1024 * 1024, "cortex-m7-nofp": 2 * 1024 * 1024, "host": 64 * 1024 * 1024}
+DEFAULT_TIMEOUT_S = 300.0
+_RESULT = re.compile(r"MCUGEN_ARENA (.*)")
+
+
+@dataclass(frozen=True)
+class ArenaMeasurement:
+    used: int  # MicroInterpreter::arena_used_bytes() after AllocateTensors
+    head: int  # non-persistent section (the memory plan)
+    tail: int  # persistent section
+    minimum: int  # smallest arena size for which AllocateTensors succeeds
+    target: str
+    kernels: str
+
+
+def probe_ops_inc() -> str:
+    """One MCUGEN_OP(AddXxx) line per builtin operator the resolver knows."""
+    return "".join(f"MCUGEN_OP({m})\n" for m in RESOLVER_METHODS.values())
+
+
+def _run(argv: list[str], cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    try:
+        out = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                             stdin=subprocess.DEVNULL)
+    except FileNotFoundError as exc:
+        raise ToolchainError(f"{argv[0]} not found.", hint="Install the toolchain.") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ToolchainError(f"{Path(argv[0]).name} did not finish within {timeout:.0f} s.") from exc
+    if out.returncode != 0:
+        raise ToolchainError(
+            f"{Path(argv[0]).name} failed (exit {out.returncode}):\n{(out.stdout + out.stderr)[-3000:]}",
+            hint="The command was: " + " ".join(argv),
+        )
+    return out
+
+
+def probe_path(entry: LibraryEntry, cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    return cache_root(cache_dir) / "tflm-tools" / entry.path.name / "arena_probe.elf"
+
+
+def build_probe(entry: LibraryEntry, cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Compile (once per library entry) the arena probe; returns the executable."""
+    final = probe_path(entry, cache_dir)
+    if final.is_file():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    target = entry.key.target
+    cross = target != "host"
+    with tempfile.TemporaryDirectory(prefix=".probe-", dir=final.parent) as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "probe_ops.inc").write_text(probe_ops_inc())
+        defines = [f"-DMCUGEN_OP_COUNT={len(RESOLVER_METHODS)}", f"-DMCUGEN_ARENA_MAX={ARENA_MAX[target]}u"]
+        if cross:
+            defines.append(f"-DMCUGEN_MODEL_ADDR=0x{MODEL_ADDR:08X}u")
+        objects = [tmp / "arena_probe.o"]
+        _run([entry.cxx, *entry.compile_flags(cxx=True), "-Os", *defines, f"-I{tmp}",
+              "-c", str(PROBE_DIR / "arena_probe.cc"), "-o", str(objects[0])])
+        link = [entry.cxx, *entry.cpu_flags]
+        if cross:
+            objects.append(tmp / "startup_m7.o")
+            _run([entry.cc, *entry.cpu_flags, "-Os", "-ffunction-sections", "-c",
+                  str(PROBE_DIR / "startup_m7.c"), "-o", str(objects[1])])
+            link += ["--specs=rdimon.specs", "-nostartfiles", "-T", str(PROBE_DIR / "mps2_an500.ld")]
+        out = tmp / "arena_probe.elf"
+        _run([*link, "-Wl,--gc-sections", *map(str, objects), *entry.link_inputs(), "-o", str(out)])
+        os.replace(out, final)
+    return final
+
+
+def measure_arena(
+    model: bytes | str | os.PathLike[str],
+    entry: LibraryEntry,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    find_minimum: bool = True,
+) -> ArenaMeasurement:
+    """Run the probe for `model` (bytes or a path) with `entry`'s library; QEMU for Cortex-M.
+
+    The minimum arena is searched with one probe run per trial size (a failed
+    allocation can crash TFLM, so trials never share a process): the gap above
+    arena_used_bytes() is doubled until a size works, then bisected.
+    """
+    data = model if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes()
+    probe = build_probe(entry, cache_dir)
+    target = entry.key.target
+    if target != "host" and not shutil.which(QEMU):
+        raise RunnerError(
+            f"{QEMU} not found; it runs the Cortex-M7 arena probe.",
+            hint="Install qemu-system-arm (Debian/Ubuntu: apt install qemu-system-arm).",
+        )
+    with tempfile.TemporaryDirectory(prefix="mcugen-arena-") as tmp_name:
+        tmp = Path(tmp_name)
+
+        def run(trial: int) -> dict[str, str]:
+            if target == "host":
+                model_file = tmp / "model.tflite"
+                if not model_file.exists():
+                    model_file.write_bytes(data)
+                argv = [str(probe), str(model_file), str(trial)]
+            else:
+                blob = tmp / "model.bin"
+                header = (MODEL_MAGIC.to_bytes(4, "little") + len(data).to_bytes(4, "little")
+                          + trial.to_bytes(4, "little") + bytes(4))
+                blob.write_bytes(header + data)
+                argv = [QEMU, *QEMU_MACHINE, "-nographic", "-monitor", "none", "-serial", "null",
+                        "-semihosting-config", "enable=on,target=native", "-kernel", str(probe),
+                        "-device", f"loader,file={blob},addr=0x{MODEL_ADDR:08X}"]
+            try:
+                out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s,
+                                     stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired as exc:
+                raise RunnerError(f"The arena probe did not finish within {timeout_s:.0f} s.",
+                                  hint="The model may be too large for the probe's arena.") from exc
+            match = _RESULT.search(out.stdout)
+            fields = dict(kv.split("=", 1) for kv in match.group(1).split()) if match else {}
+            if trial and fields.get("status") != "ok":
+                return {"status": "fail"}  # includes crashes: the size is too small
+            if fields.get("status") != "ok":
+                raise RunnerError(
+                    f"The arena probe failed ({fields.get('status', 'no result')}):\n"
+                    + (out.stdout + out.stderr)[-2000:],
+                    hint=f"Command: {' '.join(argv)}",
+                )
+            return fields
+
+        fields = run(0)
+        used = int(fields["used"])
+        minimum = used
+        if find_minimum and run(used)["status"] != "ok":
+            lo, gap = used, 64  # lo fails
+            while run(used + gap)["status"] != "ok":
+                lo = used + gap
+                gap *= 2
+                if used + gap > ARENA_MAX[target]:
+                    raise RunnerError("The arena probe found no working arena size.")
+            hi = used + gap
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if run(mid)["status"] == "ok":
+                    hi = mid
+                else:
+                    lo = mid
+            minimum = hi
+    return ArenaMeasurement(
+        used=used, head=int(fields["head"]), tail=int(fields["tail"]),
+        minimum=minimum, target=target, kernels=entry.key.kernels,
+    )
+
+
+_PY_TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
+_PY_HEAD = re.compile(r"Arena allocation head (\d+) bytes")
+_PY_TAIL = re.compile(r"Arena allocation tail (\d+) bytes")
+
+
+@dataclass(frozen=True)
+class PythonArenaMeasurement:
+    total: int
+    head: int
+    tail: int
+
+
+def measure_python_interpreter(model: bytes | str | os.PathLike[str], timeout_s: float = 120.0
+                               ) -> PythonArenaMeasurement:
+    """The tflite-micro Python interpreter's own arena report (PrintAllocations, on stderr).
+
+    Runs in a subprocess because the figures are printed by C++ to fd 2.
+    """
+    data = model if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes()
+    code = (
+        "import sys\n"
+        "from tflite_micro.python.tflite_micro import runtime\n"
+        "data = open(sys.argv[1], 'rb').read()\n"
+        "it = runtime.Interpreter.from_bytes(data, arena_size=64 * 1024 * 1024)\n"
+        "it.print_allocations()\n"
+    )
+    with tempfile.TemporaryDirectory(prefix="mcugen-pyarena-") as tmp_name:
+        path = Path(tmp_name) / "model.tflite"
+        path.write_bytes(data)
+        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                             text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+    text = out.stdout + out.stderr
+    total, head, tail = (_PY_TOTAL.search(text), _PY_HEAD.search(text), _PY_TAIL.search(text))
+    if out.returncode != 0 or not (total and head and tail):
+        raise RunnerError("The tflite-micro Python interpreter did not report its arena:\n" + text[-2000:],
+                          hint="pip install tflite-micro")
+    return PythonArenaMeasurement(int(total.group(1)), int(head.group(1)), int(tail.group(1)))
