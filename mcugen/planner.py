@@ -10,6 +10,7 @@ activation RAM that `estimate` reports and the generated code uses.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
@@ -30,6 +31,7 @@ class Buffer:
     last: int  # last op index during which the bytes are live
     offset: int = -1
     scratch_of: int | None = None  # op index, for scratch buffers
+    pool: int = 0  # which activation pool (memory region) holds it
 
     def overlaps_in_time(self, other: "Buffer") -> bool:
         return self.first <= other.last and other.first <= self.last
@@ -51,7 +53,12 @@ class MemoryPlan:
     strategy: str = "greedy"
     # (output buffer id, input buffer id, d): pairs allowed to overlap when in - out >= d
     overlaps: tuple[tuple[int, int, int], ...] = ()
+    # Several activation pools (memory regions): offsets are then within each tensor's pool.
+    pools: tuple["Pool", ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def pool_of(self, tensor_index: int) -> int:
+        return self.buffer_of(tensor_index).pool
 
     def buffer_of(self, tensor_index: int) -> Buffer:
         for b in self.buffers:
@@ -68,11 +75,13 @@ class MemoryPlan:
             "lower_bound_op_index": self.bound_op_index,
             "lower_bound_tensor": self.bound_tensor,
             "overlaps": [list(x) for x in self.overlaps],
+            "pools": [{"region": p.region, "size": p.size, "capacity": p.capacity} for p in self.pools],
             "buffers": [
                 {
                     "tensors": list(b.tensors),
                     "scratch_of": b.scratch_of,
                     "offset": b.offset,
+                    "pool": b.pool,
                     "size": b.size,
                     "first_op": b.first,
                     "last_op": b.last,
@@ -210,13 +219,10 @@ def _place_first_fit(
             lo, hi = min(lo, offset), max(hi, offset + buf.size)
         else:
             lo, hi = offset, offset + buf.size
-        done = Buffer(buf.id, buf.tensors, buf.size, buf.first, buf.last, offset, buf.scratch_of)
+        done = dataclasses.replace(buf, offset=offset)
         placed.append(done)
         result[idx] = done
-    shifted = [
-        Buffer(b.id, b.tensors, b.size, b.first, b.last, b.offset - lo, b.scratch_of)
-        for b in (result[i] for i in range(len(buffers)))
-    ]
+    shifted = [dataclasses.replace(result[i], offset=result[i].offset - lo) for i in range(len(buffers))]
     size = max((b.offset + b.size for b in shifted), default=0)
     return shifted, _align(size, alignment)
 
@@ -266,21 +272,12 @@ ORDERS: dict[str, Callable[[list[Buffer]], list[int]]] = {
 }
 
 
-def plan_memory(
-    graph: Graph,
-    scratch_bytes: Mapping[int, int] | None = None,
-    *,
-    alignment: int = DEFAULT_ALIGNMENT,
-    inplace: bool = True,
-    overlap: bool = True,
-    strategies: Iterable[str] | None = None,
-) -> MemoryPlan:
-    """Plan the activation arena; tries each placement strategy and keeps the smallest."""
-    scratch_bytes = dict(scratch_bytes or {})
+def _buffers(
+    graph: Graph, scratch_bytes: Mapping[int, int], alignment: int, inplace: bool
+) -> tuple[list[int], list[Buffer]]:
     tensors = activation_tensors(graph)
     groups = _build_groups(graph, inplace)
     spans = _lifetimes(graph, groups, tensors)
-
     members: dict[int, list[int]] = {}
     for t in tensors:
         members.setdefault(groups.find(t), []).append(t)
@@ -292,15 +289,31 @@ def plan_memory(
     for op_index, size in sorted(scratch_bytes.items()):
         if size > 0:
             buffers.append(Buffer(len(buffers), (), _align(size, alignment), op_index, op_index, scratch_of=op_index))
+    return tensors, buffers
 
-    allow = overlap_allowances(graph, buffers) if overlap else {}
+
+def _best_placement(
+    buffers: list[Buffer], alignment: int, allow: Mapping[tuple[int, int], int], strategies: Iterable[str] | None
+) -> tuple[list[Buffer], int, str]:
     best: tuple[list[Buffer], int, str] | None = None
     for name in strategies or ORDERS:
         placed, size = _place_first_fit(buffers, ORDERS[name](buffers), alignment, allow)
         if best is None or size < best[1]:
             best = (placed, size, name)
-    placed, arena_size, strategy = best if best else ([], 0, "none")
+    return best if best else ([], 0, "none")
 
+
+def _finish(
+    graph: Graph,
+    tensors: list[int],
+    placed: list[Buffer],
+    arena_size: int,
+    strategy: str,
+    allow: Mapping[tuple[int, int], int],
+    scratch_bytes: Mapping[int, int],
+    alignment: int,
+    pools: tuple["Pool", ...] = (),
+) -> MemoryPlan:
     offsets = {t: b.offset for b in placed for t in b.tensors}
     scratch = {b.scratch_of: (b.offset, b.size) for b in placed if b.scratch_of is not None}
     bound_op, bound_index = op_lower_bound(graph, placed, scratch_bytes, alignment)
@@ -316,6 +329,113 @@ def plan_memory(
         bound_tensor=bound_tensor,
         strategy=strategy,
         overlaps=tuple((out_id, in_id, d) for (out_id, in_id), d in sorted(allow.items())),
+        pools=pools,
+    )
+
+
+def plan_memory(
+    graph: Graph,
+    scratch_bytes: Mapping[int, int] | None = None,
+    *,
+    alignment: int = DEFAULT_ALIGNMENT,
+    inplace: bool = True,
+    overlap: bool = True,
+    strategies: Iterable[str] | None = None,
+) -> MemoryPlan:
+    """Plan the activation arena; tries each placement strategy and keeps the smallest."""
+    scratch_bytes = dict(scratch_bytes or {})
+    tensors, buffers = _buffers(graph, scratch_bytes, alignment, inplace)
+    allow = overlap_allowances(graph, buffers) if overlap else {}
+    placed, arena_size, strategy = _best_placement(buffers, alignment, allow, strategies)
+    return _finish(graph, tensors, placed, arena_size, strategy, allow, scratch_bytes, alignment)
+
+
+@dataclass(frozen=True)
+class Pool:
+    region: str
+    size: int  # bytes the plan uses in this pool
+    capacity: int  # bytes available in the region
+
+
+def buffer_traffic(graph: Graph, buffers: list[Buffer]) -> dict[int, int]:
+    """Bytes read and written per inference in each buffer: how 'used' it is."""
+    by_tensor = {t: b.id for b in buffers for t in b.tensors}
+    traffic = {b.id: 0 for b in buffers}
+    for op in graph.operators:
+        for t in (*op.inputs, *op.outputs):
+            if t >= 0 and t in by_tensor:
+                traffic[by_tensor[t]] += graph.tensors[t].nbytes
+    for b in buffers:
+        if b.scratch_of is not None:
+            traffic[b.id] += 2 * b.size  # scratch is written and read back within its op
+    return traffic
+
+
+def plan_pools(
+    graph: Graph,
+    capacities: list[tuple[str, int]],
+    scratch_bytes: Mapping[int, int] | None = None,
+    *,
+    alignment: int = DEFAULT_ALIGNMENT,
+    inplace: bool = True,
+    overlap: bool = True,
+) -> MemoryPlan:
+    """Split the activations over several regions (name, capacity), first one preferred.
+
+    Buffers go to the first pool in order of traffic per byte (the most used first)
+    as long as that pool's plan stays within its capacity; the rest spill to the
+    next pool, and so on. A buffer never straddles two pools. FitError when a
+    buffer fits no pool or the pools are full.
+    """
+    from mcugen.errors import FitError  # noqa: PLC0415
+
+    if not capacities:
+        raise ValueError("plan_pools needs at least one pool")
+    scratch_bytes = dict(scratch_bytes or {})
+    tensors, buffers = _buffers(graph, scratch_bytes, alignment, inplace)
+    allow = overlap_allowances(graph, buffers) if overlap else {}
+    largest = max(buffers, key=lambda b: b.size, default=None)
+    if largest is not None and all(largest.size > cap for _, cap in capacities):
+        names = ", ".join(f"{name} ({cap:,} B)" for name, cap in capacities)
+        what = f"tensor {largest.tensors[0]} '{graph.tensors[largest.tensors[0]].name}'" if largest.tensors else "a scratch buffer"
+        raise FitError(
+            f"The largest activation, {what}, needs {largest.size:,} B; no pool can hold it: {names}.",
+            hint="List a larger memory region in --pools.",
+        )
+    traffic = buffer_traffic(graph, buffers)
+    order = sorted(buffers, key=lambda b: (-traffic[b.id] / max(b.size, 1), -b.size, b.id))
+    remaining = list(order)
+    placed_all: list[Buffer] = []
+    pools: list[Pool] = []
+    strategies: list[str] = []
+    for pool_index, (region, capacity) in enumerate(capacities):
+        chosen: list[Buffer] = []
+        placed: list[Buffer] = []
+        size = 0
+        for b in list(remaining):
+            trial = chosen + [b]
+            trial_placed, trial_size, _ = _best_placement(trial, alignment, allow, None)
+            if trial_size <= capacity:
+                chosen, placed, size = trial, trial_placed, trial_size
+                remaining.remove(b)
+        if chosen:
+            placed_, size, strategy = _best_placement(chosen, alignment, allow, None)
+            placed_all += [dataclasses.replace(b, pool=pool_index) for b in placed_]
+            strategies.append(strategy)
+        pools.append(Pool(region, size, capacity))
+        if not remaining:
+            break
+    if remaining:
+        need = sum(b.size for b in remaining)
+        raise FitError(
+            f"The activations do not fit the pools {', '.join(r for r, _ in capacities)}: "
+            f"{len(remaining)} buffer(s), {need:,} B, left over.",
+            hint="Add a region to --pools or use larger ones.",
+        )
+    placed_all.sort(key=lambda b: b.id)
+    total = sum(p.size for p in pools)
+    return _finish(
+        graph, tensors, placed_all, total, "+".join(strategies), allow, scratch_bytes, alignment, tuple(pools)
     )
 
 
@@ -350,8 +470,9 @@ def check_plan(graph: Graph, plan: MemoryPlan) -> list[str]:
             continue
         if plan.offsets[t] % plan.alignment:
             problems.append(f"tensor {t} is not {plan.alignment}-byte aligned")
-        if plan.offsets[t] + graph.tensors[t].nbytes > plan.arena_size:
-            problems.append(f"tensor {t} ends beyond the arena")
+        limit = plan.pools[plan.pool_of(t)].size if plan.pools else plan.arena_size
+        if plan.offsets[t] + graph.tensors[t].nbytes > limit:
+            problems.append(f"tensor {t} ends beyond its arena")
     # Recompute lifetimes per tensor independently of the plan's grouping.
     producers, consumers = graph.producers(), graph.consumers()
     last_op = len(graph.operators) - 1
@@ -367,11 +488,13 @@ def check_plan(graph: Graph, plan: MemoryPlan) -> list[str]:
 
     items = []
     for b in plan.buffers:
+        # Offsets are per pool: a pool's bytes start where the previous pool's end.
+        base = sum(p.size for p in plan.pools[: b.pool]) + b.pool if plan.pools else 0
         if b.scratch_of is not None:
-            items.append((f"scratch of op {b.scratch_of}", b.offset, b.size, b.first, b.last, b.id))
+            items.append((f"scratch of op {b.scratch_of}", base + b.offset, b.size, b.first, b.last, b.id))
         for t in b.tensors:
             f, l = span(t)
-            items.append((f"tensor {t}", plan.offsets[t], graph.tensors[t].nbytes, f, l, b.id))
+            items.append((f"tensor {t}", base + plan.offsets[t], graph.tensors[t].nbytes, f, l, b.id))
     allowed = {(o, i): d for o, i, d in plan.overlaps}
     buffer_offset = {b.id: b.offset for b in plan.buffers}
 
@@ -404,6 +527,7 @@ def simulate_plan(graph: Graph, plan: MemoryPlan) -> list[str]:
             continue
         xo, yo = plan.offsets[x], plan.offsets[y]
         xs, ys = graph.tensors[x].nbytes, graph.tensors[y].nbytes
-        if xo < yo + ys and yo < xo + xs and plan.buffer_of(x) is not plan.buffer_of(y):
+        same_pool = plan.pool_of(x) == plan.pool_of(y)
+        if same_pool and xo < yo + ys and yo < xo + xs and plan.buffer_of(x) is not plan.buffer_of(y):
             problems += simulate_op(graph, op, xo, yo)
     return problems

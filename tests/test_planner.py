@@ -146,3 +146,30 @@ def test_min_distance_matches_the_raster_order():
     pixels = 48 * 48
     # step k writes (k+1)*16 bytes; with two pixels in flight, reads start at (k-1)*8
     assert min_distance(g, op) == max((k + 1) * 16 - max(k - 1, 0) * 8 for k in range(pixels))
+
+
+def test_pools_split_without_straddling(all_models):
+    from mcugen.planner import plan_pools, simulate_plan
+
+    for path in all_models:
+        g = load_model(path)
+        single = plan_memory(g).arena_size
+        plan = plan_pools(g, [("fast", single // 3), ("big", 10 * single)])
+        assert check_plan(g, plan) == [] and simulate_plan(g, plan) == []
+        for pool in plan.pools:
+            assert pool.size <= pool.capacity
+        for b in plan.buffers:  # every buffer lies wholly inside its own pool
+            assert 0 <= b.offset and b.offset + b.size <= plan.pools[b.pool].size
+
+
+def test_pools_prefer_the_first_region_and_refuse_what_fits_nowhere(person_detect):
+    from mcugen.errors import FitError
+    from mcugen.planner import plan_pools
+
+    g = load_model(person_detect)
+    roomy = plan_pools(g, [("dtcm", 128 * 1024), ("axisram", 512 * 1024)])
+    assert roomy.pools[0].size > 0 and all(b.pool == 0 for b in roomy.buffers)
+    with pytest.raises(FitError, match="needs 36,864 B; no pool can hold it"):
+        plan_pools(g, [("a", 20_000), ("b", 30_000)])
+    with pytest.raises(FitError, match="do not fit the pools"):
+        plan_pools(g, [("a", 36_864), ("b", 1_000)])
