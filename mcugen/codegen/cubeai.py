@@ -1,0 +1,546 @@
+"""The cubeai style: an X-CUBE-AI-shaped C project calling mcugen's own int8 kernels.
+
+`generate_cubeai(graph, board, out_dir)` lowers every operator (`lowering`),
+plans the activation arena (`mcugen.planner.plan_memory`, with the kernels'
+scratch needs), renders `templates/cubeai/` and writes a self-contained project:
+
+    <name>.h / <name>.c            st-ai client API (stai_<name>_init, _run, ...) and the graph
+    <name>_data.h / <name>_data.c  weights blob (.nn_weights) and requantization tables
+    stai.h, stai_runtime.c         the st-ai types and runtime entry points
+    kernels/                       the mcu_* kernel sources this model uses, and their headers
+    mcugen_model_impl.c            the firmware runtime's model interface on top of st-ai
+    main.c                         the firmware application (board start-up, UART protocol)
+    host_main.c                    a stdin/stdout harness for bit-exact checks on the host
+    firmware/, Makefile            the board support bundle and its build (mcugen.firmware)
+    mcugen.json                    the manifest: board, style, model, plan, files and hashes
+
+Nothing is written when an operator is unsupported (all are listed) or when the
+directory holds files mcugen did not write (unless forced).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import jinja2
+import numpy as np
+
+from mcugen import __version__
+from mcugen.boards import Board, get_board
+from mcugen.codegen.lowering import (
+    C_TYPES,
+    KERNEL_HEADERS,
+    ConstArray,
+    CRef,
+    KernelCall,
+    LoweredGraph,
+    LoweringError,
+    StructParam,
+    c_float,
+    lower_op,
+)
+from mcugen.codegen.output import write_project
+from mcugen.errors import McugenError, UnsupportedOpsError
+from mcugen.model.graph import DTYPE_SIZES, Graph, Tensor, c_identifier
+from mcugen.ops import UnsupportedOp, format_unsupported, total_macs
+from mcugen.planner import MemoryPlan, plan_memory
+from mcugen.resources import firmware_dir, templates_dir
+
+STYLE = "cubeai"
+KERNELS_SUBDIR = "kernels"
+WEIGHTS_ALIGNMENT = 16
+
+STAI_FORMATS = {
+    "float32": "STAI_FORMAT_FLOAT32",
+    "uint8": "STAI_FORMAT_U8",
+    "int8": "STAI_FORMAT_S8",
+    "int16": "STAI_FORMAT_S16",
+    "int32": "STAI_FORMAT_S32",
+    "uint16": "STAI_FORMAT_U16",
+    "uint32": "STAI_FORMAT_U32",
+    "bool": "STAI_FORMAT_BOOL",
+}
+MCUGEN_DTYPES = {
+    "float32": "MCUGEN_DTYPE_FLOAT32", "int32": "MCUGEN_DTYPE_INT32", "uint8": "MCUGEN_DTYPE_UINT8",
+    "int16": "MCUGEN_DTYPE_INT16", "int8": "MCUGEN_DTYPE_INT8", "bool": "MCUGEN_DTYPE_BOOL",
+    "uint16": "MCUGEN_DTYPE_UINT16", "uint32": "MCUGEN_DTYPE_UINT32",
+}
+NP_TO_C = {
+    np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t", np.dtype(np.int16): "int16_t",
+    np.dtype(np.int32): "int32_t", np.dtype(np.float32): "float", np.dtype(np.bool_): "uint8_t",
+    np.dtype(np.int64): "int64_t", np.dtype(np.uint16): "uint16_t", np.dtype(np.uint32): "uint32_t",
+}
+
+
+# ---------------------------------------------------------------------------------
+# support
+
+
+def unsupported_ops(graph: Graph) -> list[UnsupportedOp]:
+    """Every operator the cubeai style cannot run, with its index and the reason."""
+    found = []
+    for op in graph.operators:
+        try:
+            lower_op(graph, op)
+        except LoweringError as exc:
+            opcode = f"CUSTOM:{op.custom_code}" if op.opcode == "CUSTOM" else op.opcode
+            found.append(UnsupportedOp(op.index, opcode, str(exc)))
+    return found
+
+
+def require_supported(graph: Graph) -> None:
+    bad = unsupported_ops(graph)
+    if not bad:
+        return
+    listed = "; ".join(f"{u.opcode} (op index {u.index}): {u.reason}" for u in bad)
+    hint = "Use --style tflm, which runs these operators through TensorFlow Lite Micro."
+    try:
+        from mcugen.ops import unsupported_ops as registry_unsupported
+
+        if registry_unsupported(graph, "tflm"):
+            hint = "Replace these operators in the model (the tflm style does not run all of them either)."
+    except Exception:  # the registry is advisory here
+        pass
+    raise UnsupportedOpsError(
+        f"Model '{graph.name}' uses {len(bad)} operator(s) unsupported in cubeai: {listed}.", hint=hint
+    )
+
+
+def lower(graph: Graph) -> LoweredGraph:
+    require_supported(graph)
+    return LoweredGraph(tuple(lower_op(graph, op) for op in graph.operators))
+
+
+# ---------------------------------------------------------------------------------
+# C text helpers
+
+
+def _align(n: int, a: int) -> int:
+    return (n + a - 1) // a * a
+
+
+def _c_number(value: Any, ctype: str) -> str:
+    if ctype == "float":
+        return c_float(float(value))
+    v = int(value)
+    if ctype == "int32_t" and v == -(2**31):
+        return "(-2147483647 - 1)"
+    if ctype == "int64_t":
+        return f"{v}LL"
+    if ctype in ("uint32_t",):
+        return f"{v}u"
+    return str(v)
+
+
+def c_array_init(values: np.ndarray, ctype: str, per_line: int = 24) -> str:
+    """A C initializer for a flat array: a string literal for 8-bit data, numbers otherwise."""
+    flat = np.ascontiguousarray(values).reshape(-1)
+    if flat.size == 0:
+        return "{ 0 }"
+    if ctype in ("int8_t", "uint8_t"):
+        raw = flat.astype(np.uint8 if ctype == "uint8_t" else np.int8).tobytes()
+        chunk = 48
+        lines = []
+        for i in range(0, len(raw), chunk):
+            lines.append('"' + "".join(f"\\x{b:02x}" for b in raw[i : i + chunk]) + '"')
+        return "\n        ".join(lines)
+    if ctype == "float":
+        items = [c_float(float(v)) for v in flat]
+    elif ctype == "int32_t":
+        items = [("(-2147483647 - 1)" if v == -(2**31) else str(v)) for v in flat.astype(np.int64).tolist()]
+    elif ctype == "int64_t":
+        items = [f"{v}LL" for v in flat.astype(np.int64).tolist()]
+    else:
+        items = [str(v) for v in flat.astype(np.int64).tolist()]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    return "{\n        " + ",\n        ".join(lines) + ",\n    }"
+
+
+def _c_field(value: Any, resolve: Mapping[str, str]) -> str:
+    if isinstance(value, CRef):
+        return resolve[value.name]
+    if isinstance(value, (list, tuple)):
+        return "{ " + ", ".join(_c_field(v, resolve) for v in value) + " }"
+    if isinstance(value, float):
+        return c_float(value)
+    v = int(value)
+    return "(-2147483647 - 1)" if v == -(2**31) else str(v)
+
+
+def render_struct(s: StructParam, symbol: str, resolve: Mapping[str, str]) -> str:
+    fields = ", ".join(f".{k} = {_c_field(v, resolve)}" for k, v in s.fields.items())
+    return f"static const {s.ctype} {symbol} = {{ {fields} }};"
+
+
+def _header(kind: str, name: str, graph: Graph) -> Any:
+    def render(filename: str) -> str:
+        body = (
+            f"{filename} - generated by mcugen {__version__} (cubeai style) from model '{graph.name}'\n"
+            f"model sha256: {graph.model_hash}\n"
+            "Do not edit: regenerate with `mcugen generate`."
+        )
+        if kind == "c":
+            return "/*\n" + "\n".join(f" * {line}" for line in body.splitlines()) + "\n */"
+        return "\n".join(f"# {line}" for line in body.splitlines())
+
+    return render
+
+
+# ---------------------------------------------------------------------------------
+# the project
+
+
+@dataclass(frozen=True)
+class IOTensor:
+    k: int  # 1-based, as in the STAI macros
+    index: int
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    bytes: int
+    offset: int
+    scale: float | None
+    zero_point: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index, "name": self.name, "dtype": self.dtype, "shape": list(self.shape),
+            "bytes": self.bytes, "offset": self.offset, "scale": self.scale, "zero_point": self.zero_point,
+        }
+
+
+@dataclass(frozen=True)
+class GeneratedProject:
+    out_dir: Path
+    name: str  # C name of the network
+    board: str
+    files: tuple[str, ...]  # relative paths written (the manifest excepted)
+    arena_size: int
+    weights_bytes: int  # the weights blob (section .nn_weights), signature word included
+    params_bytes: int  # requantization tables (.rodata)
+    macs: int
+    kernels: tuple[str, ...]  # kernel source files copied
+    inputs: tuple[IOTensor, ...]
+    outputs: tuple[IOTensor, ...]
+    plan: MemoryPlan
+    host_sources: tuple[str, ...]  # what build_host compiles
+    include_dirs: tuple[str, ...]
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.out_dir / "mcugen.json"
+
+
+def _io(graph: Graph, k: int, t: Tensor, plan: MemoryPlan) -> IOTensor:
+    q = t.quant if (t.quant is not None and t.dtype != "float32") else None
+    return IOTensor(
+        k=k, index=t.index, name=t.name, dtype=t.dtype, shape=tuple(int(d) for d in t.shape), bytes=t.nbytes,
+        offset=int(plan.offsets[t.index]), scale=float(q.scale[0]) if q else None,
+        zero_point=int(q.zero_point[0]) if q else None,
+    )
+
+
+def _io_context(io: IOTensor, tag: str) -> dict[str, Any]:
+    shape = list(io.shape) or [1]
+    rank = len(shape)
+    if rank == 4:
+        h, w, c = shape[1], shape[2], shape[3]
+    elif rank == 3:
+        h, w, c = shape[1], 1, shape[2]
+    elif rank == 2:
+        h, w, c = 1, 1, shape[1]
+    else:
+        h, w, c = 1, 1, shape[-1]
+    elem = DTYPE_SIZES[io.dtype]
+    return {
+        "k": io.k, "tag": tag, "name": io.name.replace("\\", "/").replace('"', "'"), "dtype": io.dtype,
+        "shape": shape, "rank": rank, "size": int(np.prod(shape)), "bytes": io.bytes, "offset": io.offset,
+        "format": STAI_FORMATS.get(io.dtype, "STAI_FORMAT_NONE"), "mcugen_dtype": MCUGEN_DTYPES.get(io.dtype, "0"),
+        "height": h, "width": w, "channel": c, "alignment": min(elem, 4) if elem else 1,
+        "quantized": io.scale is not None, "scale": io.scale,
+        "scale_c": c_float(io.scale) if io.scale is not None else "0.0f", "zero_point": io.zero_point,
+    }
+
+
+def _jinja() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def check_name(name: str) -> str:
+    if c_identifier(name) != name or not name:
+        raise McugenError(
+            f"'{name}' cannot be the network's C name.",
+            hint="Use a C identifier: letters, digits and '_', not starting with a digit (default: network).",
+        )
+    return name
+
+
+def render_project(
+    graph: Graph,
+    board: Board,
+    *,
+    name: str = "network",
+    own_activations: bool = True,
+    plan: MemoryPlan | None = None,
+    firmware_options: Any = None,
+) -> tuple[dict[str, str], dict[str, Any], GeneratedProject]:
+    """All project files in memory: (relative path -> content, manifest, summary).
+
+    Raises UnsupportedOpsError (listing every operator) before anything else."""
+    name = check_name(name)
+    lowered = lower(graph)
+    plan = plan or plan_memory(graph, lowered.scratch_bytes)
+    NAME = name.upper()
+    in_graph = {t: k for k, t in enumerate(graph.inputs)}
+    out_graph = {t: k for k, t in enumerate(graph.outputs)}
+
+    def tensor_ptr(t: int) -> str:
+        if t in in_graph:
+            return f"c->inputs[{in_graph[t]}]"
+        if t in out_graph:
+            return f"c->outputs[{out_graph[t]}]"
+        return f"(act + {plan.offsets[t]}u)"
+
+    # Weights blob members and params arrays, in op order.
+    weights: list[dict[str, Any]] = []
+    params: list[dict[str, Any]] = []
+    graph_constants: dict[int, str] = {}  # tensor index -> weights member for constant data inputs
+
+    def add_weights(member: str, c: ConstArray) -> None:
+        ctype = c.ctype
+        weights.append({"name": member, "ctype": ctype, "count": int(c.values.size),
+                        "init": c_array_init(c.values, ctype), "comment": c.comment or member,
+                        "nbytes": c.nbytes})
+
+    structs: list[str] = []
+    nodes: list[dict[str, Any]] = []
+    for call in lowered.calls:
+        i = call.op_index
+        op = graph.operators[i]
+        resolve: dict[str, str] = {}
+        for c in call.constants:
+            if c.weights:
+                member = f"op{i}_{c.name}"
+                add_weights(member, c)
+                resolve[f"c_{c.name}"] = f"w->{member}"
+            else:
+                symbol = f"{name}_op{i}_{c.name}"
+                params.append({"symbol": symbol, "ctype": c.ctype, "count": int(c.values.size),
+                               "init": c_array_init(c.values, c.ctype), "comment": c.comment or symbol,
+                               "nbytes": c.nbytes})
+                resolve[f"c_{c.name}"] = symbol
+        cref = {c.name: resolve[f"c_{c.name}"] for c in call.constants if not c.weights}
+        for s in call.structs:
+            symbol = f"{name}_op{i}_{s.name}"
+            structs.append(render_struct(s, symbol, cref))
+            resolve[f"s_{s.name}"] = symbol
+        for k, t in enumerate(call.inputs):
+            if t < 0:
+                resolve[f"in{k}"] = "NULL"
+                continue
+            tensor = graph.tensors[t]
+            if tensor.is_constant:
+                if t not in graph_constants:
+                    member = f"t{t}_{c_identifier(tensor.name, 't')[:40]}"
+                    ctype = NP_TO_C.get(np.asarray(tensor.data).dtype, "uint8_t")
+                    add_weights(member, ConstArray(member, ctype, np.asarray(tensor.data).reshape(-1), True,
+                                                   f"constant '{tensor.name}' {list(tensor.shape)}"))
+                    graph_constants[t] = member
+                resolve[f"in{k}"] = f"w->{graph_constants[t]}"
+            else:
+                resolve[f"in{k}"] = tensor_ptr(t)
+        for k, t in enumerate(call.outputs):
+            resolve[f"out{k}"] = tensor_ptr(t)
+        if call.scratch_bytes:
+            off, size = plan.scratch[i]
+            resolve["scratch"] = f"(act + {off}u)"
+            resolve["scratch_size"] = str(size)
+        tensors_doc = []
+        for role, ts in (("in", op.inputs), ("out", op.outputs)):
+            for t in ts:
+                if t < 0:
+                    continue
+                tt = graph.tensors[t]
+                where = "constant" if tt.is_constant else f"@{plan.offsets.get(t, '?')}"
+                tensors_doc.append(f"{role:3s} t{t} '{tt.name[:60]}' {tt.dtype} {list(tt.shape)} {where}")
+        node = {"index": i, "opcode": op.opcode, "summary": call.summary, "tensors": tensors_doc}
+        if call.alias_bytes:
+            src, dst = resolve["in0"], resolve["out0"]
+            node.update(kind="copy" if src != dst else "alias", src=src, dst=dst, bytes=call.alias_bytes)
+        else:
+            setup, expr = call.render(resolve)
+            node.update(kind="call", setup=[line for line in setup.splitlines() if line.strip()], call=expr)
+        nodes.append(node)
+
+    states = []
+    for t in graph.tensors:
+        if t.is_variable and not t.is_constant and t.index in plan.offsets:
+            fill = 0
+            if t.dtype == "int8" and t.quant is not None:
+                fill = int(t.quant.zero_point[0]) & 0xFF
+            states.append({"offset": plan.offsets[t.index], "bytes": t.nbytes, "fill": fill, "name": t.name})
+
+    weights_size = _align(4, WEIGHTS_ALIGNMENT)
+    for m in weights:
+        weights_size = _align(weights_size, WEIGHTS_ALIGNMENT) + m["nbytes"]
+    weights_size = _align(weights_size, WEIGHTS_ALIGNMENT)
+    params_bytes = sum(p["nbytes"] for p in params)
+
+    inputs = tuple(_io(graph, k + 1, graph.tensors[t], plan) for k, t in enumerate(graph.inputs))
+    outputs = tuple(_io(graph, k + 1, graph.tensors[t], plan) for k, t in enumerate(graph.outputs))
+    macs = total_macs(graph)
+    n_io_ptrs = 2 + len(inputs) + len(outputs)
+    context_size = _align(16 + 8 * n_io_ptrs, 8)
+    digest = graph.model_hash
+    flags = ["STAI_FLAG_CHANNEL_LAST", "STAI_FLAG_HAS_BATCH", "STAI_FLAG_INPUTS", "STAI_FLAG_OUTPUTS",
+             "STAI_FLAG_WEIGHTS"]
+    if own_activations:
+        flags.insert(2, "STAI_FLAG_ACTIVATIONS")
+    version_parts = ([int(p) if p.isdigit() else 0 for p in __version__.split(".")] + [0, 0, 0])[:3]
+    context = {
+        "header": _header("c", name, graph),
+        "name": name, "NAME": NAME, "version": __version__, "version_parts": version_parts,
+        "model_name": graph.name.replace('"', "'").replace("\\", "/"), "model_hash": digest,
+        "hash_bytes": ", ".join(f"0x{b:02x}" for b in bytes.fromhex(digest)),
+        "inputs": [_io_context(io, f"in_{io.k}") for io in inputs],
+        "outputs": [_io_context(io, f"out_{io.k}") for io in outputs],
+        "arena_size": plan.arena_size, "arena_alignment": plan.alignment, "own_activations": own_activations,
+        "weights": weights, "params": params, "weights_size": weights_size, "params_bytes": params_bytes,
+        "weights_signature": digest[:8], "context_magic": hashlib.sha256(f"ctx:{name}:{digest}".encode()).hexdigest()[:8],
+        "structs": structs, "nodes": nodes, "states": states, "macc": macs, "n_nodes": len(graph.operators),
+        "flags": flags, "context_size": context_size,
+    }
+    env = _jinja()
+    files: dict[str, str] = {}
+
+    def render(template: str, out: str) -> None:
+        files[out] = env.get_template(f"cubeai/{template}").render(**context)
+
+    render("stai.h.j2", "stai.h")
+    render("stai_runtime.c.j2", "stai_runtime.c")
+    render("network.h.j2", f"{name}.h")
+    render("network.c.j2", f"{name}.c")
+    render("network_data.h.j2", f"{name}_data.h")
+    render("network_data.c.j2", f"{name}_data.c")
+    render("mcugen_model_impl.c.j2", "mcugen_model_impl.c")
+    render("main.c.j2", "main.c")
+    render("host_main.c.j2", "host_main.c")
+
+    kernel_root = firmware_dir() / "kernels"
+    kernel_files = []
+    for rel in (*KERNEL_HEADERS, *lowered.sources):
+        text = (kernel_root / rel).read_text(encoding="utf-8")
+        stamp = (
+            f"/* Copied by mcugen {__version__} from firmware/kernels/{rel} for model '{graph.name}'"
+            f" (sha256 {digest}). */\n"
+        )
+        files[f"{KERNELS_SUBDIR}/{rel}"] = stamp + text
+        if rel.endswith(".c"):
+            kernel_files.append(rel)
+
+    network_sources = [f"{name}.c", f"{name}_data.c", "stai_runtime.c",
+                       *[f"{KERNELS_SUBDIR}/{k}" for k in kernel_files]]
+    app_sources = [*network_sources, "mcugen_model_impl.c", "main.c"]
+    include_dirs = [".", KERNELS_SUBDIR]
+
+    # The board's firmware bundle and the project Makefile (mcugen.firmware).
+    from mcugen import firmware as fw
+
+    options = firmware_options or fw.FirmwareOptions()
+    bundle = fw.firmware_bundle(board, options)
+    for rel, content in bundle.files.items():
+        files[rel] = content if isinstance(content, str) else content.decode("utf-8")
+    files["Makefile"] = fw.render_makefile(bundle, app_sources=app_sources, app_include_dirs=include_dirs,
+                                           libs=["-lm"], werror=True)
+    runtime_include = next((d for d in bundle.include_dirs if d.endswith("runtime")), "firmware/runtime")
+    host_sources = ("host_main.c", *network_sources, "mcugen_model_impl.c")
+
+    manifest = {
+        "generator": "mcugen",
+        "version": __version__,
+        "board": board.name,
+        "style": STYLE,
+        "model": {"name": graph.name, "hash": digest},
+        "firmware": options.to_dict(),
+        "name": name,
+        "arena_size": plan.arena_size,
+        "arena_alignment": plan.alignment,
+        "plan_strategy": plan.strategy,
+        "weights_bytes": weights_size,
+        "params_bytes": params_bytes,
+        "macs": macs,
+        "kernels": kernel_files,
+        "sources": app_sources,
+        "host_sources": list(host_sources),
+        "include_dirs": [*include_dirs, runtime_include],
+        "inputs": [io.to_json() for io in inputs],
+        "outputs": [io.to_json() for io in outputs],
+    }
+    summary = GeneratedProject(
+        out_dir=Path("."), name=name, board=board.name, files=tuple(sorted(files)), arena_size=plan.arena_size,
+        weights_bytes=weights_size, params_bytes=params_bytes, macs=macs, kernels=tuple(kernel_files),
+        inputs=inputs, outputs=outputs, plan=plan, host_sources=host_sources,
+        include_dirs=(*include_dirs, runtime_include),
+    )
+    return files, manifest, summary
+
+
+def generate_cubeai(
+    graph: Graph,
+    board: Board | str,
+    out_dir: str | Path,
+    *,
+    name: str = "network",
+    force: bool = False,
+    own_activations: bool = True,
+    plan: MemoryPlan | None = None,
+    firmware_options: Any = None,
+) -> GeneratedProject:
+    """Generate the cubeai project for `graph` into `out_dir` (see the module doc).
+
+    UnsupportedOpsError lists every operator cubeai cannot run; OutputDirError
+    names the files mcugen did not write. Both are raised before any file is written.
+    """
+    if isinstance(board, str):
+        board = get_board(board)
+    files, manifest, summary = render_project(
+        graph, board, name=name, own_activations=own_activations, plan=plan, firmware_options=firmware_options
+    )
+    out = Path(out_dir)
+    write_project(out, files, manifest, force=force)
+    return dataclasses.replace(summary, out_dir=out)
+
+
+def data_sizes(graph: Graph) -> tuple[int, int]:
+    """(weights blob bytes, params bytes) the cubeai style emits for `graph`, without writing."""
+    lowered = lower(graph)
+    size = _align(4, WEIGHTS_ALIGNMENT)
+    seen: set[int] = set()
+    params = 0
+    for call in lowered.calls:
+        for c in call.constants:
+            if c.weights:
+                size = _align(size, WEIGHTS_ALIGNMENT) + c.nbytes
+            else:
+                params += c.nbytes
+        for t in call.inputs:
+            if t >= 0 and graph.tensors[t].is_constant and t not in seen:
+                seen.add(t)
+                size = _align(size, WEIGHTS_ALIGNMENT) + graph.tensors[t].nbytes
+    return _align(size, WEIGHTS_ALIGNMENT), params
+
+
+__all__ = [
+    "GeneratedProject", "IOTensor", "data_sizes", "generate_cubeai", "lower", "render_project",
+    "require_supported", "unsupported_ops",
+]
