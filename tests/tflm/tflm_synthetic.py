@@ -1,0 +1,117 @@
+"""Small synthetic int8 Keras models for the TFLM arena and code-size checks.
+
+Each model exercises a different mix of operators and of the kernel paths whose
+scratch buffers differ between CMSIS-NN and the reference kernels (im2col for
+3x3 convolutions, 1x1 convolutions without one, depthwise 3x3 vs 5x5 vs depth
+multiplier 2, average pooling, fully connected on 4-D input). Full-integer
+quantization with a representative dataset, int8 input and output unless the
+model says otherwise. Built once per test session (tensorflow is slow to import).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def _convert(model, input_shape, float_io: bool = False) -> bytes:
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+
+    def representative():
+        for _ in range(16):
+            yield [rng.uniform(-1, 1, size=(1, *input_shape)).astype(np.float32)]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if not float_io:
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def _models():
+    import tensorflow as tf
+
+    L = tf.keras.layers
+
+    def conv_net():
+        inp = tf.keras.Input((32, 32, 3), batch_size=1)
+        x = L.Conv2D(8, 3, padding="same", activation="relu")(inp)
+        x = L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu")(x)
+        x = L.Conv2D(16, 1, activation="relu6")(x)
+        x = L.AveragePooling2D(2)(x)
+        x = L.Flatten()(x)
+        x = L.Dense(10)(x)
+        out = L.Softmax()(x)
+        return tf.keras.Model(inp, out), (32, 32, 3), False
+
+    def residual():
+        inp = tf.keras.Input((24, 24, 8), batch_size=1)
+        a = L.Conv2D(8, 3, padding="same", activation="relu")(inp)
+        b = L.Conv2D(8, 3, padding="same")(a)
+        x = L.Add()([inp, b])
+        x = L.MaxPooling2D(2)(x)
+        x = L.Conv2D(16, 3, strides=2, padding="valid", activation="relu")(x)
+        x = L.GlobalAveragePooling2D()(x)
+        out = L.Dense(4)(x)
+        return tf.keras.Model(inp, out), (24, 24, 8), False
+
+    def depthwise_variants():
+        inp = tf.keras.Input((20, 20, 6), batch_size=1)
+        x = L.DepthwiseConv2D(5, padding="same")(inp)  # CMSIS-NN opt path: scratch
+        x = L.DepthwiseConv2D(3, depth_multiplier=2, padding="valid")(x)  # no scratch
+        x = L.DepthwiseConv2D(3, dilation_rate=2, padding="same", activation="relu")(x)
+        x = L.Conv2D(12, (1, 5), padding="same")(x)
+        x = L.AveragePooling2D(3, strides=2)(x)
+        x = L.Reshape((-1,))(x)
+        out = L.Dense(3, activation="softmax")(x)
+        return tf.keras.Model(inp, out), (20, 20, 6), False
+
+    def dense_only():
+        inp = tf.keras.Input((64,), batch_size=1)
+        x = L.Dense(48, activation="relu")(inp)
+        x = L.Dense(32, activation="relu")(x)
+        x = L.Dense(16)(x)
+        out = L.Softmax()(x)
+        return tf.keras.Model(inp, out), (64,), False
+
+    def float_io_mix():
+        inp = tf.keras.Input((16, 16, 4), batch_size=1)
+        x = L.Conv2D(8, 3, strides=2, padding="same")(inp)
+        y = L.Conv2D(8, 1)(x)
+        x = L.Concatenate()([x, y])
+        x = L.Multiply()([x, x])
+        x = L.ZeroPadding2D(1)(x)
+        x = L.Conv2D(4, 3)(x)
+        x = L.Dense(6)(x)  # fully connected on 4-D input (CMSIS-NN conv 1x1 path)
+        x = L.Reshape((8 * 8 * 6,))(x)
+        out = L.Dense(5, activation="sigmoid")(x)
+        return tf.keras.Model(inp, out), (16, 16, 4), True
+
+    return {f.__name__: f for f in (conv_net, residual, depthwise_variants, dense_only, float_io_mix)}
+
+
+def build_synthetic_models(out_dir: Path) -> dict[str, Path]:
+    """Write every synthetic model as <name>.tflite into out_dir (reused when present)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    builders = None
+    for name in ("conv_net", "residual", "depthwise_variants", "dense_only", "float_io_mix"):
+        path = out_dir / f"{name}.tflite"
+        if not path.is_file():
+            if builders is None:
+                import tensorflow as tf
+
+                tf.keras.utils.set_random_seed(0)
+                builders = _models()
+            model, shape, float_io = builders[name]()
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(_convert(model, shape, float_io))
+            tmp.replace(path)
+        paths[name] = path
+    return paths
