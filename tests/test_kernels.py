@@ -48,3 +48,26 @@ def test_single_op_bit_exact(case, tmp_path):
     if cid in CHECKS:
         assert any(CHECKS[cid](graph, op) for op in ops), f"{cid}: the {opcode} is not the intended variant"
     check_bit_exact(graph, tmp_path / cid, n=20)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"rank": 2, "state_dtype": "int16", "batches": 2, "memory": 4}, {"rank": 3, "units": 5, "input_size": 7}],
+    ids=["rank1_int8_state", "rank2_int16_state_batch2", "rank3"],
+)
+def test_svdf_bit_exact_with_state(kwargs, tmp_path):
+    """SVDF keeps its state from run to run: 20 samples in sequence match TFLM, and
+    most outputs differ from what the same sample gives on a fresh state."""
+    import numpy as np
+    from tfops import svdf_model
+
+    from mcugen.inputs import make_samples
+    from mcugen.model import load_model_bytes
+    from mcugen.reference import reference_outputs
+
+    graph = load_model_bytes(svdf_model(**kwargs), "svdf")
+    samples = make_samples(graph, (), random=20, seed=0)
+    _, predicted, _ = check_bit_exact(graph, tmp_path / "svdf", samples=samples)
+    fresh = [reference_outputs(graph, [s])[0][0] for s in samples]
+    assert sum(not np.array_equal(f, p[0]) for f, p in zip(fresh, predicted)) >= 10
+    assert len(np.unique(np.concatenate([p[0].ravel() for p in predicted]))) > 10

@@ -233,3 +233,123 @@ CASES: list[Case] = [
     ("float_output", conv_chain, {"q_output_type": "float32"}, "DEQUANTIZE"),
     ("float_in_out", conv_chain, {"q_input_type": "float32", "q_output_type": "float32"}, "DEQUANTIZE"),
 ]
+
+
+def mobilenet_v2_flat(input_shape=(224, 224, 3), alpha=1.0, classes=1000):
+    """Keras MobileNetV2 built on a batch-1 input directly (not nested in another Model),
+    so that tfmodels._randomize sees every BatchNormalization layer (nested, its
+    moving variances get random signs and the converter falls back to float)."""
+    import tensorflow as tf
+
+    from tfmodels import _randomize
+
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    model = tf.keras.applications.MobileNetV2(input_tensor=inp, alpha=alpha, weights=None, classes=classes)
+    return _randomize(model)
+
+
+def conv_reshape_out(input_shape=(6, 6, 2)):
+    """The graph output is a RESHAPE of a conv: an alias whose output the application may move."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    x = L.Conv2D(3, 3, padding="same")(inp)
+    x = L.Reshape((input_shape[0] * input_shape[1] * 3,))(x)
+    return _randomize_biases(tf.keras.Model(inp, x))
+
+
+def unsupported_mix(input_shape=(6, 6, 4)):
+    """TANH and LEAKY_RELU, which cubeai does not run, around a supported conv."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    x = L.Activation("tanh")(inp)
+    x = L.Conv2D(4, 1)(x)
+    x = L.LeakyReLU(0.1)(x)
+    return tf.keras.Model(inp, x)
+
+
+def svdf_model(batches=1, input_size=16, units=8, rank=1, memory=5, state_dtype="int8", seed=0) -> bytes:
+    """A single int8 SVDF operator as a .tflite (Keras has no SVDF layer), written with
+    TensorFlow's schema object API: random int8 feature weights, int8 or int16 time
+    weights and state, int32 bias, quantization chosen so that activations spread."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as s
+
+    rng = np.random.default_rng(seed)
+    filters = units * rank
+    st_np = np.int8 if state_dtype == "int8" else np.int16
+    st_type = s.TensorType.INT8 if state_dtype == "int8" else s.TensorType.INT16
+    in_scale, in_zp = 0.05, 3
+    wf_scale = 0.02
+    st_scale, st_zp = (0.08, -5) if state_dtype == "int8" else (0.0004, 0)
+    wt_scale = 0.01 if state_dtype == "int8" else 0.0001
+    out_scale, out_zp = 0.04, -10
+    data = {
+        "wf": rng.integers(-127, 128, size=(filters, input_size)).astype(np.int8),
+        "wt": rng.integers(-127, 128, size=(filters, memory)).astype(st_np)
+        if state_dtype == "int8" else rng.integers(-20000, 20000, size=(filters, memory)).astype(np.int16),
+        "bias": rng.integers(-3000, 3000, size=(units,)).astype(np.int32),
+    }
+
+    model = s.ModelT()
+    model.version = 3
+    code = s.OperatorCodeT()
+    code.builtinCode = s.BuiltinOperator.SVDF
+    code.deprecatedBuiltinCode = s.BuiltinOperator.SVDF
+    code.version = 3
+    model.operatorCodes = [code]
+    buffers = [s.BufferT()]  # buffer 0: the empty sentinel
+
+    def buffer(arr: np.ndarray | None) -> int:
+        b = s.BufferT()
+        if arr is not None:
+            b.data = np.frombuffer(np.ascontiguousarray(arr).tobytes(), dtype=np.uint8)
+        buffers.append(b)
+        return len(buffers) - 1
+
+    def tensor(name, shape, ttype, scale, zp, arr=None, variable=False):
+        t = s.TensorT()
+        t.name = name
+        t.shape = np.array(shape, dtype=np.int32)
+        t.type = ttype
+        t.buffer = buffer(arr)
+        q = s.QuantizationParametersT()
+        q.scale = np.array([scale], dtype=np.float32)
+        q.zeroPoint = np.array([zp], dtype=np.int64)
+        t.quantization = q
+        t.isVariable = variable
+        return t
+
+    tensors = [
+        tensor("input", [batches, input_size], s.TensorType.INT8, in_scale, in_zp),
+        tensor("weights_feature", [filters, input_size], s.TensorType.INT8, wf_scale, 0, data["wf"]),
+        tensor("weights_time", [filters, memory], st_type, wt_scale, 0, data["wt"]),
+        tensor("bias", [units], s.TensorType.INT32, float(np.float32(st_scale) * np.float32(wt_scale)), 0,
+               data["bias"]),
+        tensor("state", [batches, filters * memory], st_type, st_scale, st_zp, None, True),
+        tensor("output", [batches, units], s.TensorType.INT8, out_scale, out_zp),
+    ]
+    op = s.OperatorT()
+    op.opcodeIndex = 0
+    op.inputs = np.array([0, 1, 2, 3, 4], dtype=np.int32)
+    op.outputs = np.array([5], dtype=np.int32)
+    op.builtinOptionsType = s.BuiltinOptions.SVDFOptions
+    opts = s.SVDFOptionsT()
+    opts.rank = rank
+    opts.fusedActivationFunction = s.ActivationFunctionType.RELU
+    op.builtinOptions = opts
+    sg = s.SubGraphT()
+    sg.tensors = tensors
+    sg.inputs = np.array([0], dtype=np.int32)
+    sg.outputs = np.array([5], dtype=np.int32)
+    sg.operators = [op]
+    sg.name = "main"
+    model.subgraphs = [sg]
+    model.buffers = buffers
+    model.description = f"mcugen test: SVDF rank {rank}, {state_dtype} state"
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())

@@ -176,6 +176,16 @@ def render_struct(s: StructParam, symbol: str, resolve: Mapping[str, str]) -> st
     return f"static const {s.ctype} {symbol} = {{ {fields} }};"
 
 
+def _stamp(rel: str, text: str, graph: Graph, how: str) -> str:
+    """Prefixes a first line naming mcugen, its version and the model's sha256."""
+    line = f"{how} by mcugen {__version__} for model '{graph.name}' (sha256 {graph.model_hash})"
+    if rel.endswith((".c", ".h", ".ld", ".cc", ".cpp")):
+        return f"/* {rel}: {line} */\n{text}"
+    if rel == "Makefile" or rel.endswith((".mk", ".txt")):
+        return f"# {line}\n{text}"
+    return text
+
+
 def _header(kind: str, name: str, graph: Graph) -> Any:
     def render(filename: str) -> str:
         body = (
@@ -440,11 +450,7 @@ def render_project(
     kernel_files = []
     for rel in (*KERNEL_HEADERS, *lowered.sources):
         text = (kernel_root / rel).read_text(encoding="utf-8")
-        stamp = (
-            f"/* Copied by mcugen {__version__} from firmware/kernels/{rel} for model '{graph.name}'"
-            f" (sha256 {digest}). */\n"
-        )
-        files[f"{KERNELS_SUBDIR}/{rel}"] = stamp + text
+        files[f"{KERNELS_SUBDIR}/{rel}"] = _stamp(rel, text, graph, f"firmware/kernels/{rel} copied")
         if rel.endswith(".c"):
             kernel_files.append(rel)
 
@@ -459,9 +465,11 @@ def render_project(
     options = firmware_options or fw.FirmwareOptions()
     bundle = fw.firmware_bundle(board, options)
     for rel, content in bundle.files.items():
-        files[rel] = content if isinstance(content, str) else content.decode("utf-8")
-    files["Makefile"] = fw.render_makefile(bundle, app_sources=app_sources, app_include_dirs=include_dirs,
-                                           libs=["-lm"], werror=True)
+        text = content if isinstance(content, str) else content.decode("utf-8")
+        files[rel] = _stamp(rel, text, graph, "copied from mcugen's firmware tree")
+    files["Makefile"] = _stamp("Makefile", fw.render_makefile(
+        bundle, app_sources=app_sources, app_include_dirs=include_dirs, libs=["-lm"], werror=True), graph,
+        "generated")
     runtime_include = next((d for d in bundle.include_dirs if d.endswith("runtime")), "firmware/runtime")
     host_sources = ("host_main.c", *network_sources, "mcugen_model_impl.c")
 
