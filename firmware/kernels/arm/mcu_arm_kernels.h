@@ -1,0 +1,131 @@
+/*
+ * mcu_arm_kernels.h - Cortex-M7 (Armv7E-M DSP) variants of mcugen's hot int8
+ * kernels: bit-exact with the portable kernels (firmware/kernels/mcu_*.c) and
+ * TFLM, in far fewer instructions.
+ *
+ * What differs from the portable kernels is what the code generator prepares
+ * (mcugen/codegen/arm/, one descriptor per variant, which documents the exact
+ * layouts):
+ *   - filters are reordered into the order the inner loops read them
+ *     (channel pairs interleaved for the matrix kernels; tap pairs, int16 and
+ *     doubled for the depthwise kernels);
+ *   - input_offset * sum(filter) is folded into the bias, so the inner loops
+ *     multiply raw int8 inputs; out-of-image taps read the input zero point
+ *     (pad_value), whose offset-shifted value is 0, exactly as TFLM skips them;
+ *   - the requantization is a table of mcu_arm_requant (mcu_arm_requant.h):
+ *     bias, multiplier and the rounding constants folded per channel.
+ * Argument order as the portable kernels (and CMSIS-NN): scratch context,
+ * operator parameters, requantization, then dims and data of input, filter,
+ * output; the bias lives in the requantization table. Scratch sizes come from
+ * the *_get_buffer_size() companions; nothing is allocated.
+ *
+ * Memory order (the planner's overlap contract, mcugen/ops/access.py): every
+ * kernel computes output pixels in NHWC raster order and reads an output
+ * pixel's receptive field before writing it; the matrix kernels have at most
+ * 2 pixels in flight (their im2col holds 2), the others 1.
+ *
+ * Alignment: input and output tensors may be at any address; filters,
+ * requantization tables and scratch must be 4-byte aligned (the generator
+ * emits 16-byte aligned arrays; the planner aligns scratch to 16).
+ */
+#ifndef MCU_ARM_KERNELS_H
+#define MCU_ARM_KERNELS_H
+
+#include <stdint.h>
+
+#include "mcu_arm_requant.h"
+#include "mcu_kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Convolutions (CONV_2D, and DEPTHWISE_CONV_2D with depth multiplier 1). */
+typedef struct {
+    int32_t stride_w, stride_h;
+    int32_t pad_w, pad_h;             /* leading (top/left) padding */
+    int32_t dilation_w, dilation_h;
+    int32_t pad_value;                /* input zero point (-input_offset) */
+    int32_t output_offset;            /* used by the MCU_ARM_REQUANT_EXACT path only */
+    int32_t act_min, act_max;
+    int32_t flags;                    /* MCU_ARM_REQUANT_EXACT */
+} mcu_arm_conv_params;
+
+/* ---- matrix kernels (shared by the convolutions): mcu_arm_mat_mult_s8.c ----
+ * cols: 2 pixels (A, B) interleaved per step of 4 depth elements:
+ *   {SXTB16(x), SXTB16(x ROR 8)} doubled, for A then for B (4 words a step);
+ * filter: per channel pair, per step, the 4 int8 of channel 2j then of 2j+1
+ *   (an odd last channel alone); depth padded with zeros to steps * 4. */
+void mcu_arm_mat_mult_2px(const mcu_arm_conv_params *params, const mcu_arm_requant *rq,
+                          const int32_t *cols, int32_t steps, const int8_t *filter, int32_t out_c,
+                          int8_t *out_a, int8_t *out_b);
+/* cols: one pixel, 2 words a step. */
+void mcu_arm_mat_mult_1px(const mcu_arm_conv_params *params, const mcu_arm_requant *rq,
+                          const int32_t *cols, int32_t steps, const int8_t *filter, int32_t out_c,
+                          int8_t *out);
+/* n int8 (n a multiple of 4, or the rest padded with pad) -> doubled SXTB16 pairs
+ * at cols with the given word stride between steps; returns the next step's address. */
+int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *cols, int32_t stride_words);
+
+/* ---- CONV_2D 1x1 (any stride, no padding): mcu_conv2d_1x1_s8_arm.c ---- */
+int32_t mcu_conv2d_1x1_s8_arm_get_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
+mcu_status mcu_conv2d_1x1_s8_arm(const mcu_context *ctx, const mcu_arm_conv_params *params,
+                                 const mcu_arm_requant *rq, const mcu_dims *input_dims,
+                                 const int8_t *input, const mcu_dims *filter_dims, const int8_t *filter,
+                                 const mcu_dims *output_dims, int8_t *output);
+
+/* ---- CONV_2D any kernel, stride, dilation, padding (groups = 1), im2col of 2 pixels:
+ *      mcu_conv2d_s8_arm.c. Also DEPTHWISE_CONV_2D with 1 input channel. ---- */
+int32_t mcu_conv2d_s8_arm_get_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
+mcu_status mcu_conv2d_s8_arm(const mcu_context *ctx, const mcu_arm_conv_params *params,
+                             const mcu_arm_requant *rq, const mcu_dims *input_dims, const int8_t *input,
+                             const mcu_dims *filter_dims, const int8_t *filter,
+                             const mcu_dims *output_dims, int8_t *output);
+
+/* ---- DEPTHWISE_CONV_2D 3x3, depth multiplier 1, channels % 4 == 0, any stride,
+ *      padding <= 1 per side, no dilation: mcu_depthwise_conv2d_3x3_s8_arm.c.
+ *      `packed` interleaves per group of 4 channels the requantization (16
+ *      words) and the doubled int16 tap pairs (18 words). ---- */
+int32_t mcu_depthwise_conv2d_3x3_s8_arm_get_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
+mcu_status mcu_depthwise_conv2d_3x3_s8_arm(const mcu_context *ctx, const mcu_arm_conv_params *params,
+                                           const mcu_dims *input_dims, const int8_t *input,
+                                           const mcu_dims *filter_dims, const int32_t *packed,
+                                           const mcu_dims *output_dims, int8_t *output);
+
+/* ---- FULLY_CONNECTED (filter zero point 0) ---- */
+typedef struct {
+    int32_t output_offset;            /* MCU_ARM_REQUANT_EXACT path only */
+    int32_t act_min, act_max;
+    int32_t flags;
+} mcu_arm_fc_params;
+
+int32_t mcu_fully_connected_s8_arm_get_buffer_size(const mcu_dims *filter_dims);
+mcu_status mcu_fully_connected_s8_arm(const mcu_context *ctx, const mcu_arm_fc_params *params,
+                                      const mcu_arm_requant *rq, const mcu_dims *input_dims,
+                                      const int8_t *input, const mcu_dims *filter_dims,
+                                      const int8_t *filter, const mcu_dims *output_dims, int8_t *output);
+
+/* ---- AVERAGE_POOL_2D: same arguments as mcu_avgpool_s8 ---- */
+mcu_status mcu_avgpool_s8_arm(const mcu_context *ctx, const mcu_pool_params *params,
+                              const mcu_dims *input_dims, const int8_t *input,
+                              const mcu_dims *output_dims, int8_t *output);
+
+/* ---- ADD (same shapes): each input's rescaling is a 256-entry table built at
+ *      generation time; the sum is requantized in the fast form. ---- */
+typedef struct {
+    const int32_t *table1;            /* 2 * MBQM((v + input1_offset) << left_shift, m1, s1), v = -128..127 */
+    const int32_t *table2;
+    int32_t mult, add, shift;         /* fast form of the output requantization (or TFLM's if EXACT) */
+    int32_t output_offset;            /* EXACT path only */
+    int32_t act_min, act_max;
+    int32_t flags;
+} mcu_arm_add_params;
+
+mcu_status mcu_add_s8_arm(const mcu_arm_add_params *params, int32_t size, const int8_t *input1,
+                          const int8_t *input2, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCU_ARM_KERNELS_H */

@@ -1,0 +1,72 @@
+/*
+ * mcu_conv2d_1x1_s8_arm.c - CONV_2D with a 1x1 filter (any stride; a 1x1
+ * filter never pads), Cortex-M7 DSP.
+ *
+ * Output pixels in raster order, two at a time: both pixels' input channels
+ * are expanded to doubled int16 in the scratch buffer (16 bytes per 4
+ * channels), then mcu_arm_mat_mult_2px computes all output channels of both.
+ * At most 2 pixels in flight: the expansion reads both before any write.
+ *
+ * filter and rq: as prepared by mcugen.codegen.arm (variant "conv1x1"):
+ * channel pairs interleaved per 4 input channels, input channels padded with
+ * zeros to a multiple of 4; input_offset * sum(filter) folded into rq[].bias.
+ */
+#include "mcu_arm_kernels.h"
+
+int32_t mcu_conv2d_1x1_s8_arm_get_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims)
+{
+    (void)filter_dims;
+    return 16 * ((input_dims->c + 3) / 4);
+}
+
+mcu_status mcu_conv2d_1x1_s8_arm(const mcu_context *ctx, const mcu_arm_conv_params *params,
+                                 const mcu_arm_requant *rq, const mcu_dims *input_dims,
+                                 const int8_t *input, const mcu_dims *filter_dims, const int8_t *filter,
+                                 const mcu_dims *output_dims, int8_t *output)
+{
+    const int32_t in_c = input_dims->c, out_c = output_dims->c;
+    const int32_t steps = (in_c + 3) / 4;
+    const int32_t out_w = output_dims->w;
+    const int32_t pixels = output_dims->n * output_dims->h * out_w;
+    /* input step between output columns, and the extra step at the end of an output row */
+    const int32_t col_step = params->stride_w * in_c;
+    const int32_t row_skip = (params->stride_h * input_dims->w - params->stride_w * out_w) * in_c;
+    /* the rows of the input a strided output skips at the end of each image */
+    const int32_t image_skip = (input_dims->h - params->stride_h * output_dims->h) * input_dims->w * in_c;
+    int32_t *cols;
+    const int8_t *in = input;
+    int32_t p, ox = 0, oy = 0;
+    if (filter_dims->h != 1 || filter_dims->w != 1 || filter_dims->c != in_c || filter_dims->n != out_c ||
+        ctx == NULL || ctx->buf == NULL || ctx->size < mcu_conv2d_1x1_s8_arm_get_buffer_size(input_dims, filter_dims)) {
+        return MCU_ERROR_ARGUMENT;
+    }
+    cols = (int32_t *)ctx->buf;
+
+#define NEXT_PIXEL()                       \
+    do {                                   \
+        in += col_step;                    \
+        if (++ox == out_w) {               \
+            ox = 0;                        \
+            in += row_skip;                \
+            if (++oy == output_dims->h) {  \
+                oy = 0;                    \
+                in += image_skip;          \
+            }                              \
+        }                                  \
+    } while (0)
+
+    for (p = 0; p + 2 <= pixels; p += 2) {
+        int8_t *out = output + (size_t)p * out_c;
+        mcu_arm_expand_s8(in, in_c, 0, cols, 4);
+        NEXT_PIXEL();
+        mcu_arm_expand_s8(in, in_c, 0, cols + 2, 4);
+        NEXT_PIXEL();
+        mcu_arm_mat_mult_2px(params, rq, cols, steps, filter, out_c, out, out + out_c);
+    }
+    if (p < pixels) {
+        mcu_arm_expand_s8(in, in_c, 0, cols, 2);
+        mcu_arm_mat_mult_1px(params, rq, cols, steps, filter, out_c, output + (size_t)p * out_c);
+    }
+#undef NEXT_PIXEL
+    return MCU_OK;
+}
