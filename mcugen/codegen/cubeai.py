@@ -24,7 +24,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import jinja2
 import numpy as np
@@ -32,7 +32,6 @@ import numpy as np
 from mcugen import __version__
 from mcugen.boards import Board, get_board
 from mcugen.codegen.lowering import (
-    C_TYPES,
     KERNEL_HEADERS,
     ConstArray,
     CRef,
@@ -45,8 +44,8 @@ from mcugen.codegen.lowering import (
 )
 from mcugen.codegen.output import write_project
 from mcugen.errors import McugenError, UnsupportedOpsError
-from mcugen.model.graph import DTYPE_SIZES, Graph, Tensor, c_identifier
-from mcugen.ops import UnsupportedOp, format_unsupported, total_macs
+from mcugen.model.graph import DTYPE_SIZES, Graph, Operator, Tensor, c_identifier
+from mcugen.ops import UnsupportedOp, total_macs
 from mcugen.planner import MemoryPlan, plan_memory
 from mcugen.resources import firmware_dir, templates_dir
 
@@ -110,9 +109,18 @@ def require_supported(graph: Graph) -> None:
     )
 
 
-def lower(graph: Graph) -> LoweredGraph:
+KernelSelector = Callable[[Graph, Operator], "KernelCall | None"]
+
+
+def lower(graph: Graph, select_kernel: KernelSelector | None = None) -> LoweredGraph:
+    """Every operator's KernelCall: `select_kernel(graph, op)` first when given (a faster
+    variant, e.g. Cortex-M7 SIMD kernels; None keeps the portable kernel)."""
     require_supported(graph)
-    return LoweredGraph(tuple(lower_op(graph, op) for op in graph.operators))
+    calls = []
+    for op in graph.operators:
+        call = select_kernel(graph, op) if select_kernel is not None else None
+        calls.append(call if call is not None else lower_op(graph, op))
+    return LoweredGraph(tuple(calls))
 
 
 # ---------------------------------------------------------------------------------
@@ -303,13 +311,17 @@ def render_project(
     own_activations: bool = True,
     plan: MemoryPlan | None = None,
     firmware_options: Any = None,
+    select_kernel: KernelSelector | None = None,
 ) -> tuple[dict[str, str], dict[str, Any], GeneratedProject]:
     """All project files in memory: (relative path -> content, manifest, summary).
 
     Raises UnsupportedOpsError (listing every operator) before anything else."""
     name = check_name(name)
-    lowered = lower(graph)
+    lowered = lower(graph, select_kernel)
     plan = plan or plan_memory(graph, lowered.scratch_bytes)
+    if len(getattr(plan, "pools", ()) or ()) > 1:
+        raise McugenError("The cubeai style places the activations in one buffer; this plan uses several pools.",
+                          hint="Plan with mcugen.planner.plan_memory (a single arena).")
     NAME = name.upper()
     in_graph = {t: k for k, t in enumerate(graph.inputs)}
     out_graph = {t: k for k, t in enumerate(graph.outputs)}
@@ -458,6 +470,10 @@ def render_project(
                        *[f"{KERNELS_SUBDIR}/{k}" for k in kernel_files]]
     app_sources = [*network_sources, "mcugen_model_impl.c", "main.c"]
     include_dirs = [".", KERNELS_SUBDIR]
+    for rel in lowered.sources:  # kernel variants in sub-folders (kernels/arm/...)
+        sub = str(Path(KERNELS_SUBDIR, rel).parent.as_posix())
+        if sub not in include_dirs:
+            include_dirs.append(sub)
 
     # The board's firmware bundle and the project Makefile (mcugen.firmware).
     from mcugen import firmware as fw
@@ -513,25 +529,28 @@ def generate_cubeai(
     own_activations: bool = True,
     plan: MemoryPlan | None = None,
     firmware_options: Any = None,
+    select_kernel: KernelSelector | None = None,
 ) -> GeneratedProject:
     """Generate the cubeai project for `graph` into `out_dir` (see the module doc).
 
     UnsupportedOpsError lists every operator cubeai cannot run; OutputDirError
     names the files mcugen did not write. Both are raised before any file is written.
+    select_kernel(graph, op) -> KernelCall | None picks a faster kernel variant per op.
     """
     if isinstance(board, str):
         board = get_board(board)
     files, manifest, summary = render_project(
-        graph, board, name=name, own_activations=own_activations, plan=plan, firmware_options=firmware_options
+        graph, board, name=name, own_activations=own_activations, plan=plan, firmware_options=firmware_options,
+        select_kernel=select_kernel,
     )
     out = Path(out_dir)
     write_project(out, files, manifest, force=force)
     return dataclasses.replace(summary, out_dir=out)
 
 
-def data_sizes(graph: Graph) -> tuple[int, int]:
+def data_sizes(graph: Graph, select_kernel: KernelSelector | None = None) -> tuple[int, int]:
     """(weights blob bytes, params bytes) the cubeai style emits for `graph`, without writing."""
-    lowered = lower(graph)
+    lowered = lower(graph, select_kernel)
     size = _align(4, WEIGHTS_ALIGNMENT)
     seen: set[int] = set()
     params = 0
