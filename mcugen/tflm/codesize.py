@@ -48,6 +48,7 @@ from mcugen.tflm.ops import REGISTRATIONS
 _KEEP_PREFIXES = (".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors", ".isr_vector")
 FRAMEWORK_ROOT = re.compile(r"^_ZN6tflite16MicroInterpreter(C[12]|D[012]|\d)")
 FRAMEWORK = "framework"
+ANALYSIS_FORMAT = 2
 TOOLCHAIN = "toolchain libs"
 
 
@@ -62,12 +63,14 @@ class ObjectAnalysis:
     symbols: dict[str, int] = field(default_factory=dict)  # global symbol -> defining section
     keep: list[int] = field(default_factory=list)  # KEEP sections (kept with their object)
     toolchain_objects: int = 0  # objects[-toolchain_objects:] come from toolchain archives
+    libc: str = ""  # the libc variant the toolchain part was resolved against ("" = none, host)
 
     # -- persistence
 
     def to_json(self) -> dict:
         return {
-            "format": 1,
+            "format": ANALYSIS_FORMAT,
+            "libc": self.libc,
             "objects": self.objects,
             "sections": self.sections,
             "refs": self.refs,
@@ -87,6 +90,7 @@ class ObjectAnalysis:
             symbols=dict(data["symbols"]),
             keep=list(data.get("keep", [])),
             toolchain_objects=int(data.get("toolchain_objects", 0)),
+            libc=data.get("libc", ""),
         )
 
     # -- per-object sizes (what arm-none-eabi-size prints per object)
@@ -136,7 +140,27 @@ class ObjectAnalysis:
 
     def function_roots(self, name: str) -> list[int]:
         """Sections defining a C++ function `name` in any namespace (any signature)."""
-        return self.roots_matching(re.compile(rf"^_ZN(?:\d+\w+?)*?{len(name)}{re.escape(name)}E"))
+        return sorted({sec for sym, sec in self.symbols.items() if _mangled_function(sym) == name})
+
+
+def _mangled_function(symbol: str) -> str | None:
+    """The unqualified name of an Itanium-mangled (nested) function: _ZN6tflite16Register_ADDEv -> Register_ADD."""
+    if symbol.startswith("_ZN"):
+        pos, last = 3, None
+        while pos < len(symbol) and symbol[pos].isdigit():
+            end = pos
+            while end < len(symbol) and symbol[end].isdigit():
+                end += 1
+            n = int(symbol[pos:end])
+            last = symbol[end : end + n]
+            pos = end + n
+        return last if pos < len(symbol) and symbol[pos] == "E" else None
+    if symbol.startswith("_Z") and symbol[2:3].isdigit():
+        end = 2
+        while symbol[end].isdigit():
+            end += 1
+        return symbol[end : end + int(symbol[2:end])]
+    return None
 
 
 @dataclass(frozen=True)
@@ -157,14 +181,43 @@ class CodeSize:
         }
 
 
-def load_analysis(entry) -> ObjectAnalysis:
-    """The section graph stored in a library cache entry (objects.json)."""
+ANALYSIS_FILES = {"nano": "objects.json", "newlib": "objects-newlib.json"}
+
+
+def analysis_file(entry, libc: str = "nano") -> Path:
+    """Where a library cache entry keeps its section graph for a libc variant."""
+    if libc not in ANALYSIS_FILES:
+        raise ValueError(f"libc must be one of {tuple(ANALYSIS_FILES)}")
+    return Path(entry.path) / ANALYSIS_FILES[libc]
+
+
+def load_analysis(entry, libc: str = "nano") -> ObjectAnalysis:
+    """The section graph stored in a library cache entry.
+
+    Made at build time; an entry without it (or from an older mcugen) gets it
+    from its own library archive, written atomically next to the library.
+    """
     import json
 
-    return ObjectAnalysis.from_json(json.loads(Path(entry.objects_file).read_text()))
+    path = analysis_file(entry, libc)
+    try:
+        data = json.loads(path.read_text())
+        if data.get("format") == ANALYSIS_FORMAT:
+            return ObjectAnalysis.from_json(data)
+    except (OSError, ValueError):
+        pass
+    cross = entry.key.target != "host"
+    archives = toolchain_archives(entry.cc, list(entry.cpu_flags), libc) if cross else []
+    analysis = analyse_objects(entry.library, archives)
+    analysis.libc = libc if cross else ""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(analysis.to_json(), separators=(",", ":")))
+    os.replace(tmp, path)
+    return analysis
 
 
-def code_size_estimate(entry, opcodes: list[str], analysis: ObjectAnalysis | None = None) -> CodeSize:
+def code_size_estimate(entry, opcodes: list[str], analysis: ObjectAnalysis | None = None,
+                       libc: str = "nano") -> CodeSize:
     """Estimated code flash for an application registering exactly `opcodes` with `entry`'s library.
 
     Each section is counted once, in the first part that reaches it: the
@@ -172,7 +225,7 @@ def code_size_estimate(entry, opcodes: list[str], analysis: ObjectAnalysis | Non
     helpers land in the first operator that uses them), and sections from the
     toolchain archives in "toolchain libs".
     """
-    graph = analysis if analysis is not None else load_analysis(entry)
+    graph = analysis if analysis is not None else load_analysis(entry, libc)
     seen: set[int] = set()
     parts: dict[str, set[int]] = {}
     framework = graph.closure(graph.roots_matching(FRAMEWORK_ROOT), seen)
@@ -229,7 +282,7 @@ class _Builder:
         self.weak: set[str] = set()
 
     def add_object(self, name: str, data: bytes) -> list[str]:
-        """Add one ELF object; returns the global names it references but does not define."""
+        """Add one ELF object; returns the names it strongly references but does not define."""
         a = self.a
         obj = len(a.objects)
         a.objects.append(name)
@@ -253,7 +306,10 @@ class _Builder:
             if bind not in ("STB_GLOBAL", "STB_WEAK") or not sym.name:
                 continue
             if shndx == "SHN_UNDEF":
-                undefined.add(sym.name)
+                # Only strong references pull archive members; a weak undefined one (newlib-nano's
+                # _printf_float) binds only to something linked for another reason.
+                if bind == "STB_GLOBAL":
+                    undefined.add(sym.name)
             elif isinstance(shndx, int) and shndx in local:
                 # First strong definition wins; a weak one only fills a gap.
                 if sym.name not in a.symbols or (sym.name in self.weak and bind == "STB_GLOBAL"):
@@ -306,7 +362,8 @@ class _Builder:
 
 def analyse_objects(obj_dir: str | os.PathLike[str], toolchain_archives: list[Path] | None = None
                     ) -> ObjectAnalysis:
-    """The section graph of every .o under `obj_dir`, plus the toolchain archive members they need.
+    """The section graph of every .o under `obj_dir` (or in an archive), plus the toolchain
+    archive members they need.
 
     `toolchain_archives` are searched in link order for symbols the library
     references but does not define (pulled member by member, recursively, as
@@ -315,8 +372,12 @@ def analyse_objects(obj_dir: str | os.PathLike[str], toolchain_archives: list[Pa
     obj_dir = Path(obj_dir)
     builder = _Builder()
     undefined: set[str] = set()
-    for path in sorted(obj_dir.rglob("*.o")):
-        undefined.update(builder.add_object(path.relative_to(obj_dir).as_posix(), path.read_bytes()))
+    if obj_dir.is_file():  # the library archive itself: members by name
+        for member, data in _Archive(obj_dir).members():
+            undefined.update(builder.add_object(member, data))
+    else:
+        for path in sorted(obj_dir.rglob("*.o")):
+            undefined.update(builder.add_object(path.relative_to(obj_dir).as_posix(), path.read_bytes()))
     n_lib = len(builder.a.objects)
     if toolchain_archives:
         archives = [_Archive(p) for p in toolchain_archives if p.is_file()]
@@ -341,11 +402,22 @@ def analyse_objects(obj_dir: str | os.PathLike[str], toolchain_archives: list[Pa
     return analysis
 
 
-def toolchain_archives(cc: str, cpu_flags: list[str]) -> list[Path]:
-    """The archives a Cortex-M C++ link searches, in order, for these CPU flags."""
+def toolchain_archives(cc: str, cpu_flags: list[str], libc: str = "nano") -> list[Path]:
+    """The archives a Cortex-M C++ link searches, in order, for these CPU flags.
+
+    libc "nano": what `--specs=nano.specs --specs=nosys.specs` links (mcugen's
+    firmware does); "newlib": the full newlib.
+    """
     cxx = re.sub(r"gcc$", "g++", cc)
+    if libc == "nano":
+        libs = ["libstdc++_nano.a", "libm.a", "libc_nano.a", "libnosys.a", "libgcc.a"]
+    elif libc == "newlib":
+        libs = ["libstdc++.a", "libm.a", "libc.a", "libgcc.a"]
+    else:
+        raise ValueError(f"libc must be one of {tuple(ANALYSIS_FILES)}")
     out = []
-    for tool, lib in ((cxx, "libstdc++.a"), (cc, "libm.a"), (cc, "libc.a"), (cc, "libgcc.a")):
+    for lib in libs:
+        tool = cxx if lib.startswith("libstdc++") else cc
         arg = "-print-libgcc-file-name" if lib == "libgcc.a" else f"-print-file-name={lib}"
         try:
             path = subprocess.run([tool, *cpu_flags, arg], capture_output=True, text=True,
@@ -387,6 +459,15 @@ class _Archive:
         name = head[:16].rstrip(b" ")
         size = int(head[48:58].strip() or b"0")
         return name, size, self.data[pos + 60 : pos + 60 + size]
+
+    def members(self):
+        """Every object member, in archive order: (name, bytes)."""
+        pos = 8
+        while pos + 60 <= len(self.data):
+            name, size, _ = self._header(pos)
+            if name not in (b"/", b"//", b"/SYM64/"):
+                yield self.member(pos)
+            pos += 60 + size + (size & 1)
 
     def member(self, offset: int) -> tuple[str, bytes]:
         name, _, body = self._header(offset)

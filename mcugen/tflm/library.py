@@ -6,7 +6,8 @@ make variables). An entry is a folder
     <cache>/tflm/<target>-<kernels>-<hash>/
         entry.json                    key fields, flags, include dirs, build time, sizes
         lib/libtensorflow-microlite.a
-        objects.json                  per-object and per-section sizes (see codesize.py)
+        objects.json                  section graph of the objects + newlib-nano (codesize.py)
+        objects-newlib.json           the same with the full newlib
         build.log                     make's output
 
 where <cache> is $MCUGEN_CACHE_DIR, else platformdirs' user_cache_dir("mcugen").
@@ -49,7 +50,6 @@ from mcugen.tflm.source import KERNEL_SETS, TflmTree, find_tflm_root
 CACHE_ENV_VAR = "MCUGEN_CACHE_DIR"
 LIBRARY_NAME = "libtensorflow-microlite.a"
 ENTRY_FILE = "entry.json"
-OBJECTS_FILE = "objects.json"
 ENTRY_FORMAT = 1  # bump when the entry layout changes; part of the key
 
 # Generous: the full library takes ~5 min on 2 cores; a hung make must still end.
@@ -271,10 +271,6 @@ class LibraryEntry:
     @property
     def include_dirs(self) -> tuple[Path, ...]:
         return tuple((self.tflm_root / rel).resolve() for rel in self.include_dirs_rel)
-
-    @property
-    def objects_file(self) -> Path:
-        return self.path / OBJECTS_FILE
 
     def compile_flags(self, cxx: bool = True) -> list[str]:
         """Flags to compile an application source against this library (includes and defines)."""
@@ -795,10 +791,12 @@ def _build_entry(
         report(BuildProgress("analyse", total, total, "measuring object sizes"))
         shutil.copy2(built, entry_dir / "lib" / LIBRARY_NAME)
         recorded = app_flags(flags, tree.root)
-        archives = (codesize.toolchain_archives(str(toolchain.cc), recorded["cpu_flags"])
-                    if spec.cross else [])
-        analysis = codesize.analyse_objects(obj_dir, archives)
-        (entry_dir / OBJECTS_FILE).write_text(json.dumps(analysis.to_json(), separators=(",", ":")))
+        for libc, filename in codesize.ANALYSIS_FILES.items():
+            archives = (codesize.toolchain_archives(str(toolchain.cc), recorded["cpu_flags"], libc)
+                        if spec.cross else [])
+            analysis = codesize.analyse_objects(obj_dir, archives)
+            analysis.libc = libc if spec.cross else ""
+            (entry_dir / filename).write_text(json.dumps(analysis.to_json(), separators=(",", ":")))
         meta = {
             "key": key.to_json(),
             "name": key.dirname,

@@ -229,3 +229,91 @@ def measure_python_interpreter(model: bytes | str | os.PathLike[str], timeout_s:
         raise RunnerError("The tflite-micro Python interpreter did not report its arena:\n" + text[-2000:],
                           hint="pip install tflite-micro")
     return PythonArenaMeasurement(int(total.group(1)), int(head.group(1)), int(tail.group(1)))
+
+
+# --- code size of a real link ------------------------------------------------------------------------
+
+_MAP_INPUT = re.compile(r"^ (\S+)\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S.*)$")
+_MAP_CONT = re.compile(r"^\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S.*)$")
+_MAP_NAME_ONLY = re.compile(r"^ (\S+)$")
+_FLASH_OUTPUT_SECTIONS = {".text", ".ARM.extab", ".ARM.exidx", ".data"}
+
+
+@dataclass(frozen=True)
+class LinkedCodeSize:
+    """Flash (text + data) of a real --gc-sections link, by where the input sections came from."""
+
+    library: int  # libtensorflow-microlite.a members
+    toolchain: int  # libstdc++/libm/libc/libnosys/libgcc members
+    application: int  # the probe's own objects (main, resolver instance, startup)
+    by_object: dict[str, int]
+
+    @property
+    def tflm(self) -> int:
+        """What codesize.code_size_estimate estimates: the library plus the toolchain libs."""
+        return self.library + self.toolchain
+
+
+def parse_link_map(text: str) -> dict[str, int]:
+    """Bytes per input file (archive(member) or object) in the flash output sections of a GNU ld map."""
+    sizes: dict[str, int] = {}
+    in_map = False
+    output = None
+    pending = None
+    for line in text.splitlines():
+        if not in_map:
+            in_map = line.startswith("Linker script and memory map")
+            continue
+        if line[:1] == ".":
+            output = line.split()[0]
+            pending = None
+            continue
+        if output not in _FLASH_OUTPUT_SECTIONS:
+            continue
+        m = _MAP_INPUT.match(line)
+        if m and not m.group(1).startswith("*"):
+            name, size, where = m.group(1), int(m.group(3), 16), m.group(4).strip()
+        elif pending and (c := _MAP_CONT.match(line)):
+            name, size, where = pending, int(c.group(2), 16), c.group(3).strip()
+        else:
+            n = _MAP_NAME_ONLY.match(line)
+            pending = n.group(1) if n and not n.group(1).startswith("*") else None
+            continue
+        pending = None
+        if size and name.startswith("."):
+            sizes[where] = sizes.get(where, 0) + size
+    return sizes
+
+
+def measure_code_size(
+    entry: LibraryEntry, opcodes: list[str], *, cache_dir: str | os.PathLike[str] | None = None
+) -> LinkedCodeSize:
+    """Link the code-size probe (exactly these builtin operators) like mcugen's firmware and read its map.
+
+    Cortex-M targets only: newlib-nano + nosys, -Wl,--gc-sections.
+    """
+    if entry.key.target == "host":
+        raise ValueError("code size is measured for Cortex-M library entries only")
+    methods = [RESOLVER_METHODS[op] for op in dict.fromkeys(opcodes)]
+    with tempfile.TemporaryDirectory(prefix="mcugen-codesize-") as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "probe_ops.inc").write_text("".join(f"MCUGEN_OP({m})\n" for m in methods))
+        main_o, start_o, elf, map_file = (tmp / "main.o", tmp / "startup.o", tmp / "probe.elf",
+                                          tmp / "probe.map")
+        _run([entry.cxx, *entry.compile_flags(cxx=True), "-Os", f"-DMCUGEN_OP_COUNT={max(1, len(methods))}",
+              f"-I{tmp}", "-c", str(PROBE_DIR / "codesize_probe.cc"), "-o", str(main_o)])
+        _run([entry.cc, *entry.cpu_flags, "-Os", "-ffunction-sections", "-DMCUGEN_NO_SEMIHOSTING",
+              "-c", str(PROBE_DIR / "startup_m7.c"), "-o", str(start_o)])
+        _run([entry.cxx, *entry.cpu_flags, "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles",
+              "-T", str(PROBE_DIR / "mps2_an500.ld"), "-Wl,--gc-sections", f"-Wl,-Map={map_file}",
+              str(main_o), str(start_o), *entry.link_inputs(), "-o", str(elf)])
+        by_object = parse_link_map(map_file.read_text())
+    library = toolchain = application = 0
+    for where, size in by_object.items():
+        if "libtensorflow-microlite.a(" in where:
+            library += size
+        elif ".a(" in where:
+            toolchain += size
+        else:
+            application += size
+    return LinkedCodeSize(library=library, toolchain=toolchain, application=application, by_object=by_object)

@@ -2,8 +2,9 @@
  *
  * Not the project's board support (that lives in firmware/boards/): just enough
  * to run a newlib + rdimon (semihosting) program: vector table, FPU on, .bss
- * cleared, semihosting stdio, C++ constructors, main, exit. Everything is
- * linked into RAM (see mps2_an500.ld), so there is no .data copy.
+ * cleared, semihosting stdio (unless MCUGEN_NO_SEMIHOSTING), C++ constructors,
+ * main, exit. Everything is linked into RAM (see mps2_an500.ld), so there is no
+ * .data copy.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,7 +68,9 @@ void Reset_Handler(void) {
   for (uint32_t* p = &__bss_start__; p < &__bss_end__; ++p) {
     *p = 0;
   }
+#ifndef MCUGEN_NO_SEMIHOSTING
   initialise_monitor_handles();
+#endif
   __libc_init_array();
   static char name[] = "probe";
   static char* argv[] = {name, 0};
