@@ -7,6 +7,8 @@ equal TFLM's."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("tensorflow")
@@ -71,3 +73,35 @@ def test_svdf_bit_exact_with_state(kwargs, tmp_path):
     fresh = [reference_outputs(graph, [s])[0][0] for s in samples]
     assert sum(not np.array_equal(f, p[0]) for f, p in zip(fresh, predicted)) >= 10
     assert len(np.unique(np.concatenate([p[0].ravel() for p in predicted]))) > 10
+
+
+def test_fixedpoint_helpers_match_tflm_cpp(tmp_path):
+    """mcu_fixedpoint.h against TFLM's own C++ (common.h, gemmlowp, hard-swish helpers),
+    built from the pinned TFLM tree: millions of random and edge-case arguments, under
+    UBSan so that neither side relies on undefined behaviour."""
+    import shutil
+    import subprocess
+
+    from mcugen.resources import firmware_dir
+
+    try:
+        from mcugen.tflm.source import find_tflm_root
+
+        root = find_tflm_root().root
+    except Exception:
+        pytest.skip("no TFLM source tree")
+    cxx = shutil.which("g++") or shutil.which("c++")
+    if cxx is None:
+        pytest.skip("no C++ compiler")
+    downloads = root / "tensorflow" / "lite" / "micro" / "tools" / "make" / "downloads"
+    exe = tmp_path / "fixedpoint_diff"
+    cmd = [cxx, "-std=c++17", "-O1", "-fsanitize=undefined", "-fno-sanitize-recover=undefined",
+           "-I", str(root), "-I", str(downloads / "gemmlowp"), "-I", str(downloads / "flatbuffers" / "include"),
+           "-I", str(downloads / "ruy"), "-I", str(firmware_dir() / "kernels"),
+           str(Path(__file__).parent / "fixtures" / "fixedpoint_diff.cc"),
+           str(root / "tensorflow" / "lite" / "kernels" / "internal" / "common.cc"), "-o", str(exe)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[:3000]
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.startswith("ok "), run.stdout + run.stderr
+    assert int(run.stdout.split()[1]) > 5_000_000
