@@ -568,6 +568,7 @@ class _Plan:
     head: int
     n_tensors: int
     unmodeled: tuple[str, ...]
+    recording: bool = False  # RecordingMicroAllocator (the tflite-micro Python interpreter)
 
 
 def _lifetimes(model: _Model, scratch_owner: list[tuple[int, int]]) -> tuple[dict, list[tuple[int, int]]]:
@@ -715,10 +716,11 @@ def _replay(plan: _Plan, size: int, categories: dict[str, int] | None = None) ->
             arena.temp_alloc(*L["TfLiteAffineQuantization"])
             arena.temp_alloc(L["TfLiteIntArray"][0] + 4 * t.quant_channels, L["TfLiteIntArray"][1])
 
-    # MicroAllocator::Create (arena start is 16-aligned).
-    p("SingleArenaBufferAllocator", "interpreter objects")
+    # MicroAllocator::Create (arena start is 16-aligned), or RecordingMicroAllocator::Create.
+    prefix = "Recording" if plan.recording else ""
+    p(f"{prefix}SingleArenaBufferAllocator", "interpreter objects")
     p("GreedyMemoryPlanner", "interpreter objects")
-    p("MicroAllocator", "interpreter objects")
+    p(f"{prefix}MicroAllocator", "interpreter objects")
     # StartModelAllocation.
     p("MicroBuiltinDataAllocator", "interpreter objects")
     request = L["ScratchBufferRequest"]
@@ -800,18 +802,24 @@ def _minimum(plan: _Plan, used: int) -> int:
     return hi
 
 
-def estimate_tflm_arena(model, kernels: str = "cmsis_nn", target: str = "cortex-m7") -> ArenaEstimate:
+def estimate_tflm_arena(model, kernels: str = "cmsis_nn", target: str = "cortex-m7",
+                        *, allocator: str = "default") -> ArenaEstimate:
     """TFLM's arena need for `model` (.tflite bytes, a path, or a Graph with model_bytes).
 
     `kernels`: "cmsis_nn" or "reference"; `target`: "cortex-m7" (32-bit, CMSIS-NN
-    DSP path), "cortex-m7-nofp" or "host" (64-bit).
+    DSP path), "cortex-m7-nofp" or "host" (64-bit). `allocator`: "default"
+    (MicroInterpreter(model, resolver, arena, size), what applications do) or
+    "recording" (RecordingMicroAllocator, as the tflite-micro Python package uses).
     """
+    if allocator not in ("default", "recording"):
+        raise ValueError(f"allocator must be 'default' or 'recording', not {allocator!r}")
     if kernels not in KERNEL_SETS:
         raise ValueError(f"kernels must be one of {KERNEL_SETS}, not {kernels!r}")
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
     data = _model_bytes(model)
     plan = _plan(data, kernels, target)
+    plan.recording = allocator == "recording"
     big = 1 << 40
     categories: dict[str, int] = {}
     arena = _replay(plan, big, categories)

@@ -303,9 +303,9 @@ def measure_layout(flags: dict, params_types: list[str]) -> dict[str, tuple[int,
 def measure_all(tflm_root=None) -> tuple[dict[str, str], dict[str, dict[str, tuple[int, int]]]]:
     """Re-derive PARSE_PARAMS and STRUCTS from a TFLM tree (needs both compilers)."""
     from mcugen.tflm.library import application_flags
-    from mcugen.tflm.source import find_tflm_root
+    from mcugen.tflm.source import TflmTree, find_tflm_root
 
-    tree = find_tflm_root(tflm_root)
+    tree = tflm_root if isinstance(tflm_root, TflmTree) else find_tflm_root(tflm_root)
     params = parse_parse_params((tree.root / FLATBUFFER_CONVERSIONS).read_text())
     types = sorted(set(params.values()))
     structs = {}

@@ -254,3 +254,20 @@ def test_real_library_entry(tflm_library, target, kernels):
     assert conv and all(entry.objects[n].text > 0 for n in conv)
     if kernels == "cmsis_nn":
         assert any("arm_convolve_s8.o" in n for n in names)
+
+
+def test_rich_progress_renders_and_quiet_is_silent():
+    import io
+
+    from rich.console import Console
+
+    with lib.rich_progress(quiet=True) as cb:
+        assert cb is None
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, width=100)
+    with lib.rich_progress(console) as cb:
+        cb(BuildProgress("configure", 0, 0))
+        cb(BuildProgress("compile", 150, 315))
+        cb(BuildProgress("done", 315, 315))
+    text = out.getvalue()
+    assert "TFLM library" in text and "315/315" in text
