@@ -404,3 +404,16 @@ def test_host_build_errors_are_toolchain_errors(tmp_path, monkeypatch):
     monkeypatch.setenv("CC", "definitely-not-a-compiler")
     with pytest.raises(ToolchainError, match="not installed"):
         build_host(root, force=True)
+
+
+@needs_reference
+def test_hostile_tensor_and_model_names(tmp_path):
+    """Names from the model end up in comments and string literals: they must not end a
+    comment, a string, or form trigraphs (-Wall -Werror would reject them)."""
+    import dataclasses
+
+    graph = load_model(model_path("hello_world_int8"))
+    evil = ['in*/put "x" \\', "w??/ ??= ?? /* \n é", "out\t\r*/\"", "b*/**/"]
+    tensors = tuple(dataclasses.replace(t, name=evil[i % len(evil)] + str(i)) for i, t in enumerate(graph.tensors))
+    graph = dataclasses.replace(graph, tensors=tensors, name='model*/ "??="')
+    check_bit_exact(graph, tmp_path / "p", n=3)
