@@ -2,6 +2,10 @@
  * mcu_avgpool_s8.c - AVERAGE_POOL_2D, int8 (input and output share their
  * quantization). The average counts only the taps inside the image and rounds
  * half away from zero, as TFLM's reference AveragePool.
+ *
+ * Output pixels are computed one at a time in NHWC raster order, each reading only
+ * its receptive field: the memory planner relies on this to let the output overlap
+ * the dying input (mcugen/ops/access.py). Faster variants must keep the order.
  */
 #include "mcu_fixedpoint.h"
 #include "mcu_kernels.h"

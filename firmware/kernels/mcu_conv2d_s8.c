@@ -7,6 +7,10 @@
  * Arithmetic as TFLM's reference ConvPerChannel: for each output element,
  * acc = sum(filter * (input + input_offset)) over the window (out-of-image taps
  * skipped), + bias, requantized, + output_offset, clamped.
+ *
+ * Output pixels are computed one at a time in NHWC raster order, each reading only
+ * its receptive field: the memory planner relies on this to let the output overlap
+ * the dying input (mcugen/ops/access.py). Faster variants must keep the order.
  */
 #include "mcu_fixedpoint.h"
 #include "mcu_kernels.h"

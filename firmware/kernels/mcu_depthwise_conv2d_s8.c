@@ -5,6 +5,10 @@
  * Output channel oc = ic * depth_multiplier + m reads input channel ic with
  * filter column oc (filter [1, kh, kw, out_c]); arithmetic as TFLM's reference
  * DepthwiseConvPerChannel.
+ *
+ * Output pixels are computed one at a time in NHWC raster order, each reading only
+ * its receptive field: the memory planner relies on this to let the output overlap
+ * the dying input (mcugen/ops/access.py). Faster variants must keep the order.
  */
 #include "mcu_fixedpoint.h"
 #include "mcu_kernels.h"

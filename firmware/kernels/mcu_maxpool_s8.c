@@ -1,6 +1,10 @@
 /*
  * mcu_maxpool_s8.c - MAX_POOL_2D, int8 (input and output share their
  * quantization); taps outside the image are ignored, as TFLM's reference MaxPool.
+ *
+ * Output pixels are computed one at a time in NHWC raster order, each reading only
+ * its receptive field: the memory planner relies on this to let the output overlap
+ * the dying input (mcugen/ops/access.py). Faster variants must keep the order.
  */
 #include "mcu_fixedpoint.h"
 #include "mcu_kernels.h"

@@ -12,11 +12,12 @@
  *   - input_offset * sum(filter) is folded into the bias, so the inner loops
  *     multiply raw int8 inputs; out-of-image taps read the input zero point
  *     (pad_value), whose offset-shifted value is 0, exactly as TFLM skips them;
- *   - the requantization is a table of mcu_arm_requant (mcu_arm_requant.h):
- *     bias, multiplier and the rounding constants folded per channel.
+ *   - the requantization (mcu_arm_requant.h: bias, multiplier and rounding
+ *     constants folded per channel) is interleaved with the filter in one
+ *     stream (`packed`), in the order the kernel reads it.
  * Argument order as the portable kernels (and CMSIS-NN): scratch context,
- * operator parameters, requantization, then dims and data of input, filter,
- * output; the bias lives in the requantization table. Scratch sizes come from
+ * operator parameters, then dims and data of input, filter (the packed
+ * stream, which holds bias and requantization too), output. Scratch sizes come from
  * the *_get_buffer_size() companions; nothing is allocated.
  *
  * Memory order (the planner's overlap contract, mcugen/ops/access.py): every
@@ -54,15 +55,17 @@ typedef struct {
 /* ---- matrix kernels (shared by the convolutions): mcu_arm_mat_mult_s8.c ----
  * cols: 2 pixels (A, B) interleaved per step of 4 depth elements:
  *   {SXTB16(x), SXTB16(x ROR 8)} doubled, for A then for B (4 words a step);
- * filter: per channel pair, per step, the 4 int8 of channel 2j then of 2j+1
- *   (an odd last channel alone); depth padded with zeros to steps * 4. */
-void mcu_arm_mat_mult_2px(const mcu_arm_conv_params *params, const mcu_arm_requant *rq,
-                          const int32_t *cols, int32_t steps, const int8_t *filter, int32_t out_c,
-                          int8_t *out_a, int8_t *out_b);
+ * packed: the filter stream, per channel pair (2j, 2j+1), in int32 words:
+ *   bias[2j], bias[2j+1],
+ *   steps x {4 int8 of channel 2j, 4 int8 of channel 2j+1} (depth zero-padded),
+ *   mult[2j], mult[2j+1], add[2j], add[2j+1], shift[2j], shift[2j+1]
+ * then an odd last channel: bias, steps x {4 int8}, mult, add, shift.
+ * (mcu_arm_requant fields; bias = 2 * (bias + input_offset * sum(filter))). */
+void mcu_arm_mat_mult_2px(const mcu_arm_conv_params *params, const int32_t *cols, int32_t steps,
+                          const int32_t *packed, int32_t out_c, int8_t *out_a, int8_t *out_b);
 /* cols: one pixel, 2 words a step. */
-void mcu_arm_mat_mult_1px(const mcu_arm_conv_params *params, const mcu_arm_requant *rq,
-                          const int32_t *cols, int32_t steps, const int8_t *filter, int32_t out_c,
-                          int8_t *out);
+void mcu_arm_mat_mult_1px(const mcu_arm_conv_params *params, const int32_t *cols, int32_t steps,
+                          const int32_t *packed, int32_t out_c, int8_t *out);
 /* n int8 (n a multiple of 4, or the rest padded with pad) -> doubled SXTB16 pairs
  * at cols with the given word stride between steps; returns the next step's address. */
 int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *cols, int32_t stride_words);
@@ -70,17 +73,15 @@ int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *c
 /* ---- CONV_2D 1x1 (any stride, no padding): mcu_conv2d_1x1_s8_arm.c ---- */
 int32_t mcu_conv2d_1x1_s8_arm_get_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
 mcu_status mcu_conv2d_1x1_s8_arm(const mcu_context *ctx, const mcu_arm_conv_params *params,
-                                 const mcu_arm_requant *rq, const mcu_dims *input_dims,
-                                 const int8_t *input, const mcu_dims *filter_dims, const int8_t *filter,
-                                 const mcu_dims *output_dims, int8_t *output);
+                                 const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims,
+                                 const int32_t *packed, const mcu_dims *output_dims, int8_t *output);
 
 /* ---- CONV_2D any kernel, stride, dilation, padding (groups = 1), im2col of 2 pixels:
  *      mcu_conv2d_s8_arm.c. Also DEPTHWISE_CONV_2D with 1 input channel. ---- */
 int32_t mcu_conv2d_s8_arm_get_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
 mcu_status mcu_conv2d_s8_arm(const mcu_context *ctx, const mcu_arm_conv_params *params,
-                             const mcu_arm_requant *rq, const mcu_dims *input_dims, const int8_t *input,
-                             const mcu_dims *filter_dims, const int8_t *filter,
-                             const mcu_dims *output_dims, int8_t *output);
+                             const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims,
+                             const int32_t *packed, const mcu_dims *output_dims, int8_t *output);
 
 /* ---- DEPTHWISE_CONV_2D 3x3, depth multiplier 1, channels % 4 == 0, any stride,
  *      padding <= 1 per side, no dilation: mcu_depthwise_conv2d_3x3_s8_arm.c.
@@ -101,9 +102,9 @@ typedef struct {
 
 int32_t mcu_fully_connected_s8_arm_get_buffer_size(const mcu_dims *filter_dims);
 mcu_status mcu_fully_connected_s8_arm(const mcu_context *ctx, const mcu_arm_fc_params *params,
-                                      const mcu_arm_requant *rq, const mcu_dims *input_dims,
-                                      const int8_t *input, const mcu_dims *filter_dims,
-                                      const int8_t *filter, const mcu_dims *output_dims, int8_t *output);
+                                      const mcu_dims *input_dims, const int8_t *input,
+                                      const mcu_dims *filter_dims, const int32_t *packed,
+                                      const mcu_dims *output_dims, int8_t *output);
 
 /* ---- AVERAGE_POOL_2D: same arguments as mcu_avgpool_s8 ---- */
 mcu_status mcu_avgpool_s8_arm(const mcu_context *ctx, const mcu_pool_params *params,

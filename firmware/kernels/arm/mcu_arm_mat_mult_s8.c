@@ -9,6 +9,10 @@
  * 4 SXTB16 and 8 SMLAD. The expanded inputs keep SXTB16's lane order
  * ({x0, x2}, {x1, x3}), which is the order SXTB16 gives the filter bytes too,
  * so neither side is reordered.
+ *
+ * The filter stream (`packed`, MCU_ARM_MM_* layout in mcu_arm_kernels.h) holds
+ * each channel pair's biases, filter words and requantization in the order
+ * the loop consumes them, so one post-incremented pointer reads everything.
  */
 #include "mcu_arm_kernels.h"
 
@@ -63,24 +67,29 @@ int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *c
         acc_b1 = mcu_smlad(f1, xb1, acc_b1);            \
     } while (0)
 
-static void store_exact(const mcu_arm_conv_params *p, const mcu_arm_requant *rq, int32_t acc, int8_t *out)
+static int8_t requant_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t mult, int32_t shift)
 {
-    const int32_t v = mcu_arm_requant_exact(acc, rq, p->output_offset);
-    *out = (int8_t)mcu_clamp32(v, p->act_min, p->act_max);
+    const mcu_arm_requant r = {0, mult, 0, shift};
+    return (int8_t)mcu_clamp32(mcu_arm_requant_exact(acc, &r, p->output_offset), p->act_min, p->act_max);
 }
 
-/* The 2-pixel kernel for one requantization form and clamp: `exact` and
- * `clamp` are constants in each instantiation. */
-MCU_INLINE void mat_mult_2px(const mcu_arm_conv_params *params, const mcu_arm_requant *rq,
-                             const int32_t *cols, int32_t steps, const int32_t *w, int32_t out_c,
-                             int8_t *out_a, int8_t *out_b, const int exact, const int clamp)
+/* The 2-pixel kernel for one requantization form and clamp (constants in each
+ * instantiation). Pre-RA scheduling is off: gcc 12 would hoist loads and
+ * SXTB16s out of order and spill them. */
+#define MM_FN __attribute__((noinline, optimize("no-schedule-insns")))
+
+MCU_INLINE void mat_mult_2px(const mcu_arm_conv_params *params, const int32_t *cols, int32_t steps,
+                             const int32_t *w, int32_t out_c, int8_t *out_a, int8_t *out_b, const int exact,
+                             const int clamp)
 {
     const int32_t *const end = cols + 8 * (steps >> 1);
-    const mcu_arm_requant *const rq_pairs_end = rq + (out_c & ~1);
-    for (; rq != rq_pairs_end; rq += 2, out_a += 2, out_b += 2) {
-        int32_t acc_a0 = rq[0].bias, acc_b0 = acc_a0;
-        int32_t acc_a1 = rq[1].bias, acc_b1 = acc_a1;
+    const int8_t *const pairs_end = out_a + (out_c & ~1);
+    for (; out_a != pairs_end; out_a += 2, out_b += 2) {
+        int32_t acc_a0, acc_a1, acc_b0, acc_b1, m0, m1, a0, a1, s0, s1;
         const int32_t *c = cols;
+        MCU_LDRD_INC(acc_a0, acc_a1, w);
+        acc_b0 = acc_a0;
+        acc_b1 = acc_a1;
         while (c != end) {
             MM_STEP_2X2(w, c);
             MM_STEP_2X2(w, c);
@@ -88,16 +97,19 @@ MCU_INLINE void mat_mult_2px(const mcu_arm_conv_params *params, const mcu_arm_re
         if (steps & 1) {
             MM_STEP_2X2(w, c);
         }
+        MCU_LDRD_INC(m0, m1, w);
+        MCU_LDRD_INC(a0, a1, w);
+        MCU_LDRD_INC(s0, s1, w);
         if (exact) {
-            store_exact(params, &rq[0], acc_a0, out_a);
-            store_exact(params, &rq[1], acc_a1, out_a + 1);
-            store_exact(params, &rq[0], acc_b0, out_b);
-            store_exact(params, &rq[1], acc_b1, out_b + 1);
+            out_a[0] = requant_exact(params, acc_a0, m0, s0);
+            out_a[1] = requant_exact(params, acc_a1, m1, s1);
+            out_b[0] = requant_exact(params, acc_b0, m0, s0);
+            out_b[1] = requant_exact(params, acc_b1, m1, s1);
         } else {
-            const int32_t ra0 = mcu_arm_requant_fast(acc_a0, rq[0].mult, rq[0].add, rq[0].shift);
-            const int32_t rb0 = mcu_arm_requant_fast(acc_b0, rq[0].mult, rq[0].add, rq[0].shift);
-            const int32_t ra1 = mcu_arm_requant_fast(acc_a1, rq[1].mult, rq[1].add, rq[1].shift);
-            const int32_t rb1 = mcu_arm_requant_fast(acc_b1, rq[1].mult, rq[1].add, rq[1].shift);
+            const int32_t ra0 = mcu_arm_requant_fast(acc_a0, m0, a0, s0);
+            const int32_t ra1 = mcu_arm_requant_fast(acc_a1, m1, a1, s1);
+            const int32_t rb0 = mcu_arm_requant_fast(acc_b0, m0, a0, s0);
+            const int32_t rb1 = mcu_arm_requant_fast(acc_b1, m1, a1, s1);
             if (clamp) {
                 const int32_t v = mcu_arm_clamp8x4(mcu_pack8x4(ra0, ra1, rb0, rb1),
                                                    mcu_arm_splat8(params->act_min),
@@ -113,56 +125,74 @@ MCU_INLINE void mat_mult_2px(const mcu_arm_conv_params *params, const mcu_arm_re
         }
     }
     if (out_c & 1) {
-        int32_t acc_a = rq[0].bias, acc_b = acc_a;
+        int32_t acc_a = *w++, acc_b, s;
         const int32_t *c = cols;
-        int32_t s;
-        for (s = 0; s < steps; ++s, c += 4) {
+        acc_b = acc_a;
+        for (s = 0; s < steps; ++s) {
+            int32_t xa0, xa1, xb0, xb1;
             const int32_t f = *w++;
             const int32_t t = mcu_sxtb16(f);
             const int32_t u = mcu_sxtb16_ror8(f);
-            acc_a = mcu_smlad(t, c[0], acc_a);
-            acc_b = mcu_smlad(t, c[2], acc_b);
-            acc_a = mcu_smlad(u, c[1], acc_a);
-            acc_b = mcu_smlad(u, c[3], acc_b);
+            MCU_LDRD_INC(xa0, xa1, c);
+            MCU_LDRD_INC(xb0, xb1, c);
+            acc_a = mcu_smlad(t, xa0, acc_a);
+            acc_b = mcu_smlad(t, xb0, acc_b);
+            acc_a = mcu_smlad(u, xa1, acc_a);
+            acc_b = mcu_smlad(u, xb1, acc_b);
         }
         if (exact) {
-            store_exact(params, &rq[0], acc_a, out_a);
-            store_exact(params, &rq[0], acc_b, out_b);
+            out_a[0] = requant_exact(params, acc_a, w[0], w[2]);
+            out_b[0] = requant_exact(params, acc_b, w[0], w[2]);
         } else {
-            const int32_t ra = mcu_arm_requant_fast(acc_a, rq[0].mult, rq[0].add, rq[0].shift);
-            const int32_t rb = mcu_arm_requant_fast(acc_b, rq[0].mult, rq[0].add, rq[0].shift);
-            out_a[0] = (int8_t)mcu_clamp32(ra, params->act_min, params->act_max);
-            out_b[0] = (int8_t)mcu_clamp32(rb, params->act_min, params->act_max);
+            out_a[0] = (int8_t)mcu_clamp32(mcu_arm_requant_fast(acc_a, w[0], w[1], w[2]), params->act_min,
+                                           params->act_max);
+            out_b[0] = (int8_t)mcu_clamp32(mcu_arm_requant_fast(acc_b, w[0], w[1], w[2]), params->act_min,
+                                           params->act_max);
         }
     }
 }
 
-void mcu_arm_mat_mult_2px(const mcu_arm_conv_params *params, const mcu_arm_requant *rq,
-                          const int32_t *cols, int32_t steps, const int8_t *filter, int32_t out_c,
-                          int8_t *out_a, int8_t *out_b)
+MM_FN static void mm2_fast(const mcu_arm_conv_params *p, const int32_t *cols, int32_t steps, const int32_t *w,
+                           int32_t out_c, int8_t *out_a, int8_t *out_b)
 {
-    const int32_t *w = (const int32_t *)(const void *)filter;
+    mat_mult_2px(p, cols, steps, w, out_c, out_a, out_b, 0, 0);
+}
+
+MM_FN static void mm2_clamp(const mcu_arm_conv_params *p, const int32_t *cols, int32_t steps, const int32_t *w,
+                            int32_t out_c, int8_t *out_a, int8_t *out_b)
+{
+    mat_mult_2px(p, cols, steps, w, out_c, out_a, out_b, 0, 1);
+}
+
+MM_FN static void mm2_exact(const mcu_arm_conv_params *p, const int32_t *cols, int32_t steps, const int32_t *w,
+                            int32_t out_c, int8_t *out_a, int8_t *out_b)
+{
+    mat_mult_2px(p, cols, steps, w, out_c, out_a, out_b, 1, 1);
+}
+
+void mcu_arm_mat_mult_2px(const mcu_arm_conv_params *params, const int32_t *cols, int32_t steps,
+                          const int32_t *packed, int32_t out_c, int8_t *out_a, int8_t *out_b)
+{
     if (params->flags & MCU_ARM_REQUANT_EXACT) {
-        mat_mult_2px(params, rq, cols, steps, w, out_c, out_a, out_b, 1, 1);
+        mm2_exact(params, cols, steps, packed, out_c, out_a, out_b);
     } else if (params->act_min > -128 || params->act_max < 127) {
-        mat_mult_2px(params, rq, cols, steps, w, out_c, out_a, out_b, 0, 1);
+        mm2_clamp(params, cols, steps, packed, out_c, out_a, out_b);
     } else {
-        mat_mult_2px(params, rq, cols, steps, w, out_c, out_a, out_b, 0, 0);
+        mm2_fast(params, cols, steps, packed, out_c, out_a, out_b);
     }
 }
 
-/* The 1-pixel kernel: the same filter layout, cols with 2 words a step. */
-void mcu_arm_mat_mult_1px(const mcu_arm_conv_params *params, const mcu_arm_requant *rq,
-                          const int32_t *cols, int32_t steps, const int8_t *filter, int32_t out_c,
-                          int8_t *out)
+/* The 1-pixel kernel: the same stream, cols with 2 words a step. */
+MM_FN void mcu_arm_mat_mult_1px(const mcu_arm_conv_params *params, const int32_t *cols, int32_t steps,
+                                const int32_t *w, int32_t out_c, int8_t *out)
 {
-    const int32_t *w = (const int32_t *)(const void *)filter;
     const int exact = params->flags & MCU_ARM_REQUANT_EXACT;
     const int32_t *const end = cols + 2 * steps;
     int32_t oc;
-    for (oc = 0; oc + 2 <= out_c; oc += 2, rq += 2) {
-        int32_t acc0 = rq[0].bias, acc1 = rq[1].bias;
+    for (oc = 0; oc + 2 <= out_c; oc += 2) {
+        int32_t acc0, acc1, m0, m1, a0, a1, s0, s1;
         const int32_t *c = cols;
+        MCU_LDRD_INC(acc0, acc1, w);
         while (c != end) {
             int32_t x0, x1, f0, f1;
             MCU_LDRD_INC(f0, f1, w);
@@ -172,18 +202,20 @@ void mcu_arm_mat_mult_1px(const mcu_arm_conv_params *params, const mcu_arm_requa
             acc1 = mcu_smlad(mcu_sxtb16(f1), x0, acc1);
             acc1 = mcu_smlad(mcu_sxtb16_ror8(f1), x1, acc1);
         }
-        if (!exact) {
-            const int32_t r0 = mcu_arm_requant_fast(acc0, rq[0].mult, rq[0].add, rq[0].shift);
-            const int32_t r1 = mcu_arm_requant_fast(acc1, rq[1].mult, rq[1].add, rq[1].shift);
-            out[oc] = (int8_t)mcu_clamp32(r0, params->act_min, params->act_max);
-            out[oc + 1] = (int8_t)mcu_clamp32(r1, params->act_min, params->act_max);
+        MCU_LDRD_INC(m0, m1, w);
+        MCU_LDRD_INC(a0, a1, w);
+        MCU_LDRD_INC(s0, s1, w);
+        if (exact) {
+            out[oc] = requant_exact(params, acc0, m0, s0);
+            out[oc + 1] = requant_exact(params, acc1, m1, s1);
         } else {
-            store_exact(params, &rq[0], acc0, out + oc);
-            store_exact(params, &rq[1], acc1, out + oc + 1);
+            out[oc] = (int8_t)mcu_clamp32(mcu_arm_requant_fast(acc0, m0, a0, s0), params->act_min, params->act_max);
+            out[oc + 1] = (int8_t)mcu_clamp32(mcu_arm_requant_fast(acc1, m1, a1, s1), params->act_min,
+                                              params->act_max);
         }
     }
     if (oc < out_c) {
-        int32_t acc = rq[0].bias;
+        int32_t acc = *w++;
         const int32_t *c = cols;
         while (c != end) {
             int32_t x0, x1;
@@ -192,11 +224,11 @@ void mcu_arm_mat_mult_1px(const mcu_arm_conv_params *params, const mcu_arm_requa
             acc = mcu_smlad(mcu_sxtb16(f), x0, acc);
             acc = mcu_smlad(mcu_sxtb16_ror8(f), x1, acc);
         }
-        if (!exact) {
-            const int32_t r = mcu_arm_requant_fast(acc, rq[0].mult, rq[0].add, rq[0].shift);
-            out[oc] = (int8_t)mcu_clamp32(r, params->act_min, params->act_max);
+        if (exact) {
+            out[oc] = requant_exact(params, acc, w[0], w[2]);
         } else {
-            store_exact(params, &rq[0], acc, out + oc);
+            out[oc] = (int8_t)mcu_clamp32(mcu_arm_requant_fast(acc, w[0], w[1], w[2]), params->act_min,
+                                          params->act_max);
         }
     }
 }

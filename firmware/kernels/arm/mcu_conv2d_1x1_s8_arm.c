@@ -7,7 +7,7 @@
  * channels), then mcu_arm_mat_mult_2px computes all output channels of both.
  * At most 2 pixels in flight: the expansion reads both before any write.
  *
- * filter and rq: as prepared by mcugen.codegen.arm (variant "conv1x1"):
+ * packed: as prepared by mcugen.codegen.arm (variant "conv1x1"):
  * channel pairs interleaved per 4 input channels, input channels padded with
  * zeros to a multiple of 4; input_offset * sum(filter) folded into rq[].bias.
  */
@@ -20,9 +20,8 @@ int32_t mcu_conv2d_1x1_s8_arm_get_buffer_size(const mcu_dims *input_dims, const 
 }
 
 mcu_status mcu_conv2d_1x1_s8_arm(const mcu_context *ctx, const mcu_arm_conv_params *params,
-                                 const mcu_arm_requant *rq, const mcu_dims *input_dims,
-                                 const int8_t *input, const mcu_dims *filter_dims, const int8_t *filter,
-                                 const mcu_dims *output_dims, int8_t *output)
+                                 const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims,
+                                 const int32_t *packed, const mcu_dims *output_dims, int8_t *output)
 {
     const int32_t in_c = input_dims->c, out_c = output_dims->c;
     const int32_t steps = (in_c + 3) / 4;
@@ -61,11 +60,11 @@ mcu_status mcu_conv2d_1x1_s8_arm(const mcu_context *ctx, const mcu_arm_conv_para
         NEXT_PIXEL();
         mcu_arm_expand_s8(in, in_c, 0, cols + 2, 4);
         NEXT_PIXEL();
-        mcu_arm_mat_mult_2px(params, rq, cols, steps, filter, out_c, out, out + out_c);
+        mcu_arm_mat_mult_2px(params, cols, steps, packed, out_c, out, out + out_c);
     }
     if (p < pixels) {
         mcu_arm_expand_s8(in, in_c, 0, cols, 2);
-        mcu_arm_mat_mult_1px(params, rq, cols, steps, filter, out_c, output + (size_t)p * out_c);
+        mcu_arm_mat_mult_1px(params, cols, steps, packed, out_c, output + (size_t)p * out_c);
     }
 #undef NEXT_PIXEL
     return MCU_OK;

@@ -10,7 +10,7 @@
  * time; out-of-image taps take pad_value (the input zero point). Padding
  * elements have zero weights.
  *
- * filter and rq: as prepared by mcugen.codegen.arm (variant "conv"): per
+ * packed: as prepared by mcugen.codegen.arm (variant "conv"): per
  * output channel [kh][row_len] int8, channel pairs interleaved per 4 values.
  * At most 2 pixels in flight.
  */
@@ -75,9 +75,8 @@ static void im2col_pixel(const mcu_arm_conv_params *params, const mcu_dims *inpu
 }
 
 mcu_status mcu_conv2d_s8_arm(const mcu_context *ctx, const mcu_arm_conv_params *params,
-                             const mcu_arm_requant *rq, const mcu_dims *input_dims, const int8_t *input,
-                             const mcu_dims *filter_dims, const int8_t *filter,
-                             const mcu_dims *output_dims, int8_t *output)
+                             const mcu_dims *input_dims, const int8_t *input, const mcu_dims *filter_dims,
+                             const int32_t *packed, const mcu_dims *output_dims, int8_t *output)
 {
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
     const int32_t rlen = row_len(input_dims, filter_dims);
@@ -109,12 +108,12 @@ mcu_status mcu_conv2d_s8_arm(const mcu_context *ctx, const mcu_arm_conv_params *
                 ox = 0;
                 ++oy;
             }
-            mcu_arm_mat_mult_2px(params, rq, cols, steps, filter, out_c, out, out + out_c);
+            mcu_arm_mat_mult_2px(params, cols, steps, packed, out_c, out, out + out_c);
             out += 2 * out_c;
         }
         if (p < pixels) {
             im2col_pixel(params, input_dims, image, filter_dims, oy, ox, rlen, gather, cols, 2);
-            mcu_arm_mat_mult_1px(params, rq, cols, steps, filter, out_c, out);
+            mcu_arm_mat_mult_1px(params, cols, steps, packed, out_c, out);
         }
     }
     return MCU_OK;

@@ -16,10 +16,12 @@
  * crosses the left or right edge has that row copied into scratch with
  * pad_value in the missing columns, so every pixel runs the same code.
  *
- * packed (mcugen.codegen.arm, variant "dw3x3"), per group of 4 channels, 34 words:
- *   bias[4], mult[4], add[4], shift[4]       (mcu_arm_requant fields, by field)
+ * packed (mcugen.codegen.arm, variant "dw3x3"), per group of 4 channels, 34 words
+ * in the order the loop reads them:
+ *   bias[4]                                  (mcu_arm_requant.bias)
  *   pair p = 0..3: {2 w[ta][c], 2 w[tb][c]} for c = 0..3   (bottom half = ta)
  *   {2 w[8][0], 2 w[8][2]}, {2 w[8][1], 2 w[8][3]}
+ *   mult[0], add[0], mult[1], add[1], mult[2], add[2], mult[3], add[3], shift[0..3]
  */
 #include "mcu_arm_kernels.h"
 
@@ -46,64 +48,81 @@ int32_t mcu_depthwise_conv2d_3x3_s8_arm_get_buffer_size(const mcu_dims *input_di
         acc3 = mcu_smlad(mcu_sxtb16_ror8(hi), w1, acc3);          \
     } while (0)
 
-MCU_INLINE void dw_pixel(const mcu_arm_conv_params *params, const int8_t *r0, const int8_t *r1,
-                         const int8_t *r2, int32_t c, const int32_t *w, int32_t groups, int8_t *out,
-                         const int exact, const int clamp)
+static int32_t dw_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t mult, int32_t shift)
 {
-    const int8_t *const out_end = out + 4 * groups;
-    const int32_t c2 = 2 * c;
-    for (; out != out_end; out += 4, r0 += 4, r1 += 4, r2 += 4) {
-        const mcu_arm_requant_x4 *rq = (const mcu_arm_requant_x4 *)(const void *)w;
-        int32_t acc0, acc1, acc2, acc3;
-        MCU_LDRD_INC(acc0, acc1, w);
-        MCU_LDRD_INC(acc2, acc3, w);
-        w += 12;
-        DW_PAIR(mcu_load32(r0), mcu_load32(r0 + c), w);
-        DW_PAIR(mcu_load32(r0 + c2), mcu_load32(r1), w);
-        DW_PAIR(mcu_load32(r1 + c), mcu_load32(r1 + c2), w);
-        DW_PAIR(mcu_load32(r2), mcu_load32(r2 + c), w);
-        {
-            const int32_t x = mcu_load32(r2 + c2);
-            const int32_t e = mcu_sxtb16(x), o = mcu_sxtb16_ror8(x);
-            int32_t w02, w13;
-            MCU_LDRD_INC(w02, w13, w);
-            acc0 = mcu_smlabb(e, w02, acc0);
-            acc2 = mcu_smlatt(e, w02, acc2);
-            acc1 = mcu_smlabb(o, w13, acc1);
-            acc3 = mcu_smlatt(o, w13, acc3);
-        }
-        if (exact) {
-            int32_t v[4], k;
-            const int32_t a[4] = {acc0, acc1, acc2, acc3};
-            for (k = 0; k < 4; ++k) {
-                const mcu_arm_requant r = {0, rq->mult[k], 0, rq->shift[k]};
-                v[k] = mcu_clamp32(mcu_arm_requant_exact(a[k], &r, params->output_offset), params->act_min,
-                                   params->act_max);
-            }
-            mcu_store32(out, mcu_pack8x4(v[0], v[1], v[2], v[3]));
-        } else {
-            int32_t v = mcu_pack8x4(mcu_arm_requant_fast(acc0, rq->mult[0], rq->add[0], rq->shift[0]),
-                                    mcu_arm_requant_fast(acc1, rq->mult[1], rq->add[1], rq->shift[1]),
-                                    mcu_arm_requant_fast(acc2, rq->mult[2], rq->add[2], rq->shift[2]),
-                                    mcu_arm_requant_fast(acc3, rq->mult[3], rq->add[3], rq->shift[3]));
-            if (clamp) {
-                v = mcu_arm_clamp8x4(v, mcu_arm_splat8(params->act_min), mcu_arm_splat8(params->act_max));
-            }
-            mcu_store32(out, v);
-        }
-    }
+    const mcu_arm_requant r = {0, mult, 0, shift};
+    return mcu_clamp32(mcu_arm_requant_exact(acc, &r, p->output_offset), p->act_min, p->act_max);
 }
+
+/* All channel groups of one output pixel. `exact` and `clamp` are constants in
+ * each instantiation; pre-RA scheduling is off for these loops because gcc 12
+ * would otherwise hoist every SXTB16 to the top of the body and spill them. */
+#define DW_GROUPS_BODY(exact, clamp)                                                                      \
+    const int32_t c2 = 2 * c;                                                                             \
+    for (; out != out_end; out += 4, r0 += 4, r1 += 4, r2 += 4) {                                         \
+        int32_t acc0, acc1, acc2, acc3, m0, m1, m2, m3, a0, a1, a2, a3, s0, s1, s2, s3;                   \
+        MCU_LDRD_INC(acc0, acc1, w);                                                                      \
+        MCU_LDRD_INC(acc2, acc3, w);                                                                      \
+        DW_PAIR(mcu_load32(r0), mcu_load32(r0 + c), w);                                                   \
+        DW_PAIR(mcu_load32(r0 + c2), mcu_load32(r1), w);                                                  \
+        DW_PAIR(mcu_load32(r1 + c), mcu_load32(r1 + c2), w);                                              \
+        DW_PAIR(mcu_load32(r2), mcu_load32(r2 + c), w);                                                   \
+        {                                                                                                 \
+            const int32_t x = mcu_load32(r2 + c2);                                                        \
+            const int32_t e = mcu_sxtb16(x), o = mcu_sxtb16_ror8(x);                                      \
+            int32_t w02, w13;                                                                             \
+            MCU_LDRD_INC(w02, w13, w);                                                                    \
+            acc0 = mcu_smlabb(e, w02, acc0);                                                              \
+            acc2 = mcu_smlatt(e, w02, acc2);                                                              \
+            acc1 = mcu_smlabb(o, w13, acc1);                                                              \
+            acc3 = mcu_smlatt(o, w13, acc3);                                                              \
+        }                                                                                                 \
+        MCU_LDRD_INC(m0, a0, w);                                                                          \
+        MCU_LDRD_INC(m1, a1, w);                                                                          \
+        MCU_LDRD_INC(m2, a2, w);                                                                          \
+        MCU_LDRD_INC(m3, a3, w);                                                                          \
+        MCU_LDRD_INC(s0, s1, w);                                                                          \
+        MCU_LDRD_INC(s2, s3, w);                                                                          \
+        if (exact) {                                                                                      \
+            mcu_store32(out, mcu_pack8x4(dw_exact(params, acc0, m0, s0), dw_exact(params, acc1, m1, s1),  \
+                                         dw_exact(params, acc2, m2, s2), dw_exact(params, acc3, m3, s3))); \
+        } else {                                                                                          \
+            int32_t v = mcu_pack8x4(mcu_arm_requant_fast(acc0, m0, a0, s0),                               \
+                                    mcu_arm_requant_fast(acc1, m1, a1, s1),                               \
+                                    mcu_arm_requant_fast(acc2, m2, a2, s2),                               \
+                                    mcu_arm_requant_fast(acc3, m3, a3, s3));                              \
+            if (clamp) {                                                                                  \
+                v = mcu_arm_clamp8x4(v, mcu_arm_splat8(params->act_min), mcu_arm_splat8(params->act_max)); \
+            }                                                                                             \
+            mcu_store32(out, v);                                                                          \
+        }                                                                                                 \
+    }
+
+#define DW_GROUPS_ARGS                                                                                    \
+    const mcu_arm_conv_params *params, const int8_t *r0, const int8_t *r1, const int8_t *r2, int32_t c,  \
+        const int32_t *w, int8_t *out, int8_t *const out_end
+
+#define DW_NO_SCHED __attribute__((noinline, optimize("no-schedule-insns")))
+
+DW_NO_SCHED static void dw_groups(DW_GROUPS_ARGS)
+{
+    (void)params;
+    DW_GROUPS_BODY(0, 0)
+}
+
+DW_NO_SCHED static void dw_groups_clamp(DW_GROUPS_ARGS) { DW_GROUPS_BODY(0, 1) }
+
+DW_NO_SCHED static void dw_groups_exact(DW_GROUPS_ARGS) { DW_GROUPS_BODY(1, 1) }
 
 static void dw_pixel_dispatch(const mcu_arm_conv_params *params, const int8_t *r0, const int8_t *r1,
                               const int8_t *r2, int32_t c, const int32_t *packed, int8_t *out)
 {
-    const int32_t groups = c / 4;
     if (params->flags & MCU_ARM_REQUANT_EXACT) {
-        dw_pixel(params, r0, r1, r2, c, packed, groups, out, 1, 1);
+        dw_groups_exact(params, r0, r1, r2, c, packed, out, out + c);
     } else if (params->act_min > -128 || params->act_max < 127) {
-        dw_pixel(params, r0, r1, r2, c, packed, groups, out, 0, 1);
+        dw_groups_clamp(params, r0, r1, r2, c, packed, out, out + c);
     } else {
-        dw_pixel(params, r0, r1, r2, c, packed, groups, out, 0, 0);
+        dw_groups(params, r0, r1, r2, c, packed, out, out + c);
     }
 }
 

@@ -4,7 +4,7 @@
  *
  * A 1x1 convolution over `batches` pixels: each input row is expanded once
  * to doubled int16, then mcu_arm_mat_mult_2px (two rows at a time) or _1px.
- * filter and rq: as prepared by mcugen.codegen.arm (variant "fc"): unit pairs
+ * packed: as prepared by mcugen.codegen.arm (variant "fc"): unit pairs
  * interleaved per 4 depth elements, depth padded with zeros to a multiple of 4.
  */
 #include "mcu_arm_kernels.h"
@@ -15,9 +15,9 @@ int32_t mcu_fully_connected_s8_arm_get_buffer_size(const mcu_dims *filter_dims)
 }
 
 mcu_status mcu_fully_connected_s8_arm(const mcu_context *ctx, const mcu_arm_fc_params *params,
-                                      const mcu_arm_requant *rq, const mcu_dims *input_dims,
-                                      const int8_t *input, const mcu_dims *filter_dims,
-                                      const int8_t *filter, const mcu_dims *output_dims, int8_t *output)
+                                      const mcu_dims *input_dims, const int8_t *input,
+                                      const mcu_dims *filter_dims, const int32_t *packed,
+                                      const mcu_dims *output_dims, int8_t *output)
 {
     const int32_t batches = output_dims->n;
     const int32_t units = output_dims->c;
@@ -39,12 +39,12 @@ mcu_status mcu_fully_connected_s8_arm(const mcu_context *ctx, const mcu_arm_fc_p
     for (b = 0; b + 2 <= batches; b += 2) {
         mcu_arm_expand_s8(input + (size_t)b * depth, depth, 0, cols, 4);
         mcu_arm_expand_s8(input + (size_t)(b + 1) * depth, depth, 0, cols + 2, 4);
-        mcu_arm_mat_mult_2px(&cp, rq, cols, steps, filter, units, output + (size_t)b * units,
+        mcu_arm_mat_mult_2px(&cp, cols, steps, packed, units, output + (size_t)b * units,
                              output + (size_t)(b + 1) * units);
     }
     if (b < batches) {
         mcu_arm_expand_s8(input + (size_t)b * depth, depth, 0, cols, 2);
-        mcu_arm_mat_mult_1px(&cp, rq, cols, steps, filter, units, output + (size_t)b * units);
+        mcu_arm_mat_mult_1px(&cp, cols, steps, packed, units, output + (size_t)b * units);
     }
     return MCU_OK;
 }
