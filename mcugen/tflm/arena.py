@@ -257,10 +257,8 @@ def _cmsis_conv_s8_buffer(g: dict[str, int], out: _Tensor) -> int:
     return 2 * aligned * 2
 
 
-def _cmsis_conv_s16_buffer(g: dict[str, int], dsp: bool) -> int:
-    """arm_convolve_wrapper_s16_get_buffer_size (non-MVE): im2col of 2 columns of int16, DSP only."""
-    if not dsp:
-        return 0
+def _cmsis_conv_s16_buffer(g: dict[str, int]) -> int:
+    """arm_convolve_wrapper_s16_get_buffer_size off MVE: 2 im2col columns of int16 (DSP or not)."""
     return 2 * g["in_c"] * g["f_w"] * g["f_h"] * 2
 
 
@@ -277,7 +275,7 @@ def _model_conv(ctx: _OpContext) -> KernelAllocations:
         if inp.dtype in (_INT8, _INT16):
             k.prepare = _per_channel(ctx, filt, 0)
             g = _conv_geometry(ctx)
-            buf = _cmsis_conv_s8_buffer(g, out) if inp.dtype == _INT8 else _cmsis_conv_s16_buffer(g, ctx.dsp)
+            buf = _cmsis_conv_s8_buffer(g, out) if inp.dtype == _INT8 else _cmsis_conv_s16_buffer(g)
             if buf > 0:
                 k.scratch = [buf]
     else:

@@ -25,6 +25,10 @@
 #include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
 #include "tensorflow/lite/schema/schema_generated.h"
 
+#ifdef MCUGEN_MODEL_ADDR
+#include "tensorflow/lite/micro/cortex_m_generic/debug_log_callback.h"
+#endif
+
 #ifndef MCUGEN_ARENA_MAX
 #define MCUGEN_ARENA_MAX (2u * 1024u * 1024u)
 #endif
@@ -106,6 +110,11 @@ const uint8_t* LoadModel(int argc, char** argv, size_t* size, size_t* trial) {
 #endif
 }
 
+#ifdef MCUGEN_MODEL_ADDR
+// TFLM's error messages (why AllocateTensors failed) go to semihosting stdout.
+void PrintLog(const char* s) { fputs(s, stdout); }
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,6 +139,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   size_t used = 0;
+#ifdef MCUGEN_MODEL_ADDR
+  RegisterDebugLogCallback(PrintLog);  // only here: trials fail on purpose
+#endif
   if (!TryAllocate(model, resolver, sizeof(g_arena), &used)) {
     printf("MCUGEN_ARENA status=allocate_failed arena=%lu\n",
            static_cast<unsigned long>(sizeof(g_arena)));
