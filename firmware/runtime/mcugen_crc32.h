@@ -6,11 +6,19 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MCUGEN_CRC32_INIT 0xFFFFFFFFu
 
 /* Running update on the raw (not yet inverted) register; start from
  * MCUGEN_CRC32_INIT and xor the result with 0xFFFFFFFF at the end. */
 uint32_t mcugen_crc32_update(uint32_t crc, const uint8_t *data, uint32_t len);
 uint32_t mcugen_crc32(const uint8_t *data, uint32_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

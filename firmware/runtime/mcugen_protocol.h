@@ -12,6 +12,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MCUGEN_PROTOCOL_VERSION 1u
 
 #define MCUGEN_SYNC0 0xA5u
@@ -53,5 +57,9 @@ void mcugen_send_fault(const uint32_t regs[6]);
 
 /* Serves requests forever (returns only on the host build when stdin closes). */
 int mcugen_serve(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
