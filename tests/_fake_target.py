@@ -35,6 +35,7 @@ class FakeTarget(threading.Thread):
         self.stop = threading.Event()
         self.responses = 0
         self.runs = 0
+        self.counted = 0
 
     def send(self, frame: bytes) -> None:
         self.responses += 1
@@ -95,11 +96,15 @@ class FakeTarget(threading.Thread):
                 self.sock.sendall(P.encode_frame(P.MSG_FAULT, 0, P.FAULT_PAYLOAD.pack(3, 0x08000123, 0x100, 0x40000000, 0, 0)))
                 return
             self.out[:] = bytes((b + 1) & 0xFF for b in self.inp)
-            payload = struct.pack("<iI", 0, n) + struct.pack(f"<{n}Q", *[1000 + i for i in range(n)])
+            # Counter values number the runs across requests: 1000, 1001, ...
+            first = 1000 + self.counted
+            self.counted += n
+            payload = struct.pack("<iI", 0, n) + struct.pack(f"<{n}Q", *[first + i for i in range(n)])
             self.send(P.encode_frame(P.MSG_RUN_DONE, f.seq, payload))
         elif f.type == P.MSG_READ_OUTPUT:
             idx, _, off, mx = P.READ_OUTPUT_REQUEST.unpack_from(f.payload)
             data = bytes(self.out[off:off + min(mx, P.MAX_OUTPUT_CHUNK)])
             self.send(P.encode_frame(P.MSG_OUTPUT_DATA, f.seq, P.OUTPUT_DATA_HEADER.pack(idx, 0, off, len(self.out)) + data))
         elif f.type == P.MSG_GET_RESULT:
-            self.send(P.encode_frame(P.MSG_RUN_DONE, f.seq, struct.pack("<iI", 0, 1) + struct.pack("<Q", 1000)))
+            last = 1000 + max(self.counted - 1, 0)
+            self.send(P.encode_frame(P.MSG_RUN_DONE, f.seq, struct.pack("<iI", 0, 1) + struct.pack("<Q", last)))

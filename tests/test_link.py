@@ -90,7 +90,12 @@ def test_recovers_or_is_exact(mode):
     ann, outputs, counts, x = _session(mode)
     assert ann.model_hash == HASH and ann.timing_unit == "cycles" and ann.clock_hz == 480_000_000
     np.testing.assert_array_equal(outputs[0][0], (x.astype(np.int16) + 1).astype(np.int8))
-    assert counts == [[1000, 1001, 1002]]
+    if mode in ("ok", "garbage"):
+        assert counts == [[1000, 1001, 1002]]
+    else:
+        # A request whose answer was lost may be re-sent and run again on the target:
+        # each count is still the count of one real run, in order.
+        assert len(counts[0]) == 3 and counts[0] == sorted(set(counts[0])) and counts[0][0] >= 1000
     assert time.monotonic() - t0 < 10
 
 
