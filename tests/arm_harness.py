@@ -47,7 +47,8 @@ B_P_PARAMS, B_P_FILTER_DIMS, B_P_FILTER, B_P_BIAS, B_P_MULT, B_P_SHIFT = 4, 5, 6
 B_A_PARAMS, B_A_FILTER_DIMS, B_A_FILTER, B_A_RQ, B_A_SCRATCH = 10, 11, 12, 13, 14
 N_BLOBS = 15
 P_KIND = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 3, "AVERAGE_POOL_2D": 4, "ADD": 5}
-A_KIND = {"conv1x1": 1, "conv": 2, "dw3x3": 3, "fc": 4, "avgpool": 5, "add": 6}
+A_KIND = {"conv1x1": 1, "conv": 2, "dw3x3": 3, "fc": 4, "avgpool": 5, "add": 6,
+          "conv1x1_w16": 1, "conv_w16": 2, "fc_w16": 4}
 
 # C struct field orders (all int32)
 STRUCT_FIELDS = {
@@ -313,11 +314,8 @@ def _arm_blobs(call: ArmCall, blobs: list[bytes]) -> None:
     blobs[B_A_PARAMS] = _struct(p.ctype, dict(p.fields))
     if "filter_dims" in structs:
         blobs[B_A_FILTER_DIMS] = _struct("mcu_dims", dict(structs["filter_dims"].fields))
-    if "filter" in consts:
-        blobs[B_A_FILTER] = np.asarray(consts["filter"].values, dtype=np.int8).tobytes()
-    for name in ("rq", "packed"):
-        if name in consts:
-            blobs[B_A_RQ] = _i32(consts[name].values)
+    if "packed" in consts:
+        blobs[B_A_FILTER] = _i32(consts["packed"].values)
     if "table1" in consts:
         blobs[B_A_RQ] = _i32(consts["table1"].values) + _i32(consts["table2"].values)
     if call.scratch_bytes:
@@ -325,9 +323,10 @@ def _arm_blobs(call: ArmCall, blobs: list[bytes]) -> None:
 
 
 def prepare(graph: Graph, op: Operator, label: str = "", overlap: bool = False, in_shift: int = 0,
-            variant: ArmVariant | None = None) -> Case:
-    """A case ready to serialise: the variant `select_arm_variant` picks (or the given one)."""
-    variant = variant or select_arm_variant(graph, op)
+            variant: ArmVariant | None = None, wide_limit: int | None = 0) -> Case:
+    """A case ready to serialise: the variant `select_arm_variant(graph, op, wide_limit)`
+    picks (int8 filters unless told otherwise), or the given one."""
+    variant = variant or select_arm_variant(graph, op, wide_limit)
     if variant is None:
         raise ValueError(f"no Cortex-M7 variant for {label or op.opcode}")
     call = variant.prepare(graph, op)

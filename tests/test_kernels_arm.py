@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import arm_harness as H
-from mcugen.codegen.arm import CONV, CONV1X1, DW3X3, VARIANTS, select_arm_variant
+from mcugen.codegen.arm import CONV, CONV1X1, CONV1X1_W16, CONV_W16, DW3X3, VARIANTS, select_arm_variant
 from mcugen.codegen.arm import fixedpoint as FP
 from mcugen.codegen.arm import layouts as L
 from mcugen.model import load_model
@@ -86,7 +86,9 @@ def random_cases(seed: int, count: int) -> list[H.Case]:
             continue
         if select_arm_variant(g, op) is None:
             continue
-        cases.append(H.prepare(g, op, f"{kind}#{len(cases)} seed {seed}", in_shift=shift))
+        wide = bool(rng.random() < 0.4)
+        cases.append(H.prepare(g, op, f"{kind}#{len(cases)} seed {seed}{' w16' if wide else ''}", in_shift=shift,
+                               wide_limit=None if wide else 0))
     return cases
 
 
@@ -176,9 +178,12 @@ def test_person_detect_runs_on_arm_variants(person_detect) -> None:
             call = v.prepare(g, op)
             assert call.kernel == v.kernel and not call.exact_requant
             assert call.pixels_in_flight is None or call.pixels_in_flight <= GROUP
-    assert names[0] == "conv"  # depthwise with one input channel
-    assert [names[i] for i in range(1, 27)] == ["dw3x3", "conv1x1"] * 13
-    assert names[27] == "avgpool" and names[28] == "conv1x1"
+    assert names[0] == "conv_w16"  # depthwise with one input channel; a 72-byte filter
+    assert all(names[i] == "dw3x3" for i in range(1, 27, 2))
+    assert all(names[i] == ("conv1x1_w16" if g.tensors[g.operators[i].inputs[1]].nbytes <= 16384 else "conv1x1")
+               for i in range(2, 27, 2))
+    assert names[27] == "avgpool" and names[28] == "conv1x1_w16"
+    assert select_arm_variant(g, g.operators[0], wide_limit=0).name == "conv"
 
 
 def test_variants_declare_what_the_planner_needs() -> None:
@@ -193,7 +198,7 @@ def test_to_kernel_call_converts() -> None:
     g, op = H.conv_case(rng, h=4, w=4, in_c=8, out_c=4, k_h=1, k_w=1)
     kc = CONV1X1.prepare(g, op).to_kernel_call(op)
     assert kc.kernel == "mcu_conv2d_1x1_s8_arm" and kc.scratch_bytes == 32
-    assert {c.name for c in kc.constants} == {"filter", "rq"}
+    assert {c.name for c in kc.constants} == {"packed"}
 
 
 # ---------------------------------------------------------------------------------
@@ -211,7 +216,7 @@ def test_random_cases_bit_exact_on_host(host_cc, seed: int) -> None:
     assert_all_ok(H.run_host(random_cases(seed, 120)))
 
 
-def _layer_cases(model_layers: list[tuple], overlap: bool = False) -> list[H.Case]:
+def _layer_cases(model_layers: list[tuple], overlap: bool = False, wide_limit: int | None = 0) -> list[H.Case]:
     rng = np.random.default_rng(7)
     out = []
     for spec in model_layers:
@@ -224,7 +229,7 @@ def _layer_cases(model_layers: list[tuple], overlap: bool = False) -> list[H.Cas
         else:  # "dw1": depthwise with one input channel, multiplier out_c
             g, op = H.conv_case(rng, h=h, w=w, in_c=1, out_c=0, k_h=3, k_w=3, stride=(s, s), depthwise=True,
                                 mult=out_c, act="RELU6", in_zp=-1)
-        out.append(H.prepare(g, op, f"{kind} {h}x{w}x{in_c}->{out_c} s{s}", overlap=overlap))
+        out.append(H.prepare(g, op, f"{kind} {h}x{w}x{in_c}->{out_c} s{s}", overlap=overlap, wide_limit=wide_limit))
     return out
 
 
@@ -234,20 +239,20 @@ SMALL_LAYERS = [("dw1", 24, 24, 1, 8, 2), ("dw", 12, 12, 8, 8, 1), ("pw", 12, 12
 
 
 def test_person_detect_like_layers_bit_exact_on_host(host_cc) -> None:
-    assert_all_ok(H.run_host(_layer_cases(SMALL_LAYERS)))
+    assert_all_ok(H.run_host(_layer_cases(SMALL_LAYERS) + _layer_cases(SMALL_LAYERS, wide_limit=None)))
 
 
 def overlap_cases(seed: int, count: int) -> list[H.Case]:
     rng = np.random.default_rng(seed)
     cases = []
     while len(cases) < count:
-        variant = [CONV1X1, CONV, DW3X3][len(cases) % 3]
+        variant = [CONV1X1, CONV, DW3X3, CONV1X1_W16, CONV_W16][len(cases) % 5]
         s = int(rng.choice([1, 2]))
-        if variant is CONV1X1:
+        if variant in (CONV1X1, CONV1X1_W16):
             g, op = H.conv_case(rng, h=int(rng.integers(1, 9)), w=int(rng.integers(1, 9)),
                                 in_c=int(rng.integers(1, 33)), out_c=int(rng.integers(1, 33)), k_h=1, k_w=1,
                                 stride=(s, s))
-        elif variant is CONV:
+        elif variant in (CONV, CONV_W16):
             g, op = H.conv_case(rng, h=int(rng.integers(3, 9)), w=int(rng.integers(3, 9)),
                                 in_c=int(rng.integers(1, 9)), out_c=int(rng.integers(1, 17)), k_h=3, k_w=3,
                                 stride=(s, s), padding=str(rng.choice(["SAME", "VALID"])))
@@ -255,12 +260,12 @@ def overlap_cases(seed: int, count: int) -> list[H.Case]:
             g, op = H.conv_case(rng, h=int(rng.integers(3, 10)), w=int(rng.integers(3, 10)),
                                 in_c=4 * int(rng.integers(1, 9)), out_c=0, k_h=3, k_w=3, stride=(s, s),
                                 depthwise=True, padding=str(rng.choice(["SAME", "VALID"])))
-        if select_arm_variant(g, op) is not variant:
+        if select_arm_variant(g, op, None if variant.wide else 0) is not variant:
             continue
         d = min_distance(g, op, group=variant.pixels_in_flight)
         if d is None or d >= g.tensors[op.outputs[0]].nbytes:
             continue  # no real overlap at this distance
-        cases.append(H.prepare(g, op, f"overlap {variant.name}#{len(cases)} d={d}", overlap=True))
+        cases.append(H.prepare(g, op, f"overlap {variant.name}#{len(cases)} d={d}", overlap=True, variant=variant))
     return cases
 
 
@@ -282,7 +287,7 @@ def test_overlap_checker_catches_a_violation(host_cc) -> None:
     broken = []
     for k in range(30):
         variant = (CONV1X1, DW3X3)[k % 2]
-        if variant is CONV1X1:
+        if variant in (CONV1X1, CONV1X1_W16):
             g, op = H.conv_case(rng, h=6, w=6, in_c=8, out_c=24, k_h=1, k_w=1)
         else:
             g, op = H.conv_case(rng, h=6, w=6, in_c=8, out_c=0, k_h=3, k_w=3, depthwise=True)

@@ -184,14 +184,14 @@ static mcu_status run_arm(int kind, const int8_t *in, int8_t *out, uint64_t *cou
         copy_struct(&f_dims, sizeof f_dims, B_A_FILTER_DIMS);
         t0 = io_counter();
         if (kind == A_CONV1X1) {
-            st = mcu_conv2d_1x1_s8_arm(&ctx, &p, BLOB(B_A_RQ, const mcu_arm_requant *), &in_dims, in, &f_dims,
-                                       BLOB(B_A_FILTER, const int8_t *), &out_dims, out);
+            st = mcu_conv2d_1x1_s8_arm(&ctx, &p, &in_dims, in, &f_dims, BLOB(B_A_FILTER, const int32_t *),
+                                       &out_dims, out);
         } else if (kind == A_CONV) {
-            st = mcu_conv2d_s8_arm(&ctx, &p, BLOB(B_A_RQ, const mcu_arm_requant *), &in_dims, in, &f_dims,
-                                   BLOB(B_A_FILTER, const int8_t *), &out_dims, out);
+            st = mcu_conv2d_s8_arm(&ctx, &p, &in_dims, in, &f_dims, BLOB(B_A_FILTER, const int32_t *),
+                                   &out_dims, out);
         } else {
-            st = mcu_depthwise_conv2d_3x3_s8_arm(&ctx, &p, &in_dims, in, &f_dims, BLOB(B_A_RQ, const int32_t *),
-                                                 &out_dims, out);
+            st = mcu_depthwise_conv2d_3x3_s8_arm(&ctx, &p, &in_dims, in, &f_dims,
+                                                 BLOB(B_A_FILTER, const int32_t *), &out_dims, out);
         }
         *count = io_counter() - t0;
         return st;
@@ -201,8 +201,8 @@ static mcu_status run_arm(int kind, const int8_t *in, int8_t *out, uint64_t *cou
         copy_struct(&p, sizeof p, B_A_PARAMS);
         copy_struct(&f_dims, sizeof f_dims, B_A_FILTER_DIMS);
         t0 = io_counter();
-        st = mcu_fully_connected_s8_arm(&ctx, &p, BLOB(B_A_RQ, const mcu_arm_requant *), &in_dims, in, &f_dims,
-                                        BLOB(B_A_FILTER, const int8_t *), &out_dims, out);
+        st = mcu_fully_connected_s8_arm(&ctx, &p, &in_dims, in, &f_dims, BLOB(B_A_FILTER, const int32_t *),
+                                        &out_dims, out);
         *count = io_counter() - t0;
         return st;
     }

@@ -49,7 +49,7 @@ typedef struct {
     int32_t pad_value;                /* input zero point (-input_offset) */
     int32_t output_offset;            /* used by the MCU_ARM_REQUANT_EXACT path only */
     int32_t act_min, act_max;
-    int32_t flags;                    /* MCU_ARM_REQUANT_EXACT */
+    int32_t flags;                    /* MCU_ARM_REQUANT_EXACT, MCU_ARM_WIDE */
 } mcu_arm_conv_params;
 
 /* ---- matrix kernels (shared by the convolutions): mcu_arm_mat_mult_s8.c ----
@@ -60,15 +60,20 @@ typedef struct {
  *   steps x {4 int8 of channel 2j, 4 int8 of channel 2j+1} (depth zero-padded),
  *   mult[2j], mult[2j+1], add[2j], add[2j+1], shift[2j], shift[2j+1]
  * then an odd last channel: bias, steps x {4 int8}, mult, add, shift.
- * (mcu_arm_requant fields; bias = 2 * (bias + input_offset * sum(filter))). */
+ * (mcu_arm_requant fields; bias = 2 * (bias + input_offset * sum(filter))).
+ * With MCU_ARM_WIDE in params->flags, each channel's step is 2 words instead,
+ *   {2 w[k0], 2 w[k2]}, {2 w[k1], 2 w[k3]} (int16 halves, bottom first),
+ * and cols hold the expanded inputs undoubled. */
 void mcu_arm_mat_mult_2px(const mcu_arm_conv_params *params, const int32_t *cols, int32_t steps,
                           const int32_t *packed, int32_t out_c, int8_t *out_a, int8_t *out_b);
 /* cols: one pixel, 2 words a step. */
 void mcu_arm_mat_mult_1px(const mcu_arm_conv_params *params, const int32_t *cols, int32_t steps,
                           const int32_t *packed, int32_t out_c, int8_t *out);
-/* n int8 (n a multiple of 4, or the rest padded with pad) -> doubled SXTB16 pairs
- * at cols with the given word stride between steps; returns the next step's address. */
-int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *cols, int32_t stride_words);
+/* n int8 (n a multiple of 4, or the rest padded with pad) -> SXTB16 pairs (doubled
+ * if `doubled`) at cols with the given word stride between steps; returns the next
+ * step's address. */
+int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *cols, int32_t stride_words,
+                           int32_t doubled);
 
 /* ---- CONV_2D 1x1 (any stride, no padding): mcu_conv2d_1x1_s8_arm.c ---- */
 int32_t mcu_conv2d_1x1_s8_arm_get_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
@@ -97,7 +102,7 @@ mcu_status mcu_depthwise_conv2d_3x3_s8_arm(const mcu_context *ctx, const mcu_arm
 typedef struct {
     int32_t output_offset;            /* MCU_ARM_REQUANT_EXACT path only */
     int32_t act_min, act_max;
-    int32_t flags;
+    int32_t flags;                    /* MCU_ARM_REQUANT_EXACT, MCU_ARM_WIDE */
 } mcu_arm_fc_params;
 
 int32_t mcu_fully_connected_s8_arm_get_buffer_size(const mcu_dims *filter_dims);

@@ -54,6 +54,7 @@ typedef struct {
 
 /* flags of mcu_arm_conv_params / mcu_arm_fc_params */
 #define MCU_ARM_REQUANT_EXACT 1  /* the table is in TFLM form: use the step-by-step arithmetic */
+#define MCU_ARM_WIDE 2           /* matrix kernels: int16 filter stream, inputs expanded undoubled */
 
 /* Fast form: SMMLAR, ADD (sign), ASR, SSAT #8. */
 MCU_INLINE int32_t mcu_arm_requant_fast(int32_t a, int32_t mult, int32_t add, int32_t shift)

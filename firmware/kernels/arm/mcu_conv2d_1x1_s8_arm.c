@@ -25,6 +25,7 @@ mcu_status mcu_conv2d_1x1_s8_arm(const mcu_context *ctx, const mcu_arm_conv_para
 {
     const int32_t in_c = input_dims->c, out_c = output_dims->c;
     const int32_t steps = (in_c + 3) / 4;
+    const int32_t doubled = !(params->flags & MCU_ARM_WIDE);
     const int32_t out_w = output_dims->w;
     const int32_t pixels = output_dims->n * output_dims->h * out_w;
     /* input step between output columns, and the extra step at the end of an output row */
@@ -56,14 +57,14 @@ mcu_status mcu_conv2d_1x1_s8_arm(const mcu_context *ctx, const mcu_arm_conv_para
 
     for (p = 0; p + 2 <= pixels; p += 2) {
         int8_t *out = output + (size_t)p * out_c;
-        mcu_arm_expand_s8(in, in_c, 0, cols, 4);
+        mcu_arm_expand_s8(in, in_c, 0, cols, 4, doubled);
         NEXT_PIXEL();
-        mcu_arm_expand_s8(in, in_c, 0, cols + 2, 4);
+        mcu_arm_expand_s8(in, in_c, 0, cols + 2, 4, doubled);
         NEXT_PIXEL();
         mcu_arm_mat_mult_2px(params, cols, steps, packed, out_c, out, out + out_c);
     }
     if (p < pixels) {
-        mcu_arm_expand_s8(in, in_c, 0, cols, 2);
+        mcu_arm_expand_s8(in, in_c, 0, cols, 2, doubled);
         mcu_arm_mat_mult_1px(params, cols, steps, packed, out_c, output + (size_t)p * out_c);
     }
 #undef NEXT_PIXEL

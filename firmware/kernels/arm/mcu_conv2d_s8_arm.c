@@ -33,6 +33,8 @@ static void im2col_pixel(const mcu_arm_conv_params *params, const mcu_dims *inpu
                          const mcu_dims *filter_dims, int32_t oy, int32_t ox, int32_t rlen, int8_t *gather,
                          int32_t *cols, int32_t stride)
 {
+    const int32_t doubled = !(params->flags & MCU_ARM_WIDE);
+    const int32_t image_bytes = input_dims->h * input_dims->w * input_dims->c;
     const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
     const int32_t run = k_w * in_c;
@@ -44,7 +46,7 @@ static void im2col_pixel(const mcu_arm_conv_params *params, const mcu_dims *inpu
     for (ky = 0; ky < k_h; ++ky) {
         const int32_t y = y0 + ky * params->dilation_h;
         if (y < 0 || y >= in_h) {
-            const int32_t word = (int32_t)((uint32_t)(uint16_t)(2 * pad) * 0x00010001u);
+            const int32_t word = (int32_t)((uint32_t)(uint16_t)(doubled ? 2 * pad : pad) * 0x00010001u);
             int32_t i;
             for (i = 0; i < rlen; i += 4) {
                 cols[0] = word;
@@ -52,7 +54,10 @@ static void im2col_pixel(const mcu_arm_conv_params *params, const mcu_dims *inpu
                 cols += stride;
             }
         } else if (contiguous) {
-            cols = mcu_arm_expand_s8(image + ((size_t)y * in_w + x0) * in_c, run, pad, cols, stride);
+            /* Whole words up to row_len when they stay inside the image: the bytes
+             * past the filter row meet zero weights. */
+            const int32_t at = (y * in_w + x0) * in_c;
+            cols = mcu_arm_expand_s8(image + at, at + rlen <= image_bytes ? rlen : run, pad, cols, stride, doubled);
         } else {
             int32_t kx, i;
             for (kx = 0; kx < k_w; ++kx) {
@@ -69,7 +74,7 @@ static void im2col_pixel(const mcu_arm_conv_params *params, const mcu_dims *inpu
                     }
                 }
             }
-            cols = mcu_arm_expand_s8(gather, run, pad, cols, stride);
+            cols = mcu_arm_expand_s8(gather, run, pad, cols, stride, doubled);
         }
     }
 }

@@ -23,6 +23,7 @@ mcu_status mcu_fully_connected_s8_arm(const mcu_context *ctx, const mcu_arm_fc_p
     const int32_t units = output_dims->c;
     const int32_t depth = filter_dims->c;
     const int32_t steps = (depth + 3) / 4;
+    const int32_t doubled = !(params->flags & MCU_ARM_WIDE);
     mcu_arm_conv_params cp;
     int32_t *cols;
     int32_t b;
@@ -37,13 +38,13 @@ mcu_status mcu_fully_connected_s8_arm(const mcu_context *ctx, const mcu_arm_fc_p
     cp.flags = params->flags;
     cols = (int32_t *)ctx->buf;
     for (b = 0; b + 2 <= batches; b += 2) {
-        mcu_arm_expand_s8(input + (size_t)b * depth, depth, 0, cols, 4);
-        mcu_arm_expand_s8(input + (size_t)(b + 1) * depth, depth, 0, cols + 2, 4);
+        mcu_arm_expand_s8(input + (size_t)b * depth, depth, 0, cols, 4, doubled);
+        mcu_arm_expand_s8(input + (size_t)(b + 1) * depth, depth, 0, cols + 2, 4, doubled);
         mcu_arm_mat_mult_2px(&cp, cols, steps, packed, units, output + (size_t)b * units,
                              output + (size_t)(b + 1) * units);
     }
     if (b < batches) {
-        mcu_arm_expand_s8(input + (size_t)b * depth, depth, 0, cols, 2);
+        mcu_arm_expand_s8(input + (size_t)b * depth, depth, 0, cols, 2, doubled);
         mcu_arm_mat_mult_1px(&cp, cols, steps, packed, units, output + (size_t)b * units);
     }
     return MCU_OK;

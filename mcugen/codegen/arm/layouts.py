@@ -42,6 +42,50 @@ def pair_interleave(w2d: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(np.int8)
 
 
+def _pack16(bottom: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Two int16 values per int32 word, bottom in bits 15:0."""
+    word = (np.asarray(bottom, dtype=np.int64) & 0xFFFF) | ((np.asarray(top, dtype=np.int64) & 0xFFFF) << 16)
+    return ((word + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+def _words(b: np.ndarray) -> np.ndarray:
+    """int8 bytes (a multiple of 4) -> little-endian int32 words."""
+    return np.ascontiguousarray(np.asarray(b, dtype=np.int8)).view("<i4").astype(np.int32)
+
+
+def wide_words(w2d: np.ndarray) -> np.ndarray:
+    """[out_c, steps * 4] int8 -> [out_c, steps, 2] int32: per step {2 w0, 2 w2}, {2 w1, 2 w3}
+    (int16 halves, bottom first): the SXTB16 lane order, doubled."""
+    out_c, depth = w2d.shape
+    q = 2 * np.asarray(w2d, dtype=np.int64).reshape(out_c, depth // STEP, STEP)
+    return np.stack([_pack16(q[..., 0], q[..., 2]), _pack16(q[..., 1], q[..., 3])], axis=-1)
+
+
+def mm_stream(w2d: np.ndarray, rows: np.ndarray, wide: bool = False) -> np.ndarray:
+    """The matrix kernels' filter stream (mcu_arm_kernels.h, mcu_arm_mat_mult_s8.c), int32
+    words, from filters w2d [out_c, steps * 4] (int8, depth already padded) and requant
+    rows [out_c, 4] = (bias, mult, add, shift): per channel pair, both biases, then per
+    step the two channels' filter words, then mult[2], add[2], shift[2]; an odd last
+    channel as bias, its words, mult, add, shift. A channel's words for a step: its 4 int8
+    as one word, or (wide) the two words of `wide_words`."""
+    out_c, depth = w2d.shape
+    if depth % STEP:
+        raise ValueError(f"depth {depth} is not a multiple of {STEP}")
+    steps = depth // STEP
+    if wide:
+        words = wide_words(w2d).reshape(out_c, steps, 2)
+    else:
+        words = _words(np.asarray(w2d, dtype=np.int8).reshape(-1)).reshape(out_c, steps, 1)
+    rows = np.asarray(rows, dtype=np.int64).reshape(out_c, 4).astype(np.int32)
+    parts = []
+    for j in range(0, out_c - 1, 2):
+        parts += [rows[j : j + 2, 0], words[j : j + 2].transpose(1, 0, 2).reshape(-1), rows[j : j + 2, 1],
+                  rows[j : j + 2, 2], rows[j : j + 2, 3]]
+    if out_c % 2:
+        parts += [rows[-1:, 0], words[-1].reshape(-1), rows[-1, 1:4]]
+    return np.concatenate(parts).astype(np.int32)
+
+
 def conv1x1_filter(filt: np.ndarray) -> np.ndarray:
     """CONV_2D 1x1 filter [out_c, 1, 1, in_c] (or FULLY_CONNECTED [units, depth]) ->
     depth padded to a multiple of 4, channel pairs interleaved."""
@@ -65,8 +109,16 @@ def conv_filter_rows(filt: np.ndarray) -> np.ndarray:
 
 
 def conv_filter(filt: np.ndarray) -> np.ndarray:
-    """CONV_2D filter [out_c, kh, kw, in_c] -> the general convolution's filter stream."""
+    """CONV_2D filter [out_c, kh, kw, in_c] -> the general convolution's filter order
+    (rows padded, channel pairs interleaved)."""
     return pair_interleave(conv_filter_rows(filt))
+
+
+def conv1x1_depth(filt: np.ndarray) -> np.ndarray:
+    """[out_c, ..., K] (CONV_2D 1x1 or FULLY_CONNECTED) -> [out_c, K rounded up to 4]."""
+    out_c = filt.shape[0]
+    w2d = np.asarray(filt, dtype=np.int8).reshape(out_c, -1)
+    return pad_depth(w2d, ceil_to(w2d.shape[1], STEP))
 
 
 def depthwise_as_conv(filt: np.ndarray) -> np.ndarray:
@@ -79,11 +131,6 @@ def depthwise_as_conv(filt: np.ndarray) -> np.ndarray:
 DW3X3_PAIRS = ((0, 1), (2, 3), (4, 5), (6, 7))
 DW3X3_GROUP_WEIGHT_WORDS = 18
 DW3X3_GROUP_WORDS = 16 + DW3X3_GROUP_WEIGHT_WORDS
-
-
-def _pack16(bottom: np.ndarray, top: np.ndarray) -> np.ndarray:
-    word = (bottom.astype(np.int64) & 0xFFFF) | ((top.astype(np.int64) & 0xFFFF) << 16)
-    return ((word + 2**31) % 2**32 - 2**31).astype(np.int32)
 
 
 def dw3x3_filter(filt: np.ndarray) -> np.ndarray:
@@ -104,9 +151,11 @@ def dw3x3_filter(filt: np.ndarray) -> np.ndarray:
 
 
 def dw3x3_packed(filt: np.ndarray, rq_rows: np.ndarray) -> np.ndarray:
-    """The 3x3 depthwise kernel's stream: per group, the requantization of its 4 channels
-    by field (bias[4], mult[4], add[4], shift[4]) then its 18 weight words."""
+    """The 3x3 depthwise kernel's stream, per group of 4 channels in the order the loop
+    reads it: bias[4], the 18 weight words, then (mult, add, shift) of each channel."""
     weights = dw3x3_filter(filt)
     groups = weights.shape[0]
-    rq = np.asarray(rq_rows, dtype=np.int64).reshape(groups, 4, 4).transpose(0, 2, 1).reshape(groups, 16)
-    return np.concatenate([rq.astype(np.int32), weights], axis=1).reshape(-1)
+    rq = np.asarray(rq_rows, dtype=np.int64).reshape(groups, 4, 4)   # [group, channel, field]
+    bias = rq[:, :, 0]
+    tail = rq[:, :, 1:4].reshape(groups, 12)
+    return np.concatenate([bias, weights, tail], axis=1).astype(np.int32).reshape(-1)

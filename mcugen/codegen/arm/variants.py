@@ -23,6 +23,7 @@ writing it).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -36,6 +37,12 @@ from mcugen.model.graph import Graph, Operator, Tensor
 HEADERS = ("arm/mcu_arm_kernels.h", "arm/mcu_arm_requant.h", "arm/mcu_arm_acle.h")
 MAT_MULT_SOURCE = "arm/mcu_arm_mat_mult_s8.c"
 REQUANT_EXACT = 1  # MCU_ARM_REQUANT_EXACT
+WIDE = 2           # MCU_ARM_WIDE
+
+# The matrix kernels' int16-filter ("w16") variants take twice the filter's flash and
+# about 20 % fewer instructions. select_arm_variant() takes them for filters up to this
+# many int8 bytes (the extra flash is at most this much per layer); None: always.
+DEFAULT_WIDE_LIMIT = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,7 @@ class ArmVariant:
     transform: Callable[[np.ndarray], np.ndarray] | None
     build: Callable[[Graph, Operator], ArmCall] = field(repr=False)
     headers: tuple[str, ...] = HEADERS
+    wide: bool = False           # int16 filter stream: 2x the filter's flash, fewer instructions
 
     def scratch_bytes(self, graph: Graph, op: Operator) -> int:
         return self.scratch(graph, op)
@@ -240,11 +248,12 @@ def _requant(c: _Conv, w2d: np.ndarray) -> tuple[np.ndarray, bool] | None:
     return np.asarray(rows, dtype=np.int64).astype(np.int32).reshape(-1, 4), exact
 
 
-def _conv_params(c: _Conv, exact: bool) -> dict[str, int]:
+def _conv_params(c: _Conv, exact: bool, wide: bool = False) -> dict[str, int]:
     return {
         "stride_w": c.stride_w, "stride_h": c.stride_h, "pad_w": c.pad_w, "pad_h": c.pad_h,
         "dilation_w": c.dil_w, "dilation_h": c.dil_h, "pad_value": c.in_zp, "output_offset": c.out_zp,
-        "act_min": c.act_min, "act_max": c.act_max, "flags": REQUANT_EXACT if exact else 0,
+        "act_min": c.act_min, "act_max": c.act_max,
+        "flags": (REQUANT_EXACT if exact else 0) | (WIDE if wide else 0),
     }
 
 
@@ -252,24 +261,25 @@ SCRATCH_SETUP = "const mcu_context ctx = { $scratch, $scratch_size };"
 
 
 def _conv_call(variant: ArmVariant, graph: Graph, op: Operator, c: _Conv, w2d: np.ndarray,
-               stream: np.ndarray, filter_dims: dict[str, int], in_dims: dict[str, int]) -> ArmCall:
+               padded: np.ndarray, filter_dims: dict[str, int], in_dims: dict[str, int]) -> ArmCall:
+    """A matrix-kernel call: w2d [out_c, K] the filter as TFLM sums it (for the bias fold),
+    padded [out_c, steps * 4] the depth order the kernel reads."""
     rq = _requant(c, w2d)
     assert rq is not None  # accepts() checked it
     rows, exact = rq
     od = _dims(*c.out.shape)
     macs = int(np.prod(c.out.shape)) * filter_dims["h"] * filter_dims["w"] * filter_dims["c"]
-    call = (f"{variant.kernel}(&ctx, &$s_params, (const mcu_arm_requant *)$c_rq, &$s_in_dims, "
-            "(const int8_t *)$in0, &$s_filter_dims, $c_filter, &$s_out_dims, (int8_t *)$out0)")
+    call = (f"{variant.kernel}(&ctx, &$s_params, &$s_in_dims, (const int8_t *)$in0, &$s_filter_dims, "
+            "(const int32_t *)$c_packed, &$s_out_dims, (int8_t *)$out0)")
     return ArmCall(
         variant=variant.name, kernel=variant.kernel, sources=variant.sources, headers=variant.headers,
         inputs=(c.x.index,), outputs=(c.out.index,), call=call, setup=SCRATCH_SETUP,
         constants=(
-            ArmConst("filter", "int8_t", stream, True, f"'{c.filt.name}' in the {variant.name} layout"),
-            ArmConst("rq", "int32_t", rows.reshape(-1), True,
-                     "per channel: 2*(bias + input_offset*sum(filter)), multiplier, add, shift"),
+            ArmConst("packed", "int32_t", L.mm_stream(padded, rows, variant.wide), True,
+                     f"'{c.filt.name}' and its requantization, {variant.name} stream"),
         ),
         structs=(
-            ArmStruct("params", "mcu_arm_conv_params", _conv_params(c, exact)),
+            ArmStruct("params", "mcu_arm_conv_params", _conv_params(c, exact, variant.wide)),
             ArmStruct("in_dims", "mcu_dims", in_dims),
             ArmStruct("filter_dims", "mcu_dims", filter_dims),
             ArmStruct("out_dims", "mcu_dims", od),
@@ -309,12 +319,15 @@ def _conv1x1_scratch(graph: Graph, op: Operator) -> int:
     return 16 * ((_in_c(graph, op) + 3) // 4)
 
 
-def _conv1x1_build(graph: Graph, op: Operator) -> ArmCall:
-    c = _conv(graph, op)
-    assert not isinstance(c, str)
-    w = np.asarray(c.filt.data, dtype=np.int8)
-    return _conv_call(CONV1X1, graph, op, c, w.reshape(w.shape[0], -1), L.conv1x1_filter(w),
-                      _dims(*c.filt.shape), _dims(*c.x.shape))
+def _conv1x1_build(variant_name: str) -> Callable[[Graph, Operator], ArmCall]:
+    def build(graph: Graph, op: Operator) -> ArmCall:
+        c = _conv(graph, op)
+        assert not isinstance(c, str)
+        w = np.asarray(c.filt.data, dtype=np.int8)
+        return _conv_call(BY_NAME[variant_name], graph, op, c, w.reshape(w.shape[0], -1), L.conv1x1_depth(w),
+                          _dims(*c.filt.shape), _dims(*c.x.shape))
+
+    return build
 
 
 CONV1X1 = ArmVariant(
@@ -327,8 +340,12 @@ CONV1X1 = ArmVariant(
     accepts=_conv1x1_accepts,
     scratch=_conv1x1_scratch,
     transform=L.conv1x1_filter,
-    build=_conv1x1_build,
+    build=_conv1x1_build("conv1x1"),
 )
+
+CONV1X1_W16 = dataclasses.replace(
+    CONV1X1, name="conv1x1_w16", handles=CONV1X1.handles + "; int16 filter (2x flash)",
+    transform=lambda f: L.wide_words(L.conv1x1_depth(f)), build=_conv1x1_build("conv1x1_w16"), wide=True)
 
 
 # ---------------------------------------------------------------------------------
@@ -365,12 +382,15 @@ def _conv_scratch(graph: Graph, op: Operator) -> int:
     return 4 * int(k_h) * rlen + rlen
 
 
-def _conv_build(graph: Graph, op: Operator) -> ArmCall:
-    c = _conv(graph, op)
-    assert not isinstance(c, str)
-    w = _as_conv_filter(op, c)
-    return _conv_call(CONV, graph, op, c, L.conv_filter_rows(w), L.conv_filter(w), _dims(*w.shape),
-                      _dims(*c.x.shape))
+def _conv_build(variant_name: str) -> Callable[[Graph, Operator], ArmCall]:
+    def build(graph: Graph, op: Operator) -> ArmCall:
+        c = _conv(graph, op)
+        assert not isinstance(c, str)
+        w = _as_conv_filter(op, c)
+        rows = L.conv_filter_rows(w)
+        return _conv_call(BY_NAME[variant_name], graph, op, c, rows, rows, _dims(*w.shape), _dims(*c.x.shape))
+
+    return build
 
 
 CONV = ArmVariant(
@@ -384,8 +404,12 @@ CONV = ArmVariant(
     accepts=_conv_accepts,
     scratch=_conv_scratch,
     transform=L.conv_filter,
-    build=_conv_build,
+    build=_conv_build("conv"),
 )
+
+CONV_W16 = dataclasses.replace(
+    CONV, name="conv_w16", handles=CONV.handles + "; int16 filter (2x flash)",
+    transform=lambda f: L.wide_words(L.conv_filter_rows(f)), build=_conv_build("conv_w16"), wide=True)
 
 
 # ---------------------------------------------------------------------------------
@@ -553,33 +577,35 @@ def _fc_scratch(graph: Graph, op: Operator) -> int:
     return 16 * ((depth + 3) // 4)
 
 
-def _fc_build(graph: Graph, op: Operator) -> ArmCall:
+def _fc_build(variant_name: str) -> Callable[[Graph, Operator], ArmCall]:
+    return lambda graph, op: _fc_call(BY_NAME[variant_name], graph, op)
+
+
+def _fc_call(variant: ArmVariant, graph: Graph, op: Operator) -> ArmCall:
     f = _fc(graph, op)
     assert not isinstance(f, str)
     rq = _fc_requant(f)
     assert rq is not None
     rows, exact = rq
-    call = ("mcu_fully_connected_s8_arm(&ctx, &$s_params, (const mcu_arm_requant *)$c_rq, &$s_in_dims, "
-            "(const int8_t *)$in0, &$s_filter_dims, $c_filter, &$s_out_dims, (int8_t *)$out0)")
+    call = ("mcu_fully_connected_s8_arm(&ctx, &$s_params, &$s_in_dims, (const int8_t *)$in0, "
+            "&$s_filter_dims, (const int32_t *)$c_packed, &$s_out_dims, (int8_t *)$out0)")
     return ArmCall(
-        variant=FC.name, kernel=FC.kernel, sources=FC.sources, headers=FC.headers,
+        variant=variant.name, kernel=variant.kernel, sources=variant.sources, headers=variant.headers,
         inputs=(f.x.index,), outputs=(f.out.index,), call=call, setup=SCRATCH_SETUP,
         constants=(
-            ArmConst("filter", "int8_t", L.conv1x1_filter(np.asarray(f.w.data)), True,
-                     f"'{f.w.name}' in the fc layout"),
-            ArmConst("rq", "int32_t", rows.reshape(-1), True,
-                     "per unit: 2*(bias + input_offset*sum(weights)), multiplier, add, shift"),
+            ArmConst("packed", "int32_t", L.mm_stream(L.conv1x1_depth(np.asarray(f.w.data)), rows, variant.wide),
+                     True, f"'{f.w.name}' and its requantization, {variant.name} stream"),
         ),
         structs=(
-            ArmStruct("params", "mcu_arm_fc_params", {"output_offset": f.out_zp, "act_min": f.act_min,
-                                                      "act_max": f.act_max,
-                                                      "flags": REQUANT_EXACT if exact else 0}),
+            ArmStruct("params", "mcu_arm_fc_params", {
+                "output_offset": f.out_zp, "act_min": f.act_min, "act_max": f.act_max,
+                "flags": (REQUANT_EXACT if exact else 0) | (WIDE if variant.wide else 0)}),
             ArmStruct("in_dims", "mcu_dims", _dims(f.batches, 1, 1, f.depth)),
             ArmStruct("filter_dims", "mcu_dims", _dims(f.units, 1, 1, f.depth)),
             ArmStruct("out_dims", "mcu_dims", _dims(f.batches, 1, 1, f.units)),
         ),
-        scratch_bytes=_fc_scratch(graph, op), pixels_in_flight=FC.pixels_in_flight, exact_requant=exact,
-        summary=f"fc: {f.batches}x{f.depth} -> {f.units}, {f.batches * f.units * f.depth} MACs",
+        scratch_bytes=_fc_scratch(graph, op), pixels_in_flight=variant.pixels_in_flight, exact_requant=exact,
+        summary=f"{variant.name}: {f.batches}x{f.depth} -> {f.units}, {f.batches * f.units * f.depth} MACs",
     )
 
 
@@ -593,8 +619,12 @@ FC = ArmVariant(
     accepts=_fc_accepts,
     scratch=_fc_scratch,
     transform=L.conv1x1_filter,
-    build=_fc_build,
+    build=_fc_build("fc"),
 )
+
+FC_W16 = dataclasses.replace(
+    FC, name="fc_w16", handles=FC.handles + "; int16 filter (2x flash)",
+    transform=lambda f: L.wide_words(L.conv1x1_depth(f)), build=_fc_build("fc_w16"), wide=True)
 
 
 # ---------------------------------------------------------------------------------
@@ -753,14 +783,31 @@ ADD = ArmVariant(
 )
 
 
-# In order of preference: the first variant that accepts an op runs it.
-VARIANTS: tuple[ArmVariant, ...] = (CONV1X1, DW3X3, CONV, FC, AVGPOOL, ADD)
+# In order of preference: the first variant that accepts an op runs it (the w16
+# variants only within select_arm_variant's wide_limit).
+VARIANTS: tuple[ArmVariant, ...] = (CONV1X1_W16, CONV1X1, DW3X3, CONV_W16, CONV, FC_W16, FC, AVGPOOL, ADD)
+BY_NAME: dict[str, ArmVariant] = {v.name: v for v in VARIANTS}
 
 
-def select_arm_variant(graph: Graph, op: Operator) -> ArmVariant | None:
-    """The Cortex-M7 variant for op, or None (the portable kernel runs it)."""
+def filter_bytes(graph: Graph, op: Operator) -> int:
+    """Bytes of the op's int8 filter (0 for ops without one)."""
+    if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") and len(op.inputs) > 1 and op.inputs[1] >= 0:
+        return graph.tensors[op.inputs[1]].nbytes
+    return 0
+
+
+def select_arm_variant(graph: Graph, op: Operator, wide_limit: int | None = DEFAULT_WIDE_LIMIT) -> ArmVariant | None:
+    """The Cortex-M7 variant for op, or None (the portable kernel runs it).
+
+    wide_limit: the largest filter (int8 bytes) for which an int16-filter variant is
+    chosen (it stores the filter in twice the flash for ~20 % fewer instructions);
+    None: whenever one applies; 0: never."""
     for v in VARIANTS:
-        if op.opcode in v.opcodes and v.accepts(graph, op) is None:
+        if op.opcode not in v.opcodes:
+            continue
+        if v.wide and wide_limit is not None and filter_bytes(graph, op) > wide_limit:
+            continue
+        if v.accepts(graph, op) is None:
             return v
     return None
 
