@@ -120,21 +120,13 @@ def _align(n: int, a: int) -> int:
     return (n + a - 1) // a * a
 
 
-def cubeai_weights_bytes(graph: Graph) -> int:
-    """The model's constants read by the ops (weights, biases), as aligned arrays."""
-    used = {i for op in graph.operators for i in op.inputs if i >= 0}
-    return sum(_align(graph.tensors[i].nbytes, WEIGHTS_ALIGNMENT) for i in used if graph.tensors[i].is_constant)
+def cubeai_data_bytes(graph: Graph) -> tuple[int, int]:
+    """(weights, params) exactly as the cubeai generator emits them: the weights blob in
+    .nn_weights (the model's constants, aligned) and the requantization tables
+    computed at generation time."""
+    from mcugen.codegen import data_sizes  # noqa: PLC0415
 
-
-def cubeai_params_bytes(graph: Graph) -> int:
-    """Requantization tables computed at generation time: a multiplier (int32) and a
-    shift (int32) per output channel of every op with weights."""
-    total = 0
-    for op in graph.operators:
-        if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
-            channels = graph.tensors[op.outputs[0]].shape[-1]
-            total += _align(8 * channels, WEIGHTS_ALIGNMENT)
-    return total
+    return data_sizes(graph)
 
 
 def tflm_weights_bytes(graph: Graph) -> int:
@@ -170,8 +162,7 @@ def estimate(
     notes: list[str] = []
     if style == "cubeai":
         activation = plan.arena_size
-        weights = cubeai_weights_bytes(graph)
-        params = cubeai_params_bytes(graph)
+        weights, params = cubeai_data_bytes(graph)
         code = codesize.cubeai_code_size(graph, board)
     else:
         if tflm_arena is None:

@@ -63,7 +63,6 @@ def test_estimate_does_not_fit_exits_nonzero(person_detect):
         (["inspect", "nope.tflite"], "does not exist"),
         (["inspect", __file__], "not a TFLite model"),
         (["estimate", str(MODELS / "person_detect.tflite"), "-t", "esp32"], "Unknown target 'esp32'"),
-        (["estimate", str(MODELS / "keyword_scrambled_8bit.tflite"), "-t", "qemu-m7"], "cannot run: #1 SVDF"),
         (["estimate", str(MODELS / "person_detect.tflite"), "-t", "qemu-m7", "--style", "x"], "Unknown style"),
         (["estimate", str(MODELS / "person_detect.tflite"), "-t", "qemu-m7", "--place", "arena"], "KEY=REGION"),
         (["estimate", str(MODELS / "person_detect.tflite"), "-t", "qemu-m7", "--place", "arena=dtcm"],

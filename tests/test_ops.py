@@ -105,17 +105,31 @@ def test_real_models_shapes_consistent(path):
     check_shapes(g)
 
 
-def test_unsupported_lists_every_op_with_its_index(models_dir):
-    g = load_model(models_dir / "keyword_scrambled_8bit.tflite")
+def _tanh_model():
+    def twice_tanh(x):
+        y = L.Activation("tanh")(L.Conv2D(4, 3)(x))
+        return L.Activation("tanh")(L.Conv2D(4, 1)(y))
+
+    return _single("tanh_twice", twice_tanh, [(8, 8, 3)])
+
+
+def test_unsupported_lists_every_op_with_its_index():
+    g = _tanh_model()
+    tanh = [op.index for op in g.operators if op.opcode == "TANH"]
+    assert len(tanh) == 2
     bad = unsupported_ops(g, "cubeai")
-    svdf = [op.index for op in g.operators if op.opcode == "SVDF"]
-    assert [u.index for u in bad if u.opcode == "SVDF"] == svdf
+    assert [u.index for u in bad] == tanh
     with pytest.raises(UnsupportedOpsError) as err:
         require_supported(g, "cubeai")
-    for i in svdf:
-        assert f"#{i} SVDF" in err.value.message
+    for i in tanh:
+        assert f"#{i} TANH" in err.value.message
     assert "--style tflm" in err.value.hint
     require_supported(g, "tflm")
+
+
+def test_keyword_model_runs_in_both_styles(models_dir):
+    g = load_model(models_dir / "keyword_scrambled_8bit.tflite")
+    assert not unsupported_ops(g, "cubeai") and not unsupported_ops(g, "tflm")
 
 
 def test_inconsistent_shape_is_reported(person_detect):

@@ -34,32 +34,31 @@ def unknown_ops(graph: Graph) -> list[UnsupportedOp]:
     return found
 
 
-def _dtype_problem(graph: Graph, op: Operator, style: str) -> str | None:
-    """cubeai runs int8 activations; float and uint8 only at the QUANTIZE/DEQUANTIZE edges."""
-    if style != "cubeai":
-        return None
-    ins = [t for t in graph.op_inputs(op) if t is not None and not t.is_constant]
-    outs = graph.op_outputs(op)
-    if op.opcode == "QUANTIZE":
-        ok_in = {"int8", "uint8", "float32", "int16"}
-        if ins and ins[0].dtype in ok_in and outs[0].dtype in {"int8", "uint8", "int16"}:
-            if "int16" in (ins[0].dtype, outs[0].dtype) and {ins[0].dtype, outs[0].dtype} != {"int16", "int8"}:
-                return f"QUANTIZE {ins[0].dtype} -> {outs[0].dtype}"
-            return None
-        return f"QUANTIZE {ins[0].dtype if ins else '?'} -> {outs[0].dtype}"
-    if op.opcode == "DEQUANTIZE":
-        if ins and ins[0].dtype in {"int8", "uint8", "int16"} and outs[0].dtype == "float32":
-            return None
-        return f"DEQUANTIZE {ins[0].dtype if ins else '?'} -> {outs[0].dtype}"
-    spec = REGISTRY.get(op.opcode)
-    if spec is not None and spec.memory == ALIAS:
-        return None  # no arithmetic: any type
-    if op.opcode in ("CONCATENATION", "PAD", "TRANSPOSE"):
-        allowed = {"int8", "uint8", "int16", "int32", "float32"}
-    else:
-        allowed = {"int8"}
-    bad = sorted({t.dtype for t in ins + outs if t.dtype not in allowed})
-    return f"{'/'.join(bad)} activations" if bad else None
+def _cubeai_problems(graph: Graph, skip: set[int]) -> list[UnsupportedOp]:
+    """The cubeai lowering is the authority: an op is supported when it lowers to a kernel call."""
+    from mcugen.codegen.lowering import LoweringError, lower_op  # noqa: PLC0415
+
+    found = []
+    for op in graph.operators:
+        if op.index in skip:
+            continue
+        try:
+            lower_op(graph, op)
+        except LoweringError as exc:
+            found.append(UnsupportedOp(op.index, op.opcode, str(exc)))
+    return found
+
+
+def _tflm_problems(graph: Graph, skip: set[int]) -> list[UnsupportedOp]:
+    from mcugen.tflm.ops import resolver_method  # noqa: PLC0415
+
+    found = []
+    for op in graph.operators:
+        if op.index in skip:
+            continue
+        if "tflm" not in REGISTRY[op.opcode].styles or resolver_method(op.opcode) is None:
+            found.append(UnsupportedOp(op.index, op.opcode, "TFLM cannot register it"))
+    return found
 
 
 def unsupported_ops(graph: Graph, style: str) -> list[UnsupportedOp]:
@@ -67,17 +66,8 @@ def unsupported_ops(graph: Graph, style: str) -> list[UnsupportedOp]:
     if style not in STYLES:
         raise ValueError(f"unknown style {style}")
     found = unknown_ops(graph)
-    known_bad = {u.index for u in found}
-    for op in graph.operators:
-        if op.index in known_bad:
-            continue
-        spec = REGISTRY[op.opcode]
-        if style not in spec.styles:
-            found.append(UnsupportedOp(op.index, op.opcode, spec.note or f"no {style} implementation"))
-            continue
-        problem = _dtype_problem(graph, op, style)
-        if problem:
-            found.append(UnsupportedOp(op.index, op.opcode, f"{problem} not supported in {style}"))
+    skip = {u.index for u in found}
+    found += _cubeai_problems(graph, skip) if style == "cubeai" else _tflm_problems(graph, skip)
     return sorted(found, key=lambda u: u.index)
 
 

@@ -86,7 +86,7 @@ SPECS = [
     OpSpec("SQUEEZE", squeeze_shape, no_macs, BOTH, ALIAS, tflm_resolver="AddSqueeze"),
     OpSpec("EXPAND_DIMS", reshape_shape, no_macs, BOTH, ALIAS, tflm_resolver="AddExpandDims"),
     OpSpec("PAD", pad_shape, no_macs, BOTH, SEPARATE, tflm_resolver="AddPad"),
-    OpSpec("PADV2", pad_shape, no_macs, frozenset({"tflm"}), SEPARATE, tflm_resolver="AddPadV2"),
+    OpSpec("PADV2", pad_shape, no_macs, BOTH, SEPARATE, tflm_resolver="AddPadV2"),
     OpSpec("CONCATENATION", concat_shape, no_macs, BOTH, SEPARATE, tflm_resolver="AddConcatenation"),
     OpSpec("TRANSPOSE", transpose_shape, no_macs, BOTH, SEPARATE, tflm_resolver="AddTranspose"),
     # Shape arithmetic left behind by Keras exports: folded to constants at load time.

@@ -131,6 +131,5 @@ SPECS = [
     OpSpec("AVERAGE_POOL_2D", pool_shape, pool_macs, BOTH, SEPARATE, tflm_resolver="AddAveragePool2D"),
     OpSpec("MAX_POOL_2D", pool_shape, pool_macs, BOTH, SEPARATE, tflm_resolver="AddMaxPool2D"),
     OpSpec("MEAN", mean_shape, mean_macs, BOTH, SEPARATE, tflm_resolver="AddMean"),
-    OpSpec("SVDF", svdf_shape, svdf_macs, TFLM_ONLY, SEPARATE, tflm_resolver="AddSvdf",
-           note="int8/int16 SVDF runs in the tflm style only"),
+    OpSpec("SVDF", svdf_shape, svdf_macs, BOTH, SEPARATE, tflm_resolver="AddSvdf"),
 ]
