@@ -476,8 +476,11 @@ def clear_cache(name: str | None = None, cache_dir: str | os.PathLike[str] | Non
             shutil.rmtree(doomed, ignore_errors=True)
         removed.append(e.name)
     if name is None and base.is_dir():
+        # Leftovers of killed builds; a folder whose key lock is held is a build in progress.
         for leftover in base.glob(".tmp-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+            key_name = leftover.name[len(".tmp-"):].rsplit("-", 1)[0]
+            if _try_lock_and_remove(base / ".locks" / f"{key_name}.lock", leftover):
+                removed.append(leftover.name)
     return removed
 
 
@@ -698,7 +701,7 @@ def _run_make(
         log.flush()
         proc = subprocess.Popen(
             argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout_s
         try:
@@ -717,6 +720,18 @@ def _run_make(
         finally:
             if proc.poll() is None:
                 _kill_group(proc)
+
+
+def _die_with_parent() -> None:
+    """In the make child (Linux): SIGTERM when mcugen dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -904,6 +919,25 @@ def _file_lock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterato
                 yield
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _try_lock_and_remove(lock: Path, folder: Path) -> bool:
+    """Remove `folder` if `lock` can be taken right now (POSIX; elsewhere: leave it)."""
+    if os.name == "nt":  # pragma: no cover
+        return False
+    import fcntl
+
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    return True
 
 
 @contextmanager

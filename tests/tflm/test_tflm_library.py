@@ -184,7 +184,14 @@ def test_interrupted_build_leaves_no_entry(fake_tree, cache_dir, sig):
     if sig == signal.SIGINT:
         # Python's KeyboardInterrupt: make's process group is killed, the temp folder removed.
         assert _leftovers(cache_dir) == []
-    # A hard kill leaves the temporary folder; the next build of the key sweeps it.
+    # A hard kill leaves the temporary folder; the next build of the key sweeps it
+    # (and so does `cache clear`, unless a build holds the key's lock).
+    if sig == signal.SIGKILL:
+        leftover = _leftovers(cache_dir)
+        assert len(leftover) == 1
+        with lib._key_lock(cache_dir / "tflm", library_key(fake_tree, "host", "reference"), None):
+            assert clear_cache() == []  # locked: looks like a build in progress
+        assert _leftovers(cache_dir) == leftover
     entry = get_library(fake_tree, "host", "reference")
     assert entry.library.is_file()
     assert _leftovers(cache_dir) == []
