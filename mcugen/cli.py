@@ -143,6 +143,212 @@ def boards(json_out: bool = typer.Option(False, "--json", help="Print JSON inste
         report.render_boards(all_boards())
 
 
+
+def _library_progress(json_out: bool):
+    """A rich progress bar for the one-off TFLM library build (silent with --json)."""
+    if json_out or not sys.stderr.isatty():
+        def plain(p):  # one line per phase change on non-terminals (CI logs)
+            if p.phase != getattr(plain, "last", None):
+                plain.last = p.phase
+                sys.stderr.write(f"mcugen: TFLM library: {p.phase} {p.message}\n")
+        return None if json_out else plain
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mcugen.report import err_console
+
+    progress = Progress(TextColumn("[bold]TFLM library[/bold] {task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True)
+    task = {"id": None}
+
+    def update(p):
+        if task["id"] is None:
+            progress.start()
+            task["id"] = progress.add_task(p.phase, total=p.total or None)
+        progress.update(task["id"], description=p.phase, completed=p.done, total=p.total or None)
+        if p.phase == "done":
+            progress.stop()
+
+    return update
+
+
+def _say(json_out: bool):
+    from mcugen.report import err_console
+
+    return (lambda msg: None) if json_out else (lambda msg: err_console.print(f"[dim]mcugen: {msg}[/dim]"))
+
+
+@app.command()
+def generate(
+    model: Path = typer.Argument(..., help="A quantized .tflite model."),
+    target: str = typer.Option(..., "--target", "-t", help="Board name or alias (see `mcugen boards`)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Project directory to write."),
+    style: str = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP),
+    name: str = typer.Option("network", "--name", help="C name of the network (cubeai)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
+    place: Optional[List[str]] = typer.Option(None, "--place", help="Override a placement: KEY=REGION."),
+    kernels: Optional[str] = typer.Option(None, "--kernels", help="tflm: cmsis_nn (default on Cortex-M7) or reference."),
+    tflm_root: Optional[Path] = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (or $MCUGEN_TFLM_ROOT)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Write a complete firmware project: network code and weights, board support, Makefile.
+
+    Example: mcugen generate examples/models/person_detect.tflite --target qemu-m7 -o out/pd
+    """
+    from mcugen import project, report
+    from mcugen.boards import get_board
+
+    board = get_board(target)
+    graph = project.load_checked(model)
+    gen = project.generate(graph, board, output, style=_check_style(style), force=force, name=name,
+                           placement=_parse_place(place), kernels=kernels, tflm_root=tflm_root,
+                           progress=_library_progress(json_out))
+    if json_out:
+        report.print_json(gen.to_json())
+    else:
+        report.render_generated(gen)
+
+
+@app.command()
+def build(
+    project_dir: Path = typer.Argument(..., help="A project written by `mcugen generate`."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Parallel compile jobs (default: all cores)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Compile the project (arm-none-eabi-gcc, or cc for host) and report real sizes per memory region.
+
+    Example: mcugen build out/pd
+    """
+    from mcugen import project, report
+
+    built = project.build(project_dir, jobs=jobs)
+    if json_out:
+        report.print_json(built.to_json())
+    else:
+        report.render_built(built)
+
+
+def _split_inputs(inputs: list[str] | None, random: int | None) -> tuple[list[str], int]:
+    """--inputs N (random count) or --inputs FILE..."""
+    items = list(inputs or [])
+    if len(items) == 1 and items[0].isdigit():
+        return [], int(items[0])
+    return items, random or 0
+
+
+@app.command("flash-and-measure")
+def flash_and_measure(
+    project_dir: Path = typer.Argument(..., help="A built project."),
+    runner: Optional[str] = typer.Option(None, "--runner", help="qemu, pyocd, openocd or host (default: the board's first)."),
+    inputs: Optional[List[str]] = typer.Option(None, "--inputs", help="Input files (.npy/.npz/.bin/.bmp), repeatable."),
+    random: Optional[int] = typer.Option(None, "--random", help="Seeded random inputs to add."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the random inputs."),
+    runs: int = typer.Option(1, "--runs", min=1, help="Runs per input (timing statistics)."),
+    port: Optional[str] = typer.Option(None, "--port", help="Serial port of the board (auto-detected)."),
+    probe: Optional[str] = typer.Option(None, "--probe", help="Debug probe unique id (auto-detected)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Flash (or start QEMU), send inputs over UART, read outputs and timing, compare with TFLM.
+
+    Example: mcugen flash-and-measure out/pd --inputs examples/models/person.bmp
+    """
+    from mcugen import project, report
+
+    files, count = _split_inputs(inputs, random)
+    options = {k: v for k, v in (("port", port), ("probe", probe)) if v}
+    rep = project.measure_project(project_dir, runner=runner, input_files=files, random=count, seed=seed,
+                                  runs=runs, runner_options=options)
+    (Path(project_dir) / "build").mkdir(exist_ok=True)
+    (Path(project_dir) / "build" / "measure.json").write_text(report.json_text(rep.to_json()))
+    if json_out:
+        report.print_json(rep.to_json())
+    else:
+        report.render_measure(rep)
+    _exit_if_not_exact(rep.comparison)
+
+
+def _exit_if_not_exact(comparison) -> None:
+    if comparison is not None and not comparison.bit_exact:
+        raise McugenError(
+            f"The target's outputs differ from the TFLM reference (max abs diff {comparison.max_abs_diff:g}).",
+            hint="This is a bug in mcugen's generated code or kernels; please report it with the model.",
+        )
+
+
+@app.command()
+def validate(
+    model: Path = typer.Argument(..., help="A quantized .tflite model."),
+    target: str = typer.Option("host", "--target", "-t", help="Board name or alias; host runs natively."),
+    style: str = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP),
+    inputs: Optional[List[str]] = typer.Option(None, "--inputs", help="N random inputs, or input files (repeatable)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the random inputs."),
+    runs: int = typer.Option(1, "--runs", min=1, help="Runs per input."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Keep the project here (default: temporary)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
+    kernels: Optional[str] = typer.Option(None, "--kernels", help="tflm: cmsis_nn or reference."),
+    tflm_root: Optional[Path] = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree."),
+    runner: Optional[str] = typer.Option(None, "--runner", help="Override the board's runner."),
+    port: Optional[str] = typer.Option(None, "--port", help="Serial port of the board."),
+    probe: Optional[str] = typer.Option(None, "--probe", help="Debug probe unique id."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Generate, build, run on the target and compare with the TFLM reference, in one go.
+
+    Without --inputs, 20 seeded random inputs. Exits non-zero unless bit-exact.
+
+    Example: mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs examples/models/person.bmp
+    """
+    from mcugen import project, report
+
+    files, count = _split_inputs(inputs, None)
+    if not files and not inputs:
+        count = 20
+    options = {k: v for k, v in (("port", port), ("probe", probe)) if v}
+    gen, built, rep = project.validate(
+        model, target, style=_check_style(style), input_files=files, random=count, seed=seed, runs=runs,
+        output=output, force=force, kernels=kernels, tflm_root=tflm_root, runner=runner, runner_options=options,
+        progress=_say(json_out), library_progress=_library_progress(json_out),
+    )
+    if json_out:
+        report.print_json({**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})
+    else:
+        report.render_measure(rep, built=built, footprint=gen.footprint)
+    _exit_if_not_exact(rep.comparison)
+
+
+cache_app = typer.Typer(help="The cache of built TFLM libraries.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("list")
+def cache_list(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the cached TFLM library builds.
+
+    Example: mcugen cache list
+    """
+    from mcugen import report
+    from mcugen.tflm.library import list_entries, tflm_cache_dir
+
+    entries = list_entries()
+    if json_out:
+        report.print_json([{**{k: getattr(e, k) for k in ("name", "target", "kernels", "tree_revision", "compiler",
+                                                           "size_bytes", "created", "build_seconds", "valid")},
+                            "path": str(e.path)} for e in entries])
+    else:
+        report.render_cache(entries, tflm_cache_dir())
+
+
+@cache_app.command("clear")
+def cache_clear(name: Optional[str] = typer.Argument(None, help="One entry (from `cache list`); all by default.")) -> None:
+    """Remove cached TFLM library builds.
+
+    Example: mcugen cache clear
+    """
+    from mcugen.tflm.library import clear_cache
+
+    removed = clear_cache(name)
+    typer.echo(f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'}" + (": " + ", ".join(removed) if removed else ""))
+
+
 def main() -> None:
     """Entry point: run the app, turn errors into messages and exit codes."""
     try:

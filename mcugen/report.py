@@ -166,3 +166,109 @@ def boards_json(boards: list[Board]) -> list[dict]:
         }
         for b in boards
     ]
+
+
+def json_text(obj: Any) -> str:
+    return json.dumps(obj, indent=2, default=_json_default) + "\n"
+
+
+def render_generated(gen: Any) -> None:
+    fp = gen.footprint
+    console.print(f"[bold]{gen.style}[/bold] project for [bold]{gen.board}[/bold] written to {gen.out_dir} "
+                  f"({len(gen.files)} files)")
+    details = gen.details
+    if gen.style == "cubeai":
+        console.print(f"  arena {details['arena_size']:,} B, weights {details['weights_bytes']:,} B, "
+                      f"params {details['params_bytes']:,} B, kernels: {', '.join(details['kernels'])}")
+    else:
+        console.print(f"  arena {details['arena_size']:,} B (estimated TFLM need), kernels {details['kernels']}, "
+                      f"ops: {', '.join(details['ops'])}")
+        console.print(f"  library {details['library']}", style="dim")
+    console.print(f"  estimate: RAM {fp.total_ram:,} B, flash {fp.total_flash:,} B; next: mcugen build {gen.out_dir}")
+
+
+def render_built(built: Any) -> None:
+    t = Table(title=f"Build of {built.project_dir} for {built.board} ({built.seconds:.1f} s)", title_justify="left")
+    for col, justify in (("region", "left"), ("kind", "left"), ("size", "right"), ("used", "right"),
+                         ("estimate", "right"), ("%", "right"), ("sections", "left")):
+        t.add_column(col, justify=justify, overflow="fold")
+    for name, r in built.regions.items():
+        est = built.estimate.get(name)
+        sections = ", ".join(f"{k} {v:,}" for k, v in sorted(r["sections"].items(), key=lambda kv: -kv[1])[:5])
+        t.add_row(name, r["kind"], f"{r['size']:,}", f"{r['used']:,}", f"{est:,}" if est is not None else "-",
+                  f"{100 * r['used'] / r['size']:.1f}" if r["size"] else "-", sections)
+    console.print(t)
+    console.print(f"ELF: {built.elf}")
+    for w in built.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w} (estimate and build differ by more than 5%)")
+
+
+def _count(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+def render_measure(rep: Any, built: Any = None, footprint: Any = None) -> None:
+    unit = rep.timing_unit
+    console.print(f"[bold]{rep.model}[/bold] on [bold]{rep.board}[/bold] ({rep.style}, runner {rep.runner}): "
+                  f"{rep.inputs} input(s) x {rep.runs} run(s)")
+    t = Table(title="Timing per inference", title_justify="left")
+    for col in ("", "min", "median", "max"):
+        t.add_column(col, justify="right" if col else "left")
+    c = rep.counts
+    t.add_row(unit, _count(c["min"]), _count(c["median"]), _count(c["max"]))
+    if unit == "cycles" and rep.clock_hz:
+        t.add_row(f"ms at {rep.clock_hz / 1e6:g} MHz", *(f"{c[k] / rep.clock_hz * 1e3:.3f}" for k in ("min", "median", "max")))
+    if unit == "nanoseconds":
+        t.add_row("ms (host)", *(f"{c[k] * 1e-6:.3f}" for k in ("min", "median", "max")))
+    if rep.macs:
+        t.add_row(f"{unit} per MAC", *(f"{c[k] / rep.macs:.3f}" for k in ("min", "median", "max")))
+    console.print(t)
+    if unit == "instructions":
+        console.print("QEMU counts instructions (-icount), not cycles: no milliseconds on this target.", style="dim")
+    mem = Table(title="Memory", title_justify="left")
+    mem.add_column("")
+    mem.add_column("bytes", justify="right")
+    mem.add_row("activations (reported by the firmware)", f"{rep.activation_bytes:,}")
+    if rep.style == "tflm" and rep.extra_u32:
+        mem.add_row("TFLM arena_used_bytes()", f"{rep.extra_u32:,}")
+    for name, r in rep.memory.items():
+        mem.add_row(f"region {name}", f"{r['used']:,} of {r['size']:,}")
+    console.print(mem)
+    cmp = rep.comparison
+    if cmp is not None:
+        o = Table(title="Outputs vs the TFLM reference", title_justify="left")
+        for col in ("output", "shape", "max abs diff", "mismatches", "acc", "rmse", "mae", "l2r", "cos"):
+            o.add_column(col)
+        for out in cmp.outputs:
+            m = out.metrics
+            o.add_row(out.name[:40], shape_str(out.shape), f"{out.max_abs_diff:g}", f"{out.mismatches}/{out.elements}",
+                      "-" if m is None or m.acc is None else f"{m.acc:.3f}",
+                      *(("-",) * 4 if m is None else (f"{m.rmse:.3g}", f"{m.mae:.3g}", f"{m.l2r:.3g}", f"{m.cos:.6f}")))
+        console.print(o)
+        verdict = "[green]bit-exact[/green]" if cmp.bit_exact else "[red]NOT bit-exact[/red]"
+        console.print(f"{verdict}: max abs diff {cmp.max_abs_diff:g} over {cmp.inputs} input(s)")
+    if rep.outputs and len(rep.outputs) <= 8:
+        for name, outs in zip(rep.input_names, rep.outputs):
+            console.print(f"  {name}: {render_outputs(list(outs))}")
+    for note in rep.notes:
+        console.print(f"note: {note}", style="dim")
+
+
+def render_outputs(values: list) -> str:
+    parts = []
+    for v in values:
+        flat = v.reshape(-1).tolist()
+        parts.append(str(flat) if len(flat) <= 16 else f"[{', '.join(map(str, flat[:16]))}, ...] ({len(flat)} values)")
+    return "; ".join(parts)
+
+
+def render_cache(entries: list, root: Any) -> None:
+    t = Table(title=f"TFLM library cache ({root})", title_justify="left")
+    for col in ("name", "target", "kernels", "compiler", "size", "built", "build time", "ok"):
+        t.add_column(col, overflow="fold")
+    for e in entries:
+        t.add_row(e.name, e.target, e.kernels, e.compiler.split(" ")[0], f"{e.size_bytes / 1e6:.1f} MB",
+                  e.created, f"{e.build_seconds:.0f} s", "yes" if e.valid else "broken")
+    console.print(t)
+    if not entries:
+        console.print("empty: the first tflm build fills it (about 5 minutes per configuration)")

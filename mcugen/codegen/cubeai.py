@@ -543,6 +543,8 @@ def generate_cubeai(
     plan: MemoryPlan | None = None,
     firmware_options: Any = None,
     select_kernel: KernelSelector | None = None,
+    extra_files: Mapping[str, str | bytes] | None = None,
+    extra_manifest: Mapping[str, Any] | None = None,
 ) -> GeneratedProject:
     """Generate the cubeai project for `graph` into `out_dir` (see the module doc).
 
@@ -556,9 +558,11 @@ def generate_cubeai(
         graph, board, name=name, own_activations=own_activations, plan=plan, firmware_options=firmware_options,
         select_kernel=select_kernel,
     )
+    files = {**files, **(extra_files or {})}
+    manifest = {**manifest, **(extra_manifest or {})}
     out = Path(out_dir)
     write_project(out, files, manifest, force=force)
-    return dataclasses.replace(summary, out_dir=out)
+    return dataclasses.replace(summary, out_dir=out, files=tuple(sorted(files)))
 
 
 def data_sizes(graph: Graph, select_kernel: KernelSelector | None = None) -> tuple[int, int]:

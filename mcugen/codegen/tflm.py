@@ -214,6 +214,8 @@ def generate_tflm(
     firmware_options: Any = None,
     arena_size: int | None = None,
     progress: Any = None,
+    extra_files: dict[str, str | bytes] | None = None,
+    extra_manifest: dict[str, Any] | None = None,
 ) -> TflmProject:
     """Generate the tflm project; builds (or reuses) the cached TFLM library first.
 
@@ -249,6 +251,8 @@ def generate_tflm(
     files, manifest = render_tflm(
         graph, board, kernels=kernels, arena_size=arena, library=library, firmware_options=firmware_options
     )
+    files = {**files, **(extra_files or {})}
+    manifest = {**manifest, **(extra_manifest or {})}
     write_project(out, files, manifest, force=force)
     return TflmProject(
         out_dir=out, board=board.name, kernels=kernels, arena_size=arena, arena_need_estimate=need,

@@ -1,0 +1,378 @@
+"""The stages strung together for the CLI: generate, build, measure, validate.
+
+Each function takes plain arguments, calls the stage modules in order and
+returns plain data; the CLI only parses and renders. A generated project keeps
+a copy of its model (model.tflite) and the footprint estimate in its manifest,
+so `build` can set real sizes beside the estimate and `flash-and-measure` can
+compare the target's outputs with the reference without being told the model.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from mcugen.boards import Board, get_board
+from mcugen.errors import McugenError
+from mcugen.estimate import Footprint, estimate, require_fit
+from mcugen.model import Graph, load_model
+from mcugen.ops import check_shapes, require_known
+
+MODEL_COPY = "model.tflite"
+STYLES = ("cubeai", "tflm")
+
+
+@dataclass(frozen=True)
+class Generated:
+    out_dir: Path
+    board: str
+    style: str
+    files: tuple[str, ...]
+    footprint: Footprint
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "out_dir": str(self.out_dir),
+            "board": self.board,
+            "style": self.style,
+            "files": list(self.files),
+            "estimate": self.footprint.to_json(),
+            **self.details,
+        }
+
+
+def load_checked(model: str | Path) -> Graph:
+    graph = load_model(model)
+    require_known(graph)
+    check_shapes(graph)
+    return graph
+
+
+def _manifest(project_dir: Path) -> dict[str, Any]:
+    from mcugen.firmware import MANIFEST_FILE, read_manifest  # noqa: PLC0415
+
+    read_manifest(project_dir)  # validates, with clear errors
+    return json.loads((project_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+
+
+def estimate_by_region(footprint: Footprint) -> dict[str, int]:
+    return {r.name: r.used for r in footprint.regions}
+
+
+def generate(
+    graph: Graph,
+    board: Board,
+    out_dir: str | Path,
+    *,
+    style: str = "cubeai",
+    force: bool = False,
+    name: str = "network",
+    placement: dict[str, str] | None = None,
+    kernels: str | None = None,
+    tflm_root: str | Path | None = None,
+    arm_kernels: bool = True,
+    progress: Callable[[Any], None] | None = None,
+) -> Generated:
+    """Write a complete firmware project for `graph` on `board` in `style`.
+
+    Refuses (before writing anything) unsupported operators, a model that does not
+    fit the board, and an output directory holding files mcugen did not write."""
+    from mcugen.firmware import FirmwareOptions  # noqa: PLC0415
+
+    if style not in STYLES:
+        raise McugenError(f"Unknown style '{style}'.", hint="Use --style cubeai or --style tflm.")
+    options = FirmwareOptions(placement=dict(placement or {}))
+    extra_files = {MODEL_COPY: graph.model_bytes}
+    if style == "cubeai":
+        from mcugen.codegen import generate_cubeai  # noqa: PLC0415
+
+        select = _kernel_selector(board) if arm_kernels else None
+        plan = _cubeai_plan(graph, select)
+        footprint = estimate(graph, board, "cubeai", placement=placement, plan=plan)
+        require_fit(footprint)
+        extra_manifest = {"model_file": MODEL_COPY, "estimate": _estimate_json(footprint)}
+        project = generate_cubeai(
+            graph, board, out_dir, name=name, force=force, plan=plan, firmware_options=options,
+            select_kernel=select, extra_files=extra_files, extra_manifest=extra_manifest,
+        )
+        details = {"arena_size": project.arena_size, "weights_bytes": project.weights_bytes,
+                   "params_bytes": project.params_bytes, "kernels": list(project.kernels), "name": project.name}
+        files = project.files
+    else:
+        from mcugen.codegen.tflm import default_kernels, generate_tflm  # noqa: PLC0415
+        from mcugen.tflm.arena import estimate_tflm_arena  # noqa: PLC0415
+        from mcugen.tflm.library import target_for_board  # noqa: PLC0415
+
+        kernels = kernels or default_kernels(board)
+        arena = estimate_tflm_arena(graph, kernels=kernels, target=target_for_board(board)).total
+        footprint = estimate(graph, board, "tflm", placement=placement, tflm_arena=arena)
+        require_fit(footprint)
+        extra_manifest = {"model_file": MODEL_COPY, "estimate": _estimate_json(footprint)}
+        project = generate_tflm(
+            graph, board, out_dir, kernels=kernels, tflm_root=tflm_root, force=force, firmware_options=options,
+            arena_size=arena, progress=progress, extra_files=extra_files, extra_manifest=extra_manifest,
+        )
+        details = {"arena_size": project.arena_size, "kernels": project.kernels, "library": str(project.library),
+                   "ops": list(project.ops)}
+        files = project.files
+    return Generated(Path(out_dir), board.name, style, tuple(files), footprint, details)
+
+
+def _estimate_json(fp: Footprint) -> dict[str, Any]:
+    return {
+        "activation_ram": fp.activation_ram,
+        "weights_flash": fp.weights_flash,
+        "params_flash": fp.params_flash,
+        "code_flash": fp.code_flash,
+        "runtime_ram": fp.runtime_ram,
+        "regions": estimate_by_region(fp),
+    }
+
+
+def _kernel_selector(board: Board):
+    """The Cortex-M7 SIMD kernel variants on Cortex-M7 boards; portable C on the host."""
+    if board.is_host or board.core != "cortex-m7":
+        return None
+    try:
+        from mcugen.codegen.arm import kernel_selector  # noqa: PLC0415
+    except ImportError:
+        return None
+    return kernel_selector()
+
+
+def _cubeai_plan(graph: Graph, select):
+    """The memory plan for the kernels that will run (scratch buffers of the chosen variants)."""
+    from mcugen.codegen import lower_op  # noqa: PLC0415
+    from mcugen.planner import plan_memory  # noqa: PLC0415
+
+    scratch = {}
+    for op in graph.operators:
+        call = select(graph, op) if select is not None else None
+        call = call if call is not None else lower_op(graph, op)
+        if getattr(call, "scratch_bytes", 0):
+            scratch[op.index] = call.scratch_bytes
+    return plan_memory(graph, scratch)
+
+
+# ---------------------------------------------------------------------------------------------
+# build
+
+
+@dataclass(frozen=True)
+class Built:
+    project_dir: Path
+    board: str
+    elf: Path
+    regions: dict[str, dict[str, Any]]
+    estimate: dict[str, int]
+    warnings: tuple[str, ...]
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project_dir": str(self.project_dir), "board": self.board, "elf": str(self.elf),
+            "regions": self.regions, "estimate": self.estimate, "warnings": list(self.warnings),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def build(project_dir: str | Path, jobs: int | None = None) -> Built:
+    from mcugen.build import build_project, compare_with_estimate  # noqa: PLC0415
+
+    project_dir = Path(project_dir)
+    manifest = _manifest(project_dir)
+    t0 = time.perf_counter()
+    result = build_project(project_dir, jobs=jobs)
+    seconds = time.perf_counter() - t0
+    est = {k: int(v) for k, v in manifest.get("estimate", {}).get("regions", {}).items()}
+    warnings = compare_with_estimate(result.usage, est) if est else []
+    regions = {
+        name: {"kind": r.kind, "base": r.base, "size": r.size, "used": r.used, "sections": dict(r.sections)}
+        for name, r in result.usage.regions.items()
+        if r.used
+    }
+    return Built(project_dir, result.board, result.elf, regions, est, tuple(warnings), seconds)
+
+
+# ---------------------------------------------------------------------------------------------
+# measure and compare
+
+
+@dataclass(frozen=True)
+class MeasureReport:
+    model: str
+    board: str
+    style: str
+    runner: str
+    timing_unit: str
+    clock_hz: int
+    macs: int
+    inputs: int
+    runs: int
+    counts: dict[str, float]  # min / median / max per inference
+    activation_bytes: int
+    extra_u32: int
+    comparison: Any  # validate.ValidationResult-like outputs (or None when no reference)
+    memory: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    outputs: tuple[tuple[Any, ...], ...] = ()  # per input, per output: the target's values
+    input_names: tuple[str, ...] = ()  # per input: the file it came from, or "random #k"
+
+    @property
+    def per_mac(self) -> float | None:
+        return self.counts["median"] / self.macs if self.macs else None
+
+    @property
+    def latency_ms(self) -> float | None:
+        if self.timing_unit == "cycles" and self.clock_hz:
+            return self.counts["median"] / self.clock_hz * 1e3
+        if self.timing_unit == "nanoseconds":
+            return self.counts["median"] * 1e-6
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        cmp = self.comparison
+        return {
+            "model": self.model, "board": self.board, "style": self.style, "runner": self.runner,
+            "timing_unit": self.timing_unit, "clock_hz": self.clock_hz, "macs": self.macs,
+            "inputs": self.inputs, "runs": self.runs,
+            self.timing_unit: self.counts,
+            "per_mac": self.per_mac, "latency_ms": self.latency_ms,
+            "activation_bytes": self.activation_bytes, "extra_u32": self.extra_u32,
+            "bit_exact": cmp.bit_exact if cmp is not None else None,
+            "max_abs_diff": cmp.max_abs_diff if cmp is not None else None,
+            "outputs": [o.to_json() for o in cmp.outputs] if cmp is not None else [],
+            "memory": self.memory, "notes": list(self.notes),
+            "results": [
+                {"input": name, "outputs": [np.asarray(o).tolist() for o in outs]}
+                for name, outs in zip(self.input_names, self.outputs)
+            ] if self.inputs <= 64 else [],
+        }
+
+
+def reference_for(graph: Graph, samples: list[list[np.ndarray]], runs: int) -> list[list[np.ndarray]]:
+    """TFLM's outputs for each sample as the target produces them after `runs` runs
+    (stateful models advance their state on every run)."""
+    from mcugen.reference import Reference  # noqa: PLC0415
+
+    ref = Reference(graph)
+    stateful = any(t.is_variable for t in graph.tensors)
+    out = []
+    for s in samples:
+        result = ref.run(s)
+        for _ in range(runs - 1 if stateful else 0):
+            result = ref.run(s)
+        out.append(result)
+    return out
+
+
+def measure_project(
+    project_dir: str | Path,
+    *,
+    runner: str | None = None,
+    input_files: Sequence[str | Path] = (),
+    random: int = 0,
+    seed: int = 0,
+    runs: int = 1,
+    compare: bool = True,
+    float_model: str | Path | None = None,
+    runner_options: dict[str, Any] | None = None,
+) -> MeasureReport:
+    """Flash/start a built project, run the inputs, compare with the reference."""
+    from mcugen.inputs import make_samples  # noqa: PLC0415
+    from mcugen.measure import measure  # noqa: PLC0415
+    from mcugen.ops import total_macs  # noqa: PLC0415
+    from mcugen.validate import compare_outputs  # noqa: PLC0415
+
+    project_dir = Path(project_dir)
+    manifest = _manifest(project_dir)
+    model_file = project_dir / manifest.get("model_file", MODEL_COPY)
+    if not model_file.is_file():
+        raise McugenError(
+            f"{project_dir} has no copy of its model ({model_file.name}).",
+            hint="Regenerate the project with this version of mcugen.",
+        )
+    from mcugen.model import load_model_bytes  # noqa: PLC0415
+
+    graph = load_model_bytes(model_file.read_bytes(), manifest.get("model", {}).get("name") or model_file.stem)
+    if not input_files and random <= 0:
+        random = 1
+    samples = make_samples(graph, input_files, random=random, seed=seed)
+    m = measure(project_dir, runner, samples, runs=runs, **(runner_options or {}))
+    comparison = None
+    notes: list[str] = []
+    if compare:
+        reference = reference_for(graph, samples, runs)
+        comparison = compare_outputs(graph, m.outputs, reference)
+        from mcugen.validate import ValidationResult  # noqa: PLC0415
+
+        comparison = ValidationResult(model=graph.name, target=m.board, inputs=len(samples), outputs=comparison)
+    if float_model is not None:
+        notes.append("float-model comparison: see the per-output metrics 'vs float model'")
+    memory = {}
+    built = project_dir / "build" / "firmware.elf"
+    if built.is_file() and not get_board(m.board).is_host:
+        from mcugen.build import memory_usage  # noqa: PLC0415
+
+        usage = memory_usage(built, m.board)
+        memory = {name: {"used": r.used, "size": r.size} for name, r in usage.regions.items() if r.used}
+    return MeasureReport(
+        model=graph.name, board=m.board, style=manifest.get("style", "cubeai"), runner=m.runner,
+        timing_unit=m.timing_unit, clock_hz=m.clock_hz, macs=total_macs(graph), inputs=len(samples), runs=runs,
+        counts={"min": m.stats.min, "median": m.stats.median, "max": m.stats.max},
+        activation_bytes=m.activation_bytes, extra_u32=m.extra_u32, comparison=comparison, memory=memory,
+        notes=tuple(notes), outputs=tuple(tuple(o) for o in m.outputs),
+        input_names=tuple([str(f) for f in input_files] + [f"random #{k}" for k in range(len(samples) - len(input_files))]),
+    )
+
+
+def validate(
+    model: str | Path,
+    target: str,
+    *,
+    style: str = "cubeai",
+    input_files: Sequence[str | Path] = (),
+    random: int = 20,
+    seed: int = 0,
+    runs: int = 1,
+    output: str | Path | None = None,
+    force: bool = False,
+    kernels: str | None = None,
+    tflm_root: str | Path | None = None,
+    runner: str | None = None,
+    runner_options: dict[str, Any] | None = None,
+    placement: dict[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
+    library_progress: Callable[[Any], None] | None = None,
+) -> tuple[Generated, Built, MeasureReport]:
+    """generate -> build -> flash/run -> compare, in one go (a temporary project unless `output`)."""
+    graph = load_checked(model)
+    board = get_board(target)
+    say = progress or (lambda _msg: None)
+    tmp = None
+    if output is None:
+        tmp = tempfile.mkdtemp(prefix="mcugen-validate-")
+        out = Path(tmp) / "project"
+    else:
+        out = Path(output)
+    try:
+        say(f"generating the {style} project for {board.name}")
+        gen = generate(graph, board, out, style=style, force=force or output is None, kernels=kernels,
+                       tflm_root=tflm_root, placement=placement, progress=library_progress)
+        say("building")
+        built = build(out)
+        say(f"running {len(input_files)} file input(s) and {random} random input(s) on {board.name}")
+        report = measure_project(out, runner=runner, input_files=input_files, random=random, seed=seed,
+                                 runs=runs, runner_options=runner_options)
+        return gen, built, report
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
