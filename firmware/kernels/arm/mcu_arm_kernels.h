@@ -75,6 +75,15 @@ void mcu_arm_mat_mult_1px(const mcu_arm_conv_params *params, const int32_t *cols
 int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *cols, int32_t stride_words,
                            int32_t doubled);
 
+/* One word of 4 int8 -> its two SXTB16 words (doubled or not) at cols. */
+MCU_INLINE void mcu_arm_expand_word(int32_t x, int32_t *cols, int doubled)
+{
+    const int32_t e = mcu_sxtb16(x);
+    const int32_t o = mcu_sxtb16_ror8(x);
+    cols[0] = doubled ? mcu_sadd16(e, e) : e;
+    cols[1] = doubled ? mcu_sadd16(o, o) : o;
+}
+
 /* ---- CONV_2D 1x1 (any stride, no padding): mcu_conv2d_1x1_s8_arm.c ---- */
 int32_t mcu_conv2d_1x1_s8_arm_get_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
 mcu_status mcu_conv2d_1x1_s8_arm(const mcu_context *ctx, const mcu_arm_conv_params *params,

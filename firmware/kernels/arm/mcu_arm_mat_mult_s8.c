@@ -20,21 +20,12 @@
  */
 #include "mcu_arm_kernels.h"
 
-/* One word of 4 int8 -> its two SXTB16 words (doubled or not) at cols. */
-MCU_INLINE void expand_word(int32_t x, int32_t *cols, int doubled)
-{
-    const int32_t e = mcu_sxtb16(x);
-    const int32_t o = mcu_sxtb16_ror8(x);
-    cols[0] = doubled ? mcu_sadd16(e, e) : e;
-    cols[1] = doubled ? mcu_sadd16(o, o) : o;
-}
-
 MCU_INLINE int32_t *expand(const int8_t *src, int32_t n, int32_t pad, int32_t *cols, int32_t stride_words,
                            int doubled)
 {
     int32_t i;
     for (i = 0; i + 4 <= n; i += 4) {
-        expand_word(mcu_load32(src + i), cols, doubled);
+        mcu_arm_expand_word(mcu_load32(src + i), cols, doubled);
         cols += stride_words;
     }
     if (i < n) {
@@ -43,7 +34,7 @@ MCU_INLINE int32_t *expand(const int8_t *src, int32_t n, int32_t pad, int32_t *c
         for (j = 0; j < 4; ++j) {
             tail[j] = (int8_t)(i + j < n ? src[i + j] : pad);
         }
-        expand_word(mcu_load32(tail), cols, doubled);
+        mcu_arm_expand_word(mcu_load32(tail), cols, doubled);
         cols += stride_words;
     }
     return cols;
