@@ -223,8 +223,15 @@ MCU_INLINE int32_t mcu_min8x4(int32_t a, int32_t b)
 
 #endif /* MCU_ARM_DSP */
 
-/* Four bytes (low byte of each argument) packed little-endian into a word. */
+/* Four bytes (low byte of each argument) packed little-endian into a word;
+ * mcu_bfi8(a, b): b's low byte into bits 15:8 of a. */
 #if MCU_ARM_DSP
+MCU_INLINE int32_t mcu_bfi8(int32_t a, int32_t b)
+{
+    __asm__("bfi %0, %1, #8, #8" : "+r"(a) : "r"(b));
+    return a;
+}
+
 MCU_INLINE int32_t mcu_pack8x4(int32_t b0, int32_t b1, int32_t b2, int32_t b3)
 {
     /* BFI r, b1, #8, #8 ... (gcc 12 builds this with shifts, masks and ORRs) */
@@ -235,6 +242,10 @@ MCU_INLINE int32_t mcu_pack8x4(int32_t b0, int32_t b1, int32_t b2, int32_t b3)
     return r;
 }
 #else
+MCU_INLINE int32_t mcu_bfi8(int32_t a, int32_t b)
+{
+    return (int32_t)(((uint32_t)a & 0xFFFF00FFu) | (((uint32_t)b & 0xFFu) << 8));
+}
 MCU_INLINE int32_t mcu_pack8x4(int32_t b0, int32_t b1, int32_t b2, int32_t b3)
 {
     return (int32_t)(((uint32_t)b0 & 0xFFu) | (((uint32_t)b1 & 0xFFu) << 8) | (((uint32_t)b2 & 0xFFu) << 16) |

@@ -149,8 +149,8 @@ static int8_t requant_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t m
     default: entry = &&mm8; break;                                                                              \
     }                                                                                                           \
     const int32_t rounds0 = (steps + 7) >> 3;                                                                   \
-    const int8_t *const pairs_end = out_a + (out_c & ~1);                                                       \
-    for (; out_a != pairs_end; out_a += 2, out_b += 2) {                                                        \
+    const int32_t *const pairs_end = w + (out_c >> 1) * (8 + 2 * (wide + 1) * steps);                         \
+    while (w != pairs_end) {                                                                                    \
         int32_t acc_a0, acc_a1, acc_b0, acc_b1, m0, m1, a0, a1, s0, s1;                                         \
         const int32_t *c = cols;                                                                                \
         int32_t rounds = rounds0;                                                                               \
@@ -164,27 +164,23 @@ static int8_t requant_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t m
         if (exact) {                                                                                            \
             out_a[0] = requant_exact(params, acc_a0, m0, s0);                                                   \
             out_a[1] = requant_exact(params, acc_a1, m1, s1);                                                   \
-            out_b[0] = requant_exact(params, acc_b0, m0, s0);                                                   \
-            out_b[1] = requant_exact(params, acc_b1, m1, s1);                                                   \
+            out_a[out_c] = requant_exact(params, acc_b0, m0, s0);                                               \
+            out_a[out_c + 1] = requant_exact(params, acc_b1, m1, s1);                                           \
         } else {                                                                                                \
-            const int32_t ra0 = mcu_arm_requant_fast(acc_a0, m0, a0, s0);                                       \
-            const int32_t ra1 = mcu_arm_requant_fast(acc_a1, m1, a1, s1);                                       \
-            const int32_t rb0 = mcu_arm_requant_fast(acc_b0, m0, a0, s0);                                       \
-            const int32_t rb1 = mcu_arm_requant_fast(acc_b1, m1, a1, s1);                                       \
+            int32_t va = mcu_arm_requant_fast(acc_a0, m0, a0, s0);                                              \
+            int32_t vb = mcu_arm_requant_fast(acc_b0, m0, a0, s0);                                              \
+            va = mcu_bfi8(va, mcu_arm_requant_fast(acc_a1, m1, a1, s1));                                        \
+            vb = mcu_bfi8(vb, mcu_arm_requant_fast(acc_b1, m1, a1, s1));                                        \
             if (clamp) {                                                                                        \
-                const int32_t v = mcu_arm_clamp8x4(mcu_pack8x4(ra0, ra1, rb0, rb1),                             \
-                                                   mcu_arm_splat8(params->act_min),                             \
-                                                   mcu_arm_splat8(params->act_max));                            \
-                mcu_store16(out_a, v);                                                                          \
-                mcu_store16(out_b, v >> 16);                                                                    \
-            } else {                                                                                            \
-                out_a[0] = (int8_t)ra0;                                                                         \
-                out_a[1] = (int8_t)ra1;                                                                         \
-                out_b[0] = (int8_t)rb0;                                                                         \
-                out_b[1] = (int8_t)rb1;                                                                         \
+                va = mcu_arm_clamp8x4(va, mcu_arm_splat8(params->act_min), mcu_arm_splat8(params->act_max));    \
+                vb = mcu_arm_clamp8x4(vb, mcu_arm_splat8(params->act_min), mcu_arm_splat8(params->act_max));    \
             }                                                                                                   \
+            mcu_store16(out_a + out_c, vb);                                                                     \
+            mcu_store16(out_a, va);                                                                             \
         }                                                                                                       \
+        out_a += 2;                                                                                             \
     }                                                                                                           \
+    out_b = out_a + out_c;                                                                                      \
     if (out_c & 1) {                                                                                            \
         int32_t acc_a = *w++, acc_b, s;                                                                         \
         const int32_t *c = cols;                                                                                \
