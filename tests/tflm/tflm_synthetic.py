@@ -129,8 +129,20 @@ def _models():
         out = L.Dense(3)(x)
         return tf.keras.Model(inp, out), (10, 10, 6), "int8"
 
+    def elementwise():
+        inp = tf.keras.Input((8, 8, 4), batch_size=1)
+        x = L.Reshape((16, 16, 1))(inp)
+        a = L.ReLU()(x)
+        b = L.ReLU(max_value=6.0)(L.Reshape((16, 16, 1))(inp))
+        x = L.Maximum()([a, b])
+        y = L.Minimum()([a, b])
+        x = L.Concatenate()([x, y])
+        x = L.Conv2D(4, 3, strides=2)(x)
+        out = L.Reshape((7 * 7 * 4,))(x)
+        return tf.keras.Model(inp, out), (8, 8, 4), "int8"
+
     return {f.__name__: f for f in (conv_net, residual, depthwise_variants, dense_only, float_io_mix,
-                                     int16_activations, misc_ops)}
+                                     int16_activations, misc_ops, elementwise)}
 
 
 def build_synthetic_models(out_dir: Path) -> dict[str, Path]:
@@ -139,7 +151,7 @@ def build_synthetic_models(out_dir: Path) -> dict[str, Path]:
     paths = {}
     builders = None
     for name in ("conv_net", "residual", "depthwise_variants", "dense_only", "float_io_mix",
-                 "int16_activations", "misc_ops"):
+                 "int16_activations", "misc_ops", "elementwise"):
         path = out_dir / f"{name}.tflite"
         if not path.is_file():
             if builders is None:
