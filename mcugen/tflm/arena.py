@@ -245,7 +245,7 @@ def _conv_geometry(ctx: _OpContext) -> dict[str, int]:
     }
 
 
-def _cmsis_conv_s8_buffer(g: dict[str, int], out: _Tensor) -> int:
+def _cmsis_conv_s8_buffer(g: dict[str, int]) -> int:
     """arm_convolve_wrapper_s8_get_buffer_size, DSP and plain-C paths (GCC: 1x1 fast needs none)."""
     is_1x1 = (g["pad_w"] == 0 and g["pad_h"] == 0 and g["f_w"] == 1 and g["f_h"] == 1
               and g["dil_w"] == 1 and g["dil_h"] == 1 and g["in_c"] == g["f_c"])
@@ -262,7 +262,8 @@ def _cmsis_conv_s16_buffer(g: dict[str, int]) -> int:
     return 2 * g["in_c"] * g["f_w"] * g["f_h"] * 2
 
 
-def _per_channel(ctx: _OpContext, filt: _Tensor, axis: int) -> list[int]:
+def _per_channel(filt: _Tensor, axis: int) -> list[int]:
+    """Per-channel output multipliers and shifts: two int32 arrays (conv, depthwise)."""
     n = filt.shape[axis]
     return [4 * n, 4 * n]
 
@@ -273,14 +274,14 @@ def _model_conv(ctx: _OpContext) -> KernelAllocations:
     if ctx.cmsis:
         k.init = [ctx.size("CmsisConvOpData")]
         if inp.dtype in (_INT8, _INT16):
-            k.prepare = _per_channel(ctx, filt, 0)
+            k.prepare = _per_channel(filt, 0)
             g = _conv_geometry(ctx)
-            buf = _cmsis_conv_s8_buffer(g, out) if inp.dtype == _INT8 else _cmsis_conv_s16_buffer(g)
+            buf = _cmsis_conv_s8_buffer(g) if inp.dtype == _INT8 else _cmsis_conv_s16_buffer(g)
             if buf > 0:
                 k.scratch = [buf]
     else:
         k.init = [ctx.size("OpDataConv")]
-        k.prepare = _per_channel(ctx, filt, 0)
+        k.prepare = _per_channel(filt, 0)
         if filt.dtype == _INT4:
             k.scratch = [math.prod(filt.shape)]
     return k
@@ -292,7 +293,7 @@ def _model_depthwise(ctx: _OpContext) -> KernelAllocations:
     if ctx.cmsis:
         k.init = [ctx.size("CmsisConvOpData")]
         if inp.dtype in (_INT8, _INT16):
-            k.prepare = _per_channel(ctx, filt, 3)
+            k.prepare = _per_channel(filt, 3)
         if inp.dtype == _INT8:
             g = _conv_geometry(ctx)
             out_c = out.shape[3]
@@ -305,7 +306,7 @@ def _model_depthwise(ctx: _OpContext) -> KernelAllocations:
                 k.scratch = [buf]
     else:
         k.init = [ctx.size("OpDataConv")]
-        k.prepare = _per_channel(ctx, filt, 3)
+        k.prepare = _per_channel(filt, 3)
         if filt.dtype == _INT4:
             k.scratch = [math.prod(filt.shape)]
     return k
@@ -342,9 +343,7 @@ def _model_pool(ctx: _OpContext) -> KernelAllocations:
     if ctx.cmsis:
         k.init = [ctx.size("CmsisPoolingOpData")]
         if ctx.op.opcode == "AVERAGE_POOL_2D" and inp.dtype in (_INT8, _INT16) and ctx.dsp:
-            depth = out.shape[3]
-            buf = depth * 4 if inp.dtype == _INT8 else depth * 4  # arm_avgpool_s{8,16}_get_buffer_size
-            k.scratch = [buf]
+            k.scratch = [out.shape[3] * 4]  # arm_avgpool_s{8,16}_get_buffer_size (DSP)
     else:
         k.init = [ctx.size("OpDataPooling")]
     return k
@@ -559,56 +558,39 @@ class _Plan:
     """Everything the replay needs, computed once per (model, kernels, target)."""
 
     layout: dict[str, tuple[int, int]]
-    model: _Model
-    params: list[tuple[int, int]]  # builtin params (size, align) per operator, all subgraphs
-    kernels: list[KernelAllocations]  # per operator, all subgraphs, in Prepare order
+    model: _Model  # one subgraph (checked by _plan)
+    params: list[tuple[int, int]]  # builtin params (size, align) per operator
+    kernels: list[KernelAllocations]  # per operator, in Prepare order
     buffers: list[PlannedBuffer]
     head: int
-    n_tensors: int
     unmodeled: tuple[str, ...]
     recording: bool = False  # RecordingMicroAllocator (the tflite-micro Python interpreter)
 
 
-def _lifetimes(model: _Model, scratch_owner: list[tuple[int, int]]) -> tuple[dict, list[tuple[int, int]]]:
-    """AllocationInfoBuilder::MarkAllocationLifetimes over all subgraphs (control flow included)."""
-    first: dict[tuple[int, int], int] = {}
-    last: dict[tuple[int, int], int] = {}
-    scratch_life: list[tuple[int, int]] = [(-1, -1)] * len(scratch_owner)
-    scope = [0]
+def _lifetimes(sg: _Subgraph, scratch_owner: list[int]) -> tuple[dict[int, tuple[int, int]], list[tuple[int, int]]]:
+    """AllocationInfoBuilder::MarkAllocationLifetimes for one subgraph (no control flow).
 
-    def mark(s: int) -> None:
-        sg = model.subgraphs[s]
-        for t in sg.inputs:
-            first.setdefault((s, t), scope[0])
-            last[(s, t)] = scope[0]
-        for op in sg.ops:
-            scope[0] += 1
-            for t in op.outputs:
-                first.setdefault((s, t), scope[0])
-            start = scope[0]
-            for sub in _called_subgraphs(op):
-                scope[0] += 1
-                mark(sub)
-            for t in op.inputs:
-                if t >= 0:
-                    last[(s, t)] = scope[0]
-            for t in op.outputs:
-                last[(s, t)] = scope[0]
-            for n, (owner_s, owner_op) in enumerate(scratch_owner):
-                if owner_s == s and owner_op == op.index:
-                    scratch_life[n] = (start, scope[0])
-        for t in sg.outputs:
-            first.setdefault((s, t), scope[0])
-            last[(s, t)] = scope[0]
-
-    mark(0)
-    return {k: (first.get(k, -1), last.get(k, -1)) for k in set(first) | set(last)}, scratch_life
-
-
-def _called_subgraphs(op: _Op) -> list[int]:
-    # IF/WHILE/CALL_ONCE carry subgraph indices in options we do not decode; TFLM plans them
-    # recursively. Models with control flow are rejected by _plan (multiple subgraphs).
-    return []
+    Inputs are created at scope 0, operator i runs in scope i + 1, outputs live to
+    the last scope; a scratch buffer lives in its operator's scope only.
+    """
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for t in sg.inputs:
+        first.setdefault(t, 0)
+        last[t] = 0
+    scope = 0
+    for op in sg.ops:
+        scope += 1
+        for t in op.outputs:
+            first.setdefault(t, scope)
+        for t in (*op.inputs, *op.outputs):
+            if t >= 0:
+                last[t] = scope
+    for t in sg.outputs:
+        first.setdefault(t, scope)
+        last[t] = scope
+    life = {t: (first.get(t, -1), last.get(t, -1)) for t in set(first) | set(last)}
+    return life, [(op + 1, op + 1) for op in scratch_owner]
 
 
 def _plan(data: bytes, kernels: str, target: str) -> _Plan:
@@ -624,39 +606,35 @@ def _plan(data: bytes, kernels: str, target: str) -> _Plan:
             "The model carries an offline memory plan (OfflineMemoryAllocation metadata); "
             "the TFLM arena estimate plans online only.",
         )
+    sg = model.subgraphs[0]
     params: list[tuple[int, int]] = []
     allocations: list[KernelAllocations] = []
-    scratch_owner: list[tuple[int, int]] = []
+    scratch_owner: list[int] = []  # the operator of each scratch request
     scratch_sizes: list[int] = []
     unmodeled: list[str] = []
-    for s, sg in enumerate(model.subgraphs):
-        for op in sg.ops:
-            reg = REGISTRATIONS.get(op.opcode)
-            struct = PARSE_PARAMS.get(reg[1]) if reg else None
-            params.append(layout[struct] if struct else (0, 1))
-            k = kernel_allocations(_OpContext(sg, op, kernels, target, layout))
-            if not k.modeled and op.opcode not in unmodeled:
-                unmodeled.append(op.opcode)
-            allocations.append(k)
-            for size in k.scratch:
-                scratch_owner.append((s, op.index))
-                scratch_sizes.append(size)
-    life, scratch_life = _lifetimes(model, scratch_owner)
+    for op in sg.ops:
+        reg = REGISTRATIONS.get(op.opcode)
+        struct = PARSE_PARAMS.get(reg[1]) if reg else None
+        params.append(layout[struct] if struct else (0, 1))
+        k = kernel_allocations(_OpContext(sg, op, kernels, target, layout))
+        if not k.modeled and op.opcode not in unmodeled:
+            unmodeled.append(op.opcode)
+        allocations.append(k)
+        for size in k.scratch:
+            scratch_owner.append(op.index)
+            scratch_sizes.append(size)
+    life, scratch_life = _lifetimes(sg, scratch_owner)
     buffers: list[PlannedBuffer] = []
-    n_tensors = 0
-    for s, sg in enumerate(model.subgraphs):
-        n_tensors += len(sg.tensors)
-        for t in sg.tensors:
-            if t.constant or t.variable or t.nbytes == 0:
-                continue
-            f, l = life.get((s, t.index), (-1, -1))
-            buffers.append(PlannedBuffer(_align_up(t.nbytes, ARENA_ALIGNMENT), f, l, f"tensor {t.index}"))
+    for t in sg.tensors:
+        if t.constant or t.variable or t.nbytes == 0:
+            continue
+        f, l = life.get(t.index, (-1, -1))
+        buffers.append(PlannedBuffer(_align_up(t.nbytes, ARENA_ALIGNMENT), f, l, f"tensor {t.index}"))
     for n, size in enumerate(scratch_sizes):
         f, l = scratch_life[n]
-        owner = scratch_owner[n]
-        buffers.append(PlannedBuffer(_align_up(size, ARENA_ALIGNMENT), f, l, f"scratch op {owner[1]}"))
+        buffers.append(PlannedBuffer(_align_up(size, ARENA_ALIGNMENT), f, l, f"scratch op {scratch_owner[n]}"))
     _, head = greedy_plan(buffers)
-    return _Plan(layout, model, params, allocations, buffers, head, n_tensors, tuple(unmodeled))
+    return _Plan(layout, model, params, allocations, buffers, head, tuple(unmodeled))
 
 
 class _Arena:
@@ -723,11 +701,10 @@ def _replay(plan: _Plan, size: int, categories: dict[str, int] | None = None) ->
     p("MicroBuiltinDataAllocator", "interpreter objects")
     request = L["ScratchBufferRequest"]
     arena.resize_head(request[0] * MAX_SCRATCH_PER_OP, request[1])  # InitScratchBufferData
-    p("SubgraphAllocations", "interpreter objects", len(plan.model.subgraphs))
-    for sg in plan.model.subgraphs:
-        p("TfLiteEvalTensor", "eval tensors", len(sg.tensors))
-    for sg in plan.model.subgraphs:
-        p("NodeAndRegistration", "nodes and registrations", len(sg.ops))
+    sg = plan.model.subgraphs[0]
+    p("SubgraphAllocations", "interpreter objects")
+    p("TfLiteEvalTensor", "eval tensors", len(sg.tensors))
+    p("NodeAndRegistration", "nodes and registrations", len(sg.ops))
     # Builtin parameter structs, then each kernel's Init.
     for size_, align in plan.params:
         if size_:
@@ -737,8 +714,7 @@ def _replay(plan: _Plan, size: int, categories: dict[str, int] | None = None) ->
             arena.persistent(n, A, "kernel op data")
     # Prepare, operator by operator.
     requests = 0
-    ops = [(sg, op) for sg in plan.model.subgraphs for op in sg.ops]
-    for (sg, _), k in zip(ops, plan.kernels):
+    for k in plan.kernels:
         for n in k.prepare:
             arena.persistent(n, A, "kernel buffers")
         for t in k.temp_tensors:
@@ -750,20 +726,18 @@ def _replay(plan: _Plan, size: int, categories: dict[str, int] | None = None) ->
     if requests:
         p("ScratchBufferHandle", "scratch handles", requests)
     size_t = L["size_t"]
-    arena.temp_alloc(size_t[0] * len(plan.model.subgraphs), size_t[1])
+    arena.temp_alloc(size_t[0], size_t[1])  # subgraph offsets
     info = L["AllocationInfo"]
-    arena.temp_alloc(info[0] * (plan.n_tensors + requests), info[1])
-    for sg in plan.model.subgraphs:
-        for t in sg.tensors:
-            if t.variable:
-                arena.persistent(t.nbytes, A, "variable tensors")
+    arena.temp_alloc(info[0] * (len(sg.tensors) + requests), info[1])
+    for t in sg.tensors:
+        if t.variable:
+            arena.persistent(t.nbytes, A, "variable tensors")
     remaining = arena.available(A)
     if remaining // PLANNER_BYTES_PER_BUFFER < len(plan.buffers):
         raise _ArenaTooSmall("planner")
     arena.reset_temp()
     arena.resize_head(plan.head, A)  # ReserveNonPersistentOverlayMemory
     # Input and output TfLiteTensors.
-    sg = plan.model.subgraphs[0]
     for ids in (sg.inputs, sg.outputs):
         arena.persistent(L["pointer"][0] * len(ids), A, "input/output tensors")
         for t in ids:
