@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from mcugen.errors import McugenError, ToolchainError
-from mcugen.tflm.source import KERNEL_SETS, TflmTree, find_tflm_root
+from mcugen.tflm.source import TflmTree, find_tflm_root
 
 CACHE_ENV_VAR = "MCUGEN_CACHE_DIR"
 LIBRARY_NAME = "libtensorflow-microlite.a"
