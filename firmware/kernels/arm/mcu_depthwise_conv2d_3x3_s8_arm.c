@@ -22,7 +22,8 @@
  *   bias[4]                                  (mcu_arm_requant.bias)
  *   pair p = 0..3: {2 w[ta][c], 2 w[tb][c]} for c = 0..3   (bottom half = ta)
  *   {2 w[8][0], 2 w[8][2]}, {2 w[8][1], 2 w[8][3]}
- *   mult[c], add[c], shift[c] for c = 0..3
+ *   shift[0], shift[1], mult[0], add[0], mult[1], add[1],
+ *   shift[2], shift[3], mult[2], add[2], mult[3], add[3]
  */
 #include "mcu_arm_kernels.h"
 
@@ -67,11 +68,12 @@ typedef struct {
  * would otherwise hoist every SXTB16 to the top of the body and spill them. */
 #define DW_RUN_BODY(exact, clamp)                                                                         \
     const int32_t c = a->c, c2 = 2 * c;                                                                   \
+    const int32_t stream_words = 34 * (c >> 2);                                                           \
     for (; n > 0; --n) {                                                                                  \
         const int32_t *w = a->packed;                                                                     \
-        int8_t *const out_end = out + c;                                                                  \
-        for (; out != out_end; out += 4, r0 += 4, r1 += 4, r2 += 4) {                                     \
-            int32_t acc0, acc1, acc2, acc3, m, ad, sh, v0, v1, v2, v3;                                    \
+        const int32_t *const w_end = w + stream_words;                                                    \
+        while (w != w_end) {                                                                              \
+            int32_t acc0, acc1, acc2, acc3, m, ad, s0, s1, v0, v1;                                        \
             MCU_LDRD_INC(acc0, acc1, w);                                                                  \
             MCU_LDRD_INC(acc2, acc3, w);                                                                  \
             DW_PAIR(mcu_load32(r0), mcu_load32(r0 + c), w);                                               \
@@ -88,24 +90,27 @@ typedef struct {
                 acc1 = mcu_smlabb(o, w13, acc1);                                                          \
                 acc3 = mcu_smlatt(o, w13, acc3);                                                          \
             }                                                                                             \
-            /* (mult, add), (shift, mult), (add, shift) ... for channels 0..3 */                          \
+            r0 += 4;                                                                                      \
+            r1 += 4;                                                                                      \
+            r2 += 4;                                                                                      \
+            MCU_LDRD_INC(s0, s1, w);                                                                      \
             MCU_LDRD_INC(m, ad, w);                                                                       \
-            sh = *w++;                                                                                    \
-            v0 = exact ? dw_exact(a->params, acc0, m, sh) : mcu_arm_requant_fast(acc0, m, ad, sh);        \
-            m = *w++;                                                                                     \
-            MCU_LDRD_INC(ad, sh, w);                                                                      \
-            v1 = exact ? dw_exact(a->params, acc1, m, sh) : mcu_arm_requant_fast(acc1, m, ad, sh);        \
+            v0 = exact ? dw_exact(a->params, acc0, m, s0) : mcu_arm_requant_fast(acc0, m, ad, s0);        \
             MCU_LDRD_INC(m, ad, w);                                                                       \
-            sh = *w++;                                                                                    \
-            v2 = exact ? dw_exact(a->params, acc2, m, sh) : mcu_arm_requant_fast(acc2, m, ad, sh);        \
-            m = *w++;                                                                                     \
-            MCU_LDRD_INC(ad, sh, w);                                                                      \
-            v3 = exact ? dw_exact(a->params, acc3, m, sh) : mcu_arm_requant_fast(acc3, m, ad, sh);        \
-            v0 = mcu_pack8x4(v0, v1, v2, v3);                                                             \
+            v1 = exact ? dw_exact(a->params, acc1, m, s1) : mcu_arm_requant_fast(acc1, m, ad, s1);        \
+            v0 = mcu_bfi8(v0, v1);                                                                        \
+            MCU_LDRD_INC(s0, s1, w);                                                                      \
+            MCU_LDRD_INC(m, ad, w);                                                                       \
+            v1 = exact ? dw_exact(a->params, acc2, m, s0) : mcu_arm_requant_fast(acc2, m, ad, s0);        \
+            MCU_LDRD_INC(m, ad, w);                                                                       \
+            acc3 = exact ? dw_exact(a->params, acc3, m, s1) : mcu_arm_requant_fast(acc3, m, ad, s1);      \
+            v1 = mcu_bfi8(v1, acc3);                                                                      \
+            v0 = mcu_pkhbt16(v0, v1);                                                                     \
             if (clamp && !exact) {                                                                        \
                 v0 = mcu_arm_clamp8x4(v0, a->lo4, a->hi4);                                                \
             }                                                                                             \
             mcu_store32(out, v0);                                                                         \
+            out += 4;                                                                                     \
         }                                                                                                 \
         r0 += a->inc[0];                                                                                  \
         r1 += a->inc[1];                                                                                  \
@@ -121,6 +126,23 @@ DW_FN dw_run_clamp(DW_RUN_ARGS) { DW_RUN_BODY(0, 1) }
 DW_FN dw_run_exact(DW_RUN_ARGS) { DW_RUN_BODY(1, 1) }
 
 typedef void (*dw_run_fn)(DW_RUN_ARGS);
+
+/* n bytes (a multiple of 4) from src to dst, any alignment, 16 bytes a round. */
+static void copy_words(int8_t *dst, const int8_t *src, int32_t n)
+{
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const int32_t a = mcu_load32(src + i), b = mcu_load32(src + i + 4);
+        const int32_t c = mcu_load32(src + i + 8), d = mcu_load32(src + i + 12);
+        mcu_store32(dst + i, a);
+        mcu_store32(dst + i + 4, b);
+        mcu_store32(dst + i + 8, c);
+        mcu_store32(dst + i + 12, d);
+    }
+    for (; i < n; i += 4) {
+        mcu_store32(dst + i, mcu_load32(src + i));
+    }
+}
 
 /* First output column whose window starts inside the image, and one past the
  * last whose window ends inside it. */
@@ -206,10 +228,7 @@ mcu_status mcu_depthwise_conv2d_3x3_s8_arm(const mcu_context *ctx, const mcu_arm
                     }
                     for (kx = 0; kx < 3; ++kx, dst += c) {
                         const int32_t x = x0 + kx;
-                        const int8_t *src = (x < 0 || x >= in_w) ? pad_row : rows[ky] + (size_t)x * c;
-                        for (i = 0; i < c; i += 4) {
-                            mcu_store32(dst + i, mcu_load32(src + i));
-                        }
+                        copy_words(dst, (x < 0 || x >= in_w) ? pad_row : rows[ky] + (size_t)x * c, c);
                     }
                     r[ky] = window + ky * 3 * c;
                 }

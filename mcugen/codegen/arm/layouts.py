@@ -152,10 +152,12 @@ def dw3x3_filter(filt: np.ndarray) -> np.ndarray:
 
 def dw3x3_packed(filt: np.ndarray, rq_rows: np.ndarray) -> np.ndarray:
     """The 3x3 depthwise kernel's stream, per group of 4 channels in the order the loop
-    reads it: bias[4], the 18 weight words, then (mult, add, shift) of each channel."""
+    reads it: bias[4], the 18 weight words, then shift[0], shift[1], (mult, add) of
+    channels 0 and 1, shift[2], shift[3], (mult, add) of channels 2 and 3."""
     weights = dw3x3_filter(filt)
     groups = weights.shape[0]
     rq = np.asarray(rq_rows, dtype=np.int64).reshape(groups, 4, 4)   # [group, channel, field]
     bias = rq[:, :, 0]
-    tail = rq[:, :, 1:4].reshape(groups, 12)
+    tail = np.concatenate([rq[:, 0:2, 3], rq[:, 0:2, 1:3].reshape(groups, 4),
+                           rq[:, 2:4, 3], rq[:, 2:4, 1:3].reshape(groups, 4)], axis=1)
     return np.concatenate([bias, weights, tail], axis=1).astype(np.int32).reshape(-1)
