@@ -476,3 +476,53 @@ class _Archive:
             end = self.long_names.index(b"/\n", start)
             name = self.long_names[start:end]
         return name.rstrip(b"/").decode(errors="replace"), body
+
+
+# --- for mcugen.codesize (the estimate stage) ---------------------------------------------------
+
+
+def cached_code_size(graph, board, kernels: str | None = None, tflm_root=None):
+    """TFLM's code flash for `graph` on `board` from a cached library entry, or None.
+
+    Never builds: without a cached entry for the board's target (or without the
+    tree or compiler to key it), returns None and the caller falls back to its
+    reference table. Returns mcugen.codesize.CodeSize with the parts
+    "tflm framework", "tflm <opcode>" (lower case) and "tflm toolchain libs";
+    the application's own code (main, startup, the firmware runtime) is not in it.
+    """
+    from mcugen.codesize import CodeSize as FootprintCodeSize
+    from mcugen.errors import McugenError
+    from mcugen.tflm.library import find_library, target_for_board
+
+    try:
+        target = target_for_board(board)
+        if target == "host":
+            return None  # host builds link glibc dynamically: no flash figure
+        entry = find_library(tflm_root, target, kernels or "cmsis_nn")
+    except McugenError:
+        return None
+    if entry is None:
+        return None
+    size = code_size_estimate(entry, list(graph.opcodes))
+    parts = {"tflm framework": size.by_part[FRAMEWORK]}
+    parts.update({f"tflm {op.lower()}": n for op, n in size.by_part.items() if op not in (FRAMEWORK, TOOLCHAIN)})
+    parts["tflm toolchain libs"] = size.by_part[TOOLCHAIN]
+    notes = [f"unknown to the library, not counted: {', '.join(size.unknown_ops)}"] if size.unknown_ops else []
+    basis = (f"sections reachable in the cached TFLM library {entry.path.name} "
+             "(--gc-sections, newlib-nano; within ~1 % of a real link)")
+    return FootprintCodeSize(parts, basis, tuple(notes))
+
+
+def reference_table(entry, libc: str = "nano") -> dict:
+    """{"framework", "ops": {opcode: bytes}, "op_default"} from an entry: each operator's code
+    on top of the framework alone, toolchain libs included (a fallback table for mcugen.codesize)."""
+    graph = load_analysis(entry, libc)
+    base = code_size_estimate(entry, [], graph)
+    ops = {}
+    for op in REGISTRATIONS:
+        size = code_size_estimate(entry, [op], graph)
+        if not size.unknown_ops:
+            ops[op] = size.total - base.total
+    values = sorted(ops.values())
+    return {"framework": base.total, "ops": ops, "op_default": values[len(values) // 2] if values else 0,
+            "library": entry.path.name}

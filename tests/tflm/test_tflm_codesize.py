@@ -103,3 +103,37 @@ def test_estimate_against_a_real_link(tflm_library, kernels):
         assert sum(est.by_part.values()) == est.total
         assert est.by_part[codesize.FRAMEWORK] > 10_000 and not est.unknown_ops
         assert all(est.by_part[op] > 0 for op in ops), est.by_part
+
+
+def test_cached_code_size_is_none_without_an_entry(tmp_path, monkeypatch):
+    from mcugen.boards import get_board
+    from mcugen.tflm.library import cached_code_size
+
+    class G:
+        opcodes = ["CONV_2D"]
+
+    monkeypatch.setenv("MCUGEN_CACHE_DIR", str(tmp_path))
+    assert cached_code_size(G(), get_board("host")) is None
+    monkeypatch.setenv("MCUGEN_TFLM_ROOT", str(tmp_path / "no-tree"))
+    assert cached_code_size(G(), get_board("stm32h7")) is None  # no tree: no key, no entry
+
+
+@pytest.mark.slow
+@pytest.mark.tflm
+@pytest.mark.timeout(3600)
+def test_cached_code_size_for_the_estimate_stage(tflm_library):
+    from mcugen.boards import get_board
+    from mcugen.tflm.library import cached_code_size
+
+    entry = tflm_library("cortex-m7", "cmsis_nn")
+
+    class G:
+        opcodes = ["DEPTHWISE_CONV_2D", "CONV_2D", "AVERAGE_POOL_2D", "RESHAPE", "SOFTMAX"]
+
+    size = cached_code_size(G(), get_board("stm32h7"))
+    assert size is not None and entry.path.name in size.basis
+    assert set(size.by_part) == {"tflm framework", "tflm depthwise_conv_2d", "tflm conv_2d",
+                                 "tflm average_pool_2d", "tflm reshape", "tflm softmax", "tflm toolchain libs"}
+    assert size.total == codesize.code_size_estimate(entry, G.opcodes).total
+    table = codesize.reference_table(entry)
+    assert table["framework"] > 20_000 and table["ops"]["CONV_2D"] > table["ops"]["RESHAPE"] > 0
