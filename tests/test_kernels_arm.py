@@ -180,7 +180,7 @@ def test_person_detect_runs_on_arm_variants(person_detect) -> None:
             assert call.pixels_in_flight is None or call.pixels_in_flight <= GROUP
     assert names[0] == "conv_w16"  # depthwise with one input channel; a 72-byte filter
     assert all(names[i] == "dw3x3" for i in range(1, 27, 2))
-    assert all(names[i] == ("conv1x1_w16" if g.tensors[g.operators[i].inputs[1]].nbytes <= 16384 else "conv1x1")
+    assert all(names[i] == ("conv1x1_w16" if g.tensors[g.operators[i].inputs[1]].nbytes <= 4096 else "conv1x1")
                for i in range(2, 27, 2))
     assert names[27] == "avgpool" and names[28] == "conv1x1_w16"
     assert select_arm_variant(g, g.operators[0], wide_limit=0).name == "conv"

@@ -75,6 +75,33 @@ void mcu_arm_mat_mult_1px(const mcu_arm_conv_params *params, const int32_t *cols
 int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *cols, int32_t stride_words,
                            int32_t doubled);
 
+/* Input pixels of a 1x1 convolution in output raster order (any stride). */
+typedef struct {
+    const int8_t *in;                   /* the next pixel's channels */
+    int32_t col_step;                   /* bytes between output columns */
+    int32_t row_skip;                   /* extra bytes at the end of an output row */
+    int32_t image_skip;                 /* extra bytes at the end of an image */
+    int32_t ox, oy, out_w, out_h;
+} mcu_arm_walk;
+
+MCU_INLINE void mcu_arm_walk_next(mcu_arm_walk *wk)
+{
+    wk->in += wk->col_step;
+    if (++wk->ox == wk->out_w) {
+        wk->ox = 0;
+        wk->in += wk->row_skip;
+        if (++wk->oy == wk->out_h) {
+            wk->oy = 0;
+            wk->in += wk->image_skip;
+        }
+    }
+}
+
+/* 1x1 convolution over `pairs` pixel pairs taken from the walker (each expanded
+ * into cols, 2 pixels at a time), then all their output channels. */
+void mcu_arm_mat_mult_1x1_pairs(const mcu_arm_conv_params *params, mcu_arm_walk *walk, int32_t in_c, int32_t pairs,
+                                int32_t *cols, int32_t steps, const int32_t *packed, int32_t out_c, int8_t *out);
+
 /* One word of 4 int8 -> its two SXTB16 words (doubled or not) at cols. */
 MCU_INLINE void mcu_arm_expand_word(int32_t x, int32_t *cols, int doubled)
 {

@@ -136,7 +136,7 @@ static int8_t requant_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t m
  * in each instantiation; a macro because gcc cannot inline a function with a
  * computed goto). Pre-RA scheduling is off in the instantiations: gcc 12 would
  * hoist loads and SXTB16s out of order and spill them. */
-#define MAT_MULT_2PX_BODY(exact, clamp, STEP, wide)                                                                     \
+#define MM2_SETUP                                                                                               \
     const void *entry;                                                                                          \
     switch (steps & 7) {                                                                                        \
     case 1: entry = &&mm1; break;                                                                               \
@@ -148,7 +148,10 @@ static int8_t requant_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t m
     case 7: entry = &&mm7; break;                                                                               \
     default: entry = &&mm8; break;                                                                              \
     }                                                                                                           \
-    const int32_t rounds0 = (steps + 7) >> 3;                                                                   \
+    const int32_t rounds0 = (steps + 7) >> 3
+
+/* All output channels of the pixel pair in cols, from the stream at w. */
+#define MM2_BLOCKS(exact, clamp, STEP, wide)                                                                    \
     const int32_t *const pairs_end = w + (out_c >> 1) * (8 + 2 * (wide + 1) * steps);                         \
     while (w != pairs_end) {                                                                                    \
         int32_t acc_a0, acc_a1, acc_b0, acc_b1, m0, m1, a0, a1, s0, s1;                                         \
@@ -210,7 +213,30 @@ static int8_t requant_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t m
     MM_FN static void name(const mcu_arm_conv_params *params, const int32_t *cols, int32_t steps,             \
                            const int32_t *w, int32_t out_c, int8_t *out_a, int8_t *out_b)                     \
     {                                                                                                         \
-        MAT_MULT_2PX_BODY(exact, clamp, STEP, wide)                                                           \
+        MM2_SETUP;                                                                                            \
+        MM2_BLOCKS(exact, clamp, STEP, wide)                                                                  \
+    }
+
+/* 1x1 convolution: `pairs` pixel pairs from the walker, expanded here, then all
+ * their channels; the setup is paid once per call rather than once per pair. */
+#define MM1X1_FN(name, exact, clamp, STEP, wide)                                                              \
+    MM_FN static void name(const mcu_arm_conv_params *params, mcu_arm_walk *walk, int32_t in_c,               \
+                           int32_t pairs, int32_t *cols, int32_t steps, const int32_t *packed, int32_t out_c, \
+                           int8_t *out)                                                                       \
+    {                                                                                                         \
+        MM2_SETUP;                                                                                            \
+        for (; pairs > 0; --pairs, out += 2 * out_c) {                                                        \
+            const int32_t *w = packed;                                                                        \
+            int8_t *out_a = out, *out_b;                                                                      \
+            expand(walk->in, in_c, 0, cols, 4, !(wide));                                                      \
+            mcu_arm_walk_next(walk);                                                                          \
+            expand(walk->in, in_c, 0, cols + 2, 4, !(wide));                                                  \
+            mcu_arm_walk_next(walk);                                                                          \
+            {                                                                                                 \
+                MM2_BLOCKS(exact, clamp, STEP, wide)                                                          \
+            }                                                                                                 \
+            (void)out_b;                                                                                      \
+        }                                                                                                     \
     }
 
 MM2_FN(mm2_fast, 0, 0, MM_STEP_2X2, 0)
@@ -219,6 +245,26 @@ MM2_FN(mm2_exact, 1, 1, MM_STEP_2X2, 0)
 MM2_FN(mm2w_fast, 0, 0, MM_STEP_2X2_W, 1)
 MM2_FN(mm2w_clamp, 0, 1, MM_STEP_2X2_W, 1)
 MM2_FN(mm2w_exact, 1, 1, MM_STEP_2X2_W, 1)
+MM1X1_FN(mm1x1_fast, 0, 0, MM_STEP_2X2, 0)
+MM1X1_FN(mm1x1_clamp, 0, 1, MM_STEP_2X2, 0)
+MM1X1_FN(mm1x1_exact, 1, 1, MM_STEP_2X2, 0)
+MM1X1_FN(mm1x1w_fast, 0, 0, MM_STEP_2X2_W, 1)
+MM1X1_FN(mm1x1w_clamp, 0, 1, MM_STEP_2X2_W, 1)
+MM1X1_FN(mm1x1w_exact, 1, 1, MM_STEP_2X2_W, 1)
+
+void mcu_arm_mat_mult_1x1_pairs(const mcu_arm_conv_params *params, mcu_arm_walk *walk, int32_t in_c, int32_t pairs,
+                                int32_t *cols, int32_t steps, const int32_t *packed, int32_t out_c, int8_t *out)
+{
+    const int exact = params->flags & MCU_ARM_REQUANT_EXACT;
+    const int clamp = params->act_min > -128 || params->act_max < 127;
+    if (params->flags & MCU_ARM_WIDE) {
+        (exact ? mm1x1w_exact : clamp ? mm1x1w_clamp : mm1x1w_fast)(params, walk, in_c, pairs, cols, steps, packed,
+                                                                    out_c, out);
+    } else {
+        (exact ? mm1x1_exact : clamp ? mm1x1_clamp : mm1x1_fast)(params, walk, in_c, pairs, cols, steps, packed,
+                                                                 out_c, out);
+    }
+}
 
 void mcu_arm_mat_mult_2px(const mcu_arm_conv_params *params, const int32_t *cols, int32_t steps,
                           const int32_t *packed, int32_t out_c, int8_t *out_a, int8_t *out_b)

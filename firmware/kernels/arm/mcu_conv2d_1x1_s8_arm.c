@@ -28,45 +28,25 @@ mcu_status mcu_conv2d_1x1_s8_arm(const mcu_context *ctx, const mcu_arm_conv_para
     const int32_t doubled = !(params->flags & MCU_ARM_WIDE);
     const int32_t out_w = output_dims->w;
     const int32_t pixels = output_dims->n * output_dims->h * out_w;
-    /* input step between output columns, and the extra step at the end of an output row */
-    const int32_t col_step = params->stride_w * in_c;
-    const int32_t row_skip = (params->stride_h * input_dims->w - params->stride_w * out_w) * in_c;
-    /* the rows of the input a strided output skips at the end of each image */
-    const int32_t image_skip = (input_dims->h - params->stride_h * output_dims->h) * input_dims->w * in_c;
+    mcu_arm_walk walk;
     int32_t *cols;
-    const int8_t *in = input;
-    int32_t p, ox = 0, oy = 0;
     if (filter_dims->h != 1 || filter_dims->w != 1 || filter_dims->c != in_c || filter_dims->n != out_c ||
         ctx == NULL || ctx->buf == NULL || ctx->size < mcu_conv2d_1x1_s8_arm_get_buffer_size(input_dims, filter_dims)) {
         return MCU_ERROR_ARGUMENT;
     }
     cols = (int32_t *)ctx->buf;
-
-#define NEXT_PIXEL()                       \
-    do {                                   \
-        in += col_step;                    \
-        if (++ox == out_w) {               \
-            ox = 0;                        \
-            in += row_skip;                \
-            if (++oy == output_dims->h) {  \
-                oy = 0;                    \
-                in += image_skip;          \
-            }                              \
-        }                                  \
-    } while (0)
-
-    for (p = 0; p + 2 <= pixels; p += 2) {
-        int8_t *out = output + (size_t)p * out_c;
-        mcu_arm_expand_s8(in, in_c, 0, cols, 4, doubled);
-        NEXT_PIXEL();
-        mcu_arm_expand_s8(in, in_c, 0, cols + 2, 4, doubled);
-        NEXT_PIXEL();
-        mcu_arm_mat_mult_2px(params, cols, steps, packed, out_c, out, out + out_c);
+    walk.in = input;
+    walk.col_step = params->stride_w * in_c;
+    walk.row_skip = (params->stride_h * input_dims->w - params->stride_w * out_w) * in_c;
+    /* the input rows a strided output skips at the end of each image */
+    walk.image_skip = (input_dims->h - params->stride_h * output_dims->h) * input_dims->w * in_c;
+    walk.ox = walk.oy = 0;
+    walk.out_w = out_w;
+    walk.out_h = output_dims->h;
+    mcu_arm_mat_mult_1x1_pairs(params, &walk, in_c, pixels / 2, cols, steps, packed, out_c, output);
+    if (pixels & 1) {
+        mcu_arm_expand_s8(walk.in, in_c, 0, cols, 2, doubled);
+        mcu_arm_mat_mult_1px(params, cols, steps, packed, out_c, output + (size_t)(pixels - 1) * out_c);
     }
-    if (p < pixels) {
-        mcu_arm_expand_s8(in, in_c, 0, cols, 2, doubled);
-        mcu_arm_mat_mult_1px(params, cols, steps, packed, out_c, output + (size_t)p * out_c);
-    }
-#undef NEXT_PIXEL
     return MCU_OK;
 }

@@ -42,7 +42,7 @@ WIDE = 2           # MCU_ARM_WIDE
 # The matrix kernels' int16-filter ("w16") variants take twice the filter's flash and
 # about 20 % fewer instructions. select_arm_variant() takes them for filters up to this
 # many int8 bytes (the extra flash is at most this much per layer); None: always.
-DEFAULT_WIDE_LIMIT = 16 * 1024
+DEFAULT_WIDE_LIMIT = 4 * 1024
 
 
 @dataclass(frozen=True)
