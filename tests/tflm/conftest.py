@@ -9,7 +9,6 @@ fake TFLM tree whose Makefile compiles a handful of tiny C files.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -56,11 +55,7 @@ def synthetic_models() -> dict[str, Path]:
     pytest.importorskip("tensorflow")
     from tflm_synthetic import build_synthetic_models
 
-    from mcugen.tflm.library import cache_root
-
-    source = (Path(__file__).parent / "tflm_synthetic.py").read_bytes()
-    folder = cache_root() / "test-models" / hashlib.sha256(source).hexdigest()[:12]
-    return build_synthetic_models(folder)
+    return build_synthetic_models()
 
 
 @pytest.fixture
