@@ -47,7 +47,7 @@ B_P_PARAMS, B_P_FILTER_DIMS, B_P_FILTER, B_P_BIAS, B_P_MULT, B_P_SHIFT = 4, 5, 6
 B_A_PARAMS, B_A_FILTER_DIMS, B_A_FILTER, B_A_RQ, B_A_SCRATCH = 10, 11, 12, 13, 14
 N_BLOBS = 15
 P_KIND = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 3, "AVERAGE_POOL_2D": 4, "ADD": 5}
-A_KIND = {"conv1x1": 1, "conv": 2, "dw3x3": 3, "fc": 4, "avgpool": 5, "add": 6,
+A_KIND = {"conv1x1": 1, "conv": 2, "dw3x3": 3, "fc": 4, "avgpool": 5, "add": 6, "dw": 7,
           "conv1x1_w16": 1, "conv_w16": 2, "fc_w16": 4}
 
 # C struct field orders (all int32)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import arm_harness as H
-from mcugen.codegen.arm import CONV, CONV1X1, CONV1X1_W16, CONV_W16, DW3X3, VARIANTS, select_arm_variant
+from mcugen.codegen.arm import CONV, CONV1X1, CONV1X1_W16, CONV_W16, DW, DW3X3, VARIANTS, select_arm_variant
 from mcugen.codegen.arm import fixedpoint as FP
 from mcugen.codegen.arm import layouts as L
 from mcugen.model import load_model
@@ -36,8 +36,8 @@ def random_cases(seed: int, count: int) -> list[H.Case]:
     rng = np.random.default_rng(seed)
     cases: list[H.Case] = []
     while len(cases) < count:
-        kind = rng.choice(["conv1x1", "conv", "dw3x3", "dw1", "fc", "avgpool", "add"],
-                          p=[0.22, 0.22, 0.22, 0.08, 0.1, 0.08, 0.08])
+        kind = rng.choice(["conv1x1", "conv", "dw3x3", "dw", "dw1", "fc", "avgpool", "add"],
+                          p=[0.2, 0.2, 0.16, 0.12, 0.08, 0.08, 0.08, 0.08])
         act = str(rng.choice(ACTS))
         common = dict(act=act, per_channel=bool(rng.random() < 0.8), bias=bool(rng.random() < 0.85),
                       special=bool(rng.random() < 0.15))
@@ -57,6 +57,14 @@ def random_cases(seed: int, count: int) -> list[H.Case]:
                                 out_c=int(rng.integers(1, 21)), k_h=k_h, k_w=k_w,
                                 stride=(int(rng.integers(1, 4)), int(rng.integers(1, 4))), dilation=d,
                                 padding=str(rng.choice(["SAME", "VALID"])), **common)
+        elif kind == "dw":
+            k_h, k_w = int(rng.integers(1, 8)), int(rng.integers(1, 8))
+            d = (int(rng.choice([1, 1, 2])), int(rng.choice([1, 1, 2])))
+            lo_h, lo_w = (k_h - 1) * d[0] + 1, (k_w - 1) * d[1] + 1
+            g, op = H.conv_case(rng, n=int(rng.choice([1, 1, 2])), h=int(rng.integers(lo_h, lo_h + 8)),
+                                w=int(rng.integers(lo_w, lo_w + 8)), in_c=4 * int(rng.integers(1, 9)),
+                                out_c=0, k_h=k_h, k_w=k_w, stride=(int(rng.integers(1, 4)), int(rng.integers(1, 4))),
+                                dilation=d, depthwise=True, padding=str(rng.choice(["SAME", "VALID"])), **common)
         elif kind in ("dw3x3", "dw1"):
             h, w = int(rng.integers(3, 13)), int(rng.integers(3, 13))
             s = int(rng.choice([1, 2]))
@@ -246,7 +254,7 @@ def overlap_cases(seed: int, count: int) -> list[H.Case]:
     rng = np.random.default_rng(seed)
     cases = []
     while len(cases) < count:
-        variant = [CONV1X1, CONV, DW3X3, CONV1X1_W16, CONV_W16][len(cases) % 5]
+        variant = [CONV1X1, CONV, DW3X3, CONV1X1_W16, CONV_W16, DW][len(cases) % 6]
         s = int(rng.choice([1, 2]))
         if variant in (CONV1X1, CONV1X1_W16):
             g, op = H.conv_case(rng, h=int(rng.integers(1, 9)), w=int(rng.integers(1, 9)),
@@ -256,9 +264,13 @@ def overlap_cases(seed: int, count: int) -> list[H.Case]:
             g, op = H.conv_case(rng, h=int(rng.integers(3, 9)), w=int(rng.integers(3, 9)),
                                 in_c=int(rng.integers(1, 9)), out_c=int(rng.integers(1, 17)), k_h=3, k_w=3,
                                 stride=(s, s), padding=str(rng.choice(["SAME", "VALID"])))
-        else:
+        elif variant is DW3X3:
             g, op = H.conv_case(rng, h=int(rng.integers(3, 10)), w=int(rng.integers(3, 10)),
                                 in_c=4 * int(rng.integers(1, 9)), out_c=0, k_h=3, k_w=3, stride=(s, s),
+                                depthwise=True, padding=str(rng.choice(["SAME", "VALID"])))
+        else:
+            g, op = H.conv_case(rng, h=int(rng.integers(5, 12)), w=int(rng.integers(5, 12)),
+                                in_c=4 * int(rng.integers(1, 9)), out_c=0, k_h=5, k_w=5, stride=(s, s),
                                 depthwise=True, padding=str(rng.choice(["SAME", "VALID"])))
         if select_arm_variant(g, op, None if variant.wide else 0) is not variant:
             continue

@@ -31,7 +31,7 @@
 enum { B_IN_DIMS, B_INPUT, B_OUT_DIMS, B_INPUT2, B_P_PARAMS, B_P_FILTER_DIMS, B_P_FILTER, B_P_BIAS, B_P_MULT,
        B_P_SHIFT, B_A_PARAMS, B_A_FILTER_DIMS, B_A_FILTER, B_A_RQ, B_A_SCRATCH };
 enum { P_CONV = 1, P_DW = 2, P_FC = 3, P_AVGPOOL = 4, P_ADD = 5 };
-enum { A_CONV1X1 = 1, A_CONV = 2, A_DW3X3 = 3, A_FC = 4, A_AVGPOOL = 5, A_ADD = 6 };
+enum { A_CONV1X1 = 1, A_CONV = 2, A_DW3X3 = 3, A_FC = 4, A_AVGPOOL = 5, A_ADD = 6, A_DW = 7 };
 
 typedef struct {
     int32_t size;
@@ -178,7 +178,8 @@ static mcu_status run_arm(int kind, const int8_t *in, int8_t *out, uint64_t *cou
     switch (kind) {
     case A_CONV1X1:
     case A_CONV:
-    case A_DW3X3: {
+    case A_DW3X3:
+    case A_DW: {
         mcu_arm_conv_params p;
         copy_struct(&p, sizeof p, B_A_PARAMS);
         copy_struct(&f_dims, sizeof f_dims, B_A_FILTER_DIMS);
@@ -189,9 +190,12 @@ static mcu_status run_arm(int kind, const int8_t *in, int8_t *out, uint64_t *cou
         } else if (kind == A_CONV) {
             st = mcu_conv2d_s8_arm(&ctx, &p, &in_dims, in, &f_dims, BLOB(B_A_FILTER, const int32_t *),
                                    &out_dims, out);
-        } else {
+        } else if (kind == A_DW3X3) {
             st = mcu_depthwise_conv2d_3x3_s8_arm(&ctx, &p, &in_dims, in, &f_dims,
                                                  BLOB(B_A_FILTER, const int32_t *), &out_dims, out);
+        } else {
+            st = mcu_depthwise_conv2d_s8_arm(&ctx, &p, &in_dims, in, &f_dims, BLOB(B_A_FILTER, const int32_t *),
+                                             &out_dims, out);
         }
         *count = io_counter() - t0;
         return st;

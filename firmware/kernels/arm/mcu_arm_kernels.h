@@ -134,6 +134,15 @@ mcu_status mcu_depthwise_conv2d_3x3_s8_arm(const mcu_context *ctx, const mcu_arm
                                            const mcu_dims *filter_dims, const int32_t *packed,
                                            const mcu_dims *output_dims, int8_t *output);
 
+/* ---- DEPTHWISE_CONV_2D any filter, stride, dilation, padding; depth multiplier 1,
+ *      channels % 4 == 0: mcu_depthwise_conv2d_s8_arm.c. `packed` as the 3x3
+ *      kernel's, for (kh * kw) / 2 tap pairs and an odd last tap. ---- */
+int32_t mcu_depthwise_conv2d_s8_arm_get_buffer_size(const mcu_dims *input_dims, const mcu_dims *filter_dims);
+mcu_status mcu_depthwise_conv2d_s8_arm(const mcu_context *ctx, const mcu_arm_conv_params *params,
+                                       const mcu_dims *input_dims, const int8_t *input,
+                                       const mcu_dims *filter_dims, const int32_t *packed,
+                                       const mcu_dims *output_dims, int8_t *output);
+
 /* ---- FULLY_CONNECTED (filter zero point 0) ---- */
 typedef struct {
     int32_t output_offset;            /* MCU_ARM_REQUANT_EXACT path only */

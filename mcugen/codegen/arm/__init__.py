@@ -22,6 +22,7 @@ from mcugen.codegen.arm.variants import (
     CONV1X1_W16,
     CONV_W16,
     DEFAULT_WIDE_LIMIT,
+    DW,
     DW3X3,
     FC,
     FC_W16,
@@ -37,7 +38,7 @@ from mcugen.codegen.arm.variants import (
 )
 
 __all__ = [
-    "ADD", "AVGPOOL", "CONV", "CONV1X1", "CONV1X1_W16", "CONV_W16", "DEFAULT_WIDE_LIMIT", "DW3X3", "FC", "FC_W16",
+    "ADD", "AVGPOOL", "CONV", "CONV1X1", "CONV1X1_W16", "CONV_W16", "DEFAULT_WIDE_LIMIT", "DW", "DW3X3", "FC", "FC_W16",
     "HEADERS", "VARIANTS", "ArmCall", "ArmConst",
     "ArmStruct", "ArmVariant", "Ref", "select_arm_variant", "why_not",
 ]

@@ -127,37 +127,48 @@ def depthwise_as_conv(filt: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.transpose(np.asarray(filt), (3, 1, 2, 0)))
 
 
-# Tap pairs of the 3x3 depthwise kernel (tap = ky * 3 + kx); tap 8 is alone.
-DW3X3_PAIRS = ((0, 1), (2, 3), (4, 5), (6, 7))
+# Depthwise kernels: taps in raster order (tap = ky * kw + kx), paired (0, 1), (2, 3), ...;
+# an odd last tap is alone. For 3x3: (0, 1), (2, 3), (4, 5), (6, 7) and 8.
 DW3X3_GROUP_WEIGHT_WORDS = 18
 DW3X3_GROUP_WORDS = 16 + DW3X3_GROUP_WEIGHT_WORDS
 
 
-def dw3x3_filter(filt: np.ndarray) -> np.ndarray:
-    """DEPTHWISE_CONV_2D 3x3 filter [1, 3, 3, C] (C % 4 == 0) -> [C / 4, 18] int32:
-    per group of 4 channels, for each tap pair (ta, tb) the words {2 w[ta][c], 2 w[tb][c]}
-    (int16 halves, ta in the bottom) for c = 0..3, then {2 w[8][0], 2 w[8][2]} and
-    {2 w[8][1], 2 w[8][3]}. Doubled: the kernels accumulate twice TFLM's sum."""
+def dw_filter(filt: np.ndarray) -> np.ndarray:
+    """DEPTHWISE_CONV_2D filter [1, kh, kw, C] (C % 4 == 0) -> [C / 4, words] int32: per
+    group of 4 channels, for each tap pair (ta, tb) the words {2 w[ta][c], 2 w[tb][c]}
+    (int16 halves, ta in the bottom) for c = 0..3, then for an odd last tap t the words
+    {2 w[t][0], 2 w[t][2]} and {2 w[t][1], 2 w[t][3]}. Doubled: the kernels accumulate
+    twice TFLM's sum."""
     _, k_h, k_w, channels = filt.shape
-    if (k_h, k_w) != (3, 3) or channels % 4:
-        raise ValueError(f"expected a [1, 3, 3, 4n] filter, got {list(filt.shape)}")
-    taps = 2 * np.asarray(filt, dtype=np.int32).reshape(9, channels // 4, 4)  # [tap, group, c]
-    words = []
-    for ta, tb in DW3X3_PAIRS:
-        words.append(_pack16(taps[ta], taps[tb]))                          # [group, 4]
-    last = taps[8]
-    words.append(np.stack([_pack16(last[:, 0], last[:, 2]), _pack16(last[:, 1], last[:, 3])], axis=1))
+    if channels % 4:
+        raise ValueError(f"channels {channels} are not a multiple of 4")
+    n = k_h * k_w
+    taps = 2 * np.asarray(filt, dtype=np.int32).reshape(n, channels // 4, 4)  # [tap, group, c]
+    words = [_pack16(taps[t], taps[t + 1]) for t in range(0, n - 1, 2)]      # [group, 4] each
+    if n % 2:
+        last = taps[n - 1]
+        words.append(np.stack([_pack16(last[:, 0], last[:, 2]), _pack16(last[:, 1], last[:, 3])], axis=1))
     return np.concatenate(words, axis=1).astype(np.int32)
 
 
-def dw3x3_packed(filt: np.ndarray, rq_rows: np.ndarray) -> np.ndarray:
-    """The 3x3 depthwise kernel's stream, per group of 4 channels in the order the loop
-    reads it: bias[4], the 18 weight words, then shift[0], shift[1], (mult, add) of
+def dw3x3_filter(filt: np.ndarray) -> np.ndarray:
+    """DEPTHWISE_CONV_2D 3x3 filter [1, 3, 3, C] -> [C / 4, 18] int32 (`dw_filter`)."""
+    if tuple(filt.shape[1:3]) != (3, 3):
+        raise ValueError(f"expected a [1, 3, 3, 4n] filter, got {list(filt.shape)}")
+    return dw_filter(filt)
+
+
+def dw_packed(filt: np.ndarray, rq_rows: np.ndarray) -> np.ndarray:
+    """The depthwise kernels' stream, per group of 4 channels in the order the loop reads
+    it: bias[4], the weight words (`dw_filter`), then shift[0], shift[1], (mult, add) of
     channels 0 and 1, shift[2], shift[3], (mult, add) of channels 2 and 3."""
-    weights = dw3x3_filter(filt)
+    weights = dw_filter(filt)
     groups = weights.shape[0]
     rq = np.asarray(rq_rows, dtype=np.int64).reshape(groups, 4, 4)   # [group, channel, field]
     bias = rq[:, :, 0]
     tail = np.concatenate([rq[:, 0:2, 3], rq[:, 0:2, 1:3].reshape(groups, 4),
                            rq[:, 2:4, 3], rq[:, 2:4, 1:3].reshape(groups, 4)], axis=1)
     return np.concatenate([bias, weights, tail], axis=1).astype(np.int32).reshape(-1)
+
+
+dw3x3_packed = dw_packed

@@ -416,26 +416,38 @@ CONV_W16 = dataclasses.replace(
 # DEPTHWISE_CONV_2D 3x3
 
 
-def _dw3x3_accepts(graph: Graph, op: Operator) -> str | None:
+def _dw_common(graph: Graph, op: Operator) -> _Conv | str:
     if op.opcode != "DEPTHWISE_CONV_2D":
         return "not DEPTHWISE_CONV_2D"
     c = _conv(graph, op)
     if isinstance(c, str):
         return c
-    _, k_h, k_w, channels = c.filt.shape
-    if (k_h, k_w) != (3, 3):
-        return "filter is not 3x3"
+    channels = c.filt.shape[3]
     if channels != c.x.shape[3] or channels != c.out.shape[3]:
         return "depth multiplier is not 1"
     if channels % 4:
         return "channels are not a multiple of 4"
+    if _requant(c, _dw_w2d(c)) is None:
+        return "accumulator may reach 2^30"
+    return c
+
+
+def _dw3x3_accepts(graph: Graph, op: Operator) -> str | None:
+    c = _dw_common(graph, op)
+    if isinstance(c, str):
+        return c
+    if tuple(c.filt.shape[1:3]) != (3, 3):
+        return "filter is not 3x3"
     if (c.dil_h, c.dil_w) != (1, 1):
         return "dilated"
     if c.pad_h > 1 or c.pad_w > 1:
         return "padding above 1"
-    if _requant(c, _dw_w2d(c)) is None:
-        return "accumulator may reach 2^30"
     return None
+
+
+def _dw_accepts(graph: Graph, op: Operator) -> str | None:
+    c = _dw_common(graph, op)
+    return c if isinstance(c, str) else None
 
 
 def _dw_w2d(c: _Conv) -> np.ndarray:
@@ -445,35 +457,45 @@ def _dw_w2d(c: _Conv) -> np.ndarray:
 
 
 def _dw3x3_scratch(graph: Graph, op: Operator) -> int:
-    return 12 * _in_c(graph, op)
+    return 12 * _in_c(graph, op)  # mcu_depthwise_conv2d_3x3_s8_arm_get_buffer_size
 
 
-def _dw3x3_build(graph: Graph, op: Operator) -> ArmCall:
-    c = _conv(graph, op)
-    assert not isinstance(c, str)
-    rq = _requant(c, _dw_w2d(c))
-    assert rq is not None
-    rows, exact = rq
-    w = np.asarray(c.filt.data, dtype=np.int8)
-    packed = L.dw3x3_packed(w, rows)
-    macs = int(np.prod(c.out.shape)) * 9
-    call = ("mcu_depthwise_conv2d_3x3_s8_arm(&ctx, &$s_params, &$s_in_dims, (const int8_t *)$in0, "
-            "&$s_filter_dims, (const int32_t *)$c_packed, &$s_out_dims, (int8_t *)$out0)")
-    return ArmCall(
-        variant=DW3X3.name, kernel=DW3X3.kernel, sources=DW3X3.sources, headers=DW3X3.headers,
-        inputs=(c.x.index,), outputs=(c.out.index,), call=call, setup=SCRATCH_SETUP,
-        constants=(ArmConst("packed", "int32_t", packed, True,
-                            f"'{c.filt.name}': per 4 channels, requantization then doubled tap pairs"),),
-        structs=(
-            ArmStruct("params", "mcu_arm_conv_params", _conv_params(c, exact)),
-            ArmStruct("in_dims", "mcu_dims", _dims(*c.x.shape)),
-            ArmStruct("filter_dims", "mcu_dims", _dims(*c.filt.shape)),
-            ArmStruct("out_dims", "mcu_dims", _dims(*c.out.shape)),
-        ),
-        scratch_bytes=_dw3x3_scratch(graph, op), pixels_in_flight=DW3X3.pixels_in_flight,
-        exact_requant=exact,
-        summary=f"dw3x3: stride {c.stride_h}x{c.stride_w}, {macs} MACs{' (exact requantization)' if exact else ''}",
-    )
+def _dw_scratch(graph: Graph, op: Operator) -> int:
+    _, k_h, k_w, _ = graph.tensors[op.inputs[1]].shape
+    taps = int(k_h) * int(k_w)
+    return 8 * ((taps + 2) & ~1) + taps * _in_c(graph, op)  # mcu_depthwise_conv2d_s8_arm_get_buffer_size
+
+
+def _dw_build(variant_name: str) -> Callable[[Graph, Operator], ArmCall]:
+    def build(graph: Graph, op: Operator) -> ArmCall:
+        variant = BY_NAME[variant_name]
+        c = _conv(graph, op)
+        assert not isinstance(c, str)
+        rq = _requant(c, _dw_w2d(c))
+        assert rq is not None
+        rows, exact = rq
+        w = np.asarray(c.filt.data, dtype=np.int8)
+        macs = int(np.prod(c.out.shape)) * int(w.shape[1] * w.shape[2])
+        call = (f"{variant.kernel}(&ctx, &$s_params, &$s_in_dims, (const int8_t *)$in0, "
+                "&$s_filter_dims, (const int32_t *)$c_packed, &$s_out_dims, (int8_t *)$out0)")
+        return ArmCall(
+            variant=variant.name, kernel=variant.kernel, sources=variant.sources, headers=variant.headers,
+            inputs=(c.x.index,), outputs=(c.out.index,), call=call, setup=SCRATCH_SETUP,
+            constants=(ArmConst("packed", "int32_t", L.dw_packed(w, rows), True,
+                                f"'{c.filt.name}': per 4 channels, bias, doubled tap pairs, requantization"),),
+            structs=(
+                ArmStruct("params", "mcu_arm_conv_params", _conv_params(c, exact)),
+                ArmStruct("in_dims", "mcu_dims", _dims(*c.x.shape)),
+                ArmStruct("filter_dims", "mcu_dims", _dims(*c.filt.shape)),
+                ArmStruct("out_dims", "mcu_dims", _dims(*c.out.shape)),
+            ),
+            scratch_bytes=variant.scratch(graph, op), pixels_in_flight=variant.pixels_in_flight,
+            exact_requant=exact,
+            summary=f"{variant.name}: {w.shape[1]}x{w.shape[2]} stride {c.stride_h}x{c.stride_w}, {macs} MACs"
+                    f"{' (exact requantization)' if exact else ''}",
+        )
+
+    return build
 
 
 DW3X3 = ArmVariant(
@@ -487,7 +509,21 @@ DW3X3 = ArmVariant(
     accepts=_dw3x3_accepts,
     scratch=_dw3x3_scratch,
     transform=L.dw3x3_filter,
-    build=_dw3x3_build,
+    build=_dw_build("dw3x3"),
+)
+
+DW = ArmVariant(
+    name="dw",
+    opcodes=("DEPTHWISE_CONV_2D",),
+    kernel="mcu_depthwise_conv2d_s8_arm",
+    sources=("arm/mcu_depthwise_conv2d_s8_arm.c",),
+    handles="DEPTHWISE_CONV_2D, int8, any filter size, stride, dilation and padding, depth multiplier 1, "
+            "channels % 4 == 0",
+    pixels_in_flight=1,
+    accepts=_dw_accepts,
+    scratch=_dw_scratch,
+    transform=L.dw_filter,
+    build=_dw_build("dw"),
 )
 
 
@@ -785,7 +821,7 @@ ADD = ArmVariant(
 
 # In order of preference: the first variant that accepts an op runs it (the w16
 # variants only within select_arm_variant's wide_limit).
-VARIANTS: tuple[ArmVariant, ...] = (CONV1X1_W16, CONV1X1, DW3X3, CONV_W16, CONV, FC_W16, FC, AVGPOOL, ADD)
+VARIANTS: tuple[ArmVariant, ...] = (CONV1X1_W16, CONV1X1, DW3X3, DW, CONV_W16, CONV, FC_W16, FC, AVGPOOL, ADD)
 BY_NAME: dict[str, ArmVariant] = {v.name: v for v in VARIANTS}
 
 
