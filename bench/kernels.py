@@ -1,17 +1,22 @@
-"""Cortex-M7 kernels vs the portable kernels on QEMU: instructions per layer.
+"""Cortex-M7 kernels vs the portable kernels and CMSIS-NN on QEMU: instructions per layer.
 
-Run: python bench/kernels.py [--model PATH] [--synthetic/--no-synthetic] [--json FILE]
+Run: python bench/kernels.py [--model PATH] [--synthetic/--no-synthetic] [--wide-limit N|all|none]
+                             [--cmsis/--no-cmsis] [--json FILE]
 
 Every CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED / AVERAGE_POOL_2D / ADD of
 person_detect (its real weights and quantization, random int8 inputs), then
-typical MobileNet V2 / MnasNet / SSDLite layer shapes (synthetic weights), each
-run once with the portable kernel and once with the Cortex-M7 variant that
-mcugen.codegen.arm selects, in one QEMU mps2-an500 run (-icount shift=0: the
-board timer counts instructions; tests/kernel_driver). Outputs are compared too.
+typical MobileNet V1 / V2, MnasNet and SSDLite layer shapes (synthetic weights),
+each run with the portable kernel, the Cortex-M7 variant mcugen.codegen.arm
+selects and (when its sources are found, MCUGEN_CMSIS_NN) the CMSIS-NN kernel
+TFLM's cmsis_nn kernels call, in one QEMU mps2-an500 run (-icount shift=0: the
+board timer counts instructions; tests/kernel_driver). Outputs are compared
+(the variant with the portable kernel: must be equal; CMSIS-NN: reported).
 
-The person_detect total is the projected whole-model figure for mcugen's
-kernels (the RESHAPE and SOFTMAX at the end are not included: a few hundred
-instructions). TFLM + CMSIS-NN on the same QEMU: about 22.7 M instructions.
+The person_detect total is the projected whole-model figure for mcugen's kernels
+(its RESHAPE and SOFTMAX are not included: a few hundred instructions). The
+CMSIS-NN total of the same layers is 22.7 M, the figure measured for the whole
+TFLM + CMSIS-NN inference on the same QEMU: TFLM's own overhead is negligible,
+so the per-net CMSIS-NN totals stand for TFLM + CMSIS-NN.
 """
 
 from __future__ import annotations
@@ -78,9 +83,18 @@ def model_cases(path: Path, seed: int = 0, wide_limit: int | None = 0) -> list[H
     return cases
 
 
-# (kind, h, w, in_c, out_c or multiplier, kernel, stride): typical layers of MobileNet V2 1.0
-# (96x96 input, as used on MCUs), MnasNet-A1-like and SSDLite heads.
+# (kind, h, w, in_c, out_c or multiplier, kernel, stride): typical layers of MobileNet V1 0.5
+# and V2 1.0 (96x96 inputs, as used on MCUs), MnasNet-A1-like blocks and SSDLite heads.
 SYNTHETIC = {
+    "mobilenet_v1": [
+        ("conv", 96, 96, 3, 16, 3, 2), ("dw", 48, 48, 16, 1, 3, 1), ("pw", 48, 48, 16, 32, 1, 1),
+        ("dw", 48, 48, 32, 1, 3, 2), ("pw", 24, 24, 32, 64, 1, 1), ("dw", 24, 24, 64, 1, 3, 1),
+        ("pw", 24, 24, 64, 64, 1, 1), ("dw", 24, 24, 64, 1, 3, 2), ("pw", 12, 12, 64, 128, 1, 1),
+        ("dw", 12, 12, 128, 1, 3, 1), ("pw", 12, 12, 128, 128, 1, 1), ("dw", 12, 12, 128, 1, 3, 2),
+        ("pw", 6, 6, 128, 256, 1, 1), ("dw", 6, 6, 256, 1, 3, 1), ("pw", 6, 6, 256, 256, 1, 1),
+        ("dw", 6, 6, 256, 1, 3, 2), ("pw", 3, 3, 256, 512, 1, 1), ("dw", 3, 3, 512, 1, 3, 1),
+        ("pw", 3, 3, 512, 512, 1, 1), ("avgpool", 3, 3, 512, 1, 3, 1), ("fc", 1, 1, 512, 1000, 1, 1),
+    ],
     "mobilenet_v2": [
         ("conv", 96, 96, 3, 32, 3, 2), ("dw", 48, 48, 32, 1, 3, 1), ("pw", 48, 48, 32, 16, 1, 1),
         ("pw", 48, 48, 16, 96, 1, 1), ("dw", 48, 48, 96, 1, 3, 2), ("pw", 24, 24, 96, 24, 1, 1),
@@ -135,6 +149,8 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=ROOT / "examples" / "models" / "person_detect.tflite")
     parser.add_argument("--synthetic", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    parser.add_argument("--cmsis", action=argparse.BooleanOptionalAction, default=None,
+                        help="also run CMSIS-NN (default: when its sources are found)")
     parser.add_argument("--wide-limit", default=str(DEFAULT_WIDE_LIMIT),
                         help="int16-filter variants for filters up to this many bytes ('all', 'none' or a number; "
                              f"default {DEFAULT_WIDE_LIMIT}, as select_arm_variant)")
@@ -147,44 +163,55 @@ def main() -> None:
     n_model = len(cases)
     if opts.synthetic:
         cases += synthetic_cases(wide_limit=wide_limit)
-    results = H.run_qemu(cases)
+    cmsis = bool(H.cmsis_nn_sources()) if opts.cmsis is None else opts.cmsis
+    results = H.run_qemu(cases, cmsis=cmsis)
 
-    table = Table(title="Cortex-M7 kernels vs portable (QEMU mps2-an500, arm-none-eabi-gcc -O2, instructions)")
-    for col in ("layer", "variant", "MACs", "portable", "arm", "portable/MAC", "arm/MAC", "speed-up", "exact"):
-        table.add_column(col, justify="right" if col not in ("layer", "variant") else "left")
+    table = Table(title="Cortex-M7 kernels vs portable and CMSIS-NN (QEMU mps2-an500, arm-none-eabi-gcc -O2, "
+                        "instructions)")
+    cols = ["layer", "variant", "MACs", "portable", "CMSIS-NN", "arm", "arm/MAC", "vs portable", "vs CMSIS-NN",
+            "exact"]
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("layer", "variant") else "right")
     rows = []
-    totals = {"macs": 0, "portable": 0, "arm": 0}
+    nets: dict[str, dict[str, int]] = {}
     for k, r in enumerate(results):
         c = r.case
         m = macs(c.graph, c.op)
-        row = {"layer": c.label, "variant": c.variant.name, "macs": m, "portable": r.count_portable,
-               "arm": r.count_arm, "bit_exact": r.ok}
+        net = opts.model.stem if k < n_model else c.label.split()[0]
+        row = {"net": net, "layer": c.label, "variant": c.variant.name, "macs": m, "portable": r.count_portable,
+               "cmsis_nn": r.count_cmsis if cmsis else None, "arm": r.count_arm, "bit_exact": r.ok}
         rows.append(row)
-        if k < n_model:
-            totals["macs"] += m
-            totals["portable"] += r.count_portable
-            totals["arm"] += r.count_arm
-        per = (lambda n: f"{n / m:.2f}" if m else "-")
-        table.add_row(c.label, c.variant.name, f"{m:,}", f"{r.count_portable:,}", f"{r.count_arm:,}",
-                      per(r.count_portable), per(r.count_arm), f"{r.count_portable / max(r.count_arm, 1):.1f}x",
+        t = nets.setdefault(net, {"macs": 0, "portable": 0, "cmsis_nn": 0, "arm": 0})
+        for key in ("macs", "portable", "arm"):
+            t[key] += row[key]
+        t["cmsis_nn"] += r.count_cmsis if cmsis else 0
+        last_of_net = k == len(results) - 1 or (results[k + 1].case.label.split()[0] != net if k + 1 >= n_model
+                                                 else False)
+        table.add_row(c.label, c.variant.name, f"{m:,}", f"{r.count_portable:,}",
+                      f"{r.count_cmsis:,}" if cmsis else "-", f"{r.count_arm:,}",
+                      f"{r.count_arm / m:.2f}" if m else "-", f"{r.count_portable / max(r.count_arm, 1):.1f}x",
+                      f"{r.count_arm / r.count_cmsis:.2f}" if cmsis and r.count_cmsis else "-",
                       "yes" if r.ok else "NO")
-        if k == n_model - 1:
-            table.add_row(f"[b]{opts.model.stem} total[/b]", "", f"{totals['macs']:,}", f"{totals['portable']:,}",
-                          f"{totals['arm']:,}", f"{totals['portable'] / totals['macs']:.2f}",
-                          f"{totals['arm'] / totals['macs']:.2f}",
-                          f"{totals['portable'] / totals['arm']:.1f}x", "", end_section=True)
-    Console(width=160).print(table)
-    arm = totals["arm"]
+        if last_of_net:
+            table.add_row(f"[b]{net} total[/b]", "", f"{t['macs']:,}", f"{t['portable']:,}",
+                          f"{t['cmsis_nn']:,}" if cmsis else "-", f"{t['arm']:,}",
+                          f"{t['arm'] / t['macs']:.2f}", f"{t['portable'] / t['arm']:.1f}x",
+                          f"{t['arm'] / t['cmsis_nn']:.2f}" if cmsis else "-", "", end_section=True)
+    Console(width=170).print(table)
+    arm = nets[opts.model.stem]["arm"]
     extra = sum(c.graph.tensors[c.op.inputs[1]].nbytes for c in cases[:n_model]
                 if c.variant is not None and c.variant.wide)
     print(f"int16-filter variants: filters up to {opts.wide_limit} bytes; {extra:,} bytes of extra flash on "
           f"{opts.model.stem}")
-    print(f"{opts.model.stem}: {arm:,} instructions ({arm / totals['macs']:.2f} per MAC), "
-          f"{arm / TFLM_CMSIS_PERSON_DETECT:.2f}x TFLM + CMSIS-NN ({TFLM_CMSIS_PERSON_DETECT / 1e6:.1f} M)")
+    for net, t in nets.items():
+        ratio = f", {t['arm'] / t['cmsis_nn']:.2f}x CMSIS-NN ({t['cmsis_nn'] / 1e6:.2f} M)" if cmsis else ""
+        print(f"{net}: {t['arm']:,} instructions ({t['arm'] / t['macs']:.2f} per MAC){ratio}")
+    print(f"{opts.model.stem} vs the measured TFLM + CMSIS-NN inference ({TFLM_CMSIS_PERSON_DETECT / 1e6:.1f} M): "
+          f"{arm / TFLM_CMSIS_PERSON_DETECT:.2f}x")
     if not all(r.ok for r in results):
         print("NOT BIT-EXACT:", ", ".join(r.case.label for r in results if not r.ok))
     if opts.json:
-        opts.json.write_text(json.dumps({"rows": rows, "model_totals": totals}, indent=2))
+        opts.json.write_text(json.dumps({"rows": rows, "totals": nets, "wide_limit": opts.wide_limit}, indent=2))
 
 
 if __name__ == "__main__":

@@ -356,6 +356,9 @@ def serialise(cases: list[Case]) -> bytes:
     return b"".join(parts)
 
 
+NO_CMSIS = -100  # driver.c DRIVER_NO_CMSIS
+
+
 @dataclass(frozen=True)
 class Result:
     case: Case
@@ -365,6 +368,15 @@ class Result:
     count_arm: int
     out_portable: np.ndarray
     out_arm: np.ndarray
+    status_cmsis: int = NO_CMSIS    # CMSIS-NN's kernel (QEMU driver built with CMSIS-NN)
+    count_cmsis: int = 0
+    out_cmsis: np.ndarray | None = None
+
+    @property
+    def cmsis_exact(self) -> bool | None:
+        if self.status_cmsis == NO_CMSIS or self.out_cmsis is None:
+            return None
+        return self.status_cmsis == 0 and np.array_equal(self.out_portable, self.out_cmsis)
 
     @property
     def ok(self) -> bool:
@@ -384,15 +396,15 @@ def parse(data: bytes, cases: list[Case]) -> list[Result]:
         raise RuntimeError(f"results for {n} cases, expected {len(cases)}")
     pos, out = 8, []
     for c in cases:
-        sp, sa, plo, phi, alo, ahi, nbytes = struct.unpack_from("<7i", data, pos)
-        pos += 28
+        sp, sa, sc, plo, phi, alo, ahi, clo, chi, nbytes = struct.unpack_from("<10i", data, pos)
+        pos += 40
         padded = nbytes + (-nbytes % 4)
-        op_ = np.frombuffer(data, dtype=np.int8, count=nbytes, offset=pos)
-        pos += padded
-        oa = np.frombuffer(data, dtype=np.int8, count=nbytes, offset=pos)
-        pos += padded
+        outs = []
+        for _ in range(3):
+            outs.append(np.frombuffer(data, dtype=np.int8, count=nbytes, offset=pos).copy())
+            pos += padded
         out.append(Result(c, sp, sa, (plo & 0xFFFFFFFF) | (phi << 32), (alo & 0xFFFFFFFF) | (ahi << 32),
-                          op_.copy(), oa.copy()))
+                          outs[0], outs[1], sc, (clo & 0xFFFFFFFF) | (chi << 32), outs[2]))
     return out
 
 
@@ -402,7 +414,8 @@ def parse(data: bytes, cases: list[Case]) -> list[Result]:
 
 def _sources_digest(extra: str) -> str:
     h = hashlib.sha256(extra.encode())
-    for p in sorted([*KERNELS.glob("*.h"), *KERNELS.glob("*.c"), *(KERNELS / "arm").glob("*"), *DRIVER.glob("*")]):
+    for p in sorted([*KERNELS.glob("*.h"), *KERNELS.glob("*.c"), *(KERNELS / "arm").glob("*"), *DRIVER.glob("*"),
+                     Path(__file__)]):
         h.update(p.name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
@@ -443,14 +456,32 @@ def run_host(cases: list[Case], sanitize: bool = True, timeout: float = 600.0) -
     return _run_driver([str(host_driver(sanitize))], cases, timeout)
 
 
-def qemu_driver(opt_level: str = "-O2") -> Path:
+CMSIS_NN = Path(os.environ.get(
+    "MCUGEN_CMSIS_NN", "/work/shared/third_party/tflm/tensorflow/lite/micro/tools/make/downloads/cmsis_nn"))
+CMSIS_DIRS = ("ConvolutionFunctions", "NNSupportFunctions", "FullyConnectedFunctions", "PoolingFunctions",
+              "BasicMathFunctions")
+
+
+def cmsis_nn_sources() -> list[Path]:
+    """CMSIS-NN's int8 sources (the float ones need extra configuration), if present."""
+    if not (CMSIS_NN / "Include" / "arm_nnfunctions.h").is_file():
+        return []
+    return sorted(p for d in CMSIS_DIRS for p in (CMSIS_NN / "Source" / d).glob("*.c")
+                  if not p.stem.endswith(("_f16", "_f32")))
+
+
+def qemu_driver(opt_level: str = "-O2", cmsis: bool = False) -> Path:
     """The driver as mps2-an500 firmware (the mps2 board support's startup, linker script
-    and counter), built with the project's Makefile template; cached by source digest."""
+    and counter), built with the project's Makefile template; cached by source digest.
+    cmsis: also link CMSIS-NN (MCUGEN_CMSIS_NN, default: the shared TFLM tree's copy)."""
     from mcugen.build import build_project
     from mcugen.firmware import FirmwareOptions, Manifest, firmware_bundle, render_makefile, write_files, \
         write_manifest
 
-    out = _build_dir() / f"driver-qemu-{_sources_digest(opt_level)}"
+    cmsis_srcs = cmsis_nn_sources() if cmsis else []
+    if cmsis and not cmsis_srcs:
+        raise FileNotFoundError(f"CMSIS-NN not found at {CMSIS_NN} (set MCUGEN_CMSIS_NN)")
+    out = _build_dir() / f"driver-qemu-{_sources_digest(opt_level + (' cmsis' if cmsis else ''))}"
     elf = out / "build" / "firmware.elf"
     if elf.exists():
         return elf
@@ -473,7 +504,20 @@ def qemu_driver(opt_level: str = "-O2") -> Path:
         files[f"kernels/arm/{p.name}"] = p.read_text()
         if p.suffix == ".c":
             app.append(f"kernels/arm/{p.name}")
-    files["Makefile"] = render_makefile(bundle, app_sources=app, app_include_dirs=["kernels", "app"], werror=True)
+    include_dirs = ["kernels", "app"]
+    defines: dict[str, str] = {}
+    extra_cflags: list[str] = []
+    if cmsis_srcs:
+        for p in sorted((CMSIS_NN / "Include").rglob("*.h")):
+            files[f"cmsis_nn/Include/{p.relative_to(CMSIS_NN / 'Include')}"] = p.read_text()
+        for p in cmsis_srcs:
+            files[f"cmsis_nn/{p.parent.name}/{p.name}"] = p.read_text()
+            app.append(f"cmsis_nn/{p.parent.name}/{p.name}")
+        include_dirs.append("cmsis_nn/Include")
+        defines["DRIVER_CMSIS"] = "1"
+        extra_cflags = ["-Wno-error"]  # third-party code, whatever its warnings
+    files["Makefile"] = render_makefile(bundle, app_sources=app, app_include_dirs=include_dirs,
+                                        app_defines=defines, extra_cflags=extra_cflags, werror=not cmsis_srcs)
     write_files(out, files)
     write_manifest(out, Manifest("qemu-m7", "cubeai", "arm-kernel-driver", "0" * 64, options))
     build_project(out)
@@ -490,5 +534,5 @@ def qemu_command(elf: Path) -> list[str]:
     return argv + ["-semihosting-config", "enable=on,target=native"]
 
 
-def run_qemu(cases: list[Case], timeout: float = QEMU_TIMEOUT) -> list[Result]:
-    return _run_driver(qemu_command(qemu_driver()), cases, timeout)
+def run_qemu(cases: list[Case], timeout: float = QEMU_TIMEOUT, cmsis: bool = False) -> list[Result]:
+    return _run_driver(qemu_command(qemu_driver(cmsis=cmsis)), cases, timeout)

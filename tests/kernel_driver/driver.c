@@ -8,9 +8,12 @@
  *                portable kind, arm kind, output bytes, overlap distance (-1: none),
  *                input shift (0..3), n_blobs, then n_blobs x (bytes, data padded to 4)
  *   results.bin: "MKR1", n_cases, then per case:
- *                portable status, arm status, portable instructions (lo, hi),
- *                arm instructions (lo, hi), output bytes, portable output, arm output
- *                (each padded to 4)
+ *                portable status, arm status, CMSIS-NN status, portable instructions (lo, hi),
+ *                arm instructions (lo, hi), CMSIS-NN instructions (lo, hi), output bytes,
+ *                portable output, arm output, CMSIS-NN output (each padded to 4)
+ * Built with -DDRIVER_CMSIS (and CMSIS-NN's sources), the driver also runs the
+ * CMSIS-NN kernel TFLM would call for the operator, for comparison; otherwise its
+ * status is DRIVER_NO_CMSIS.
  * The portable kernel runs with separate aligned buffers. The Cortex-M7 kernel
  * runs with its input `input shift` bytes past an aligned address and, when the
  * overlap distance d >= 0, in one arena with the output starting d bytes below
@@ -22,6 +25,11 @@
 #include "arm/mcu_arm_kernels.h"
 #include "driver_io.h"
 #include "mcu_kernels.h"
+#ifdef DRIVER_CMSIS
+#include "arm_nnfunctions.h"
+#endif
+
+#define DRIVER_NO_CMSIS (-100)
 
 #ifndef DRIVER_POOL_BYTES
 #define DRIVER_POOL_BYTES (3u * 1024u * 1024u)
@@ -237,6 +245,147 @@ static mcu_status run_arm(int kind, const int8_t *in, int8_t *out, uint64_t *cou
     }
 }
 
+#ifdef DRIVER_CMSIS
+/* The CMSIS-NN call TFLM's cmsis_nn kernels make for the operator. */
+static int32_t run_cmsis(int kind, int8_t *out, uint64_t *count)
+{
+    mcu_dims in_dims, out_dims, f_dims;
+    cmsis_nn_context ctx = {NULL, 0};
+    cmsis_nn_dims id, fd, od, bd;
+    int32_t st;
+    uint64_t t0;
+    const int32_t *bias;
+    copy_struct(&in_dims, sizeof in_dims, B_IN_DIMS);
+    copy_struct(&out_dims, sizeof out_dims, B_OUT_DIMS);
+    id.n = in_dims.n; id.h = in_dims.h; id.w = in_dims.w; id.c = in_dims.c;
+    od.n = out_dims.n; od.h = out_dims.h; od.w = out_dims.w; od.c = out_dims.c;
+    bd.n = bd.h = bd.w = 1;
+    bd.c = out_dims.c;
+    bias = BLOB(B_P_BIAS, const int32_t *);
+    if (bias == NULL) {
+        int32_t *zeros = (int32_t *)pool_alloc((uint32_t)out_dims.c * 4u);
+        memset(zeros, 0, (size_t)out_dims.c * 4u);
+        bias = zeros;
+    }
+    switch (kind) {
+    case P_CONV: {
+        mcu_conv_params p;
+        cmsis_nn_conv_params cp;
+        cmsis_nn_per_channel_quant_params q;
+        copy_struct(&p, sizeof p, B_P_PARAMS);
+        copy_struct(&f_dims, sizeof f_dims, B_P_FILTER_DIMS);
+        fd.n = f_dims.n; fd.h = f_dims.h; fd.w = f_dims.w; fd.c = f_dims.c;
+        cp.input_offset = p.input_offset;
+        cp.output_offset = p.output_offset;
+        cp.stride.w = p.stride_w; cp.stride.h = p.stride_h;
+        cp.padding.w = p.pad_w; cp.padding.h = p.pad_h;
+        cp.dilation.w = p.dilation_w; cp.dilation.h = p.dilation_h;
+        cp.activation.min = p.act_min; cp.activation.max = p.act_max;
+        q.multiplier = BLOB(B_P_MULT, int32_t *);
+        q.shift = BLOB(B_P_SHIFT, int32_t *);
+        ctx.size = arm_convolve_wrapper_s8_get_buffer_size(&cp, &id, &fd, &od);
+        ctx.buf = ctx.size > 0 ? pool_alloc((uint32_t)ctx.size) : NULL;
+        t0 = io_counter();
+        st = arm_convolve_wrapper_s8(&ctx, &cp, &q, &id, BLOB(B_INPUT, const int8_t *), &fd,
+                                     BLOB(B_P_FILTER, const int8_t *), &bd, bias, &od, out);
+        *count = io_counter() - t0;
+        return st;
+    }
+    case P_DW: {
+        mcu_dw_conv_params p;
+        cmsis_nn_dw_conv_params dp;
+        cmsis_nn_per_channel_quant_params q;
+        copy_struct(&p, sizeof p, B_P_PARAMS);
+        copy_struct(&f_dims, sizeof f_dims, B_P_FILTER_DIMS);
+        fd.n = f_dims.n; fd.h = f_dims.h; fd.w = f_dims.w; fd.c = f_dims.c;
+        dp.input_offset = p.input_offset;
+        dp.output_offset = p.output_offset;
+        dp.ch_mult = p.depth_multiplier;
+        dp.stride.w = p.stride_w; dp.stride.h = p.stride_h;
+        dp.padding.w = p.pad_w; dp.padding.h = p.pad_h;
+        dp.dilation.w = p.dilation_w; dp.dilation.h = p.dilation_h;
+        dp.activation.min = p.act_min; dp.activation.max = p.act_max;
+        q.multiplier = BLOB(B_P_MULT, int32_t *);
+        q.shift = BLOB(B_P_SHIFT, int32_t *);
+        ctx.size = arm_depthwise_conv_wrapper_s8_get_buffer_size(&dp, &id, &fd, &od);
+        ctx.buf = ctx.size > 0 ? pool_alloc((uint32_t)ctx.size) : NULL;
+        t0 = io_counter();
+        st = arm_depthwise_conv_wrapper_s8(&ctx, &dp, &q, &id, BLOB(B_INPUT, const int8_t *), &fd,
+                                           BLOB(B_P_FILTER, const int8_t *), &bd, bias, &od, out);
+        *count = io_counter() - t0;
+        return st;
+    }
+    case P_FC: {
+        mcu_fc_params p;
+        cmsis_nn_fc_params fp;
+        copy_struct(&p, sizeof p, B_P_PARAMS);
+        copy_struct(&f_dims, sizeof f_dims, B_P_FILTER_DIMS);
+        fd.n = f_dims.c; /* accumulation depth */
+        fd.h = fd.w = 1;
+        fd.c = f_dims.n; /* units */
+        fp.input_offset = p.input_offset;
+        fp.filter_offset = p.filter_offset;
+        fp.output_offset = p.output_offset;
+        fp.activation.min = p.act_min;
+        fp.activation.max = p.act_max;
+        t0 = io_counter();
+        if (blobs[B_P_MULT].size == 4 || BLOB(B_P_MULT, const int32_t *)[0] == BLOB(B_P_MULT, const int32_t *)[1]) {
+            cmsis_nn_per_tensor_quant_params q;
+            q.multiplier = BLOB(B_P_MULT, const int32_t *)[0];
+            q.shift = BLOB(B_P_SHIFT, const int32_t *)[0];
+            st = arm_fully_connected_s8(&ctx, &fp, &q, &id, BLOB(B_INPUT, const int8_t *), &fd,
+                                        BLOB(B_P_FILTER, const int8_t *), &bd, bias, &od, out);
+        } else {
+            cmsis_nn_per_channel_quant_params q;
+            q.multiplier = BLOB(B_P_MULT, int32_t *);
+            q.shift = BLOB(B_P_SHIFT, int32_t *);
+            st = arm_fully_connected_per_channel_s8(&ctx, &fp, &q, &id, BLOB(B_INPUT, const int8_t *), &fd,
+                                                    BLOB(B_P_FILTER, const int8_t *), &bd, bias, &od, out);
+        }
+        *count = io_counter() - t0;
+        return st;
+    }
+    case P_AVGPOOL: {
+        mcu_pool_params p;
+        cmsis_nn_pool_params pp;
+        copy_struct(&p, sizeof p, B_P_PARAMS);
+        pp.stride.w = p.stride_w; pp.stride.h = p.stride_h;
+        pp.padding.w = p.pad_w; pp.padding.h = p.pad_h;
+        pp.activation.min = p.act_min; pp.activation.max = p.act_max;
+        fd.n = 1; fd.h = p.filter_h; fd.w = p.filter_w; fd.c = 1;
+        ctx.size = arm_avgpool_s8_get_buffer_size(od.w, id.c);
+        ctx.buf = ctx.size > 0 ? pool_alloc((uint32_t)ctx.size) : NULL;
+        t0 = io_counter();
+        st = arm_avgpool_s8(&ctx, &pp, &id, BLOB(B_INPUT, const int8_t *), &fd, &od, out);
+        *count = io_counter() - t0;
+        return st;
+    }
+    case P_ADD: {
+        mcu_add_params p;
+        copy_struct(&p, sizeof p, B_P_PARAMS);
+        t0 = io_counter();
+        st = arm_elementwise_add_s8(BLOB(B_INPUT, const int8_t *), BLOB(B_INPUT2, const int8_t *),
+                                    p.input1_offset, p.input1_multiplier, p.input1_shift, p.input2_offset,
+                                    p.input2_multiplier, p.input2_shift, p.left_shift, out, p.output_offset,
+                                    p.output_multiplier, p.output_shift, p.act_min, p.act_max,
+                                    blobs[B_INPUT].size);
+        *count = io_counter() - t0;
+        return st;
+    }
+    default:
+        return DRIVER_NO_CMSIS;
+    }
+}
+#else
+static int32_t run_cmsis(int kind, int8_t *out, uint64_t *count)
+{
+    (void)kind;
+    (void)out;
+    *count = 0;
+    return DRIVER_NO_CMSIS;
+}
+#endif
+
 static void put_count(int h, uint64_t v)
 {
     write_i32(h, (int32_t)(uint32_t)v);
@@ -262,9 +411,10 @@ int main(void)
     for (k = 0; k < n; ++k) {
         const int32_t pkind = read_i32(in), akind = read_i32(in), out_bytes = read_i32(in);
         const int32_t overlap = read_i32(in), in_shift = read_i32(in), n_blobs = read_i32(in);
-        int8_t *out_p, *out_a, *arena, *a_in, *a_out;
-        uint64_t t0, count_p, count_a = 0;
+        int8_t *out_p, *out_a, *out_c, *arena, *a_in, *a_out;
+        uint64_t t0, count_p, count_a = 0, count_c = 0;
         mcu_status st_p, st_a;
+        int32_t st_c;
         int32_t i, in_bytes, arena_bytes, in_off, out_off;
         pool_reset();
         memset(blobs, 0, sizeof blobs);
@@ -311,13 +461,20 @@ int main(void)
         out_a = (int8_t *)pool_alloc((uint32_t)out_bytes);
         memcpy(out_a, a_out, (size_t)out_bytes);
 
+        out_c = (int8_t *)pool_alloc((uint32_t)out_bytes);
+        memset(out_c, 0, (size_t)out_bytes);
+        st_c = run_cmsis(pkind, out_c, &count_c);
+
         write_i32(out, st_p);
         write_i32(out, st_a);
+        write_i32(out, st_c);
         put_count(out, count_p);
         put_count(out, count_a);
+        put_count(out, count_c);
         write_i32(out, out_bytes);
         write_padded(out, out_p, out_bytes);
         write_padded(out, out_a, out_bytes);
+        write_padded(out, out_c, out_bytes);
     }
     io_close(out);
     io_close(in);
