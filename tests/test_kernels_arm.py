@@ -17,7 +17,17 @@ import numpy as np
 import pytest
 
 import arm_harness as H
-from mcugen.codegen.arm import CONV, CONV1X1, CONV1X1_W16, CONV_W16, DW, DW3X3, VARIANTS, select_arm_variant
+from mcugen.codegen.arm import (
+    AVGPOOL,
+    CONV,
+    CONV1X1,
+    CONV1X1_W16,
+    CONV_W16,
+    DW,
+    DW3X3,
+    VARIANTS,
+    select_arm_variant,
+)
 from mcugen.codegen.arm import fixedpoint as FP
 from mcugen.codegen.arm import layouts as L
 from mcugen.model import load_model
@@ -254,7 +264,7 @@ def overlap_cases(seed: int, count: int) -> list[H.Case]:
     rng = np.random.default_rng(seed)
     cases = []
     while len(cases) < count:
-        variant = [CONV1X1, CONV, DW3X3, CONV1X1_W16, CONV_W16, DW][len(cases) % 6]
+        variant = [CONV1X1, CONV, DW3X3, CONV1X1_W16, CONV_W16, DW, AVGPOOL][len(cases) % 7]
         s = int(rng.choice([1, 2]))
         if variant in (CONV1X1, CONV1X1_W16):
             g, op = H.conv_case(rng, h=int(rng.integers(1, 9)), w=int(rng.integers(1, 9)),
@@ -264,6 +274,11 @@ def overlap_cases(seed: int, count: int) -> list[H.Case]:
             g, op = H.conv_case(rng, h=int(rng.integers(3, 9)), w=int(rng.integers(3, 9)),
                                 in_c=int(rng.integers(1, 9)), out_c=int(rng.integers(1, 17)), k_h=3, k_w=3,
                                 stride=(s, s), padding=str(rng.choice(["SAME", "VALID"])))
+        elif variant is AVGPOOL:
+            f = int(rng.integers(2, 4))
+            g, op = H.pool_case(rng, h=int(rng.integers(f, 10)), w=int(rng.integers(f, 10)),
+                                c=int(rng.integers(1, 20)), f_h=f, f_w=f, stride=(s, s),
+                                padding=str(rng.choice(["SAME", "VALID"])))
         elif variant is DW3X3:
             g, op = H.conv_case(rng, h=int(rng.integers(3, 10)), w=int(rng.integers(3, 10)),
                                 in_c=4 * int(rng.integers(1, 9)), out_c=0, k_h=3, k_w=3, stride=(s, s),
@@ -329,6 +344,18 @@ def qemu() -> None:
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "make"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} not installed")
+
+
+@pytest.mark.slow
+def test_acle_emulation_matches_the_instructions(qemu, host_cc) -> None:
+    """The host build's C emulation of each DSP instruction gives what the instruction
+    gives on QEMU, on random and edge operands."""
+    case = H.acle_case(np.random.default_rng(9))
+    host, target = H.run_host([case])[0], H.run_qemu([case])[0]
+    results = host.out_portable.view("<i4").reshape(-1, H.ACLE_RESULTS)
+    expected = target.out_portable.view("<i4").reshape(-1, H.ACLE_RESULTS)
+    bad = np.argwhere(results != expected)
+    assert bad.size == 0, f"{len(bad)} differences, first (triple, op): {bad[:5].tolist()}"
 
 
 @pytest.mark.slow

@@ -38,7 +38,35 @@
 
 enum { B_IN_DIMS, B_INPUT, B_OUT_DIMS, B_INPUT2, B_P_PARAMS, B_P_FILTER_DIMS, B_P_FILTER, B_P_BIAS, B_P_MULT,
        B_P_SHIFT, B_A_PARAMS, B_A_FILTER_DIMS, B_A_FILTER, B_A_RQ, B_A_SCRATCH };
-enum { P_CONV = 1, P_DW = 2, P_FC = 3, P_AVGPOOL = 4, P_ADD = 5 };
+enum { P_ACLE = 0, P_CONV = 1, P_DW = 2, P_FC = 3, P_AVGPOOL = 4, P_ADD = 5 };
+
+#define ACLE_RESULTS 16 /* results per input triple, see acle_check() */
+
+/* Every mcu_arm_acle.h operation on the triples (a, b, c) of the input blob: the
+ * same case run on the host (emulation) and on QEMU (instructions) must agree. */
+static void acle_check(const int32_t *in, int32_t triples, int32_t *out)
+{
+    int32_t i;
+    for (i = 0; i < triples; ++i, in += 3, out += ACLE_RESULTS) {
+        const int32_t a = in[0], b = in[1], c = in[2];
+        out[0] = mcu_sxtb16(a);
+        out[1] = mcu_sxtb16_ror8(a);
+        out[2] = mcu_sxtab16(b, a);
+        out[3] = mcu_sxtab16_ror8(b, a);
+        out[4] = mcu_sadd16(a, b);
+        out[5] = mcu_smlad(a, b, c);
+        out[6] = mcu_smlabb(a, b, c);
+        out[7] = mcu_smlatt(a, b, c);
+        out[8] = mcu_pkhbt16(a, b);
+        out[9] = mcu_pkhtb16(a, b);
+        out[10] = mcu_smmlar(a, b, c);
+        out[11] = mcu_ssat8(a >> (c & 31));
+        out[12] = mcu_max8x4(a, b);
+        out[13] = mcu_min8x4(a, b);
+        out[14] = mcu_pack8x4(a, b, c, a >> 8);
+        out[15] = mcu_bfi8(a, b) ^ mcu_arm_requant_fast(a, b & 0x7FFFFFFF, c >> 1, 1 + (c & 15));
+    }
+}
 enum { A_CONV1X1 = 1, A_CONV = 2, A_DW3X3 = 3, A_FC = 4, A_AVGPOOL = 5, A_ADD = 6, A_DW = 7 };
 
 typedef struct {
@@ -433,6 +461,20 @@ int main(void)
         in_bytes = blobs[B_INPUT].size;
         out_p = (int8_t *)pool_alloc((uint32_t)out_bytes);
         memset(out_p, 0x55, (size_t)out_bytes);
+        if (pkind == P_ACLE) {
+            acle_check(BLOB(B_INPUT, const int32_t *), blobs[B_INPUT].size / 12, (int32_t *)out_p);
+            write_i32(out, 0);
+            write_i32(out, 0);
+            write_i32(out, DRIVER_NO_CMSIS);
+            put_count(out, 0);
+            put_count(out, 0);
+            put_count(out, 0);
+            write_i32(out, out_bytes);
+            write_padded(out, out_p, out_bytes);
+            write_padded(out, out_p, out_bytes);
+            write_padded(out, out_p, out_bytes);
+            continue;
+        }
         t0 = io_counter();
         st_p = run_portable(pkind, out_p);
         count_p = io_counter() - t0;
