@@ -211,10 +211,10 @@ def estimate(
 
 def _tflm_arena_estimate(graph: Graph, board: Board) -> int:
     from mcugen.tflm.arena import estimate_tflm_arena  # noqa: PLC0415  (tflm style only)
+    from mcugen.tflm.library import target_for_board  # noqa: PLC0415
 
     kernels = "reference" if board.is_host else "cmsis_nn"
-    target = "host" if board.is_host else "cortex-m7"
-    return estimate_tflm_arena(graph, kernels=kernels, target=target).total
+    return estimate_tflm_arena(graph, kernels=kernels, target=target_for_board(board)).total
 
 
 def require_fit(footprint: Footprint) -> None:

@@ -59,3 +59,16 @@ def test_placement_override_moves_the_arena(person_detect):
     regions = {r.name: r for r in fp.regions}
     assert regions["dtcm"].items["arena"] == fp.activation_ram
     assert "axisram" not in regions
+
+
+@pytest.mark.slow
+def test_code_size_table_is_current():
+    """mcugen/data/code_sizes.json must be re-measured (python -m mcugen.codesize --update)
+    whenever a firmware C file changes, and must match a fresh measurement."""
+    from mcugen import codesize
+
+    table = codesize.load_table()
+    assert table.get("sources_hash") == codesize.sources_hash(), "firmware changed: run python -m mcugen.codesize --update"
+    fresh = codesize.measure_objects()
+    assert fresh["objects"] == table["objects"]
+    assert fresh["libc_bytes"] == table["extra"]["libc_bytes"]

@@ -1,0 +1,77 @@
+"""End to end through the CLI: generate -> build -> run (host, QEMU) -> compare, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import MODELS, REAL_MODELS
+
+pytestmark = pytest.mark.slow
+
+
+def mcugen(*args, timeout=900):
+    return subprocess.run(
+        [sys.executable, "-m", "mcugen", *map(str, args)], capture_output=True, text=True, timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_person_detect_on_qemu_step_by_step(tmp_path):
+    out = tmp_path / "pd"
+    r = mcugen("generate", MODELS / "person_detect.tflite", "--target", "qemu-m7", "-o", out, "--json")
+    assert r.returncode == 0, r.stderr
+    gen = json.loads(r.stdout)
+    assert gen["style"] == "cubeai" and (out / "Makefile").is_file() and (out / "model.tflite").is_file()
+
+    r = mcugen("build", out, "--json")
+    assert r.returncode == 0, r.stderr
+    built = json.loads(r.stdout)
+    assert built["regions"]["ssram23"]["sections"][".nn_arena"] == gen["arena_size"]
+
+    r = mcugen("flash-and-measure", out, "--inputs", MODELS / "person.bmp", "--inputs", MODELS / "no_person.bmp",
+               "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert [x["outputs"] for x in rep["results"]] == [[[[-113, 113]]], [[[57, -57]]]]
+    assert rep["bit_exact"] is True and rep["max_abs_diff"] == 0
+    assert rep["timing_unit"] == "instructions" and rep["instructions"]["median"] > 1_000_000
+    assert rep["activation_bytes"] == gen["arena_size"]
+    assert (out / "build" / "measure.json").is_file()
+
+
+@pytest.mark.parametrize("path", REAL_MODELS, ids=lambda p: p.stem)
+def test_validate_every_real_model_on_qemu(path):
+    r = mcugen("validate", path, "--target", "qemu-m7", "--inputs", "20", "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["bit_exact"] is True and rep["inputs"] == 20 and rep["max_abs_diff"] == 0
+    assert rep["instructions"]["min"] > 0
+
+
+@pytest.mark.parametrize("path", REAL_MODELS, ids=lambda p: p.stem)
+def test_validate_every_real_model_on_host(path):
+    r = mcugen("validate", path, "--target", "host", "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["bit_exact"] is True and rep["inputs"] == 20
+
+
+def test_generate_refuses_foreign_files_and_unsupported_ops(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("my own file")
+    r = mcugen("generate", MODELS / "person_detect.tflite", "-t", "qemu-m7", "-o", out)
+    assert r.returncode == 1 and "notes.txt" in r.stderr and "--force" in r.stderr
+    assert (out / "notes.txt").read_text() == "my own file" and len(list(out.iterdir())) == 1
+
+
+def test_generate_refuses_a_model_too_big_for_the_board(tmp_path):
+    out = tmp_path / "big"
+    r = mcugen("generate", MODELS / "person_detect.tflite", "-t", "stm32h7", "--place", "weights=dtcm", "-o", out)
+    assert r.returncode == 1 and "region 'dtcm'" in r.stderr and "too many" in r.stderr
+    assert not out.exists()
