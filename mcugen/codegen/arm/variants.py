@@ -90,7 +90,8 @@ class ArmCall:
 
     def to_kernel_call(self, op: Operator) -> Any:
         """The cubeai lowering's KernelCall for this call (imported lazily: that module
-        belongs to the cubeai code generator)."""
+        belongs to the cubeai code generator). Its `sources` list the headers too, so that
+        the generator copies them (it compiles only the .c files)."""
         from mcugen.codegen.lowering import ConstArray, CRef, KernelCall, StructParam  # noqa: PLC0415
 
         def conv(v: Any) -> Any:
@@ -101,7 +102,7 @@ class ArmCall:
             return v
 
         return KernelCall(
-            op.index, op.opcode, self.kernel, self.sources, self.inputs, self.outputs, self.call,
+            op.index, op.opcode, self.kernel, self.sources + self.headers, self.inputs, self.outputs, self.call,
             setup=self.setup,
             constants=tuple(ConstArray(c.name, c.ctype, c.values, c.weights, c.comment) for c in self.constants),
             structs=tuple(StructParam(s.name, s.ctype, {k: conv(v) for k, v in s.fields.items()})
