@@ -54,6 +54,7 @@ class Measurement:
     counts: list[list[int]]              # per input set, per run
     stats: CounterStats                  # over every run of every input set
     announcement: Announcement
+    profile: tuple[int, ...] = ()        # per node, last run (firmware built with MCUGEN_PROFILE)
 
     def time_seconds(self) -> float | None:
         """Median time of one inference, where the unit allows it (cycles at clock_hz, ns)."""
@@ -80,9 +81,11 @@ def _to_bytes(array: np.ndarray, spec: TensorSpec, which: str) -> bytes:
 
 
 def measure_on_link(link: TargetLink, expected_hash: str | None, inputs: list[list[np.ndarray]], runs: int,
-                    run_timeout: float = RUN_TIMEOUT, connect_timeout: float = CONNECT_TIMEOUT
+                    run_timeout: float = RUN_TIMEOUT, connect_timeout: float = CONNECT_TIMEOUT,
+                    profile: list[int] | None = None,
                     ) -> tuple[Announcement, list[list[np.ndarray]], list[list[int]]]:
-    """The protocol part of measure(), on an already started target."""
+    """The protocol part of measure(), on an already started target. When `profile` is a
+    list, it receives the per-node counter values of the last run."""
     if runs < 1:
         raise ValueError("runs must be >= 1")
     ann = link.connect(expected_hash=expected_hash, timeout=connect_timeout)
@@ -111,12 +114,14 @@ def measure_on_link(link: TargetLink, expected_hash: str | None, inputs: list[li
             outputs.append(np.frombuffer(raw, dtype=spec.dtype).reshape(spec.shape).copy())
         all_outputs.append(outputs)
         all_counts.append(counts)
+        if profile is not None and set_index == len(inputs) - 1:
+            profile[:] = link.read_profile()
     return ann, all_outputs, all_counts
 
 
 def measure(project_dir: str | Path, runner: Runner | str | None, inputs: list[list[np.ndarray]], runs: int = 10,
             timeout: float = REQUEST_TIMEOUT, run_timeout: float = RUN_TIMEOUT,
-            connect_timeout: float = CONNECT_TIMEOUT, **runner_options) -> Measurement:
+            connect_timeout: float = CONNECT_TIMEOUT, profile: bool = False, **runner_options) -> Measurement:
     """Flash/start the project's firmware, run every input set `runs` times, return outputs and counters.
 
     runner: a Runner, a runner name (qemu, host, pyocd, openocd), or None for the board's first runner.
@@ -130,10 +135,13 @@ def measure(project_dir: str | Path, runner: Runner | str | None, inputs: list[l
     with runner:
         transport = runner.start()
         link = TargetLink(transport, timeout=timeout)
-        ann, outputs, counts = measure_on_link(link, manifest.model_hash, inputs, runs, run_timeout, connect_timeout)
+        nodes: list[int] | None = [] if profile else None
+        ann, outputs, counts = measure_on_link(link, manifest.model_hash, inputs, runs, run_timeout, connect_timeout,
+                                               nodes)
     flat = [c for per_set in counts for c in per_set]
     return Measurement(
         board=board.name, runner=runner.name, model_name=ann.model_name, model_hash=ann.model_hash,
         timing_unit=ann.timing_unit, clock_hz=ann.clock_hz, activation_bytes=ann.activation_bytes,
         extra_u32=ann.extra_u32, outputs=outputs, counts=counts, stats=CounterStats.of(flat), announcement=ann,
+        profile=tuple(nodes or ()),
     )

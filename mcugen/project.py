@@ -79,6 +79,7 @@ def generate(
     kernels: str | None = None,
     tflm_root: str | Path | None = None,
     arm_kernels: bool = True,
+    profile: bool = False,
     progress: Callable[[Any], None] | None = None,
 ) -> Generated:
     """Write a complete firmware project for `graph` on `board` in `style`.
@@ -89,7 +90,8 @@ def generate(
 
     if style not in STYLES:
         raise McugenError(f"Unknown style '{style}'.", hint="Use --style cubeai or --style tflm.")
-    options = FirmwareOptions(placement=dict(placement or {}))
+    # Profiling builds time every node (cubeai) with the board's counter.
+    options = FirmwareOptions(placement=dict(placement or {}), defines={"MCUGEN_PROFILE": "1"} if profile else {})
     extra_files = {MODEL_COPY: graph.model_bytes}
     if style == "cubeai":
         from mcugen.codegen import generate_cubeai  # noqa: PLC0415
@@ -224,6 +226,7 @@ class MeasureReport:
     memory: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     outputs: tuple[tuple[Any, ...], ...] = ()  # per input, per output: the target's values
+    layers: tuple[dict[str, Any], ...] = ()  # per node of the last run: index, op, count (profiling builds)
     input_names: tuple[str, ...] = ()  # per input: the file it came from, or "random #k"
 
     @property
@@ -251,6 +254,7 @@ class MeasureReport:
             "max_abs_diff": cmp.max_abs_diff if cmp is not None else None,
             "outputs": [o.to_json() for o in cmp.outputs] if cmp is not None else [],
             "memory": self.memory, "notes": list(self.notes),
+            "layers": list(self.layers),
             "results": [
                 {"input": name, "outputs": [np.asarray(o).tolist() for o in outs]}
                 for name, outs in zip(self.input_names, self.outputs)
@@ -285,6 +289,7 @@ def measure_project(
     compare: bool = True,
     float_model: str | Path | None = None,
     runner_options: dict[str, Any] | None = None,
+    profile: bool = False,
 ) -> MeasureReport:
     """Flash/start a built project, run the inputs, compare with the reference."""
     from mcugen.inputs import make_samples  # noqa: PLC0415
@@ -306,7 +311,7 @@ def measure_project(
     if not input_files and random <= 0:
         random = 1
     samples = make_samples(graph, input_files, random=random, seed=seed)
-    m = measure(project_dir, runner, samples, runs=runs, **(runner_options or {}))
+    m = measure(project_dir, runner, samples, runs=runs, profile=profile, **(runner_options or {}))
     comparison = None
     notes: list[str] = []
     if compare:
@@ -330,6 +335,8 @@ def measure_project(
         counts={"min": m.stats.min, "median": m.stats.median, "max": m.stats.max},
         activation_bytes=m.activation_bytes, extra_u32=m.extra_u32, comparison=comparison, memory=memory,
         notes=tuple(notes), outputs=tuple(tuple(o) for o in m.outputs),
+        layers=tuple({"index": i, "op": graph.operators[i].opcode if i < len(graph.operators) else "?", "count": c}
+                     for i, c in enumerate(m.profile)),
         input_names=tuple([str(f) for f in input_files] + [f"random #{k}" for k in range(len(samples) - len(input_files))]),
     )
 

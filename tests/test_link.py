@@ -57,7 +57,8 @@ def test_python_constants_match_the_c_header():
     assert defs["MCUGEN_SYNC0"] == 0xA5 and defs["MCUGEN_SYNC1"] == 0x5A
     assert defs["MCUGEN_MAX_PAYLOAD"] == P.MAX_PAYLOAD
     assert defs["MCUGEN_PROTOCOL_VERSION"] == P.PROTOCOL_VERSION
-    for name in ("HELLO", "WRITE_INPUT", "RUN", "GET_RESULT", "READ_OUTPUT", "ANNOUNCE", "ACK", "RUN_DONE",
+    for name in ("HELLO", "WRITE_INPUT", "RUN", "GET_RESULT", "READ_OUTPUT", "READ_PROFILE", "PROFILE_DATA",
+                 "ANNOUNCE", "ACK", "RUN_DONE",
                  "OUTPUT_DATA", "NAK", "FAULT"):
         assert defs[f"MCUGEN_MSG_{name}"] == getattr(P, f"MSG_{name}"), name
 

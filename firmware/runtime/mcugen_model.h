@@ -81,6 +81,11 @@ uint8_t *mcugen_model_input(uint32_t index);
 const uint8_t *mcugen_model_output(uint32_t index);
 int mcugen_model_run(void);
 
+/* Optional: counter ticks spent in each node of the last run (builds with
+ * MCUGEN_PROFILE). Returns the number of nodes and points *counts at them; the
+ * runtime's weak default returns 0 (no profile). */
+uint32_t mcugen_model_profile(const uint64_t **counts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -321,6 +321,47 @@ static void handle_read_output(const frame_header *hdr)
     tx_end();
 }
 
+/* Models built without MCUGEN_PROFILE have no per-node counters. */
+__attribute__((weak)) uint32_t mcugen_model_profile(const uint64_t **counts)
+{
+    *counts = 0;
+    return 0u;
+}
+
+#define PROFILE_PER_FRAME ((MCUGEN_MAX_PAYLOAD - 8u) / 8u)
+
+static void handle_read_profile(const frame_header *hdr)
+{
+    const uint64_t *counts = 0;
+    uint32_t total = mcugen_model_profile(&counts);
+    if (hdr->len != 4u) {
+        send_status(MCUGEN_MSG_NAK, hdr->seq, MCUGEN_STATUS_BAD_LENGTH, hdr->type);
+        return;
+    }
+    uint32_t first = get_u32(&rx_payload[0]);
+    if (first > total) {
+        send_status(MCUGEN_MSG_NAK, hdr->seq, MCUGEN_STATUS_BAD_ARGS, hdr->type);
+        return;
+    }
+    uint32_t n = total - first;
+    if (n > PROFILE_PER_FRAME) {
+        n = PROFILE_PER_FRAME;
+    }
+    uint8_t p[8];
+    put_u32(&p[0], total);
+    put_u32(&p[4], first);
+    tx_begin(MCUGEN_MSG_PROFILE_DATA, 0, hdr->seq, (uint16_t)(8u + 8u * n));
+    tx_put(p, sizeof p);
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t v[8];
+        uint64_t c = counts[first + i];
+        put_u32(&v[0], (uint32_t)c);
+        put_u32(&v[4], (uint32_t)(c >> 32));
+        tx_put(v, sizeof v);
+    }
+    tx_end();
+}
+
 void mcugen_send_fault(const uint32_t regs[6])
 {
     uint8_t p[24];
@@ -379,6 +420,9 @@ int mcugen_serve(void)
             break;
         case MCUGEN_MSG_READ_OUTPUT:
             handle_read_output(&hdr);
+            break;
+        case MCUGEN_MSG_READ_PROFILE:
+            handle_read_profile(&hdr);
             break;
         default:
             send_status(MCUGEN_MSG_NAK, hdr.seq, MCUGEN_STATUS_BAD_TYPE, hdr.type);

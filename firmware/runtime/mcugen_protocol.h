@@ -32,6 +32,7 @@ extern "C" {
 #define MCUGEN_MSG_RUN          0x03u  /* (u32 runs)                              -> RUN_DONE */
 #define MCUGEN_MSG_GET_RESULT   0x04u  /* ()                                      -> RUN_DONE (the last one again) */
 #define MCUGEN_MSG_READ_OUTPUT  0x05u  /* (u16 index, u16 0, u32 offset, u32 max) -> OUTPUT_DATA */
+#define MCUGEN_MSG_READ_PROFILE 0x06u  /* (u32 first node)                        -> PROFILE_DATA */
 /* target -> host */
 #define MCUGEN_MSG_ANNOUNCE     0x81u
 #define MCUGEN_MSG_ACK          0x82u  /* (u16 status, u8 request type, u8 0) */
@@ -39,6 +40,7 @@ extern "C" {
 #define MCUGEN_MSG_OUTPUT_DATA  0x84u  /* (u16 index, u16 0, u32 offset, u32 total bytes, data) */
 #define MCUGEN_MSG_NAK          0x85u  /* (u16 status, u8 request type, u8 0) */
 #define MCUGEN_MSG_FAULT        0x86u  /* (u32 exception, u32 pc, u32 cfsr, u32 hfsr, u32 mmfar, u32 bfar), unasked */
+#define MCUGEN_MSG_PROFILE_DATA 0x87u  /* (u32 nodes in all, u32 first node, u64 counter[n]) */
 
 #define MCUGEN_FLAG_BOOT 0x01u        /* ANNOUNCE sent unasked after a reset */
 

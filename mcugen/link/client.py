@@ -27,7 +27,10 @@ from mcugen.link.protocol import (
     MSG_NAK,
     MSG_NAMES,
     MSG_OUTPUT_DATA,
+    MSG_PROFILE_DATA,
     MSG_READ_OUTPUT,
+    MSG_READ_PROFILE,
+    PROFILE_HEADER,
     MSG_RUN,
     MSG_RUN_DONE,
     MSG_WRITE_INPUT,
@@ -261,3 +264,20 @@ class TargetLink:
         if len(out) != spec.nbytes:
             raise LinkError(f"Output {index}: received {len(out)} bytes, expected {spec.nbytes}.")
         return bytes(out)
+
+    def read_profile(self) -> list[int]:
+        """Counter ticks per node of the last run (empty when the firmware was built
+        without MCUGEN_PROFILE)."""
+        counts: list[int] = []
+        total = None
+        while total is None or len(counts) < total:
+            frame = self.request(MSG_READ_PROFILE, struct.pack("<I", len(counts)), MSG_PROFILE_DATA)
+            if len(frame.payload) < PROFILE_HEADER.size or (len(frame.payload) - PROFILE_HEADER.size) % 8:
+                raise LinkError(f"Malformed PROFILE_DATA of {len(frame.payload)} bytes.")
+            got_total, first = PROFILE_HEADER.unpack_from(frame.payload)
+            n = (len(frame.payload) - PROFILE_HEADER.size) // 8
+            if first != len(counts) or (total is not None and got_total != total) or (got_total and not n):
+                raise LinkError(f"The target sent profile nodes from {first} of {got_total}; asked from {len(counts)}.")
+            total = got_total
+            counts += list(struct.unpack_from(f"<{n}Q", frame.payload, PROFILE_HEADER.size))
+        return counts

@@ -30,12 +30,14 @@ MSG_WRITE_INPUT = 0x02
 MSG_RUN = 0x03
 MSG_GET_RESULT = 0x04
 MSG_READ_OUTPUT = 0x05
+MSG_READ_PROFILE = 0x06
 MSG_ANNOUNCE = 0x81
 MSG_ACK = 0x82
 MSG_RUN_DONE = 0x83
 MSG_OUTPUT_DATA = 0x84
 MSG_NAK = 0x85
 MSG_FAULT = 0x86
+MSG_PROFILE_DATA = 0x87
 
 FLAG_BOOT = 0x01
 
@@ -55,6 +57,7 @@ MSG_NAMES = {
     MSG_HELLO: "HELLO", MSG_WRITE_INPUT: "WRITE_INPUT", MSG_RUN: "RUN", MSG_GET_RESULT: "GET_RESULT",
     MSG_READ_OUTPUT: "READ_OUTPUT", MSG_ANNOUNCE: "ANNOUNCE", MSG_ACK: "ACK", MSG_RUN_DONE: "RUN_DONE",
     MSG_OUTPUT_DATA: "OUTPUT_DATA", MSG_NAK: "NAK", MSG_FAULT: "FAULT",
+    MSG_READ_PROFILE: "READ_PROFILE", MSG_PROFILE_DATA: "PROFILE_DATA",
 }
 
 WRITE_INPUT_HEADER = struct.Struct("<HHI")       # index, reserved, offset
@@ -65,6 +68,7 @@ MAX_OUTPUT_CHUNK = MAX_PAYLOAD - OUTPUT_DATA_HEADER.size
 ANNOUNCE_FIXED = struct.Struct("<HHBBBBIIIiHH32s")
 TENSOR_FIXED = struct.Struct("<BBHIfi")          # dtype, rank, reserved, bytes, scale, zero point
 FAULT_PAYLOAD = struct.Struct("<6I")
+PROFILE_HEADER = struct.Struct("<II")            # nodes in all, first node
 
 TIMING_UNITS = {0: "cycles", 1: "instructions", 2: "nanoseconds"}
 

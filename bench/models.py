@@ -1,0 +1,147 @@
+"""Per model, side by side on qemu-m7: mcugen cubeai (Cortex-M7 kernels and portable C),
+TFLM + CMSIS-NN and TFLM reference kernels.
+
+Run: python bench/models.py [--models person_detect,mbv1_96x96x3,...] [--configs cubeai,tflm-cmsis_nn,...]
+     [--inputs N] [--layers] [--json FILE]
+
+For each model and configuration it generates, builds and runs the firmware on QEMU
+(instructions are exact with -icount; QEMU counts instructions, not cycles), checks
+the outputs against the TFLM reference bit for bit, and prints: instructions per
+inference, instructions per MAC, the ratio to TFLM + CMSIS-NN, activation RAM as the
+firmware reports it (TFLM: arena_used_bytes), weights flash and code flash from the
+linker map (kernels + network runtime, the protocol and board support apart), and
+with --layers the ten slowest layers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from mcugen import project  # noqa: E402
+from mcugen.boards import get_board  # noqa: E402
+from mcugen.mapfile import PROJECT_GROUPS, group_usage, usage_by_file  # noqa: E402
+
+MODELS = ROOT / "examples" / "models"
+CONFIGS = {
+    "cubeai": {"style": "cubeai", "arm_kernels": True},
+    "cubeai-portable": {"style": "cubeai", "arm_kernels": False},
+    "tflm-cmsis_nn": {"style": "tflm", "kernels": "cmsis_nn"},
+    "tflm-reference": {"style": "tflm", "kernels": "reference"},
+}
+
+
+def synthetic(name: str) -> Path:
+    import tfmodels  # noqa: PLC0415
+    import tfops  # noqa: PLC0415
+
+    builders = {
+        "mbv1_96x96x3": lambda: tfmodels.cached_model("mbv1_96x96x3", tfmodels.mobilenet_v1, input_shape=(96, 96, 3)),
+        "mbv1_128x128x3": lambda: tfmodels.cached_model("mbv1_128x128x3", tfmodels.mobilenet_v1,
+                                                        input_shape=(128, 128, 3)),
+        "mbv1_224x224x3": lambda: tfmodels.cached_model("mbv1_224x224x3", tfmodels.mobilenet_v1,
+                                                        input_shape=(224, 224, 3)),
+        "mbv1_0.5_224x224x3": lambda: tfmodels.cached_model("mbv1_05_224x224x3", tfmodels.mobilenet_v1,
+                                                            input_shape=(224, 224, 3), alpha=0.5),
+        "mbv2_224": lambda: tfmodels.cached_model("mbv2_flat_224", tfops.mobilenet_v2_flat),
+        "mnasnet_like": lambda: tfmodels.cached_model("mnas", tfmodels.mnasnet_like),
+        "ssdlite_like": lambda: tfmodels.cached_model("ssd", tfmodels.ssdlite_head, q_output_type="float32"),
+        "mbv3_block": lambda: tfmodels.cached_model("mbv3", tfmodels.mobilenet_v3_block),
+    }
+    return builders[name]()
+
+
+def model_path(name: str) -> Path:
+    real = MODELS / f"{name}.tflite"
+    return real if real.is_file() else synthetic(name)
+
+
+def code_flash(project_dir: Path) -> dict[str, int]:
+    groups = group_usage(usage_by_file(project_dir / "build" / "firmware.map"), PROJECT_GROUPS)
+    return {name: u.code + u.data for name, u in groups.items()}
+
+
+def run_one(model: str, config: str, inputs: int, layers: bool, workdir: Path) -> dict:
+    cfg = CONFIGS[config]
+    graph = project.load_checked(model_path(model))
+    board = get_board("qemu-m7")
+    out = workdir / f"{model}-{config}"
+    t0 = time.perf_counter()
+    gen = project.generate(graph, board, out, style=cfg["style"], force=True, kernels=cfg.get("kernels"),
+                           arm_kernels=cfg.get("arm_kernels", True), profile=layers)
+    project.build(out)
+    rep = project.measure_project(out, runner="qemu", random=inputs, seed=1, profile=layers)
+    code = code_flash(out)
+    runtime_code = sum(v for k, v in code.items() if k in ("kernels", "network runtime", "tflm library", "application",
+                                                            "libc/libgcc"))
+    result = {
+        "model": model, "config": config, "macs": rep.macs,
+        "instructions": rep.counts["median"], "per_mac": rep.per_mac,
+        "activation_bytes": rep.extra_u32 if cfg["style"] == "tflm" else rep.activation_bytes,
+        "weights_flash": gen.footprint.weights_flash + gen.footprint.params_flash
+        if cfg["style"] == "cubeai" else gen.footprint.weights_flash,
+        "code_flash": runtime_code, "code_groups": code,
+        "bit_exact": rep.comparison.bit_exact, "inputs": rep.inputs,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "layers": rep.layers if layers else [],
+    }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default="person_detect,micro_speech_quantized,mbv1_96x96x3,mbv1_128x128x3,"
+                        "mnasnet_like,ssdlite_like,mbv2_224")
+    parser.add_argument("--configs", default="cubeai,cubeai-portable,tflm-cmsis_nn")
+    parser.add_argument("--inputs", type=int, default=2, help="random inputs per model (checked bit-exact)")
+    parser.add_argument("--layers", action="store_true", help="per-layer instructions (ten slowest)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    opts = parser.parse_args()
+    console = Console()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="mcugen-bench-") as tmp:
+        for model in opts.models.split(","):
+            rows = []
+            for config in opts.configs.split(","):
+                console.print(f"[dim]{model} / {config} ...[/dim]")
+                try:
+                    rows.append(run_one(model, config, opts.inputs, opts.layers, Path(tmp)))
+                except Exception as exc:  # noqa: BLE001  (one failing config must not hide the others)
+                    console.print(f"[red]{model} / {config} failed: {exc}[/red]")
+            results += rows
+            base = next((r for r in rows if r["config"] == "tflm-cmsis_nn"), None)
+            t = Table(title=f"{model} on qemu-m7 ({rows[0]['macs']:,} MACs)" if rows else model, title_justify="left")
+            for col in ("config", "instructions", "instr/MAC", "vs TFLM+CMSIS-NN", "activation RAM B",
+                        "weights flash B", "code flash B", "bit-exact"):
+                t.add_column(col, justify="right" if col not in ("config", "bit-exact") else "left")
+            for r in rows:
+                ratio = f"{r['instructions'] / base['instructions']:.2f}x" if base else "-"
+                t.add_row(r["config"], f"{r['instructions']:,.0f}", f"{r['per_mac']:.2f}", ratio,
+                          f"{r['activation_bytes']:,}", f"{r['weights_flash']:,}", f"{r['code_flash']:,}",
+                          "yes" if r["bit_exact"] else "NO")
+            console.print(t)
+            for r in rows:
+                if r["layers"]:
+                    lt = Table(title=f"{model} / {r['config']}: ten slowest layers", title_justify="left")
+                    for col in ("#", "op", "instructions", "share"):
+                        lt.add_column(col)
+                    total = sum(x["count"] for x in r["layers"]) or 1
+                    for x in sorted(r["layers"], key=lambda x: -x["count"])[:10]:
+                        lt.add_row(str(x["index"]), x["op"], f"{x['count']:,}", f"{100 * x['count'] / total:.1f}%")
+                    console.print(lt)
+    if opts.json:
+        opts.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
