@@ -558,5 +558,6 @@ def qemu_command(elf: Path) -> list[str]:
     return argv + ["-semihosting-config", "enable=on,target=native"]
 
 
-def run_qemu(cases: list[Case], timeout: float = QEMU_TIMEOUT, cmsis: bool = False) -> list[Result]:
-    return _run_driver(qemu_command(qemu_driver(cmsis=cmsis)), cases, timeout)
+def run_qemu(cases: list[Case], timeout: float = QEMU_TIMEOUT, cmsis: bool = False,
+             opt_level: str = "-O2") -> list[Result]:
+    return _run_driver(qemu_command(qemu_driver(opt_level, cmsis=cmsis)), cases, timeout)

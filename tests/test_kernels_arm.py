@@ -365,6 +365,14 @@ def test_random_cases_bit_exact_on_qemu(qemu) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("opt_level", ["-O0", "-Os", "-O3"])
+def test_other_optimisation_levels_on_qemu(qemu, opt_level: str) -> None:
+    """Projects may build with another -O: the kernels stay bit-exact (at -O0 the LDM
+    register binding falls back to plain loads, r7 being the frame pointer)."""
+    assert_all_ok(H.run_qemu(random_cases(200, 100), opt_level=opt_level))
+
+
+@pytest.mark.slow
 def test_layers_and_overlap_bit_exact_on_qemu(qemu) -> None:
     results = H.run_qemu(_layer_cases(SMALL_LAYERS) + overlap_cases(12, 60))
     assert_all_ok(results)

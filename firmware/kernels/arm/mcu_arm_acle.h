@@ -58,7 +58,9 @@ MCU_INLINE void mcu_store16(void *p, int32_t v)
 /* LDMIA p!, {r4, r5, r6, r7}: four aligned words in one instruction. gcc has
  * no way to emit LDM for C loads it cannot prove adjacent and ascending, so
  * the four destinations are bound to r4..r7 (ascending, as LDM needs):
- * declare them with MCU_LDM4_REGS in the block that uses them. */
+ * declare them with MCU_LDM4_REGS in the block that uses them. Without
+ * optimization r7 is the frame pointer: plain loads then. */
+#if defined(__OPTIMIZE__)
 #define MCU_LDM4_REGS(a, b, c, d)                                                       \
     register int32_t a __asm__("r4");                                                   \
     register int32_t b __asm__("r5");                                                   \
@@ -68,6 +70,10 @@ MCU_INLINE void mcu_store16(void *p, int32_t v)
     __asm__("ldmia %4!, {%0, %1, %2, %3}"                                               \
             : "=r"(a), "=r"(b), "=r"(c), "=r"(d), "+r"(p)                               \
             : "m"(*(const struct { int32_t w[4]; } *)(const void *)(p)))
+#else
+#define MCU_LDM4_REGS(a, b, c, d) int32_t a, b, c, d
+#define MCU_LDM4_INC(a, b, c, d, p) ((a) = (p)[0], (b) = (p)[1], (c) = (p)[2], (d) = (p)[3], (p) += 4)
+#endif
 
 /* SXTB16: bytes 0 and 2, sign-extended into the two halves. */
 MCU_INLINE int32_t mcu_sxtb16(int32_t x) { return (int32_t)__sxtb16(x); }
