@@ -1,13 +1,15 @@
 """Runs the Cortex-M7 kernels against the portable kernels, on the host or on QEMU.
 
-A case is one operator in a small synthetic Graph: the Cortex-M7 side is
-prepared by mcugen.codegen.arm (the variant's layouts, folded bias and
-requantization table), the portable side with TFLM's prepare arithmetic
+A case is one operator in a small synthetic Graph (or a real model's): the
+Cortex-M7 side is prepared by mcugen.codegen.arm (the variant's stream: layout,
+folded bias, requantization), the portable side with TFLM's prepare arithmetic
 (mcugen.codegen.quant), as the cubeai lowering does. tests/kernel_driver/driver.c
 runs both on every case and returns both outputs and, on QEMU, the instruction
-counts of both calls (QEMU -icount shift=0: the mps2 timer counts instructions).
+counts of both calls (QEMU -icount shift=0: the mps2 timer counts instructions);
+built with CMSIS-NN (run_qemu(cmsis=True)) it also runs the CMSIS-NN kernel TFLM
+would call. `acle_case` checks the emulated DSP operations themselves.
 
-    cases = [conv_case(rng, ...), ...]
+    cases = [prepare(*conv_case(rng, ...)), ...]
     results = run_host(cases)          # gcc build with the ACLE emulation (+ ASan/UBSan)
     results = run_qemu(cases)          # arm-none-eabi-gcc -O2 build, real DSP instructions
 
