@@ -4,8 +4,9 @@ One `ArmVariant` per C kernel in firmware/kernels/arm/. `select_arm_variant(grap
 op)` returns the variant that runs `op` (first match in `VARIANTS`) or None (the
 portable kernel then runs it). `variant.prepare(graph, op)` does TFLM's prepare
 step for it, plus the variant's own: the weight layout (`variant.transform`), the
-bias with input_offset * sum(filter) folded in, the requantization table in the
-fast form where provably exact (mcugen.codegen.arm.fixedpoint), and returns an
+bias with input_offset * sum(filter) folded in, the requantization in the fast
+form where provably exact (mcugen.codegen.arm.fixedpoint), interleaved into one
+stream with the filter (mcugen.codegen.arm.layouts), and returns an
 `ArmCall`: plain data in the same shape as the cubeai lowering's KernelCall
 (`ArmCall.to_kernel_call()` converts).
 
