@@ -364,11 +364,9 @@ def main() -> None:
     except typer.Abort:
         sys.stderr.write("mcugen: aborted\n")
         sys.exit(1)
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
+    except Exception as exc:  # usage errors (typer's click) and anything unexpected
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()  # a usage error: the message click formats for the user
             sys.exit(exc.exit_code)
         if _state["debug"]:
             traceback.print_exc()

@@ -68,32 +68,19 @@ def load_table() -> dict:
         return {"objects": {}, "sources_hash": "", "compiler": "", "extra": {}}
 
 
-# Opcode -> kernel source files (relative to firmware/) the cubeai style compiles in.
-KERNEL_FILES: dict[str, tuple[str, ...]] = {
-    "CONV_2D": ("kernels/mcu_conv2d_s8.c",),
-    "DEPTHWISE_CONV_2D": ("kernels/mcu_depthwise_conv2d_s8.c",),
-    "FULLY_CONNECTED": ("kernels/mcu_fully_connected_s8.c",),
-    "AVERAGE_POOL_2D": ("kernels/mcu_avgpool_s8.c",),
-    "MAX_POOL_2D": ("kernels/mcu_maxpool_s8.c",),
-    "ADD": ("kernels/mcu_add_s8.c",),
-    "MUL": ("kernels/mcu_mul_s8.c",),
-    "MEAN": ("kernels/mcu_mean_s8.c",),
-    "SOFTMAX": ("kernels/mcu_softmax_s8.c",),
-    "LOGISTIC": ("kernels/mcu_logistic_s8.c",),
-    "HARD_SWISH": ("kernels/mcu_hard_swish_s8.c",),
-    "RELU": ("kernels/mcu_relu_s8.c",),
-    "RELU6": ("kernels/mcu_relu_s8.c",),
-    "PAD": ("kernels/mcu_pad_s8.c",),
-    "CONCATENATION": ("kernels/mcu_concat.c",),
-    "TRANSPOSE": ("kernels/mcu_transpose.c",),
-    "QUANTIZE": ("kernels/mcu_quantize.c",),
-    "DEQUANTIZE": ("kernels/mcu_dequantize.c",),
-}
+def kernel_files_for(graph: Graph, select_kernel=None) -> list[str]:
+    """The kernel source files (relative to firmware/) the cubeai project compiles in:
+    those of the kernel each op lowers to (a Cortex-M7 variant when selected)."""
+    from mcugen.codegen import lower_op  # noqa: PLC0415
 
-
-def kernel_files_for(graph: Graph) -> dict[str, tuple[str, ...]]:
-    """Opcode -> the kernel source files (relative to firmware/) it needs in cubeai."""
-    return {op: KERNEL_FILES.get(op, ()) for op in graph.opcodes}
+    files: dict[str, None] = {}
+    for op in graph.operators:
+        call = select_kernel(graph, op) if select_kernel is not None else None
+        call = call if call is not None else lower_op(graph, op)
+        for rel in call.sources:
+            if rel.endswith(".c"):
+                files.setdefault(f"kernels/{rel}", None)
+    return list(files)
 
 
 def _size_of(table: dict, rel: str) -> int | None:
@@ -111,22 +98,17 @@ def _family_files(table: dict, prefix: str) -> dict[str, int]:
     }
 
 
-def cubeai_code_size(graph: Graph, board: Board) -> CodeSize:
+def cubeai_code_size(graph: Graph, board: Board, select_kernel=None) -> CodeSize:
     table = load_table()
     parts: dict[str, int] = {}
     notes: list[str] = []
     missing: list[str] = []
-    seen: set[str] = set()
-    for files in kernel_files_for(graph).values():
-        for rel in files:
-            if rel in seen:
-                continue
-            seen.add(rel)
-            size = _size_of(table, rel)
-            if size is None:
-                missing.append(rel)
-                size = UNMEASURED_KERNEL_BYTES
-            parts[f"kernel {Path(rel).stem}"] = size
+    for rel in kernel_files_for(graph, select_kernel):
+        size = _size_of(table, rel)
+        if size is None:
+            missing.append(rel)
+            size = UNMEASURED_KERNEL_BYTES
+        parts[f"kernel {Path(rel).stem}"] = size
     parts["network (generated)"] = GENERATED_FIXED_BYTES + GENERATED_BYTES_PER_OP * len(graph.operators)
     runtime = _family_files(table, "runtime/")
     parts["runtime"] = sum(runtime.values())

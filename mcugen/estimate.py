@@ -120,13 +120,28 @@ def _align(n: int, a: int) -> int:
     return (n + a - 1) // a * a
 
 
-def cubeai_data_bytes(graph: Graph) -> tuple[int, int]:
-    """(weights, params) exactly as the cubeai generator emits them: the weights blob in
-    .nn_weights (the model's constants, aligned) and the requantization tables
-    computed at generation time."""
+def cubeai_data_bytes(graph: Graph, select_kernel=None) -> tuple[int, int]:
+    """(weights, params) as the cubeai generator lays them out: weights are the model's
+    constants the ops read (aligned, as in the .nn_weights blob); params is everything
+    else computed at generation time: requantization tables and, with the Cortex-M7
+    kernels, the filters re-laid out for SIMD (int16 where that pays) with their
+    per-channel bias and requantization words."""
     from mcugen.codegen import data_sizes  # noqa: PLC0415
 
-    return data_sizes(graph)
+    used = {i for op in graph.operators for i in op.inputs if i >= 0}
+    constants = sum(_align(graph.tensors[i].nbytes, WEIGHTS_ALIGNMENT) for i in used if graph.tensors[i].is_constant)
+    blob, params = data_sizes(graph, select_kernel)
+    weights = min(constants, blob)
+    return weights, blob + params - weights
+
+
+def default_selector(board: Board):
+    """The kernel variants `generate` uses for this board (Cortex-M7 SIMD on Cortex-M7)."""
+    if board.is_host or board.core != "cortex-m7":
+        return None
+    from mcugen.codegen.arm.select import arm_kernel_selector  # noqa: PLC0415
+
+    return arm_kernel_selector()
 
 
 def tflm_weights_bytes(graph: Graph) -> int:
@@ -155,15 +170,19 @@ def estimate(
     plan: MemoryPlan | None = None,
     tflm_arena: int | None = None,
     tflm_code: codesize.CodeSize | None = None,
+    select_kernel=None,
 ) -> Footprint:
     """The footprint of `graph` on `board` in `style`. Raises UnsupportedOpsError first."""
     require_supported(graph, style)
-    plan = plan or plan_memory(graph)
+    if style == "cubeai" and select_kernel is None and plan is None:
+        select_kernel = default_selector(board)
+    if plan is None:
+        plan = plan_memory(graph, _scratch(graph, select_kernel)) if style == "cubeai" else plan_memory(graph)
     notes: list[str] = []
     if style == "cubeai":
         activation = plan.arena_size
-        weights, params = cubeai_data_bytes(graph)
-        code = codesize.cubeai_code_size(graph, board)
+        weights, params = cubeai_data_bytes(graph, select_kernel)
+        code = codesize.cubeai_code_size(graph, board, select_kernel)
     else:
         if tflm_arena is None:
             tflm_arena = _tflm_arena_estimate(graph, board)
@@ -207,6 +226,19 @@ def estimate(
         code_flash_basis=code.basis,
         notes=tuple(notes),
     )
+
+
+def _scratch(graph: Graph, select_kernel) -> dict[int, int]:
+    """Scratch bytes per op of the kernels that will run."""
+    from mcugen.codegen import lower_op  # noqa: PLC0415
+
+    scratch = {}
+    for op in graph.operators:
+        call = select_kernel(graph, op) if select_kernel is not None else None
+        call = call if call is not None else lower_op(graph, op)
+        if call.scratch_bytes:
+            scratch[op.index] = call.scratch_bytes
+    return scratch
 
 
 def _tflm_arena_estimate(graph: Graph, board: Board) -> int:

@@ -79,6 +79,7 @@ def generate(
     kernels: str | None = None,
     tflm_root: str | Path | None = None,
     arm_kernels: bool = True,
+    wide_limit: int | None = None,
     profile: bool = False,
     progress: Callable[[Any], None] | None = None,
 ) -> Generated:
@@ -96,9 +97,9 @@ def generate(
     if style == "cubeai":
         from mcugen.codegen import generate_cubeai  # noqa: PLC0415
 
-        select = _kernel_selector(board) if arm_kernels else None
+        select = _kernel_selector(board, wide_limit) if arm_kernels else None
         plan = _cubeai_plan(graph, select)
-        footprint = estimate(graph, board, "cubeai", placement=placement, plan=plan)
+        footprint = estimate(graph, board, "cubeai", placement=placement, plan=plan, select_kernel=select)
         require_fit(footprint)
         extra_manifest = {"model_file": MODEL_COPY, "estimate": _estimate_json(footprint)}
         project = generate_cubeai(
@@ -139,15 +140,14 @@ def _estimate_json(fp: Footprint) -> dict[str, Any]:
     }
 
 
-def _kernel_selector(board: Board):
+def _kernel_selector(board: Board, wide_limit: int | None = None):
     """The Cortex-M7 SIMD kernel variants on Cortex-M7 boards; portable C on the host."""
     if board.is_host or board.core != "cortex-m7":
         return None
-    try:
-        from mcugen.codegen.arm import kernel_selector  # noqa: PLC0415
-    except ImportError:
-        return None
-    return kernel_selector()
+    from mcugen.codegen.arm.select import arm_kernel_selector  # noqa: PLC0415
+    from mcugen.codegen.arm.variants import DEFAULT_WIDE_LIMIT  # noqa: PLC0415
+
+    return arm_kernel_selector(DEFAULT_WIDE_LIMIT if wide_limit is None else wide_limit)
 
 
 def _cubeai_plan(graph: Graph, select):

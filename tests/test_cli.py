@@ -98,3 +98,23 @@ def test_inspect_and_estimate_do_not_import_tensorflow(person_detect):
     ) % str(person_detect)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_internal_errors_are_reported_without_traceback(monkeypatch, capsys):
+    import mcugen.cli as cli
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("mcugen.boards.all_boards", broken)
+    monkeypatch.setattr(sys, "argv", ["mcugen", "boards"])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 70
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: boom" in err and "Traceback" not in err
+
+
+def test_usage_errors_exit_2():
+    r = mcugen("estimate", "x.tflite", "--bogus")
+    assert r.returncode == 2 and "No such option" in r.stderr and "Traceback" not in r.stderr

@@ -471,6 +471,12 @@ def render_project(
     render("main.c.j2", "main.c")
     render("host_main.c.j2", "host_main.c")
 
+    if any(rel.startswith("arm/") for rel in lowered.sources):
+        # The Cortex-M7 variants' parameter structs live in their own header.
+        from mcugen.codegen.arm.select import patch_network_source  # noqa: PLC0415
+
+        files[f"{name}.c"] = patch_network_source(files[f"{name}.c"])
+
     kernel_root = firmware_dir() / "kernels"
     kernel_files = []
     for rel in (*KERNEL_HEADERS, *lowered.sources):
