@@ -18,7 +18,8 @@ build.py and measure) is described by `Manifest`:
         "placement": {"weights": "axisram"},   # overrides of the board's placement
         "stack_size": 16384,
         "opt_level": "-O2",
-        "defines": {"NAME": "value"}
+        "defines": {"NAME": "value"},
+        "pools": ["dtcm", "axisram"]          # activation pools: section .nn_arena.<region> in each
       }
     }
 """
@@ -73,14 +74,20 @@ class FirmwareOptions:
     stack_size: int = DEFAULT_STACK_SIZE
     opt_level: str = DEFAULT_OPT_LEVEL
     defines: dict[str, str] = field(default_factory=dict)
+    # Activation pools (cubeai --pools): one NOLOAD section .nn_arena.<region> placed in each region.
+    pools: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> FirmwareOptions:
         raw = dict(raw or {})
-        unknown = sorted(set(raw) - {"placement", "stack_size", "opt_level", "defines"})
+        unknown = sorted(set(raw) - {"placement", "stack_size", "opt_level", "defines", "pools"})
         if unknown:
             raise ManifestError(f"{MANIFEST_FILE}: unknown firmware option(s): {', '.join(unknown)}.",
-                                hint="Allowed: placement, stack_size, opt_level, defines.")
+                                hint="Allowed: placement, stack_size, opt_level, defines, pools.")
+        pools = raw.get("pools") or []
+        if not isinstance(pools, list) or not all(isinstance(p, str) and re.fullmatch(r"[A-Za-z_]\w*", p)
+                                                  for p in pools):
+            raise ManifestError(f"{MANIFEST_FILE}: firmware.pools must be a list of memory region names.")
         placement = raw.get("placement") or {}
         if not isinstance(placement, dict):
             raise ManifestError(f"{MANIFEST_FILE}: firmware.placement must be a mapping.")
@@ -92,11 +99,15 @@ class FirmwareOptions:
             stack_size=stack,
             opt_level=str(raw.get("opt_level", DEFAULT_OPT_LEVEL)),
             defines={str(k): str(v) for k, v in (raw.get("defines") or {}).items()},
+            pools=tuple(pools),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"placement": dict(self.placement), "stack_size": self.stack_size,
-                "opt_level": self.opt_level, "defines": dict(self.defines)}
+        d = {"placement": dict(self.placement), "stack_size": self.stack_size,
+             "opt_level": self.opt_level, "defines": dict(self.defines)}
+        if self.pools:
+            d["pools"] = list(self.pools)
+        return d
 
 
 @dataclass(frozen=True)
@@ -199,7 +210,18 @@ def _boot_region(board: Board, placement: dict[str, str]) -> str:
     return flash[0].name if flash else placement["code"]
 
 
-def render_linker_script(board: Board, placement: dict[str, str], stack_size: int) -> str:
+def check_pool_regions(board: Board, pools: tuple[str, ...] | list[str]) -> None:
+    """Activation pools need internal RAM regions of the board."""
+    for name in pools:
+        region = board.region(name)
+        if region.kind != "ram":
+            raise BoardError(f"Cannot place an activation pool in '{name}' on {board.name}: it is {region.kind}, "
+                             "not ram.", hint="Choose internal RAM: "
+                             + ", ".join(r.name for r in board.regions if r.kind == "ram") + ".")
+
+
+def render_linker_script(board: Board, placement: dict[str, str], stack_size: int,
+                         pools: tuple[str, ...] | list[str] = ()) -> str:
     boot = _boot_region(board, placement)
     boot_kind = board.region(boot).kind
     load_region = boot if boot_kind == "flash" else None
@@ -231,7 +253,7 @@ def render_linker_script(board: Board, placement: dict[str, str], stack_size: in
     return env.get_template("common/linker.ld.j2").render(
         board=board, regions=regions, placement=placement, boot_region=boot, load_region=load_region,
         copy_sections=copy_sections, code_load=code_load, weights_load=weights_load, data_load=data_load,
-        boot_header=boot_header, stack_size=stack_size,
+        boot_header=boot_header, stack_size=stack_size, pools=list(pools),
     )
 
 
@@ -362,7 +384,8 @@ def firmware_bundle(board: Board | str, options: FirmwareOptions | None = None) 
         files[fcb_path] = fcb_c_source(str(board.extra["flash_device"]))
         sources.append(fcb_path)
     linker_script = f"{sub}/generated/linker.ld"
-    files[linker_script] = render_linker_script(board, placement, options.stack_size)
+    check_pool_regions(board, options.pools)
+    files[linker_script] = render_linker_script(board, placement, options.stack_size, options.pools)
     cpu = board.cpu_flags()
     return FirmwareBundle(
         board=board.name, family=board.family, toolchain="arm-none-eabi", files=files, sources=tuple(sources),

@@ -117,12 +117,13 @@ def test_files_headers_and_manifest(tmp_path):
     project = generate_cubeai(graph, "host", tmp_path / "p")
     root = project.out_dir
     for rel in ("network.h", "network.c", "network_data.h", "network_data.c", "stai.h", "stai_runtime.c",
-                "main.c", "host_main.c", "mcugen_model_impl.c", "Makefile", "kernels/mcu_kernels.h",
+                "main.c", "host_main.c", "Makefile", "kernels/mcu_kernels.h",
                 "kernels/mcu_fixedpoint.h", "kernels/mcu_conv2d_s8.c", "kernels/mcu_depthwise_conv2d_s8.c",
                 "kernels/mcu_avgpool_s8.c", "kernels/mcu_softmax_s8.c"):
         assert (root / rel).is_file(), rel
-    # Only the kernels the model uses are copied.
+    # Only the kernels the model uses are copied; the legacy API only when asked for.
     assert not (root / "kernels" / "mcu_add_s8.c").exists()
+    assert not (root / "ai_platform.h").exists() and not (root / "mcugen_model_impl.c").exists()
     manifest = json.loads((root / "mcugen.json").read_text())
     assert manifest["board"] == "host" and manifest["style"] == "cubeai"
     assert manifest["model"] == {"name": "person_detect", "hash": graph.model_hash}
@@ -284,7 +285,7 @@ def test_stai_api(which, tmp_path):
     generate_cubeai(graph, "host", root)
     exe = tmp_path / "api_check"
     cmd = ["cc", *STRICT, "-I", str(root), "-I", str(root / "kernels"), "-o", str(exe),
-           str(FIXTURES / "cubeai_api_check.c"), *[str(s) for s in _network_sources(root) if s.name != "mcugen_model_impl.c"],
+           str(FIXTURES / "cubeai_api_check.c"), *[str(s) for s in _network_sources(root)],
            "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[:2000]

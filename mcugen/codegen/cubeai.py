@@ -4,12 +4,15 @@
 plans the activation arena (`mcugen.planner.plan_memory`, with the kernels'
 scratch needs), renders `templates/cubeai/` and writes a self-contained project:
 
-    <name>.h / <name>.c            st-ai client API (stai_<name>_init, _run, ...) and the graph
+    <name>.h / <name>.c            st-ai client API (stai_<name>_init, _run, ...), with
+                                   c_api="legacy"/"both" also ai_<name>_create_and_init, _run, ...
     <name>_data.h / <name>_data.c  weights blob (.nn_weights) and requantization tables
     stai.h, stai_runtime.c         the st-ai types and runtime entry points
+    ai_platform.h                  the legacy API's types (c_api "legacy" or "both")
     kernels/                       the mcu_* kernel sources this model uses, and their headers
-    mcugen_model_impl.c            the firmware runtime's model interface on top of st-ai
-    main.c                         the firmware application (board start-up, UART protocol)
+    main.c                         the firmware application: the network through its client
+                                   API (st-ai, or legacy with c_api="legacy") behind the
+                                   UART runtime's mcugen_model.h, board start-up
     host_main.c                    a stdin/stdout harness for bit-exact checks on the host
     firmware/, Makefile            the board support bundle and its build (mcugen.firmware)
     mcugen.json                    the manifest: board, style, model, plan, files and hashes
@@ -43,6 +46,7 @@ from mcugen.codegen.lowering import (
     lower_op,
 )
 from mcugen.codegen.output import write_project
+from mcugen.codegen.pools import plan_activations
 from mcugen.errors import McugenError, UnsupportedOpsError
 from mcugen.model.graph import DTYPE_SIZES, Graph, Operator, Tensor, c_identifier
 from mcugen.ops import UnsupportedOp, total_macs
@@ -63,6 +67,16 @@ STAI_FORMATS = {
     "uint32": "STAI_FORMAT_U32",
     "bool": "STAI_FORMAT_BOOL",
 }
+C_APIS = ("st-ai", "legacy", "both")
+AI_FORMATS = {
+    "float32": "AI_BUFFER_FORMAT_FLOAT", "uint8": "AI_BUFFER_FORMAT_U8", "int8": "AI_BUFFER_FORMAT_S8",
+    "int16": "AI_BUFFER_FORMAT_S16", "int32": "AI_BUFFER_FORMAT_S32", "uint16": "AI_BUFFER_FORMAT_U16",
+    "uint32": "AI_BUFFER_FORMAT_U32", "bool": "AI_BUFFER_FORMAT_BOOL",
+}
+# Zero-point array type and flag of the legacy API's quantization meta info.
+AI_ZERO_POINTS = {"uint8": ("ai_u8", "AI_BUFFER_META_FLAG_ZEROPOINT_U8"),
+                  "int8": ("ai_i8", "AI_BUFFER_META_FLAG_ZEROPOINT_S8")}
+AI_ZERO_POINT_WIDE = ("ai_i16", "AI_BUFFER_META_FLAG_ZEROPOINT_S16")
 MCUGEN_DTYPES = {
     "float32": "MCUGEN_DTYPE_FLOAT32", "int32": "MCUGEN_DTYPE_INT32", "uint8": "MCUGEN_DTYPE_UINT8",
     "int16": "MCUGEN_DTYPE_INT16", "int8": "MCUGEN_DTYPE_INT8", "bool": "MCUGEN_DTYPE_BOOL",
@@ -236,11 +250,14 @@ class IOTensor:
     offset: int
     scale: float | None
     zero_point: int | None
+    pool: int = 0  # activation pool holding it (when in_activations)
+    in_activations: bool = True  # False: the application's buffer (offset is then -1)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "index": self.index, "name": self.name, "dtype": self.dtype, "shape": list(self.shape),
             "bytes": self.bytes, "offset": self.offset, "scale": self.scale, "zero_point": self.zero_point,
+            "pool": self.pool, "in_activations": self.in_activations,
         }
 
 
@@ -260,19 +277,29 @@ class GeneratedProject:
     plan: MemoryPlan
     host_sources: tuple[str, ...]  # what build_host compiles
     include_dirs: tuple[str, ...]
+    c_api: str = "st-ai"
+    pools: tuple[dict[str, Any], ...] = ()  # per activation pool: region, section, size
 
     @property
     def manifest_path(self) -> Path:
         return self.out_dir / "mcugen.json"
 
 
-def _io(graph: Graph, k: int, t: Tensor, plan: MemoryPlan) -> IOTensor:
+def _io(graph: Graph, k: int, t: Tensor, plan: MemoryPlan, in_activations: bool) -> IOTensor:
     q = t.quant if (t.quant is not None and t.dtype != "float32") else None
+    if in_activations and t.index not in plan.offsets:
+        raise McugenError(f"The memory plan has no place for '{t.name}', which should live in the activations.",
+                          hint="Plan with mcugen.codegen.pools.plan_activations and the same I/O choices.")
     return IOTensor(
         k=k, index=t.index, name=t.name, dtype=t.dtype, shape=tuple(int(d) for d in t.shape), bytes=t.nbytes,
-        offset=int(plan.offsets[t.index]), scale=float(q.scale[0]) if q else None,
+        offset=int(plan.offsets[t.index]) if in_activations else -1, scale=float(q.scale[0]) if q else None,
         zero_point=int(q.zero_point[0]) if q else None,
+        pool=_pool_of(plan, t.index) if in_activations else 0, in_activations=in_activations,
     )
+
+
+def _pool_of(plan: MemoryPlan, tensor: int) -> int:
+    return plan.pool_of(tensor) if plan.pools else 0
 
 
 def _io_context(io: IOTensor, tag: str) -> dict[str, Any]:
@@ -287,7 +314,13 @@ def _io_context(io: IOTensor, tag: str) -> dict[str, Any]:
     else:
         h, w, c = 1, 1, shape[-1]
     elem = DTYPE_SIZES[io.dtype]
+    owner = "STAI_FLAG_INPUTS" if tag.startswith("in") else "STAI_FLAG_OUTPUTS"
+    zp_ctype, zp_flag = AI_ZERO_POINTS.get(io.dtype, AI_ZERO_POINT_WIDE)
     return {
+        "flags": ([owner] if io.in_activations else []) + ["STAI_FLAG_CHANNEL_LAST", "STAI_FLAG_HAS_BATCH"],
+        "batch": shape[0] if rank >= 2 else 1, "ai_format": AI_FORMATS.get(io.dtype, "AI_BUFFER_FORMAT_NONE"),
+        "zp_ctype": zp_ctype, "zp_flag": zp_flag, "pool": io.pool, "pool_k": io.pool + 1,
+        "in_activations": io.in_activations,
         "k": io.k, "tag": tag, "name": safe_text(io.name), "dtype": io.dtype,
         "shape": shape, "rank": rank, "size": int(np.prod(shape)), "bytes": io.bytes, "offset": io.offset,
         "format": STAI_FORMATS.get(io.dtype, "STAI_FORMAT_NONE"), "mcugen_dtype": MCUGEN_DTYPES.get(io.dtype, "0"),
@@ -325,17 +358,26 @@ def render_project(
     plan: MemoryPlan | None = None,
     firmware_options: Any = None,
     select_kernel: KernelSelector | None = None,
+    c_api: str = "st-ai",
+    inputs_in_activations: bool = True,
+    outputs_in_activations: bool = True,
 ) -> tuple[dict[str, str], dict[str, Any], GeneratedProject]:
     """All project files in memory: (relative path -> content, manifest, summary).
 
+    c_api: "st-ai" (default), "legacy" or "both": which client API the headers offer
+    (st-ai is always there underneath) and main.c uses (legacy for "legacy").
+    inputs/outputs_in_activations: False gives them no place in the activations; the
+    application sets their buffers (main.c and host_main.c have their own).
+    plan: the activation plan (mcugen.codegen.pools.plan_activations, one pool or several).
+
     Raises UnsupportedOpsError (listing every operator) before anything else."""
     name = check_name(name)
+    c_api = check_c_api(c_api)
     lowered = lower(graph, select_kernel)
-    plan = plan or plan_memory(graph, lowered.scratch_bytes)
-    if len(getattr(plan, "pools", ()) or ()) > 1:
-        raise McugenError("The cubeai style places the activations in one buffer; this plan uses several pools.",
-                          hint="Plan with mcugen.planner.plan_memory (a single arena).")
+    plan = plan or plan_activations(graph, lowered.scratch_bytes, inputs=inputs_in_activations,
+                                    outputs=outputs_in_activations)
     NAME = name.upper()
+    pool_list = _pools(plan, board)
     in_graph = {t: k for k, t in enumerate(graph.inputs)}
     out_graph = {t: k for k, t in enumerate(graph.outputs)}
 
@@ -344,7 +386,7 @@ def render_project(
             return f"c->inputs[{in_graph[t]}]"
         if t in out_graph:
             return f"c->outputs[{out_graph[t]}]"
-        return f"(act + {plan.offsets[t]}u)"
+        return f"(act{_pool_of(plan, t)} + {plan.offsets[t]}u)"
 
     # Weights blob members and params arrays, in op order.
     weights: list[dict[str, Any]] = []
@@ -398,7 +440,8 @@ def render_project(
             resolve[f"out{k}"] = tensor_ptr(t)
         if call.scratch_bytes:
             off, size = plan.scratch[i]
-            resolve["scratch"] = f"(act + {off}u)"
+            pool = next((b.pool for b in plan.buffers if b.scratch_of == i), 0) if plan.pools else 0
+            resolve["scratch"] = f"(act{pool} + {off}u)"
             resolve["scratch_size"] = str(size)
         tensors_doc = []
         for role, ts in (("in", op.inputs), ("out", op.outputs)):
@@ -406,7 +449,7 @@ def render_project(
                 if t < 0:
                     continue
                 tt = graph.tensors[t]
-                where = "constant" if tt.is_constant else f"@{plan.offsets.get(t, '?')}"
+                where = "constant" if tt.is_constant else _where(plan, t, in_graph, out_graph)
                 tensors_doc.append(f"{role:3s} t{t} '{safe_text(tt.name, 60)}' {tt.dtype} {list(tt.shape)} {where}")
         node = {"index": i, "opcode": op.opcode, "summary": safe_text(call.summary, 160), "tensors": tensors_doc}
         if call.alias_bytes:
@@ -423,7 +466,8 @@ def render_project(
             fill = 0
             if t.dtype == "int8" and t.quant is not None:
                 fill = int(t.quant.zero_point[0]) & 0xFF
-            states.append({"offset": plan.offsets[t.index], "bytes": t.nbytes, "fill": fill, "name": safe_text(t.name)})
+            states.append({"offset": plan.offsets[t.index], "bytes": t.nbytes, "fill": fill, "name": safe_text(t.name),
+                           "pool": _pool_of(plan, t.index)})
 
     weights_size = _align(4, WEIGHTS_ALIGNMENT)
     for m in weights:
@@ -431,16 +475,23 @@ def render_project(
     weights_size = _align(weights_size, WEIGHTS_ALIGNMENT)
     params_bytes = sum(p["nbytes"] for p in params)
 
-    inputs = tuple(_io(graph, k + 1, graph.tensors[t], plan) for k, t in enumerate(graph.inputs))
-    outputs = tuple(_io(graph, k + 1, graph.tensors[t], plan) for k, t in enumerate(graph.outputs))
+    inputs = tuple(_io(graph, k + 1, graph.tensors[t], plan, inputs_in_activations)
+                   for k, t in enumerate(graph.inputs))
+    outputs = tuple(_io(graph, k + 1, graph.tensors[t], plan, outputs_in_activations)
+                    for k, t in enumerate(graph.outputs))
     macs = total_macs(graph)
-    n_io_ptrs = 2 + len(inputs) + len(outputs)
-    context_size = _align(16 + 8 * n_io_ptrs, 8)
+    n_ptrs = len(pool_list) + 1 + len(inputs) + len(outputs)  # activations, weights, inputs, outputs
+    context_size = _align(16 + 8 * n_ptrs, 8)
     digest = graph.model_hash
-    flags = ["STAI_FLAG_CHANNEL_LAST", "STAI_FLAG_HAS_BATCH", "STAI_FLAG_INPUTS", "STAI_FLAG_OUTPUTS",
-             "STAI_FLAG_WEIGHTS"]
+    flags = ["STAI_FLAG_CHANNEL_LAST", "STAI_FLAG_HAS_BATCH"]
     if own_activations:
-        flags.insert(2, "STAI_FLAG_ACTIVATIONS")
+        flags.append("STAI_FLAG_ACTIVATIONS")
+    if inputs_in_activations:
+        flags.append("STAI_FLAG_INPUTS")
+    if outputs_in_activations:
+        flags.append("STAI_FLAG_OUTPUTS")
+    flags.append("STAI_FLAG_WEIGHTS")
+    legacy = c_api in ("legacy", "both")
     version_parts = ([int(p) if p.isdigit() else 0 for p in __version__.split(".")] + [0, 0, 0])[:3]
     context = {
         "header": _header("c", name, graph),
@@ -453,7 +504,9 @@ def render_project(
         "weights": weights, "params": params, "weights_size": weights_size, "params_bytes": params_bytes,
         "weights_signature": digest[:8], "context_magic": hashlib.sha256(f"ctx:{name}:{digest}".encode()).hexdigest()[:8],
         "structs": structs, "nodes": nodes, "states": states, "macc": macs, "n_nodes": len(graph.operators),
-        "flags": flags, "context_size": context_size,
+        "flags": flags, "context_size": context_size, "pools": pool_list, "legacy": legacy, "c_api": c_api,
+        "main_api": "legacy" if c_api == "legacy" else "stai",
+        "inputs_in_activations": inputs_in_activations, "outputs_in_activations": outputs_in_activations,
     }
     env = _jinja()
     files: dict[str, str] = {}
@@ -463,11 +516,12 @@ def render_project(
 
     render("stai.h.j2", "stai.h")
     render("stai_runtime.c.j2", "stai_runtime.c")
+    if legacy:
+        render("ai_platform.h.j2", "ai_platform.h")
     render("network.h.j2", f"{name}.h")
     render("network.c.j2", f"{name}.c")
     render("network_data.h.j2", f"{name}_data.h")
     render("network_data.c.j2", f"{name}_data.c")
-    render("mcugen_model_impl.c.j2", "mcugen_model_impl.c")
     render("main.c.j2", "main.c")
     render("host_main.c.j2", "host_main.c")
 
@@ -487,7 +541,7 @@ def render_project(
 
     network_sources = [f"{name}.c", f"{name}_data.c", "stai_runtime.c",
                        *[f"{KERNELS_SUBDIR}/{k}" for k in kernel_files]]
-    app_sources = [*network_sources, "mcugen_model_impl.c", "main.c"]
+    app_sources = [*network_sources, "main.c"]
     include_dirs = [".", KERNELS_SUBDIR]
     for rel in lowered.sources:  # kernel variants in sub-folders (kernels/arm/...)
         sub = str(Path(KERNELS_SUBDIR, rel).parent.as_posix())
@@ -498,6 +552,9 @@ def render_project(
     from mcugen import firmware as fw
 
     options = firmware_options or fw.FirmwareOptions()
+    pool_regions = tuple(p["region"] for p in pool_list) if plan.pools else ()
+    if tuple(getattr(options, "pools", ())) != pool_regions:  # one linker section per pool, in its region
+        options = dataclasses.replace(options, pools=pool_regions)
     bundle = fw.firmware_bundle(board, options)
     for rel, content in bundle.files.items():
         text = content if isinstance(content, str) else content.decode("utf-8")
@@ -506,7 +563,7 @@ def render_project(
         bundle, app_sources=app_sources, app_include_dirs=include_dirs, libs=["-lm"], werror=True), graph,
         "generated")
     runtime_include = next((d for d in bundle.include_dirs if d.endswith("runtime")), "firmware/runtime")
-    host_sources = ("host_main.c", *network_sources, "mcugen_model_impl.c")
+    host_sources = ("host_main.c", *network_sources)
 
     manifest = {
         "generator": "mcugen",
@@ -516,6 +573,10 @@ def render_project(
         "model": {"name": graph.name, "hash": digest},
         "firmware": options.to_dict(),
         "name": name,
+        "c_api": c_api,
+        "inputs_in_activations": inputs_in_activations,
+        "outputs_in_activations": outputs_in_activations,
+        "pools": [{k: p[k] for k in ("region", "section", "size", "alignment")} for p in pool_list],
         "arena_size": plan.arena_size,
         "arena_alignment": plan.alignment,
         "plan_strategy": plan.strategy,
@@ -533,9 +594,38 @@ def render_project(
         out_dir=Path("."), name=name, board=board.name, files=tuple(sorted(files)), arena_size=plan.arena_size,
         weights_bytes=weights_size, params_bytes=params_bytes, macs=macs, kernels=tuple(kernel_files),
         inputs=inputs, outputs=outputs, plan=plan, host_sources=host_sources,
-        include_dirs=(*include_dirs, runtime_include),
+        include_dirs=(*include_dirs, runtime_include), c_api=c_api,
+        pools=tuple({k: p[k] for k in ("region", "section", "size", "alignment")} for p in pool_list),
     )
     return files, manifest, summary
+
+
+def check_c_api(c_api: str) -> str:
+    if c_api not in C_APIS:
+        raise McugenError(f"Unknown client API '{c_api}'.", hint="Use --c-api st-ai, legacy or both.")
+    return c_api
+
+
+def _pools(plan: MemoryPlan, board: Board) -> list[dict[str, Any]]:
+    """Per activation pool: its index (0-based), k (1-based), size, alignment, region and
+    linker section (.nn_arena for a single-buffer plan, .nn_arena.<region> per pool)."""
+    if not plan.pools:
+        region = board.placement.arena if board.placement is not None else "ram"
+        return [{"index": 0, "k": 1, "size": plan.arena_size, "alignment": plan.alignment, "region": region,
+                 "section": ".nn_arena", "label": "activations"}]
+    return [{"index": i, "k": i + 1, "size": p.size, "alignment": plan.alignment, "region": p.region,
+             "section": f".nn_arena.{p.region}", "label": f"activations {p.region}"}
+            for i, p in enumerate(plan.pools)]
+
+
+def _where(plan: MemoryPlan, t: int, in_graph: Mapping[int, int], out_graph: Mapping[int, int]) -> str:
+    if t in plan.offsets:
+        return f"@{plan.offsets[t]}" + (f" in pool {_pool_of(plan, t) + 1}" if plan.pools else "")
+    if t in in_graph:
+        return f"application buffer (input {in_graph[t] + 1})"
+    if t in out_graph:
+        return f"application buffer (output {out_graph[t] + 1})"
+    return "@?"
 
 
 def generate_cubeai(
@@ -549,6 +639,9 @@ def generate_cubeai(
     plan: MemoryPlan | None = None,
     firmware_options: Any = None,
     select_kernel: KernelSelector | None = None,
+    c_api: str = "st-ai",
+    inputs_in_activations: bool = True,
+    outputs_in_activations: bool = True,
     extra_files: Mapping[str, str | bytes] | None = None,
     extra_manifest: Mapping[str, Any] | None = None,
 ) -> GeneratedProject:
@@ -557,12 +650,14 @@ def generate_cubeai(
     UnsupportedOpsError lists every operator cubeai cannot run; OutputDirError
     names the files mcugen did not write. Both are raised before any file is written.
     select_kernel(graph, op) -> KernelCall | None picks a faster kernel variant per op.
+    See render_project for c_api, inputs/outputs_in_activations and plan (pools).
     """
     if isinstance(board, str):
         board = get_board(board)
     files, manifest, summary = render_project(
         graph, board, name=name, own_activations=own_activations, plan=plan, firmware_options=firmware_options,
-        select_kernel=select_kernel,
+        select_kernel=select_kernel, c_api=c_api, inputs_in_activations=inputs_in_activations,
+        outputs_in_activations=outputs_in_activations,
     )
     files = {**files, **(extra_files or {})}
     manifest = {**manifest, **(extra_manifest or {})}
@@ -591,6 +686,6 @@ def data_sizes(graph: Graph, select_kernel: KernelSelector | None = None) -> tup
 
 
 __all__ = [
-    "GeneratedProject", "IOTensor", "data_sizes", "generate_cubeai", "lower", "render_project",
+    "C_APIS", "GeneratedProject", "IOTensor", "data_sizes", "generate_cubeai", "lower", "render_project",
     "require_supported", "unsupported_ops",
 ]
