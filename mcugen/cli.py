@@ -30,6 +30,11 @@ app = typer.Typer(
 _state = {"debug": False}
 
 STYLE_HELP = "Code style: cubeai (generated network on mcugen's kernels) or tflm (TensorFlow Lite Micro)."
+C_API_HELP = "cubeai: the client API of the generated network: st-ai (ST Edge AI), legacy (X-CUBE-AI ai_<name>_*) or both."
+POOLS_HELP = ("cubeai: split the activations over these memory regions, most used tensors first, e.g. dtcm,axisram; "
+              "REGION:SIZE caps a pool (96K).")
+NO_IN_HELP = "cubeai: give the inputs their own buffers instead of places in the activations."
+NO_OUT_HELP = "cubeai: give the outputs their own buffers instead of places in the activations."
 
 
 def _version(value: bool) -> None:
@@ -101,6 +106,9 @@ def estimate(
     place: Optional[List[str]] = typer.Option(
         None, "--place", help="Override a placement: KEY=REGION with KEY in code, weights, arena, data, stack."
     ),
+    pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
+    no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
+    no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Will the model fit the board? Activation RAM, runtime RAM, weights and code flash, per region.
@@ -109,18 +117,15 @@ def estimate(
 
     Example: mcugen estimate examples/person_detect/person_detect.tflite --target stm32h7 --json
     """
-    from mcugen import report
+    from mcugen import project, report
     from mcugen.boards import get_board
-    from mcugen.estimate import estimate as do_estimate
     from mcugen.estimate import require_fit
-    from mcugen.model import load_model
-    from mcugen.ops import check_shapes, require_known
 
     board = get_board(target)
-    graph = load_model(model)
-    require_known(graph)
-    check_shapes(graph)
-    fp = do_estimate(graph, board, _check_style(style), placement=_parse_place(place))
+    graph = project.load_checked(model)
+    fp = project.estimate_model(graph, board, _check_style(style), placement=_parse_place(place), pools=pools,
+                                inputs_allocation=not no_inputs_allocation,
+                                outputs_allocation=not no_outputs_allocation)
     if json_out:
         report.print_json(fp.to_json())
     else:
@@ -184,6 +189,10 @@ def generate(
     output: Path = typer.Option(..., "--output", "-o", help="Project directory to write."),
     style: str = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP),
     name: str = typer.Option("network", "--name", help="C name of the network (cubeai)."),
+    c_api: str = typer.Option("st-ai", "--c-api", help=C_API_HELP),
+    no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
+    no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
+    pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
     place: Optional[List[str]] = typer.Option(None, "--place", help="Override a placement: KEY=REGION."),
     kernels: Optional[str] = typer.Option(None, "--kernels", help="tflm: cmsis_nn (default on Cortex-M7) or reference."),
@@ -201,7 +210,9 @@ def generate(
     graph = project.load_checked(model)
     gen = project.generate(graph, board, output, style=_check_style(style), force=force, name=name,
                            placement=_parse_place(place), kernels=kernels, tflm_root=tflm_root,
-                           progress=_library_progress(json_out))
+                           progress=_library_progress(json_out), c_api=c_api,
+                           inputs_allocation=not no_inputs_allocation, outputs_allocation=not no_outputs_allocation,
+                           pools=pools)
     if json_out:
         report.print_json(gen.to_json())
     else:
@@ -282,6 +293,13 @@ def validate(
     inputs: Optional[List[str]] = typer.Option(None, "--inputs", help="N random inputs, or input files (repeatable)."),
     seed: int = typer.Option(0, "--seed", help="Seed for the random inputs."),
     runs: int = typer.Option(1, "--runs", min=1, help="Runs per input."),
+    float_model: Optional[Path] = typer.Option(
+        None, "--float-model", help="The float .tflite the model came from: also compare every output with it."),
+    name: str = typer.Option("network", "--name", help="C name of the network (cubeai)."),
+    c_api: str = typer.Option("st-ai", "--c-api", help=C_API_HELP),
+    no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
+    no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
+    pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Keep the project here (default: temporary)."),
     force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
     kernels: Optional[str] = typer.Option(None, "--kernels", help="tflm: cmsis_nn or reference."),
@@ -293,7 +311,9 @@ def validate(
 ) -> None:
     """Generate, build, run on the target and compare with the TFLM reference, in one go.
 
-    Without --inputs, 20 seeded random inputs. Exits non-zero unless bit-exact.
+    Without --inputs, 20 seeded random inputs. Exits non-zero unless bit-exact. Per output,
+    ST's figures (acc, rmse, mae, l2r, mean, std, nse, cos) against the reference and, with
+    --float-model, against the float model; on targets, duration and cycles per MACC.
 
     Example: mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs examples/models/person.bmp
     """
@@ -306,7 +326,9 @@ def validate(
     gen, built, rep = project.validate(
         model, target, style=_check_style(style), input_files=files, random=count, seed=seed, runs=runs,
         output=output, force=force, kernels=kernels, tflm_root=tflm_root, runner=runner, runner_options=options,
-        progress=_say(json_out), library_progress=_library_progress(json_out),
+        progress=_say(json_out), library_progress=_library_progress(json_out), float_model=float_model, name=name,
+        c_api=c_api, inputs_allocation=not no_inputs_allocation, outputs_allocation=not no_outputs_allocation,
+        pools=pools,
     )
     if json_out:
         report.print_json({**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})

@@ -111,6 +111,7 @@ class Footprint:
                 "strategy": self.plan.strategy,
                 "lower_bound_op": self.plan.bound_op,
                 "lower_bound_tensor": self.plan.bound_tensor,
+                "pools": [{"region": p.region, "size": p.size, "capacity": p.capacity} for p in self.plan.pools],
             },
             "notes": list(self.notes),
         }
@@ -149,13 +150,17 @@ def tflm_weights_bytes(graph: Graph) -> int:
     return _align(len(graph.model_bytes), WEIGHTS_ALIGNMENT)
 
 
-def _regions(board: Board, placement: Mapping[str, str], figures: Mapping[str, int]) -> tuple[RegionUse, ...]:
+def _regions(board: Board, placement: Mapping[str, str], figures: Mapping[str, int],
+             pools: tuple[tuple[str, int], ...] = ()) -> tuple[RegionUse, ...]:
     if board.is_host:
         return ()
     items: dict[str, dict[str, int]] = {r.name: {} for r in board.regions}
     for what, size in figures.items():
         region = placement[what]
         items[region][what] = items[region].get(what, 0) + size
+    for region, size in pools:  # activation pools (cubeai --pools): the arena per region
+        board.region(region)
+        items[region]["arena"] = items[region].get("arena", 0) + size
     return tuple(
         RegionUse(r.name, r.kind, r.base, r.size, items[r.name]) for r in board.regions if items[r.name]
     )
@@ -171,8 +176,13 @@ def estimate(
     tflm_arena: int | None = None,
     tflm_code: codesize.CodeSize | None = None,
     select_kernel=None,
+    io_outside: int = 0,
 ) -> Footprint:
-    """The footprint of `graph` on `board` in `style`. Raises UnsupportedOpsError first."""
+    """The footprint of `graph` on `board` in `style`. Raises UnsupportedOpsError first.
+
+    A plan with several pools (cubeai --pools) puts each pool's bytes in its region;
+    io_outside: bytes of inputs/outputs the application keeps outside the activations
+    (cubeai --no-inputs-allocation / --no-outputs-allocation), counted with the data."""
     require_supported(graph, style)
     if style == "cubeai" and select_kernel is None and plan is None:
         select_kernel = default_selector(board)
@@ -194,6 +204,9 @@ def estimate(
             f"tflm arena includes TFLM's own bookkeeping; the activations alone plan to {plan.arena_size} B"
         )
     runtime = codesize.runtime_ram(board, style)
+    runtime_parts = dict(runtime.parts)
+    if io_outside:
+        runtime_parts["io buffers"] = io_outside
     notes.extend(code.notes)
 
     base_placement = board.placement.as_dict() if board.placement else {}
@@ -205,23 +218,27 @@ def estimate(
         "code": code.total,
         "weights": weights + params,
         "arena": activation,
-        "data": runtime.parts.get("data", 0),
+        "data": runtime.parts.get("data", 0) + io_outside,
         "stack": runtime.parts.get("stack", 0),
     }
-    regions = _regions(board, base_placement, figures) if base_placement else ()
+    pools: tuple[tuple[str, int], ...] = ()
+    if style == "cubeai" and plan.pools:
+        figures.pop("arena")
+        pools = tuple((p.region, p.size) for p in plan.pools)
+    regions = _regions(board, base_placement, figures, pools) if base_placement else ()
     return Footprint(
         model=graph.name,
         board=board.name,
         style=style,
         macs=total_macs(graph),
         activation_ram=activation,
-        runtime_ram=runtime.total,
+        runtime_ram=sum(runtime_parts.values()),
         weights_flash=weights,
         params_flash=params,
         code_flash=code.total,
         regions=regions,
         plan=plan,
-        runtime_ram_parts=dict(runtime.parts),
+        runtime_ram_parts=runtime_parts,
         code_flash_parts=dict(code.by_part),
         code_flash_basis=code.basis,
         notes=tuple(notes),

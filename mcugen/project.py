@@ -82,8 +82,17 @@ def generate(
     wide_limit: int | None = None,
     profile: bool = False,
     progress: Callable[[Any], None] | None = None,
+    c_api: str = "st-ai",
+    inputs_allocation: bool = True,
+    outputs_allocation: bool = True,
+    pools: str | Sequence[str] | None = None,
 ) -> Generated:
     """Write a complete firmware project for `graph` on `board` in `style`.
+
+    cubeai only: c_api ("st-ai", "legacy", "both"), inputs/outputs_allocation (False:
+    the inputs/outputs get their own buffers outside the activations), pools (memory
+    regions for the activations, most used tensors first: "dtcm,axisram"; REGION:SIZE
+    caps a pool).
 
     Refuses (before writing anything) unsupported operators, a model that does not
     fit the board, and an output directory holding files mcugen did not write."""
@@ -91,23 +100,36 @@ def generate(
 
     if style not in STYLES:
         raise McugenError(f"Unknown style '{style}'.", hint="Use --style cubeai or --style tflm.")
+    cubeai_only = {"--c-api": c_api != "st-ai", "--no-inputs-allocation": not inputs_allocation,
+                   "--no-outputs-allocation": not outputs_allocation, "--pools": bool(pools)}
+    if style != "cubeai" and any(cubeai_only.values()):
+        raise McugenError(f"{', '.join(k for k, v in cubeai_only.items() if v)}: cubeai style only.",
+                          hint="Drop these options or use --style cubeai.")
     # Profiling builds time every node (cubeai) with the board's counter.
     options = FirmwareOptions(placement=dict(placement or {}), defines={"MCUGEN_PROFILE": "1"} if profile else {})
     extra_files = {MODEL_COPY: graph.model_bytes}
     if style == "cubeai":
         from mcugen.codegen import generate_cubeai  # noqa: PLC0415
 
+        from mcugen.codegen.cubeai import check_c_api, check_name  # noqa: PLC0415
+
+        check_name(name)
+        check_c_api(c_api)
         select = _kernel_selector(board, wide_limit) if arm_kernels else None
-        plan = _cubeai_plan(graph, select)
-        footprint = estimate(graph, board, "cubeai", placement=placement, plan=plan, select_kernel=select)
+        plan, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
+                                      inputs=inputs_allocation, outputs=outputs_allocation,
+                                      stack_size=options.stack_size)
         require_fit(footprint)
         extra_manifest = {"model_file": MODEL_COPY, "estimate": _estimate_json(footprint)}
         project = generate_cubeai(
             graph, board, out_dir, name=name, force=force, plan=plan, firmware_options=options,
-            select_kernel=select, extra_files=extra_files, extra_manifest=extra_manifest,
+            select_kernel=select, extra_files=extra_files, extra_manifest=extra_manifest, c_api=c_api,
+            inputs_in_activations=inputs_allocation, outputs_in_activations=outputs_allocation,
         )
         details = {"arena_size": project.arena_size, "weights_bytes": project.weights_bytes,
-                   "params_bytes": project.params_bytes, "kernels": list(project.kernels), "name": project.name}
+                   "params_bytes": project.params_bytes, "kernels": list(project.kernels), "name": project.name,
+                   "c_api": project.c_api, "pools": list(project.pools),
+                   "inputs_in_activations": inputs_allocation, "outputs_in_activations": outputs_allocation}
         files = project.files
     else:
         from mcugen.codegen.tflm import default_kernels, generate_tflm  # noqa: PLC0415
@@ -127,6 +149,28 @@ def generate(
                    "ops": list(project.ops)}
         files = project.files
     return Generated(Path(out_dir), board.name, style, tuple(files), footprint, details)
+
+
+def estimate_model(
+    graph: Graph,
+    board: Board,
+    style: str = "cubeai",
+    *,
+    placement: dict[str, str] | None = None,
+    pools: str | Sequence[str] | None = None,
+    inputs_allocation: bool = True,
+    outputs_allocation: bool = True,
+) -> Footprint:
+    """The footprint `generate` would check (`mcugen estimate`): with pools, the
+    activations per region."""
+    if style == "cubeai":
+        _, footprint = cubeai_plan(graph, board, _kernel_selector(board), placement=placement, pools=pools,
+                                   inputs=inputs_allocation, outputs=outputs_allocation)
+        return footprint
+    if pools or not inputs_allocation or not outputs_allocation:
+        raise McugenError("--pools, --no-inputs-allocation and --no-outputs-allocation: cubeai style only.",
+                          hint="Drop these options or use --style cubeai.")
+    return estimate(graph, board, style, placement=placement)
 
 
 def _estimate_json(fp: Footprint) -> dict[str, Any]:
@@ -152,8 +196,13 @@ def _kernel_selector(board: Board, wide_limit: int | None = None):
 
 def _cubeai_plan(graph: Graph, select):
     """The memory plan for the kernels that will run (scratch buffers of the chosen variants)."""
-    from mcugen.codegen import lower_op  # noqa: PLC0415
     from mcugen.planner import plan_memory  # noqa: PLC0415
+
+    return plan_memory(graph, _scratch(graph, select))
+
+
+def _scratch(graph: Graph, select) -> dict[int, int]:
+    from mcugen.codegen import lower_op  # noqa: PLC0415
 
     scratch = {}
     for op in graph.operators:
@@ -161,7 +210,62 @@ def _cubeai_plan(graph: Graph, select):
         call = call if call is not None else lower_op(graph, op)
         if getattr(call, "scratch_bytes", 0):
             scratch[op.index] = call.scratch_bytes
-    return plan_memory(graph, scratch)
+    return scratch
+
+
+# Bytes kept free in a region that also holds .data/.bss when a pool goes there: the
+# generated code's own static data (st-ai context, legacy instance, main.c's buffers),
+# libc's and the section alignment, which the estimate's data figure does not count.
+POOL_DATA_MARGIN = 2048
+
+
+def io_outside_bytes(graph: Graph, inputs: bool = True, outputs: bool = True) -> int:
+    """Bytes of the inputs/outputs that live outside the activations."""
+    return (0 if inputs else sum(t.nbytes for t in graph.input_tensors)) + \
+        (0 if outputs else sum(t.nbytes for t in graph.output_tensors))
+
+
+def cubeai_plan(
+    graph: Graph,
+    board: Board,
+    select=None,
+    *,
+    placement: dict[str, str] | None = None,
+    pools: str | Sequence[str] | None = None,
+    inputs: bool = True,
+    outputs: bool = True,
+    stack_size: int | None = None,
+) -> tuple[Any, Footprint]:
+    """The cubeai activation plan and its footprint estimate.
+
+    With pools ("dtcm,axisram"), each region gives the activations what the rest of the
+    firmware leaves free there (code, weights, data, the linker's stack of stack_size
+    bytes, a margin) and the planner fills them in order, most used tensors first
+    (mcugen.planner.plan_pools); FitError with the figures when the largest tensor fits
+    no pool. Unused pools are dropped."""
+    from mcugen.codegen.pools import parse_pools, plan_activations, pool_capacities  # noqa: PLC0415
+    from mcugen.firmware import DEFAULT_STACK_SIZE  # noqa: PLC0415
+
+    scratch = _scratch(graph, select)
+    io_out = io_outside_bytes(graph, inputs, outputs)
+    plan = plan_activations(graph, scratch, inputs=inputs, outputs=outputs)
+    footprint = estimate(graph, board, "cubeai", placement=placement, plan=plan, select_kernel=select,
+                         io_outside=io_out)
+    specs = parse_pools(pools)
+    if not specs:
+        return plan, footprint
+    stack = DEFAULT_STACK_SIZE if stack_size is None else stack_size
+    reserved: dict[str, int] = {}
+    for r in footprint.regions:
+        items = {k: v for k, v in r.items.items() if k != "arena"}
+        if "stack" in items:
+            items["stack"] = max(items["stack"], stack)
+        reserved[r.name] = sum(items.values()) + (POOL_DATA_MARGIN if "data" in items else 0)
+    caps = pool_capacities(board, specs, reserved)
+    plan = plan_activations(graph, scratch, inputs=inputs, outputs=outputs, pools=caps)
+    footprint = estimate(graph, board, "cubeai", placement=placement, plan=plan, select_kernel=select,
+                         io_outside=io_out)
+    return plan, footprint
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,6 +332,7 @@ class MeasureReport:
     outputs: tuple[tuple[Any, ...], ...] = ()  # per input, per output: the target's values
     layers: tuple[dict[str, Any], ...] = ()  # per node of the last run: index, op, count (profiling builds)
     input_names: tuple[str, ...] = ()  # per input: the file it came from, or "random #k"
+    float_model: str | None = None  # the float .tflite compared with (per-output float_metrics)
 
     @property
     def per_mac(self) -> float | None:
@@ -249,6 +354,10 @@ class MeasureReport:
             "inputs": self.inputs, "runs": self.runs,
             self.timing_unit: self.counts,
             "per_mac": self.per_mac, "latency_ms": self.latency_ms,
+            # ST's validate figures: duration per inference (ms, when the counter is time)
+            # and cycles (QEMU: instructions) per MACC
+            "duration_ms": self.latency_ms, f"{self.timing_unit}_per_macc": self.per_mac,
+            "float_model": self.float_model,
             "activation_bytes": self.activation_bytes, "extra_u32": self.extra_u32,
             "bit_exact": cmp.bit_exact if cmp is not None else None,
             "max_abs_diff": cmp.max_abs_diff if cmp is not None else None,
@@ -316,12 +425,13 @@ def measure_project(
     notes: list[str] = []
     if compare:
         reference = reference_for(graph, samples, runs)
-        comparison = compare_outputs(graph, m.outputs, reference)
+        floats = float_reference_for(float_model, graph, samples, runs) if float_model is not None else None
+        comparison = compare_outputs(graph, m.outputs, reference, floats)
         from mcugen.validate import ValidationResult  # noqa: PLC0415
 
         comparison = ValidationResult(model=graph.name, target=m.board, inputs=len(samples), outputs=comparison)
-    if float_model is not None:
-        notes.append("float-model comparison: see the per-output metrics 'vs float model'")
+    if float_model is not None and not compare:
+        notes.append("no comparison asked for: the float model was not run")
     memory = {}
     built = project_dir / "build" / "firmware.elf"
     if built.is_file() and not get_board(m.board).is_host:
@@ -338,7 +448,24 @@ def measure_project(
         layers=tuple({"index": i, "op": graph.operators[i].opcode if i < len(graph.operators) else "?", "count": c}
                      for i, c in enumerate(m.profile)),
         input_names=tuple([str(f) for f in input_files] + [f"random #{k}" for k in range(len(samples) - len(input_files))]),
+        float_model=str(float_model) if float_model is not None and compare else None,
     )
+
+
+def float_reference_for(float_model: str | Path, graph: Graph, samples: list[list[np.ndarray]],
+                        runs: int) -> list[list[np.ndarray]]:
+    """The float model's outputs for each sample, as the target produces them after `runs` runs."""
+    from mcugen.validate import FloatModel  # noqa: PLC0415
+
+    model = FloatModel(float_model, graph)
+    stateful = any(t.is_variable for t in graph.tensors)
+    out = []
+    for s in samples:
+        result = model.run(s)
+        for _ in range(runs - 1 if stateful else 0):
+            result = model.run(s)
+        out.append(result)
+    return out
 
 
 def validate(
@@ -359,10 +486,23 @@ def validate(
     placement: dict[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
     library_progress: Callable[[Any], None] | None = None,
+    float_model: str | Path | None = None,
+    name: str = "network",
+    c_api: str = "st-ai",
+    inputs_allocation: bool = True,
+    outputs_allocation: bool = True,
+    pools: str | Sequence[str] | None = None,
 ) -> tuple[Generated, Built, MeasureReport]:
-    """generate -> build -> flash/run -> compare, in one go (a temporary project unless `output`)."""
+    """generate -> build -> flash/run -> compare, in one go (a temporary project unless `output`).
+
+    float_model: the float .tflite the model came from; every output is then also
+    compared with it (ST's figures per output: acc, rmse, mae, l2r, mean, std, nse, cos)."""
     graph = load_checked(model)
     board = get_board(target)
+    if float_model is not None:
+        from mcugen.validate import FloatModel  # noqa: PLC0415
+
+        FloatModel(float_model, graph)  # a wrong float model fails before anything is built
     say = progress or (lambda _msg: None)
     tmp = None
     if output is None:
@@ -373,12 +513,14 @@ def validate(
     try:
         say(f"generating the {style} project for {board.name}")
         gen = generate(graph, board, out, style=style, force=force or output is None, kernels=kernels,
-                       tflm_root=tflm_root, placement=placement, progress=library_progress)
+                       tflm_root=tflm_root, placement=placement, progress=library_progress, name=name,
+                       c_api=c_api, inputs_allocation=inputs_allocation, outputs_allocation=outputs_allocation,
+                       pools=pools)
         say("building")
         built = build(out)
         say(f"running {len(input_files)} file input(s) and {random} random input(s) on {board.name}")
         report = measure_project(out, runner=runner, input_files=input_files, random=random, seed=seed,
-                                 runs=runs, runner_options=runner_options)
+                                 runs=runs, runner_options=runner_options, float_model=float_model)
         return gen, built, report
     finally:
         if tmp is not None:

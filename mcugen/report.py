@@ -96,9 +96,10 @@ def render_footprint(fp: Footprint) -> None:
     t.add_column("KiB", justify="right")
     t.add_column("")
     plan = fp.plan
+    pools = "; pools " + ", ".join(f"{p.region} {p.size:,} of {p.capacity:,}" for p in plan.pools) if plan.pools else ""
     rows = [
         ("activation RAM", fp.activation_ram,
-         f"planned ({plan.strategy}); lower bounds {plan.bound_op:,} (op) / {plan.bound_tensor:,} (tensor)"),
+         f"planned ({plan.strategy}); lower bounds {plan.bound_op:,} (op) / {plan.bound_tensor:,} (tensor){pools}"),
         ("runtime RAM", fp.runtime_ram, ", ".join(f"{k} {v:,}" for k, v in fp.runtime_ram_parts.items())),
         ("weights flash", fp.weights_flash, "model constants"),
         ("params flash", fp.params_flash, "requantization tables" if fp.params_flash else ""),
@@ -180,6 +181,12 @@ def render_generated(gen: Any) -> None:
     if gen.style == "cubeai":
         console.print(f"  arena {details['arena_size']:,} B, weights {details['weights_bytes']:,} B, "
                       f"params {details['params_bytes']:,} B, kernels: {', '.join(details['kernels'])}")
+        pools = details.get("pools") or []
+        io = [w for w, inside in (("inputs", details.get("inputs_in_activations", True)),
+                                  ("outputs", details.get("outputs_in_activations", True))) if inside]
+        console.print(f"  API {details.get('c_api', 'st-ai')} ({details.get('name', 'network')}.h); activations in "
+                      + ", ".join(f"{p['region']} {p['size']:,} B" for p in pools)
+                      + (f"; {' and '.join(io)} inside them" if io else "; inputs and outputs in their own buffers"))
     else:
         console.print(f"  arena {details['arena_size']:,} B (estimated TFLM need), kernels {details['kernels']}, "
                       f"ops: {', '.join(details['ops'])}")
@@ -221,7 +228,7 @@ def render_measure(rep: Any, built: Any = None, footprint: Any = None) -> None:
     if unit == "nanoseconds":
         t.add_row("ms (host)", *(f"{c[k] * 1e-6:.3f}" for k in ("min", "median", "max")))
     if rep.macs:
-        t.add_row(f"{unit} per MAC", *(f"{c[k] / rep.macs:.3f}" for k in ("min", "median", "max")))
+        t.add_row(f"{unit} per MACC", *(f"{c[k] / rep.macs:.3f}" for k in ("min", "median", "max")))
     console.print(t)
     if unit == "instructions":
         console.print("QEMU counts instructions (-icount), not cycles: no milliseconds on this target.", style="dim")
@@ -237,14 +244,20 @@ def render_measure(rep: Any, built: Any = None, footprint: Any = None) -> None:
     cmp = rep.comparison
     if cmp is not None:
         o = Table(title="Outputs vs the TFLM reference", title_justify="left")
-        for col in ("output", "shape", "max abs diff", "mismatches", "acc", "rmse", "mae", "l2r", "cos"):
-            o.add_column(col)
+        for col in ("output", "shape", "max abs diff", "mismatches", *METRIC_COLUMNS):
+            o.add_column(col, justify="left" if col in ("output", "shape") else "right")
         for out in cmp.outputs:
-            m = out.metrics
             o.add_row(out.name[:40], shape_str(out.shape), f"{out.max_abs_diff:g}", f"{out.mismatches}/{out.elements}",
-                      "-" if m is None or m.acc is None else f"{m.acc:.3f}",
-                      *(("-",) * 4 if m is None else (f"{m.rmse:.3g}", f"{m.mae:.3g}", f"{m.l2r:.3g}", f"{m.cos:.6f}")))
+                      *metric_cells(out.metrics))
         console.print(o)
+        if any(getattr(out, "float_metrics", None) is not None for out in cmp.outputs):
+            f = Table(title=f"Outputs vs the float model ({getattr(rep, 'float_model', None) or 'float'})",
+                      title_justify="left")
+            for col in ("output", "shape", *METRIC_COLUMNS):
+                f.add_column(col, justify="left" if col in ("output", "shape") else "right")
+            for out in cmp.outputs:
+                f.add_row(out.name[:40], shape_str(out.shape), *metric_cells(out.float_metrics))
+            console.print(f)
         verdict = "[green]bit-exact[/green]" if cmp.bit_exact else "[red]NOT bit-exact[/red]"
         console.print(f"{verdict}: max abs diff {cmp.max_abs_diff:g} over {cmp.inputs} input(s)")
     if rep.outputs and len(rep.outputs) <= 8:
@@ -252,6 +265,17 @@ def render_measure(rep: Any, built: Any = None, footprint: Any = None) -> None:
             console.print(f"  {name}: {render_outputs(list(outs))}")
     for note in rep.notes:
         console.print(f"note: {note}", style="dim")
+
+
+METRIC_COLUMNS = ("acc", "rmse", "mae", "l2r", "mean", "std", "nse", "cos")
+
+
+def metric_cells(m: Any) -> tuple[str, ...]:
+    """ST's validation figures of one output (mcugen.metrics.OutputMetrics), as table cells."""
+    if m is None:
+        return ("-",) * len(METRIC_COLUMNS)
+    return ("-" if m.acc is None else f"{m.acc:.3f}", f"{m.rmse:.3g}", f"{m.mae:.3g}", f"{m.l2r:.3g}",
+            f"{m.mean:.3g}", f"{m.std:.3g}", f"{m.nse:.6f}", f"{m.cos:.6f}")
 
 
 def render_outputs(values: list) -> str:

@@ -4,6 +4,12 @@
 directory, builds it with the host compiler, runs it on the given input files
 plus `n_random` seeded random samples, runs the same samples through the TFLM
 reference interpreter, and compares every output element.
+
+Next to that verdict, `compare_outputs` gives ST's float-domain figures per output
+(acc, rmse, mae, l2r, mean and std of the error, nse, cos; mcugen.metrics) against
+the reference, and against the float model the quantized one came from when its
+outputs are given (`FloatModel`: the float .tflite through the TFLM interpreter, on
+the dequantized inputs).
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ class OutputComparison:
     max_abs_diff: float  # over all samples and elements (integers compared exactly)
     mismatches: int  # elements that differ, over all samples
     elements: int  # elements compared, over all samples
-    metrics: Any = None  # mcugen.metrics.OutputMetrics, in the float domain
+    metrics: Any = None  # mcugen.metrics.OutputMetrics, in the float domain, vs the reference
+    float_metrics: Any = None  # the same vs the float model (when one was given)
 
     @property
     def bit_exact(self) -> bool:
@@ -41,6 +48,7 @@ class OutputComparison:
             "index": self.index, "name": self.name, "dtype": self.dtype, "shape": list(self.shape),
             "max_abs_diff": self.max_abs_diff, "mismatches": self.mismatches, "elements": self.elements,
             "bit_exact": self.bit_exact, "metrics": self.metrics.to_json() if self.metrics is not None else None,
+            "metrics_float_model": self.float_metrics.to_json() if self.float_metrics is not None else None,
         }
 
 
@@ -70,8 +78,11 @@ class ValidationResult:
 
 
 def compare_outputs(graph: Graph, predicted: Sequence[Sequence[np.ndarray]],
-                    reference: Sequence[Sequence[np.ndarray]]) -> tuple[OutputComparison, ...]:
-    """Element-wise comparison per output over all samples."""
+                    reference: Sequence[Sequence[np.ndarray]],
+                    float_reference: Sequence[Sequence[np.ndarray]] | None = None) -> tuple[OutputComparison, ...]:
+    """Element-wise comparison per output over all samples, with ST's float-domain
+    figures against the reference and (float_reference: the float model's outputs)
+    against the float model."""
     from mcugen.metrics import compare  # noqa: PLC0415
 
     result = []
@@ -106,9 +117,82 @@ def compare_outputs(graph: Graph, predicted: Sequence[Sequence[np.ndarray]],
             )
         except Exception:  # metrics are a courtesy; the exact comparison above is the verdict
             metrics = None
+        float_metrics = None
+        if float_reference is not None:
+            f = [np.asarray(s[k], dtype=np.float64) for s in float_reference]
+            try:
+                f = [y.reshape(x.shape) for x, y in zip(p, f)]
+                float_metrics = compare([_deq(x, q) for x in p], f, classifier=None)
+            except ValueError:
+                float_metrics = None
         result.append(OutputComparison(k, t.name, t.dtype, tuple(int(d) for d in t.shape), max_diff, mismatches,
-                                       elements, metrics))
+                                       elements, metrics, float_metrics))
     return tuple(result)
+
+
+class FloatModel:
+    """The float .tflite the quantized `graph` was converted from, run by the TFLM
+    interpreter (it runs float models too) on the dequantized inputs; `run(sample)`
+    takes a sample of the quantized model and returns float outputs."""
+
+    def __init__(self, path: str | Path, graph: Graph) -> None:
+        from mcugen.errors import McugenError  # noqa: PLC0415
+        from mcugen.model.fold import fold_constants, propagate_shapes  # noqa: PLC0415
+        from mcugen.model.loader import parse_model, read_model_file  # noqa: PLC0415
+        from mcugen.reference import ARENA_SLACK, ReferenceError, _runtime  # noqa: PLC0415
+
+        data = read_model_file(path)
+        fg = propagate_shapes(fold_constants(parse_model(data, Path(path).stem)))
+        problems = []
+        if len(fg.inputs) != len(graph.inputs) or len(fg.outputs) != len(graph.outputs):
+            problems.append(f"{len(fg.inputs)} input(s) and {len(fg.outputs)} output(s), the quantized model "
+                            f"{len(graph.inputs)} and {len(graph.outputs)}")
+        else:
+            for kind, a, b in (("input", fg.input_tensors, graph.input_tensors),
+                               ("output", fg.output_tensors, graph.output_tensors)):
+                for k, (x, y) in enumerate(zip(a, b)):
+                    if x.size != y.size:
+                        problems.append(f"{kind} {k + 1} has {x.size} elements {list(x.shape)}, the quantized "
+                                        f"model's {y.size} {list(y.shape)}")
+        if problems:
+            raise McugenError(f"The float model {path} does not match '{graph.name}': " + "; ".join(problems) + ".",
+                              hint="Give the float .tflite the quantized model was converted from.")
+        self.graph, self.float_graph = graph, fg
+        arena = sum(t.nbytes for t in fg.tensors if not t.is_constant) + len(data) + ARENA_SLACK
+        runtime = _runtime()
+        try:
+            self.interpreter = runtime.Interpreter.from_bytes(data, arena_size=arena)
+            self.interpreter.reset()
+        except Exception as exc:
+            raise ReferenceError(f"The TFLM interpreter cannot load the float model {path}: {exc}") from exc
+
+    def run(self, sample: Sequence[np.ndarray]) -> list[np.ndarray]:
+        from mcugen.model.graph import NUMPY_DTYPES  # noqa: PLC0415
+
+        for k, (array, tq, tf) in enumerate(zip(sample, self.graph.input_tensors, self.float_graph.input_tensors)):
+            q = tq.quant if tq.dtype != "float32" else None
+            real = _deq(np.asarray(array).reshape(-1), q)
+            if tf.dtype == "float32":
+                value = real.astype(np.float32)
+            else:  # a quantized input on the float side too: quantize with its parameters
+                fq = tf.quant
+                info = np.iinfo(NUMPY_DTYPES[tf.dtype])
+                value = np.clip(np.round(real / fq.scale[0]) + fq.zero_point[0], info.min, info.max)
+                value = value.astype(NUMPY_DTYPES[tf.dtype])
+            self.interpreter.set_input(np.ascontiguousarray(value.reshape(tf.shape)), k)
+        self.interpreter.invoke()
+        outs = []
+        for k, tf in enumerate(self.float_graph.output_tensors):
+            out = np.array(self.interpreter.get_output(k), copy=True)
+            outs.append(_deq(out, tf.quant if tf.dtype != "float32" else None))
+        return outs
+
+
+def float_model_outputs(path: str | Path, graph: Graph,
+                        samples: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:
+    """The float model's outputs (float64) for each sample of the quantized model, in order."""
+    model = FloatModel(path, graph)
+    return [model.run(s) for s in samples]
 
 
 def _deq(values: np.ndarray, q: Any) -> np.ndarray:
@@ -125,6 +209,7 @@ def validate_host(
     *,
     keep_dir: str | Path | None = None,
     name: str = "network",
+    float_model: str | Path | None = None,
 ) -> ValidationResult:
     """Generate, build and run the cubeai network on the host and compare with TFLM.
 
@@ -147,13 +232,15 @@ def validate_host(
         predicted = run_on_host(out, samples) if samples else []
         t3 = time.perf_counter()
         reference = reference_outputs(graph, samples) if samples else []
+        floats = float_model_outputs(float_model, graph, samples) if float_model is not None and samples else None
         t4 = time.perf_counter()
     timings.update(generate=t1 - t0, build=t2 - t1, run=t3 - t2, reference=t4 - t3)
     return ValidationResult(
         model=graph.name, target="host", inputs=len(samples),
-        outputs=compare_outputs(graph, predicted, reference), timings=timings,
+        outputs=compare_outputs(graph, predicted, reference, floats), timings=timings,
         project_dir=str(keep_dir) if keep_dir is not None else None,
     )
 
 
-__all__ = ["OutputComparison", "ValidationResult", "compare_outputs", "validate_host"]
+__all__ = ["FloatModel", "OutputComparison", "ValidationResult", "compare_outputs", "float_model_outputs",
+           "validate_host"]
