@@ -24,7 +24,7 @@ from mcugen.runners.qemu import QemuRunner
 def test_qemu_argv():
     r = QemuRunner(get_board("qemu-m7"), "build/firmware.elf")
     assert r.command() == ["qemu-system-arm", "-M", "mps2-an500", "-cpu", "cortex-m7", "-nographic",
-                           "-icount", "shift=0", "-serial", "pty", "-monitor", "none", "-kernel", "build/firmware.elf"]
+                           "-icount", "shift=0,align=off,sleep=off", "-serial", "pty", "-monitor", "none", "-kernel", "build/firmware.elf"]
 
 
 def test_openocd_argv():

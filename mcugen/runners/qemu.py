@@ -35,7 +35,9 @@ def qemu_command(program: str, machine: str, cpu: str, elf: str | Path, icount_s
         "-M", machine,
         "-cpu", cpu,
         "-nographic",
-        "-icount", f"shift={icount_shift}",
+        # sleep=off: when the guest waits, virtual time jumps instead of QEMU sleeping in
+        # real time. Instruction counts are unchanged; the UART link runs about 1.7x faster.
+        "-icount", f"shift={icount_shift},align=off,sleep=off",
         "-serial", "pty",
         "-monitor", "none",
         "-kernel", str(elf),
