@@ -256,6 +256,61 @@ def overlap_allowances(graph: Graph, buffers: list[Buffer]) -> dict[tuple[int, i
     return allow
 
 
+def _place_beam(
+    buffers: list[Buffer], order: list[int], alignment: int, allow: Mapping[tuple[int, int], int], width: int
+) -> tuple[list[Buffer], int]:
+    """Like _place_first_fit, but keeps the `width` best partial layouts (smallest extent)
+    instead of one: whether an op's output goes just below its input or clear above it
+    only shows its cost a few ops later."""
+
+    def clash(buf: Buffer, off: int, p: Buffer, poff: int) -> bool:
+        if off + buf.size <= poff or poff + p.size <= off:
+            return False
+        d = allow.get((buf.id, p.id))
+        if d is not None and poff - off >= d:
+            return False
+        d = allow.get((p.id, buf.id))
+        if d is not None and off - poff >= d:
+            return False
+        return True
+
+    # state: (extent, lo, hi, offsets by buffer index)
+    states: list[tuple[int, int, int, dict[int, int]]] = [(0, 0, 0, {})]
+    for idx in order:
+        buf = buffers[idx]
+        successors: dict[tuple, tuple[int, int, int, dict[int, int]]] = {}
+        for _, lo, hi, offsets in states:
+            live = [(buffers[j], o) for j, o in offsets.items() if buffers[j].overlaps_in_time(buf)]
+            candidates = {lo, _align_down(hi - buf.size, alignment) if offsets else 0}
+            for p, poff in live:
+                candidates.add(_align(poff + p.size, alignment))
+                candidates.add(_align_down(poff - buf.size, alignment))
+                d = allow.get((buf.id, p.id))
+                if d is not None:
+                    candidates.add(_align_down(poff - d, alignment))
+                d = allow.get((p.id, buf.id))
+                if d is not None:
+                    candidates.add(_align(poff + d, alignment))
+            for c in candidates:
+                if any(clash(buf, c, p, poff) for p, poff in live):
+                    continue
+                nlo, nhi = (min(lo, c), max(hi, c + buf.size)) if offsets else (c, c + buf.size)
+                new = dict(offsets)
+                new[idx] = c
+                key = tuple(sorted((j, o - nlo) for j, o in new.items()))
+                if key not in successors:
+                    successors[key] = (nhi - nlo, nlo, nhi, new)
+        states = sorted(successors.values(), key=lambda st: st[0])[:width]
+    _, lo, _, offsets = states[0]
+    placed = [dataclasses.replace(buffers[i], offset=offsets[i] - lo) for i in range(len(buffers))]
+    size = max((b.offset + b.size for b in placed), default=0)
+    return placed, _align(size, alignment)
+
+
+BEAM_WIDTH = 12
+BEAM_ORDERS = ("first-use", "reverse-use")
+
+
 ORDERS: dict[str, Callable[[list[Buffer]], list[int]]] = {
     # TFLM's greedy planner: largest first.
     "greedy-size": lambda bs: sorted(range(len(bs)), key=lambda i: (-bs[i].size, bs[i].first)),
@@ -269,6 +324,11 @@ ORDERS: dict[str, Callable[[list[Buffer]], list[int]]] = {
     ),
     # In execution order: the first-fit of a linear scan.
     "first-use": lambda bs: sorted(range(len(bs)), key=lambda i: (bs[i].first, -bs[i].size)),
+    # Against execution order: an op's output is placed before its input, and an input
+    # may only overlap its output from above, so chains of overlapping ops stack upward
+    # instead of drifting down across the whole arena.
+    "reverse-use": lambda bs: sorted(range(len(bs)), key=lambda i: (-bs[i].first, -bs[i].size)),
+    "reverse-last": lambda bs: sorted(range(len(bs)), key=lambda i: (-bs[i].last, -bs[i].size)),
 }
 
 
@@ -300,6 +360,11 @@ def _best_placement(
         placed, size = _place_first_fit(buffers, ORDERS[name](buffers), alignment, allow)
         if best is None or size < best[1]:
             best = (placed, size, name)
+    if strategies is None and allow:
+        for name in BEAM_ORDERS:
+            placed, size = _place_beam(buffers, ORDERS[name](buffers), alignment, allow, BEAM_WIDTH)
+            if best is None or size < best[1]:
+                best = (placed, size, f"beam-{name}")
     return best if best else ([], 0, "none")
 
 
