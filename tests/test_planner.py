@@ -37,7 +37,9 @@ def test_plans_are_sound_on_every_model(all_models):
             assert check_plan(g, plan) == [], (path.name, strategy)
             assert plan.bound_tensor <= plan.arena_size
         best = plan_memory(g)
-        assert best.arena_size == min(plan_memory(g, strategies=[s]).arena_size for s in ORDERS)
+        assert check_plan(g, best) == [], (path.name, best.strategy)
+        # the beam search may beat every single first-fit order, never lose to one
+        assert best.arena_size <= min(plan_memory(g, strategies=[s]).arena_size for s in ORDERS)
 
 
 def test_person_detect_within_bounds(person_detect):
