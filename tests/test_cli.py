@@ -118,3 +118,44 @@ def test_internal_errors_are_reported_without_traceback(monkeypatch, capsys):
 def test_usage_errors_exit_2():
     r = mcugen("estimate", "x.tflite", "--bogus")
     assert r.returncode == 2 and "No such option" in r.stderr and "Traceback" not in r.stderr
+
+
+# ---------------------------------------------------------------------------------
+# cubeai drop-in options: --pools, --c-api, --no-inputs-allocation / --no-outputs-allocation
+
+
+def test_estimate_pools_shows_activations_per_region(person_detect):
+    r = mcugen("estimate", person_detect, "-t", "stm32h7", "--pools", "dtcm:20K,axisram", "--json")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    regions = {x["name"]: x for x in j["regions"]}
+    pools = j["activation_plan"]["pools"]
+    assert [p["region"] for p in pools] == ["dtcm", "axisram"]
+    assert regions["dtcm"]["items"]["arena"] == pools[0]["size"] <= 20 * 1024
+    assert regions["axisram"]["items"]["arena"] == pools[1]["size"]
+    assert j["activation_ram"] == pools[0]["size"] + pools[1]["size"]
+    r = mcugen("estimate", person_detect, "-t", "stm32h7", "--pools", "dtcm,axisram")
+    assert r.returncode == 0 and "pools dtcm" in r.stdout
+
+
+def test_pools_refused_with_figures(person_detect, tmp_path):
+    r = mcugen("estimate", person_detect, "-t", "stm32h7", "--pools", "dtcm:16K,sram4:16K")
+    assert r.returncode == 1 and "36,864" in r.stderr and "no pool can hold it" in r.stderr
+    r = mcugen("generate", person_detect, "-t", "stm32h7", "-o", tmp_path / "p", "--pools", "flash")
+    assert r.returncode == 1 and "not ram" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "p").exists()
+    r = mcugen("generate", person_detect, "-t", "stm32h7", "-o", tmp_path / "p", "--style", "tflm", "--pools", "dtcm")
+    assert r.returncode == 1 and "cubeai style only" in r.stderr
+
+
+def test_generate_legacy_api_own_io_json(person_detect, tmp_path):
+    r = mcugen("generate", person_detect, "-t", "host", "-o", tmp_path / "p", "--c-api", "legacy", "--name", "pd",
+               "--no-inputs-allocation", "--json")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert j["c_api"] == "legacy" and j["name"] == "pd" and j["inputs_in_activations"] is False
+    assert "ai_platform.h" in j["files"] and "pd.h" in j["files"]
+    main = (tmp_path / "p" / "main.c").read_text()
+    assert "ai_pd_create_and_init" in main and "ai_pd_run" in main
+    r = mcugen("generate", person_detect, "-t", "host", "-o", tmp_path / "q", "--c-api", "cube")
+    assert r.returncode == 1 and "client API" in r.stderr
