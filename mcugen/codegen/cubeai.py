@@ -439,6 +439,10 @@ def render_project(
         for k, t in enumerate(call.outputs):
             resolve[f"out{k}"] = tensor_ptr(t)
         if call.scratch_bytes:
+            if i not in plan.scratch or plan.scratch[i][1] < call.scratch_bytes:
+                raise McugenError(f"The memory plan gives op {i} ({op.opcode}) no scratch buffer of "
+                                  f"{call.scratch_bytes} B.", hint="Plan with the kernels' scratch needs "
+                                  "(mcugen.codegen.pools.plan_activations(graph, scratch_bytes)).")
             off, size = plan.scratch[i]
             pool = next((b.pool for b in plan.buffers if b.scratch_of == i), 0) if plan.pools else 0
             resolve["scratch"] = f"(act{pool} + {off}u)"
@@ -527,9 +531,12 @@ def render_project(
 
     if any(rel.startswith("arm/") for rel in lowered.sources):
         # The Cortex-M7 variants' parameter structs live in their own header.
-        from mcugen.codegen.arm.select import patch_network_source  # noqa: PLC0415
+        from mcugen.codegen.arm.select import ARM_CONFIG_HEADER, arm_config_header, patch_network_source  # noqa: PLC0415
 
         files[f"{name}.c"] = patch_network_source(files[f"{name}.c"])
+        # Only the matrix-kernel variants the layers use are compiled in.
+        files[f"{KERNELS_SUBDIR}/{ARM_CONFIG_HEADER}"] = _stamp(
+            ARM_CONFIG_HEADER, arm_config_header(lowered.calls), graph, "generated")
 
     kernel_root = firmware_dir() / "kernels"
     kernel_files = []

@@ -46,6 +46,20 @@ int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *c
     return doubled ? expand(src, n, pad, cols, stride_words, 1) : expand(src, n, pad, cols, stride_words, 0);
 }
 
+/* A generated project compiles in only the variants its layers use (mcugen writes
+ * MCU_ARM_MM_VARIANTS into mcu_arm_config.h); everything else is left out of the
+ * image. Bits 0-5: 2-pixel fast/clamp/exact, then the same with int16 filters;
+ * bits 6-11: 1x1 pairs, same order; bit 12: 1 pixel; bit 13: 1 pixel, int16 filters. */
+#if defined(__has_include)
+#if __has_include("mcu_arm_config.h")
+#include "mcu_arm_config.h"
+#endif
+#endif
+#ifndef MCU_ARM_MM_VARIANTS
+#define MCU_ARM_MM_VARIANTS 0x3FFFu
+#endif
+#define MM_HAS(bit) ((MCU_ARM_MM_VARIANTS >> (bit)) & 1u)
+
 /* One step, 2 channels x 2 pixels x 4 depth elements: reads the two filter
  * words at w (LDRD) and the 4 pixel words at c (LDM), advancing both. */
 #define MM_STEP_2X2(w, c)                               \
@@ -124,13 +138,13 @@ int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *c
         } while (--(rounds) > 0);                                 \
     } while (0)
 
-static int8_t requant_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t mult, int32_t shift)
+__attribute__((unused)) static int8_t requant_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t mult, int32_t shift)
 {
     const mcu_arm_requant r = {0, mult, 0, shift};
     return (int8_t)mcu_clamp32(mcu_arm_requant_exact(acc, &r, p->output_offset), p->act_min, p->act_max);
 }
 
-#define MM_FN __attribute__((noinline, optimize("no-schedule-insns")))
+#define MM_FN __attribute__((noinline, noclone, optimize("no-schedule-insns")))
 
 /* The 2-pixel kernel's body for one requantization form and clamp (constants
  * in each instantiation; a macro because gcc cannot inline a function with a
@@ -239,43 +253,105 @@ static int8_t requant_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t m
         }                                                                                                     \
     }
 
+#if MM_HAS(0)
 MM2_FN(mm2_fast, 0, 0, MM_STEP_2X2, 0)
+#endif
+#if MM_HAS(1)
 MM2_FN(mm2_clamp, 0, 1, MM_STEP_2X2, 0)
+#endif
+#if MM_HAS(2)
 MM2_FN(mm2_exact, 1, 1, MM_STEP_2X2, 0)
+#endif
+#if MM_HAS(3)
 MM2_FN(mm2w_fast, 0, 0, MM_STEP_2X2_W, 1)
+#endif
+#if MM_HAS(4)
 MM2_FN(mm2w_clamp, 0, 1, MM_STEP_2X2_W, 1)
+#endif
+#if MM_HAS(5)
 MM2_FN(mm2w_exact, 1, 1, MM_STEP_2X2_W, 1)
+#endif
+#if MM_HAS(6)
 MM1X1_FN(mm1x1_fast, 0, 0, MM_STEP_2X2, 0)
+#endif
+#if MM_HAS(7)
 MM1X1_FN(mm1x1_clamp, 0, 1, MM_STEP_2X2, 0)
+#endif
+#if MM_HAS(8)
 MM1X1_FN(mm1x1_exact, 1, 1, MM_STEP_2X2, 0)
+#endif
+#if MM_HAS(9)
 MM1X1_FN(mm1x1w_fast, 0, 0, MM_STEP_2X2_W, 1)
+#endif
+#if MM_HAS(10)
 MM1X1_FN(mm1x1w_clamp, 0, 1, MM_STEP_2X2_W, 1)
+#endif
+#if MM_HAS(11)
 MM1X1_FN(mm1x1w_exact, 1, 1, MM_STEP_2X2_W, 1)
+#endif
+
+/* Which of the fast/clamp/exact (x int8/int16 filters) variants a layer needs: 0..5. */
+static int mm_variant(const mcu_arm_conv_params *params)
+{
+    const int exact = params->flags & MCU_ARM_REQUANT_EXACT;
+    const int clamp = params->act_min > -128 || params->act_max < 127;
+    return ((params->flags & MCU_ARM_WIDE) ? 3 : 0) + (exact ? 2 : clamp ? 1 : 0);
+}
 
 void mcu_arm_mat_mult_1x1_pairs(const mcu_arm_conv_params *params, mcu_arm_walk *walk, int32_t in_c, int32_t pairs,
                                 int32_t *cols, int32_t steps, const int32_t *packed, int32_t out_c, int8_t *out)
 {
-    const int exact = params->flags & MCU_ARM_REQUANT_EXACT;
-    const int clamp = params->act_min > -128 || params->act_max < 127;
-    if (params->flags & MCU_ARM_WIDE) {
-        (exact ? mm1x1w_exact : clamp ? mm1x1w_clamp : mm1x1w_fast)(params, walk, in_c, pairs, cols, steps, packed,
-                                                                    out_c, out);
-    } else {
-        (exact ? mm1x1_exact : clamp ? mm1x1_clamp : mm1x1_fast)(params, walk, in_c, pairs, cols, steps, packed,
-                                                                 out_c, out);
+    (void)walk, (void)in_c, (void)pairs, (void)cols, (void)steps, (void)packed, (void)out_c, (void)out;
+    switch (mm_variant(params)) {
+#if MM_HAS(6)
+    case 0: mm1x1_fast(params, walk, in_c, pairs, cols, steps, packed, out_c, out); return;
+#endif
+#if MM_HAS(7)
+    case 1: mm1x1_clamp(params, walk, in_c, pairs, cols, steps, packed, out_c, out); return;
+#endif
+#if MM_HAS(8)
+    case 2: mm1x1_exact(params, walk, in_c, pairs, cols, steps, packed, out_c, out); return;
+#endif
+#if MM_HAS(9)
+    case 3: mm1x1w_fast(params, walk, in_c, pairs, cols, steps, packed, out_c, out); return;
+#endif
+#if MM_HAS(10)
+    case 4: mm1x1w_clamp(params, walk, in_c, pairs, cols, steps, packed, out_c, out); return;
+#endif
+#if MM_HAS(11)
+    case 5: mm1x1w_exact(params, walk, in_c, pairs, cols, steps, packed, out_c, out); return;
+#endif
+    default: break;
     }
+    __builtin_trap(); /* a variant the generator did not compile in: fault loudly, never compute wrong */
 }
 
 void mcu_arm_mat_mult_2px(const mcu_arm_conv_params *params, const int32_t *cols, int32_t steps,
                           const int32_t *packed, int32_t out_c, int8_t *out_a, int8_t *out_b)
 {
-    const int exact = params->flags & MCU_ARM_REQUANT_EXACT;
-    const int clamp = params->act_min > -128 || params->act_max < 127;
-    if (params->flags & MCU_ARM_WIDE) {
-        (exact ? mm2w_exact : clamp ? mm2w_clamp : mm2w_fast)(params, cols, steps, packed, out_c, out_a, out_b);
-    } else {
-        (exact ? mm2_exact : clamp ? mm2_clamp : mm2_fast)(params, cols, steps, packed, out_c, out_a, out_b);
+    (void)cols, (void)steps, (void)packed, (void)out_c, (void)out_a, (void)out_b;
+    switch (mm_variant(params)) {
+#if MM_HAS(0)
+    case 0: mm2_fast(params, cols, steps, packed, out_c, out_a, out_b); return;
+#endif
+#if MM_HAS(1)
+    case 1: mm2_clamp(params, cols, steps, packed, out_c, out_a, out_b); return;
+#endif
+#if MM_HAS(2)
+    case 2: mm2_exact(params, cols, steps, packed, out_c, out_a, out_b); return;
+#endif
+#if MM_HAS(3)
+    case 3: mm2w_fast(params, cols, steps, packed, out_c, out_a, out_b); return;
+#endif
+#if MM_HAS(4)
+    case 4: mm2w_clamp(params, cols, steps, packed, out_c, out_a, out_b); return;
+#endif
+#if MM_HAS(5)
+    case 5: mm2w_exact(params, cols, steps, packed, out_c, out_a, out_b); return;
+#endif
+    default: break;
     }
+    __builtin_trap(); /* a variant the generator did not compile in: fault loudly, never compute wrong */
 }
 
 /* The 1-pixel kernel: the same stream, cols with 2 words a step. */
@@ -346,11 +422,28 @@ void mcu_arm_mat_mult_2px(const mcu_arm_conv_params *params, const int32_t *cols
         MAT_MULT_1PX_BODY(wide)                                                                               \
     }
 
+#if MM_HAS(12)
 MM1_FN(mm1, 0)
+#endif
+#if MM_HAS(13)
 MM1_FN(mm1w, 1)
+#endif
 
 void mcu_arm_mat_mult_1px(const mcu_arm_conv_params *params, const int32_t *cols, int32_t steps,
                           const int32_t *packed, int32_t out_c, int8_t *out)
 {
-    ((params->flags & MCU_ARM_WIDE) ? mm1w : mm1)(params, cols, steps, packed, out_c, out);
+    (void)params, (void)cols, (void)steps, (void)packed, (void)out_c, (void)out;
+#if MM_HAS(13)
+    if (params->flags & MCU_ARM_WIDE) {
+        mm1w(params, cols, steps, packed, out_c, out);
+        return;
+    }
+#endif
+#if MM_HAS(12)
+    if (!(params->flags & MCU_ARM_WIDE)) {
+        mm1(params, cols, steps, packed, out_c, out);
+        return;
+    }
+#endif
+    __builtin_trap(); /* a variant the generator did not compile in */
 }

@@ -38,3 +38,43 @@ def patch_network_source(text: str) -> str:
     if f'#include "{NETWORK_INCLUDE}"' in text or line not in text:
         return text
     return text.replace(line, line + f'#include "{NETWORK_INCLUDE}"\n', 1)
+
+
+# The matrix kernels of mcu_arm_mat_mult_s8.c by the calls that reach them, and the
+# MCU_ARM_MM_VARIANTS bit of each (fast, clamp, exact; +3 with int16 filters).
+_MM_2PX, _MM_1X1, _MM_1PX = 0, 6, 12
+_MM_USERS = {
+    "mcu_conv2d_1x1_s8_arm": (_MM_1X1, _MM_1PX),
+    "mcu_conv2d_s8_arm": (_MM_2PX, _MM_1PX),
+    "mcu_fully_connected_s8_arm": (_MM_2PX, _MM_1PX),
+}
+ARM_CONFIG_HEADER = "arm/mcu_arm_config.h"
+
+
+def mat_mult_variants(calls) -> int:
+    """MCU_ARM_MM_VARIANTS for a network: the matrix-kernel variants its calls can reach,
+    from each call's flags and activation range (as mm_variant() picks them in C)."""
+    mask = 0
+    for call in calls:
+        users = _MM_USERS.get(call.kernel)
+        if users is None:
+            continue
+        params = next(s.fields for s in call.structs if "flags" in s.fields)
+        wide = bool(params["flags"] & 2)
+        exact = bool(params["flags"] & 1)
+        clamp = params["act_min"] > -128 or params["act_max"] < 127
+        variant = (3 if wide else 0) + (2 if exact else 1 if clamp else 0)
+        block, one_px = users
+        mask |= 1 << (block + variant)
+        mask |= 1 << (one_px + (1 if wide else 0))
+    return mask
+
+
+def arm_config_header(calls) -> str:
+    return (
+        "/* mcu_arm_config.h: the matrix-kernel variants this network's layers use; the\n"
+        " * others are not compiled in (see mcu_arm_mat_mult_s8.c). */\n"
+        "#ifndef MCU_ARM_CONFIG_H\n#define MCU_ARM_CONFIG_H\n"
+        f"#define MCU_ARM_MM_VARIANTS 0x{mat_mult_variants(calls):04X}u\n"
+        "#endif\n"
+    )
