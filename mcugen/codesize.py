@@ -68,15 +68,21 @@ def load_table() -> dict:
         return {"objects": {}, "sources_hash": "", "compiler": "", "extra": {}}
 
 
+def _calls(graph: Graph, select_kernel=None) -> list:
+    from mcugen.codegen import lower_op  # noqa: PLC0415
+
+    calls = []
+    for op in graph.operators:
+        call = select_kernel(graph, op) if select_kernel is not None else None
+        calls.append(call if call is not None else lower_op(graph, op))
+    return calls
+
+
 def kernel_files_for(graph: Graph, select_kernel=None) -> list[str]:
     """The kernel source files (relative to firmware/) the cubeai project compiles in:
     those of the kernel each op lowers to (a Cortex-M7 variant when selected)."""
-    from mcugen.codegen import lower_op  # noqa: PLC0415
-
     files: dict[str, None] = {}
-    for op in graph.operators:
-        call = select_kernel(graph, op) if select_kernel is not None else None
-        call = call if call is not None else lower_op(graph, op)
+    for call in _calls(graph, select_kernel):
         for rel in call.sources:
             if rel.endswith(".c"):
                 files.setdefault(f"kernels/{rel}", None)
@@ -103,8 +109,16 @@ def cubeai_code_size(graph: Graph, board: Board, select_kernel=None) -> CodeSize
     parts: dict[str, int] = {}
     notes: list[str] = []
     missing: list[str] = []
+    mask = None
+    if select_kernel is not None:
+        from mcugen.codegen.arm.select import mat_mult_variants  # noqa: PLC0415
+
+        mask = mat_mult_variants(_calls(graph, select_kernel))
     for rel in kernel_files_for(graph, select_kernel):
         size = _size_of(table, rel)
+        if rel == MAT_MULT_FILE and mask is not None and _size_of(table, f"{rel}#base") is not None:
+            size = _size_of(table, f"{rel}#base") + sum(
+                _size_of(table, f"{rel}#{bit}") or 0 for bit in range(MAT_MULT_VARIANTS) if mask >> bit & 1)
         if size is None:
             missing.append(rel)
             size = UNMEASURED_KERNEL_BYTES
@@ -174,6 +188,9 @@ def sources_hash(root: Path | None = None) -> str:
     return h.hexdigest()
 
 
+MAT_MULT_FILE = "kernels/arm/mcu_arm_mat_mult_s8.c"
+MAT_MULT_VARIANTS = 14  # bits of MCU_ARM_MM_VARIANTS
+
 # One board per firmware family: its bundle gives the runtime and board objects.
 FAMILY_BOARDS = {"mps2": "qemu-m7", "stm32h7": "nucleo-h743zi2", "imxrt": "mimxrt1170-evk"}
 _STUB_MODEL = """
@@ -235,6 +252,15 @@ def measure_objects(compiler: str = "arm-none-eabi-gcc") -> dict:
             rel = str(src.relative_to(root))
             flags = [*TABLE_FLAGS, *(f"-I{i}" for i in kernel_includes)]
             objects[rel] = _compile(cc, flags, src, tmpdir / (rel.replace("/", "_") + ".o"), rel)
+            if rel == MAT_MULT_FILE:
+                # Generated projects compile in only the variants they use: measure the
+                # dispatch alone (mask 0), then what each variant adds.
+                obj = tmpdir / "mm.o"
+                base = _compile(cc, [*flags, "-DMCU_ARM_MM_VARIANTS=0u"], src, obj, rel)
+                objects[f"{rel}#base"] = base
+                for bit in range(MAT_MULT_VARIANTS):
+                    one = _compile(cc, [*flags, f"-DMCU_ARM_MM_VARIANTS={1 << bit}u"], src, obj, rel)
+                    objects[f"{rel}#{bit}"] = {k: one[k] - base[k] for k in one}
         for family, board_name in FAMILY_BOARDS.items():
             bundle = firmware_bundle(board_name)
             proj = tmpdir / family
