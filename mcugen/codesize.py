@@ -37,7 +37,6 @@ GENERATED_BYTES_PER_OP = 190
 GENERATED_FIXED_BYTES = 464
 # Fallback per kernel file when the table lacks it (a new kernel not measured yet).
 UNMEASURED_KERNEL_BYTES = 1024
-DEFAULT_STACK_BYTES = {"cubeai": 4096, "tflm": 8192}
 
 
 @dataclass(frozen=True)
@@ -171,7 +170,9 @@ def runtime_ram(board: Board, style: str) -> RuntimeRam:
         for rel, v in table.get("objects", {}).items()
         if rel.startswith("runtime/") or rel.startswith(f"boards/{board.family}/")
     )
-    return RuntimeRam({"stack": DEFAULT_STACK_BYTES.get(style, 4096), "data": bss})
+    from mcugen.firmware import DEFAULT_STACK_SIZE  # noqa: PLC0415
+
+    return RuntimeRam({"stack": DEFAULT_STACK_SIZE, "data": bss})
 
 
 # ---------------------------------------------------------------------------------
