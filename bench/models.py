@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--layers", action="store_true", help="per-layer instructions (ten slowest)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     opts = parser.parse_args()
-    console = Console()
+    console = Console(width=140)
     results = []
     with tempfile.TemporaryDirectory(prefix="mcugen-bench-") as tmp:
         for model in opts.models.split(","):
