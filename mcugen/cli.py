@@ -109,6 +109,7 @@ def estimate(
     pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
     no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
     no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
+    c_api: str = typer.Option("st-ai", "--c-api", help=C_API_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Will the model fit the board? Activation RAM, runtime RAM, weights and code flash, per region.
@@ -125,7 +126,7 @@ def estimate(
     graph = project.load_checked(model)
     fp = project.estimate_model(graph, board, _check_style(style), placement=_parse_place(place), pools=pools,
                                 inputs_allocation=not no_inputs_allocation,
-                                outputs_allocation=not no_outputs_allocation)
+                                outputs_allocation=not no_outputs_allocation, c_api=c_api)
     if json_out:
         report.print_json(fp.to_json())
     else:

@@ -118,7 +118,7 @@ def generate(
         select = _kernel_selector(board, wide_limit) if arm_kernels else None
         plan, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
                                       inputs=inputs_allocation, outputs=outputs_allocation,
-                                      stack_size=options.stack_size)
+                                      stack_size=options.stack_size, c_api=c_api)
         require_fit(footprint)
         extra_manifest = {"model_file": MODEL_COPY, "estimate": _estimate_json(footprint)}
         project = generate_cubeai(
@@ -160,12 +160,16 @@ def estimate_model(
     pools: str | Sequence[str] | None = None,
     inputs_allocation: bool = True,
     outputs_allocation: bool = True,
+    c_api: str = "st-ai",
 ) -> Footprint:
     """The footprint `generate` would check (`mcugen estimate`): with pools, the
     activations per region."""
     if style == "cubeai":
+        from mcugen.codegen.cubeai import check_c_api  # noqa: PLC0415
+
+        check_c_api(c_api)
         _, footprint = cubeai_plan(graph, board, _kernel_selector(board), placement=placement, pools=pools,
-                                   inputs=inputs_allocation, outputs=outputs_allocation)
+                                   inputs=inputs_allocation, outputs=outputs_allocation, c_api=c_api)
         return footprint
     if pools or not inputs_allocation or not outputs_allocation:
         raise McugenError("--pools, --no-inputs-allocation and --no-outputs-allocation: cubeai style only.",
@@ -235,6 +239,7 @@ def cubeai_plan(
     inputs: bool = True,
     outputs: bool = True,
     stack_size: int | None = None,
+    c_api: str = "st-ai",
 ) -> tuple[Any, Footprint]:
     """The cubeai activation plan and its footprint estimate.
 
@@ -250,7 +255,7 @@ def cubeai_plan(
     io_out = io_outside_bytes(graph, inputs, outputs)
     plan = plan_activations(graph, scratch, inputs=inputs, outputs=outputs)
     footprint = estimate(graph, board, "cubeai", placement=placement, plan=plan, select_kernel=select,
-                         io_outside=io_out)
+                         io_outside=io_out, c_api=c_api)
     specs = parse_pools(pools)
     if not specs:
         return plan, footprint
@@ -264,7 +269,7 @@ def cubeai_plan(
     caps = pool_capacities(board, specs, reserved)
     plan = plan_activations(graph, scratch, inputs=inputs, outputs=outputs, pools=caps)
     footprint = estimate(graph, board, "cubeai", placement=placement, plan=plan, select_kernel=select,
-                         io_outside=io_out)
+                         io_outside=io_out, c_api=c_api)
     return plan, footprint
 
 

@@ -72,3 +72,20 @@ def test_code_size_table_is_current():
     fresh = codesize.measure_objects()
     assert fresh["objects"] == table["objects"]
     assert fresh["libc_bytes"] == table["extra"]["libc_bytes"]
+
+
+def test_cubeai_legacy_api_and_own_io_figures():
+    """--c-api legacy adds the legacy layer's code and data; I/O outside the activations
+    counts with the data (mcugen.project.estimate_model, what `mcugen estimate` shows)."""
+    from mcugen import project
+    from mcugen.estimate import LEGACY_API_CODE_BYTES, LEGACY_API_DATA_BYTES
+
+    g = load_model(REAL_MODELS[0].parent / "micro_speech_quantized.tflite")
+    board = get_board("qemu-m7")
+    base = project.estimate_model(g, board)
+    legacy = project.estimate_model(g, board, c_api="legacy", inputs_allocation=False)
+    assert legacy.code_flash == base.code_flash + LEGACY_API_CODE_BYTES
+    assert legacy.code_flash_parts["legacy API"] == LEGACY_API_CODE_BYTES
+    io = g.input_tensors[0].nbytes
+    assert legacy.runtime_ram == base.runtime_ram + LEGACY_API_DATA_BYTES + io
+    assert legacy.activation_ram <= base.activation_ram
