@@ -383,3 +383,27 @@ def test_both_apis_compile_for_cortex_m7_with_another_name(tmp_path):
         proc = subprocess.run(["arm-none-eabi-gcc", *flags, *includes, "-c", str(root / src), "-o",
                                str(tmp_path / "x.o")], capture_output=True, text=True)
         assert proc.returncode == 0, f"{src}: {proc.stderr[:2000]}"
+
+
+@pytest.mark.skipif(not _has_module("tensorflow"), reason="tensorflow is not installed")
+@needs_reference
+@pytest.mark.parametrize("case", ["concat_rows", "uint8_input", "float_in_out", "conv_reshape_out", "se_block"])
+def test_client_apps_on_edge_models(case, tmp_path):
+    """Two inputs, uint8 and float I/O, a RESHAPE at the output: both applications,
+    with the I/O inside the activations, in the application's buffers, and over two pools."""
+    import tfops
+    from tfmodels import cached_model
+
+    if case == "conv_reshape_out":
+        graph = load_model(cached_model(case, tfops.conv_reshape_out))
+    else:
+        c = next(c for c in tfops.CASES if c[0] == case)
+        graph = load_model(cached_model(c[0], c[1], **c[2]))
+    samples = _samples(graph, 3)
+    for i, kwargs in enumerate((dict(), dict(inputs_allocation=False, outputs_allocation=False),
+                                dict(pools="a:2K,b"))):
+        root = tmp_path / f"p{i}"
+        generate(graph, "host", root, **kwargs)
+        for app in sorted(APPS):
+            exe = build_app_host(root, app, tmp_path / f"{app}{i}")
+            assert_exact(graph, run_app([str(exe)], graph, samples, tmp_path / "run"), samples)
