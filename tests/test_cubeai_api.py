@@ -407,3 +407,23 @@ def test_client_apps_on_edge_models(case, tmp_path):
         for app in sorted(APPS):
             exe = build_app_host(root, app, tmp_path / f"{app}{i}")
             assert_exact(graph, run_app([str(exe)], graph, samples, tmp_path / "run"), samples)
+
+
+@needs_reference
+@pytest.mark.parametrize("target", ["host", pytest.param("qemu-m7", marks=[pytest.mark.slow, needs_arm, needs_qemu])])
+@pytest.mark.parametrize("c_api", ["st-ai", "legacy"])
+def test_generated_main_runs_the_api(target, c_api, tmp_path):
+    """The firmware's own main.c uses the chosen API (legacy: ai_network_run), with the
+    I/O in its own buffers and the activations over two pools: validate is bit-exact."""
+    from mcugen import project
+
+    model = MODELS_DIR / "micro_speech_quantized.tflite"
+    pools = "fast:2K,slow" if target == "host" else "ssram23:2K,psram"
+    gen, built, rep = project.validate(model, target, random=3, c_api=c_api, inputs_allocation=False,
+                                       outputs_allocation=False, pools=pools, output=tmp_path / "p", force=True)
+    main = (tmp_path / "p" / "main.c").read_text()
+    assert bool(re.search(r"\bai_network_run\(", main)) == (c_api == "legacy")
+    assert bool(re.search(r"\bstai_network_run\(", main)) == (c_api == "st-ai")
+    assert "set_inputs" in main or "s_input_1" in main
+    assert len(gen.details["pools"]) == 2
+    assert rep.comparison.bit_exact and rep.activation_bytes == gen.details["arena_size"]
