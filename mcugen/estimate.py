@@ -142,13 +142,14 @@ def cubeai_data_bytes(graph: Graph, select_kernel=None) -> tuple[int, int]:
     return weights, blob + params - weights
 
 
-def default_selector(board: Board):
-    """The kernel variants `generate` uses for this board (Cortex-M7 SIMD on Cortex-M7)."""
+def default_selector(board: Board, graph: Graph):
+    """The kernel variants `generate` uses for this board and model (Cortex-M7 SIMD on
+    Cortex-M7 where their scratch keeps the activation RAM within 2% or 1 KiB)."""
     if board.is_host or board.core != "cortex-m7":
         return None
-    from mcugen.codegen.arm.select import arm_kernel_selector  # noqa: PLC0415
+    from mcugen.codegen.arm.select import arm_kernel_selector, ram_bounded  # noqa: PLC0415
 
-    return arm_kernel_selector()
+    return ram_bounded(graph, arm_kernel_selector())
 
 
 def tflm_weights_bytes(graph: Graph) -> int:
@@ -193,7 +194,7 @@ def estimate(
     c_api "legacy" adds the legacy API layer's code and data."""
     require_supported(graph, style)
     if style == "cubeai" and select_kernel is None and plan is None:
-        select_kernel = default_selector(board)
+        select_kernel = default_selector(board, graph)
     if plan is None:
         plan = plan_memory(graph, _scratch(graph, select_kernel)) if style == "cubeai" else plan_memory(graph)
     notes: list[str] = []

@@ -115,7 +115,7 @@ def generate(
 
         check_name(name)
         check_c_api(c_api)
-        select = _kernel_selector(board, wide_limit) if arm_kernels else None
+        select = _kernel_selector(board, graph, wide_limit) if arm_kernels else None
         plan, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
                                       inputs=inputs_allocation, outputs=outputs_allocation,
                                       stack_size=options.stack_size, c_api=c_api)
@@ -168,7 +168,7 @@ def estimate_model(
         from mcugen.codegen.cubeai import check_c_api  # noqa: PLC0415
 
         check_c_api(c_api)
-        _, footprint = cubeai_plan(graph, board, _kernel_selector(board), placement=placement, pools=pools,
+        _, footprint = cubeai_plan(graph, board, _kernel_selector(board, graph), placement=placement, pools=pools,
                                    inputs=inputs_allocation, outputs=outputs_allocation, c_api=c_api)
         return footprint
     if pools or not inputs_allocation or not outputs_allocation:
@@ -188,14 +188,15 @@ def _estimate_json(fp: Footprint) -> dict[str, Any]:
     }
 
 
-def _kernel_selector(board: Board, wide_limit: int | None = None):
-    """The Cortex-M7 SIMD kernel variants on Cortex-M7 boards; portable C on the host."""
+def _kernel_selector(board: Board, graph: Graph, wide_limit: int | None = None):
+    """The Cortex-M7 SIMD kernel variants on Cortex-M7 boards (those whose scratch keeps the
+    activation RAM within 2% or 1 KiB of the portable kernels'); portable C on the host."""
     if board.is_host or board.core != "cortex-m7":
         return None
-    from mcugen.codegen.arm.select import arm_kernel_selector  # noqa: PLC0415
+    from mcugen.codegen.arm.select import arm_kernel_selector, ram_bounded  # noqa: PLC0415
     from mcugen.codegen.arm.variants import DEFAULT_WIDE_LIMIT  # noqa: PLC0415
 
-    return arm_kernel_selector(DEFAULT_WIDE_LIMIT if wide_limit is None else wide_limit)
+    return ram_bounded(graph, arm_kernel_selector(DEFAULT_WIDE_LIMIT if wide_limit is None else wide_limit))
 
 
 def _cubeai_plan(graph: Graph, select):

@@ -89,3 +89,21 @@ def test_cubeai_legacy_api_and_own_io_figures():
     io = g.input_tensors[0].nbytes
     assert legacy.runtime_ram == base.runtime_ram + LEGACY_API_DATA_BYTES + io
     assert legacy.activation_ram <= base.activation_ram
+
+
+def test_simd_variants_cost_at_most_two_percent_or_1k_of_activation_ram(models_dir):
+    """A variant whose scratch would grow the plan (micro_speech's 4000-deep FULLY_CONNECTED
+    expands its input into 16 KB) is left to the portable kernel."""
+    from mcugen.codegen.arm.select import arm_kernel_selector, ram_bounded
+    from mcugen.planner import plan_memory
+
+    board = get_board("qemu-m7")
+    for name in ("micro_speech_quantized", "person_detect"):
+        g = load_model(models_dir / f"{name}.tflite")
+        portable = plan_memory(g).arena_size
+        fp = estimate(g, board)
+        assert fp.activation_ram <= max(portable * 1.02, portable + 1024), name
+    g = load_model(models_dir / "micro_speech_quantized.tflite")
+    fc = next(op for op in g.operators if op.opcode == "FULLY_CONNECTED")
+    assert arm_kernel_selector()(g, fc) is not None  # a variant exists ...
+    assert ram_bounded(g, arm_kernel_selector())(g, fc) is None  # ... but costs too much RAM

@@ -78,3 +78,49 @@ def arm_config_header(calls) -> str:
         f"#define MCU_ARM_MM_VARIANTS 0x{mat_mult_variants(calls):04X}u\n"
         "#endif\n"
     )
+
+
+# The SIMD variants may need scratch (im2col columns, expanded inputs); they must not
+# cost the firmware more than this share of the activation RAM the portable kernels
+# need, or this many bytes on small models, whichever is more.
+MAX_RAM_GROWTH = 0.02
+MAX_RAM_GROWTH_BYTES = 1024
+
+
+def ram_bounded(graph: Graph, select: Callable[[Graph, Operator], Any] | None,
+                max_growth: float = MAX_RAM_GROWTH) -> Callable[[Graph, Operator], Any] | None:
+    """`select`, minus the variants whose scratch buffers would grow the activation plan by
+    more than `max_growth` (or 1 KiB) over the portable kernels' plan (largest scratch dropped first).
+    Speed is worth little to a model that no longer fits: e.g. a batch-1 FULLY_CONNECTED
+    over 4000 inputs would expand them into 16 KB of int16 pairs."""
+    if select is None:
+        return None
+    from mcugen.codegen import lower_op  # noqa: PLC0415
+    from mcugen.planner import plan_memory  # noqa: PLC0415
+
+    portable = {op.index: lower_op(graph, op).scratch_bytes for op in graph.operators}
+    chosen = {op.index: select(graph, op) for op in graph.operators}
+    base = plan_memory(graph, {i: s for i, s in portable.items() if s}).arena_size
+    budget = max(base * (1 + max_growth), base + MAX_RAM_GROWTH_BYTES)
+    dropped: set[int] = set()
+
+    def scratch() -> dict[int, int]:
+        out = {}
+        for i, call in chosen.items():
+            size = portable[i] if (call is None or i in dropped) else call.scratch_bytes
+            if size:
+                out[i] = size
+        return out
+
+    while plan_memory(graph, scratch()).arena_size > budget:
+        candidates = [i for i, c in chosen.items() if c is not None and i not in dropped and c.scratch_bytes]
+        if not candidates:
+            break
+        dropped.add(max(candidates, key=lambda i: chosen[i].scratch_bytes))
+    if not dropped:
+        return select
+
+    def bounded(g: Graph, op: Operator) -> Any:
+        return None if op.index in dropped else select(g, op)
+
+    return bounded
