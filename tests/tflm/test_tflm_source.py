@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -75,11 +74,10 @@ def test_revision_is_content_based(tmp_path):
 
 
 @pytest.mark.tflm
-def test_real_tree_revision_is_cheap(tflm_tree):
+def test_real_tree_revision_is_memoised(tflm_tree):
+    # How long it takes is a figure for bench/, not a test; here: stable and memoised.
     source._REVISION_MEMO.clear()
-    start = time.perf_counter()
     first = tflm_tree.revision()
-    elapsed = time.perf_counter() - start
-    assert elapsed < 0.5, elapsed
+    assert source._REVISION_MEMO
     assert tflm_tree.revision() == first and len(first) == 16
     assert tflm_tree.has_cmsis_nn
