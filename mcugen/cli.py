@@ -29,6 +29,8 @@ app = typer.Typer(
 
 _state = {"debug": False}
 
+KERNELS_HELP = ("cubeai: simd (Cortex-M7 DSP kernels where they pay, default) or portable; "
+                "tflm: cmsis_nn (default on Cortex-M7) or reference.")
 STYLE_HELP = "Code style: cubeai (generated network on mcugen's kernels) or tflm (TensorFlow Lite Micro)."
 C_API_HELP = "cubeai: the client API of the generated network: st-ai (ST Edge AI), legacy (X-CUBE-AI ai_<name>_*) or both."
 POOLS_HELP = ("cubeai: split the activations over these memory regions, most used tensors first, e.g. dtcm,axisram; "
@@ -110,6 +112,7 @@ def estimate(
     no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
     no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
     c_api: str = typer.Option("st-ai", "--c-api", help=C_API_HELP),
+    kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Will the model fit the board? Activation RAM, runtime RAM, weights and code flash, per region.
@@ -126,7 +129,7 @@ def estimate(
     graph = project.load_checked(model)
     fp = project.estimate_model(graph, board, _check_style(style), placement=_parse_place(place), pools=pools,
                                 inputs_allocation=not no_inputs_allocation,
-                                outputs_allocation=not no_outputs_allocation, c_api=c_api)
+                                outputs_allocation=not no_outputs_allocation, c_api=c_api, kernels=kernels)
     if json_out:
         report.print_json(fp.to_json())
     else:
@@ -196,7 +199,7 @@ def generate(
     pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
     place: Optional[List[str]] = typer.Option(None, "--place", help="Override a placement: KEY=REGION."),
-    kernels: Optional[str] = typer.Option(None, "--kernels", help="tflm: cmsis_nn (default on Cortex-M7) or reference."),
+    kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
     tflm_root: Optional[Path] = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (or $MCUGEN_TFLM_ROOT)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -303,7 +306,7 @@ def validate(
     pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Keep the project here (default: temporary)."),
     force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
-    kernels: Optional[str] = typer.Option(None, "--kernels", help="tflm: cmsis_nn or reference."),
+    kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
     tflm_root: Optional[Path] = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree."),
     runner: Optional[str] = typer.Option(None, "--runner", help="Override the board's runner."),
     port: Optional[str] = typer.Option(None, "--port", help="Serial port of the board."),

@@ -138,7 +138,7 @@ def cubeai_code_size(graph: Graph, board: Board, select_kernel=None) -> CodeSize
     return CodeSize(parts, basis, tuple(notes))
 
 
-def tflm_code_size(graph: Graph, board: Board) -> CodeSize:
+def tflm_code_size(graph: Graph, board: Board, kernels: str | None = None) -> CodeSize:
     """TFLM library parts for the model's ops, from the cached library build when present."""
     try:
         from mcugen.tflm.library import cached_code_size  # noqa: PLC0415
@@ -147,7 +147,7 @@ def tflm_code_size(graph: Graph, board: Board) -> CodeSize:
     table = load_table()
     runtime = sum(_family_files(table, "runtime/").values())
     if cached_code_size is not None:
-        size = cached_code_size(graph, board)
+        size = cached_code_size(graph, board, kernels)
         if size is not None:
             family = "host" if board.is_host else board.family
             parts = {**dict(size.by_part), "runtime": runtime,

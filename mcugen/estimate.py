@@ -183,6 +183,7 @@ def estimate(
     tflm_arena: int | None = None,
     tflm_code: codesize.CodeSize | None = None,
     select_kernel=None,
+    tflm_kernels: str | None = None,
     io_outside: int = 0,
     c_api: str = "st-ai",
 ) -> Footprint:
@@ -208,7 +209,7 @@ def estimate(
         activation = tflm_arena
         weights = tflm_weights_bytes(graph)
         params = 0  # TFLM computes them at AllocateTensors, into the arena
-        code = tflm_code or codesize.tflm_code_size(graph, board)
+        code = tflm_code or codesize.tflm_code_size(graph, board, tflm_kernels)
         notes.append(
             f"tflm arena includes TFLM's own bookkeeping; the activations alone plan to {plan.arena_size} B"
         )

@@ -115,6 +115,7 @@ def generate(
 
         check_name(name)
         check_c_api(c_api)
+        arm_kernels = arm_kernels and _cubeai_kernels(kernels) == "simd"
         select = _kernel_selector(board, graph, wide_limit) if arm_kernels else None
         plan, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
                                       inputs=inputs_allocation, outputs=outputs_allocation,
@@ -138,7 +139,7 @@ def generate(
 
         kernels = kernels or default_kernels(board)
         arena = estimate_tflm_arena(graph, kernels=kernels, target=target_for_board(board)).total
-        footprint = estimate(graph, board, "tflm", placement=placement, tflm_arena=arena)
+        footprint = estimate(graph, board, "tflm", placement=placement, tflm_arena=arena, tflm_kernels=kernels)
         require_fit(footprint)
         extra_manifest = {"model_file": MODEL_COPY, "estimate": _estimate_json(footprint)}
         project = generate_tflm(
@@ -161,6 +162,7 @@ def estimate_model(
     inputs_allocation: bool = True,
     outputs_allocation: bool = True,
     c_api: str = "st-ai",
+    kernels: str | None = None,
 ) -> Footprint:
     """The footprint `generate` would check (`mcugen estimate`): with pools, the
     activations per region."""
@@ -168,13 +170,20 @@ def estimate_model(
         from mcugen.codegen.cubeai import check_c_api  # noqa: PLC0415
 
         check_c_api(c_api)
-        _, footprint = cubeai_plan(graph, board, _kernel_selector(board, graph), placement=placement, pools=pools,
+        select = _kernel_selector(board, graph) if _cubeai_kernels(kernels) == "simd" else None
+        _, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
                                    inputs=inputs_allocation, outputs=outputs_allocation, c_api=c_api)
         return footprint
     if pools or not inputs_allocation or not outputs_allocation:
         raise McugenError("--pools, --no-inputs-allocation and --no-outputs-allocation: cubeai style only.",
                           hint="Drop these options or use --style cubeai.")
-    return estimate(graph, board, style, placement=placement)
+    from mcugen.codegen.tflm import default_kernels  # noqa: PLC0415
+    from mcugen.tflm.arena import estimate_tflm_arena  # noqa: PLC0415
+    from mcugen.tflm.library import target_for_board  # noqa: PLC0415
+
+    kernels = kernels or default_kernels(board)
+    arena = estimate_tflm_arena(graph, kernels=kernels, target=target_for_board(board)).total
+    return estimate(graph, board, style, placement=placement, tflm_arena=arena, tflm_kernels=kernels)
 
 
 def _estimate_json(fp: Footprint) -> dict[str, Any]:
@@ -186,6 +195,19 @@ def _estimate_json(fp: Footprint) -> dict[str, Any]:
         "runtime_ram": fp.runtime_ram,
         "regions": estimate_by_region(fp),
     }
+
+
+CUBEAI_KERNELS = ("simd", "portable")
+
+
+def _cubeai_kernels(kernels: str | None) -> str:
+    """cubeai's --kernels: simd (Cortex-M7 DSP variants where they pay, the default) or portable."""
+    if kernels in (None, "simd"):
+        return "simd"
+    if kernels == "portable":
+        return "portable"
+    raise McugenError(f"Unknown kernel set '{kernels}' for the cubeai style.",
+                      hint="Use --kernels simd (default) or --kernels portable; cmsis_nn/reference are for --style tflm.")
 
 
 def _kernel_selector(board: Board, graph: Graph, wide_limit: int | None = None):
