@@ -37,7 +37,7 @@ import jinja2
 from mcugen.bootimage import fcb_c_source
 from mcugen.boards import PLACEMENT_KEYS, Board, get_board
 from mcugen.errors import BoardError, McugenError
-from mcugen.resources import firmware_dir, templates_dir
+from mcugen.resources import firmware_dir, template_environment
 
 MANIFEST_FILE = "mcugen.json"
 FIRMWARE_SUBDIR = "firmware"            # where bundle files go inside a project
@@ -258,13 +258,7 @@ def render_linker_script(board: Board, placement: dict[str, str], stack_size: in
 
 
 def _jinja() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return template_environment()
 
 
 def _c_ident(name: str) -> str:

@@ -475,17 +475,16 @@ def plan_pools(
     strategies: list[str] = []
     for pool_index, (region, capacity) in enumerate(capacities):
         chosen: list[Buffer] = []
-        placed: list[Buffer] = []
         size = 0
         for b in list(remaining):
             trial = chosen + [b]
-            trial_placed, trial_size, _ = _best_placement(trial, alignment, allow, None)
+            _, trial_size, _ = _best_placement(trial, alignment, allow, None)
             if trial_size <= capacity:
-                chosen, placed, size = trial, trial_placed, trial_size
+                chosen, size = trial, trial_size
                 remaining.remove(b)
         if chosen:
-            placed_, size, strategy = _best_placement(chosen, alignment, allow, None)
-            placed_all += [dataclasses.replace(b, pool=pool_index) for b in placed_]
+            placed, size, strategy = _best_placement(chosen, alignment, allow, None)
+            placed_all += [dataclasses.replace(b, pool=pool_index) for b in placed]
             strategies.append(strategy)
         pools.append(Pool(region, size, capacity))
         if not remaining:

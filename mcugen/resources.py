@@ -24,6 +24,21 @@ def templates_dir() -> Path:
     return data_root() / "templates"
 
 
+@lru_cache(maxsize=1)
+def template_environment():
+    """The jinja2 environment every generator renders templates/ with (strict: an
+    undefined name is an error, not an empty string)."""
+    import jinja2  # noqa: PLC0415  (estimate and inspect never render)
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
 def firmware_dir() -> Path:
     return data_root() / "firmware"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -35,3 +36,18 @@ def read_person_bmp(path: Path):
     offset = int.from_bytes(data[10:14], "little")
     pixels = np.frombuffer(data[offset : offset + 96 * 96], dtype=np.uint8).reshape(96, 96)[::-1]
     return pixels.astype(np.int8).reshape(1, 96, 96, 1)
+
+
+def _has_module(name: str) -> bool:
+    try:
+        __import__(name)
+        return True
+    except ImportError:
+        return False
+
+
+# Skip markers for what a test needs beyond the package itself (all installed by .ci/setup).
+needs_reference = pytest.mark.skipif(not _has_module("tflite_micro"), reason="tflite-micro is not installed")
+needs_tf = pytest.mark.skipif(not _has_module("tensorflow"), reason="tensorflow is not installed")
+needs_arm = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
+needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm missing")

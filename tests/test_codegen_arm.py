@@ -21,21 +21,12 @@ from mcugen.codegen import generate_cubeai, render_project
 from mcugen.codegen.arm import select_arm_variant
 from mcugen.codegen.arm.select import arm_kernel_selector, patch_network_source
 from mcugen.model import load_model
+from conftest import needs_reference, needs_tf  # noqa: E402
 
 MODELS = Path(__file__).resolve().parent.parent / "examples" / "models"
 TFLM_CMSIS_PERSON_DETECT = 22.7e6  # instructions per inference, TFLM + CMSIS-NN, QEMU mps2-an500
 
 
-def _has_module(name: str) -> bool:
-    try:
-        __import__(name)
-        return True
-    except ImportError:
-        return False
-
-
-needs_reference = pytest.mark.skipif(not _has_module("tflite_micro"), reason="tflite-micro is not installed")
-needs_tf = pytest.mark.skipif(not _has_module("tensorflow"), reason="tensorflow is not installed")
 
 
 def arm_generate_kwargs(graph, board: str, wide_limit: int | None = 4096) -> dict:

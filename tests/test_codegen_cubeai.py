@@ -19,6 +19,7 @@ from mcugen.errors import McugenError, OutputDirError, UnsupportedOpsError
 from mcugen.hostrun import build_host, run_host_process, run_on_host
 from mcugen.inputs import make_samples
 from mcugen.model import load_model
+from conftest import needs_reference, needs_tf, needs_arm  # noqa: E402
 
 SHARED_MODELS = Path("/work/shared/models")
 MODELS_DIR = SHARED_MODELS if SHARED_MODELS.is_dir() else Path(__file__).resolve().parent.parent / "examples" / "models"
@@ -27,17 +28,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ARM_FLAGS = ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-d16", "-mfloat-abi=hard"]
 STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 
-def _has_module(name: str) -> bool:
-    try:
-        __import__(name)
-        return True
-    except ImportError:
-        return False
-
-
-needs_reference = pytest.mark.skipif(not _has_module("tflite_micro"), reason="tflite-micro is not installed")
-needs_tf = pytest.mark.skipif(not _has_module("tensorflow"), reason="tensorflow is not installed")
-needs_arm = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
 
 
 def model_path(name: str) -> Path:

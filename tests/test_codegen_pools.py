@@ -4,7 +4,6 @@ linker sections, and bit-exact runs with the pools guarded."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -22,24 +21,13 @@ from mcugen.codegen.pools import (
 from mcugen.errors import BoardError, FitError, McugenError
 from mcugen.model import load_model
 from mcugen.planner import check_plan, plan_pools
+from conftest import needs_reference, needs_tf, needs_arm, needs_qemu  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "examples" / "models"
 MODELS = sorted(p.stem for p in MODELS_DIR.glob("*.tflite"))
-needs_arm = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
-needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm missing")
 
 
-def _has_module(name: str) -> bool:
-    try:
-        __import__(name)
-        return True
-    except ImportError:
-        return False
-
-
-needs_reference = pytest.mark.skipif(not _has_module("tflite_micro"), reason="tflite-micro is not installed")
-needs_tf = pytest.mark.skipif(not _has_module("tensorflow"), reason="tensorflow is not installed")
 
 
 def _graph(name: str):

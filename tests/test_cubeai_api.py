@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from mcugen.inputs import make_samples
 from mcugen.model import Graph, load_model
 from mcugen.model.graph import NUMPY_DTYPES
 from mcugen.ops import total_macs
+from conftest import needs_arm, needs_qemu, needs_reference, needs_tf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "examples" / "models"
@@ -35,17 +35,6 @@ APPS = {"stai": FIXTURES / "cubeai_stai_app.c", "legacy": FIXTURES / "cubeai_leg
 STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 
 
-def _has_module(name: str) -> bool:
-    try:
-        __import__(name)
-        return True
-    except ImportError:
-        return False
-
-
-needs_reference = pytest.mark.skipif(not _has_module("tflite_micro"), reason="tflite-micro is not installed")
-needs_arm = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
-needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm missing")
 
 
 # ---------------------------------------------------------------------------------
@@ -385,7 +374,7 @@ def test_both_apis_compile_for_cortex_m7_with_another_name(tmp_path):
         assert proc.returncode == 0, f"{src}: {proc.stderr[:2000]}"
 
 
-@pytest.mark.skipif(not _has_module("tensorflow"), reason="tensorflow is not installed")
+@needs_tf
 @needs_reference
 @pytest.mark.parametrize("case", ["concat_rows", "uint8_input", "float_in_out", "conv_reshape_out", "se_block"])
 def test_client_apps_on_edge_models(case, tmp_path):

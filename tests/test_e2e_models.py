@@ -8,9 +8,7 @@ them is covered by the kernel tests); bench/models.py measures them.
 
 from __future__ import annotations
 
-import dataclasses
 
-import numpy as np
 import pytest
 
 from conftest import MODELS, REAL_MODELS, read_person_bmp

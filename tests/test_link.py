@@ -5,7 +5,6 @@ a crash mid-run. Each ends in a correct result or a LinkError, in bounded time."
 from __future__ import annotations
 
 import os
-import pty
 import re
 import socket
 import time

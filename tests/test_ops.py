@@ -140,7 +140,7 @@ def test_inconsistent_shape_is_reported(person_detect):
     out = g.tensors[op.outputs[0]]
     tensors = list(g.tensors)
     tensors[out.index] = dataclasses.replace(out, shape=(1, 5, 5, 5))
-    with pytest.raises(ModelError, match=f"Operator 2 .* declares output shape"):
+    with pytest.raises(ModelError, match="Operator 2 .* declares output shape"):
         check_shapes(dataclasses.replace(g, tensors=tuple(tensors)))
 
 

@@ -13,21 +13,12 @@ import pytest
 
 from mcugen.model import load_model
 from mcugen.validate import compare_outputs
+from conftest import needs_reference, needs_tf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "examples" / "models"
 
 
-def _has_module(name: str) -> bool:
-    try:
-        __import__(name)
-        return True
-    except ImportError:
-        return False
-
-
-needs_reference = pytest.mark.skipif(not _has_module("tflite_micro"), reason="tflite-micro is not installed")
-needs_tf = pytest.mark.skipif(not _has_module("tensorflow"), reason="tensorflow is not installed")
 
 
 # ---------------------------------------------------------------------------------

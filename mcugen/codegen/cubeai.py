@@ -50,8 +50,8 @@ from mcugen.codegen.pools import plan_activations
 from mcugen.errors import McugenError, UnsupportedOpsError
 from mcugen.model.graph import DTYPE_SIZES, Graph, Operator, Tensor, c_identifier
 from mcugen.ops import UnsupportedOp, total_macs
-from mcugen.planner import MemoryPlan, plan_memory
-from mcugen.resources import firmware_dir, templates_dir
+from mcugen.planner import MemoryPlan
+from mcugen.resources import firmware_dir, template_environment
 
 STYLE = "cubeai"
 KERNELS_SUBDIR = "kernels"
@@ -331,13 +331,7 @@ def _io_context(io: IOTensor, tag: str) -> dict[str, Any]:
 
 
 def _jinja() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return template_environment()
 
 
 def check_name(name: str) -> str:

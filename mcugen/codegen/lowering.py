@@ -14,7 +14,7 @@ variant (firmware/kernels/arm/) is slotted in by returning a different
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from string import Template
 from typing import Any, Callable, Mapping
 

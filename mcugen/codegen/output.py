@@ -88,15 +88,9 @@ def write_project(root: Path, files: Mapping[str, str | bytes], manifest: dict, 
             )
     old = previous_manifest(root) if root.exists() else None
     root.mkdir(parents=True, exist_ok=True)
-    written = []
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-        written.append(path)
+    from mcugen.firmware import write_files  # noqa: PLC0415
+
+    written = write_files(root, files)
     # Files of the previous generation that this one no longer has.
     if old is not None:
         for rel in old["files"]:

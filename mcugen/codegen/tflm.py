@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import jinja2
 import numpy as np
 
 from mcugen import __version__
@@ -24,7 +23,7 @@ from mcugen.codegen.output import write_project
 from mcugen.errors import UnsupportedOpsError
 from mcugen.model.graph import Graph
 from mcugen.ops import format_unsupported, require_supported
-from mcugen.resources import templates_dir
+from mcugen.resources import template_environment
 
 STYLE = "tflm"
 KERNEL_SETS = ("cmsis_nn", "reference")
@@ -137,13 +136,7 @@ def render_tflm(
     from mcugen import firmware as fw  # noqa: PLC0415
 
     ops = resolver_ops(graph)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = template_environment()
     context = {
         "header": _header(graph),
         "model_name": safe_text(graph.name),
