@@ -132,8 +132,8 @@ def test_stm32h7_dtcm_axisram_plan_fits_the_regions():
     from mcugen import project
 
     board = get_board("stm32h7")
-    plan, fp = project.cubeai_plan(_graph("person_detect"), board, project._kernel_selector(board),
-                                   pools="dtcm,axisram")
+    graph = _graph("person_detect")
+    plan, fp = project.cubeai_plan(graph, board, project._kernel_selector(board, graph), pools="dtcm,axisram")
     assert [p.region for p in plan.pools] == ["dtcm"]
     dtcm = board.region("dtcm")
     assert plan.pools[0].size <= plan.pools[0].capacity <= dtcm.size - 16 * 1024
