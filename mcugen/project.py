@@ -23,7 +23,7 @@ from mcugen.boards import Board, get_board
 from mcugen.errors import McugenError
 from mcugen.estimate import Footprint, estimate, require_fit
 from mcugen.model import Graph, load_model
-from mcugen.ops import check_shapes, require_known
+from mcugen.ops import check_shapes, require_known, require_supported
 
 MODEL_COPY = "model.tflite"
 STYLES = ("cubeai", "tflm")
@@ -115,6 +115,7 @@ def generate(
 
         check_name(name)
         check_c_api(c_api)
+        require_supported(graph, "cubeai")  # the full list of what cannot run, before anything else
         arm_kernels = arm_kernels and _cubeai_kernels(kernels) == "simd"
         select = _kernel_selector(board, graph, wide_limit) if arm_kernels else None
         plan, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
@@ -170,6 +171,7 @@ def estimate_model(
         from mcugen.codegen.cubeai import check_c_api  # noqa: PLC0415
 
         check_c_api(c_api)
+        require_supported(graph, "cubeai")
         select = _kernel_selector(board, graph) if _cubeai_kernels(kernels) == "simd" else None
         _, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
                                    inputs=inputs_allocation, outputs=outputs_allocation, c_api=c_api)

@@ -74,3 +74,26 @@ def test_generate_refuses_a_model_too_big_for_the_board(tmp_path):
     r = mcugen("generate", MODELS / "person_detect.tflite", "-t", "stm32h7", "--place", "weights=dtcm", "-o", out)
     assert r.returncode == 1 and "region 'dtcm'" in r.stderr and "too many" in r.stderr
     assert not out.exists()
+
+
+def test_tflm_without_a_tree_names_both_options(tmp_path):
+    import os
+
+    env = {**os.environ, "MCUGEN_TFLM_ROOT": str(tmp_path / "no-tflm-here")}
+    r = subprocess.run([sys.executable, "-m", "mcugen", "generate", str(MODELS / "person_detect.tflite"), "-t",
+                        "qemu-m7", "--style", "tflm", "-o", str(tmp_path / "out")], capture_output=True, text=True,
+                       env=env, stdin=subprocess.DEVNULL, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "MCUGEN_TFLM_ROOT" in r.stderr + r.stdout and "--tflm-root" in r.stderr + r.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_unsupported_op_lists_it_before_writing(tmp_path):
+    from test_ops import _tanh_model
+
+    graph = _tanh_model()
+    model = tmp_path / "tanh.tflite"
+    model.write_bytes(graph.model_bytes)
+    r = mcugen("generate", model, "-t", "qemu-m7", "-o", tmp_path / "out")
+    assert r.returncode == 1 and "TANH" in r.stderr and "--style tflm" in r.stderr
+    assert not (tmp_path / "out").exists()
