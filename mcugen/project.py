@@ -138,7 +138,7 @@ def generate(
         from mcugen.tflm.arena import estimate_tflm_arena  # noqa: PLC0415
         from mcugen.tflm.library import target_for_board  # noqa: PLC0415
 
-        kernels = kernels or default_kernels(board)
+        kernels = _tflm_kernels(kernels or default_kernels(board))
         arena = estimate_tflm_arena(graph, kernels=kernels, target=target_for_board(board)).total
         footprint = estimate(graph, board, "tflm", placement=placement, tflm_arena=arena, tflm_kernels=kernels)
         require_fit(footprint)
@@ -183,7 +183,7 @@ def estimate_model(
     from mcugen.tflm.arena import estimate_tflm_arena  # noqa: PLC0415
     from mcugen.tflm.library import target_for_board  # noqa: PLC0415
 
-    kernels = kernels or default_kernels(board)
+    kernels = _tflm_kernels(kernels or default_kernels(board))
     arena = estimate_tflm_arena(graph, kernels=kernels, target=target_for_board(board)).total
     return estimate(graph, board, style, placement=placement, tflm_arena=arena, tflm_kernels=kernels)
 
@@ -200,6 +200,15 @@ def _estimate_json(fp: Footprint) -> dict[str, Any]:
 
 
 CUBEAI_KERNELS = ("simd", "portable")
+TFLM_KERNELS = ("cmsis_nn", "reference")
+
+
+def _tflm_kernels(kernels: str) -> str:
+    if kernels not in TFLM_KERNELS:
+        raise McugenError(f"Unknown kernel set '{kernels}' for the tflm style.",
+                          hint="Use --kernels cmsis_nn (default on Cortex-M7) or --kernels reference; "
+                          "simd/portable are for --style cubeai.")
+    return kernels
 
 
 def _cubeai_kernels(kernels: str | None) -> str:

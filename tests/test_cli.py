@@ -67,6 +67,12 @@ def test_estimate_does_not_fit_exits_nonzero(person_detect):
         (["estimate", str(MODELS / "person_detect.tflite"), "-t", "qemu-m7", "--place", "arena"], "KEY=REGION"),
         (["estimate", str(MODELS / "person_detect.tflite"), "-t", "qemu-m7", "--place", "arena=dtcm"],
          "no memory region 'dtcm'"),
+        (["estimate", str(MODELS / "person_detect.tflite"), "-t", "qemu-m7", "--style", "tflm", "--kernels", "simd"],
+         "Unknown kernel set 'simd' for the tflm style"),
+        (["estimate", str(MODELS / "person_detect.tflite"), "-t", "qemu-m7", "--kernels", "cmsis_nn"],
+         "Unknown kernel set 'cmsis_nn' for the cubeai style"),
+        (["flash-and-measure", str(MODELS)], "not a generated mcugen project"),
+        (["build", str(MODELS)], "not a generated mcugen project"),
     ],
 )
 def test_errors_are_one_message_no_traceback(args, message):
