@@ -3,6 +3,7 @@ host runner, pyOCD and OpenOCD up to the probe boundary."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from types import SimpleNamespace
@@ -133,3 +134,14 @@ def test_qemu_bad_image_is_a_runner_error(tmp_path):
     with pytest.raises(RunnerError, match="QEMU exited"):
         with QemuRunner(get_board("qemu-m7"), bad, pty_timeout=5) as r:
             TargetLink(r.start(), timeout=0.3).connect(timeout=1)
+
+
+@pytest.mark.skipif(shutil.which("openocd") is None, reason="openocd not installed")
+def test_real_openocd_stops_at_the_probe_boundary(tmp_path):
+    """The real OpenOCD with the board's config: no ST-LINK here, so a clear 'no probe' error."""
+    elf = tmp_path / "firmware.elf"
+    elf.write_bytes(b"\x7fELF")  # OpenOCD gives up at the adapter, before it reads the image
+    r = OpenocdRunner(get_board("nucleo-h743zi2"), elf)
+    with pytest.raises(RunnerError, match="OpenOCD failed") as err:
+        r.flash()
+    assert "open failed" in err.value.message and "No probe found" in err.value.hint
