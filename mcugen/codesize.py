@@ -67,25 +67,10 @@ def load_table() -> dict:
         return {"objects": {}, "sources_hash": "", "compiler": "", "extra": {}}
 
 
-def _calls(graph: Graph, select_kernel=None) -> list:
-    from mcugen.codegen import lower_op  # noqa: PLC0415
-
-    calls = []
-    for op in graph.operators:
-        call = select_kernel(graph, op) if select_kernel is not None else None
-        calls.append(call if call is not None else lower_op(graph, op))
-    return calls
-
-
-def kernel_files_for(graph: Graph, select_kernel=None) -> list[str]:
+def kernel_files_for(lowered) -> list[str]:
     """The kernel source files (relative to firmware/) the cubeai project compiles in:
     those of the kernel each op lowers to (a Cortex-M7 variant when selected)."""
-    files: dict[str, None] = {}
-    for call in _calls(graph, select_kernel):
-        for rel in call.sources:
-            if rel.endswith(".c"):
-                files.setdefault(f"kernels/{rel}", None)
-    return list(files)
+    return [f"kernels/{rel}" for rel in lowered.sources if rel.endswith(".c")]
 
 
 def _size_of(table: dict, rel: str) -> int | None:
@@ -103,19 +88,18 @@ def _family_files(table: dict, prefix: str) -> dict[str, int]:
     }
 
 
-def cubeai_code_size(graph: Graph, board: Board, select_kernel=None) -> CodeSize:
+def cubeai_code_size(graph: Graph, board: Board, lowered) -> CodeSize:
+    """Code flash of the cubeai project for `lowered` (mcugen.codegen.lower's result)."""
+    from mcugen.codegen.arm.select import mat_mult_variants  # noqa: PLC0415
+
     table = load_table()
     parts: dict[str, int] = {}
     notes: list[str] = []
     missing: list[str] = []
-    mask = None
-    if select_kernel is not None:
-        from mcugen.codegen.arm.select import mat_mult_variants  # noqa: PLC0415
-
-        mask = mat_mult_variants(_calls(graph, select_kernel))
-    for rel in kernel_files_for(graph, select_kernel):
+    mask = mat_mult_variants(lowered.calls)
+    for rel in kernel_files_for(lowered):
         size = _size_of(table, rel)
-        if rel == MAT_MULT_FILE and mask is not None and _size_of(table, f"{rel}#base") is not None:
+        if rel == MAT_MULT_FILE and _size_of(table, f"{rel}#base") is not None:
             size = _size_of(table, f"{rel}#base") + sum(
                 _size_of(table, f"{rel}#{bit}") or 0 for bit in range(MAT_MULT_VARIANTS) if mask >> bit & 1)
         if size is None:

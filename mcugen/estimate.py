@@ -127,7 +127,7 @@ def _align(n: int, a: int) -> int:
     return (n + a - 1) // a * a
 
 
-def cubeai_data_bytes(graph: Graph, select_kernel=None) -> tuple[int, int]:
+def cubeai_data_bytes(graph: Graph, lowered) -> tuple[int, int]:
     """(weights, params) as the cubeai generator lays them out: weights are the model's
     constants the ops read (aligned, as in the .nn_weights blob); params is everything
     else computed at generation time: requantization tables and, with the Cortex-M7
@@ -137,7 +137,7 @@ def cubeai_data_bytes(graph: Graph, select_kernel=None) -> tuple[int, int]:
 
     used = {i for op in graph.operators for i in op.inputs if i >= 0}
     constants = sum(_align(graph.tensors[i].nbytes, WEIGHTS_ALIGNMENT) for i in used if graph.tensors[i].is_constant)
-    blob, params = data_sizes(graph, select_kernel)
+    blob, params = data_sizes(graph, lowered=lowered)
     weights = min(constants, blob)
     return weights, blob + params - weights
 
@@ -196,13 +196,18 @@ def estimate(
     require_supported(graph, style)
     if style == "cubeai" and select_kernel is None and plan is None:
         select_kernel = default_selector(board, graph)
-    if plan is None:
-        plan = plan_memory(graph, _scratch(graph, select_kernel)) if style == "cubeai" else plan_memory(graph)
-    notes: list[str] = []
+    lowered = None
     if style == "cubeai":
+        from mcugen.codegen import lower  # noqa: PLC0415
+
+        lowered = lower(graph, select_kernel, check=False)  # once, for plan, data and code
+    if plan is None:
+        plan = plan_memory(graph, lowered.scratch_bytes) if lowered is not None else plan_memory(graph)
+    notes: list[str] = []
+    if lowered is not None:
         activation = plan.arena_size
-        weights, params = cubeai_data_bytes(graph, select_kernel)
-        code = codesize.cubeai_code_size(graph, board, select_kernel)
+        weights, params = cubeai_data_bytes(graph, lowered)
+        code = codesize.cubeai_code_size(graph, board, lowered)
     else:
         if tflm_arena is None:
             tflm_arena = _tflm_arena_estimate(graph, board)
@@ -259,19 +264,6 @@ def estimate(
         code_flash_basis=code.basis,
         notes=tuple(notes),
     )
-
-
-def _scratch(graph: Graph, select_kernel) -> dict[int, int]:
-    """Scratch bytes per op of the kernels that will run."""
-    from mcugen.codegen import lower_op  # noqa: PLC0415
-
-    scratch = {}
-    for op in graph.operators:
-        call = select_kernel(graph, op) if select_kernel is not None else None
-        call = call if call is not None else lower_op(graph, op)
-        if call.scratch_bytes:
-            scratch[op.index] = call.scratch_bytes
-    return scratch
 
 
 def _tflm_arena_estimate(graph: Graph, board: Board) -> int:

@@ -232,23 +232,11 @@ def _kernel_selector(board: Board, graph: Graph, wide_limit: int | None = None):
     return ram_bounded(graph, arm_kernel_selector(DEFAULT_WIDE_LIMIT if wide_limit is None else wide_limit))
 
 
-def _cubeai_plan(graph: Graph, select):
-    """The memory plan for the kernels that will run (scratch buffers of the chosen variants)."""
-    from mcugen.planner import plan_memory  # noqa: PLC0415
-
-    return plan_memory(graph, _scratch(graph, select))
-
-
 def _scratch(graph: Graph, select) -> dict[int, int]:
-    from mcugen.codegen import lower_op  # noqa: PLC0415
+    """Scratch bytes per op of the kernels that will run (unsupported ops are refused before)."""
+    from mcugen.codegen import lower  # noqa: PLC0415
 
-    scratch = {}
-    for op in graph.operators:
-        call = select(graph, op) if select is not None else None
-        call = call if call is not None else lower_op(graph, op)
-        if getattr(call, "scratch_bytes", 0):
-            scratch[op.index] = call.scratch_bytes
-    return scratch
+    return lower(graph, select, check=False).scratch_bytes
 
 
 # Bytes kept free in a region that also holds .data/.bss when a pool goes there: the

@@ -9,6 +9,7 @@ from mcugen.codegen.cubeai import (
     IOTensor,
     data_sizes,
     generate_cubeai,
+    lower,
     render_project,
     require_supported,
     unsupported_ops,
@@ -17,5 +18,5 @@ from mcugen.codegen.lowering import CUBEAI_OPS, KernelCall, LoweringError, lower
 
 __all__ = [
     "CUBEAI_OPS", "GeneratedProject", "IOTensor", "KernelCall", "LoweringError", "data_sizes",
-    "generate_cubeai", "lower_graph", "lower_op", "render_project", "require_supported", "unsupported_ops",
+    "generate_cubeai", "lower", "lower_graph", "lower_op", "render_project", "require_supported", "unsupported_ops",
 ]

@@ -126,10 +126,12 @@ def require_supported(graph: Graph) -> None:
 KernelSelector = Callable[[Graph, Operator], "KernelCall | None"]
 
 
-def lower(graph: Graph, select_kernel: KernelSelector | None = None) -> LoweredGraph:
+def lower(graph: Graph, select_kernel: KernelSelector | None = None, *, check: bool = True) -> LoweredGraph:
     """Every operator's KernelCall: `select_kernel(graph, op)` first when given (a faster
-    variant, e.g. Cortex-M7 SIMD kernels; None keeps the portable kernel)."""
-    require_supported(graph)
+    variant, e.g. Cortex-M7 SIMD kernels; None keeps the portable kernel). `check=False`
+    when the caller has already refused unsupported operators."""
+    if check:
+        require_supported(graph)
     calls = []
     for op in graph.operators:
         call = select_kernel(graph, op) if select_kernel is not None else None
@@ -667,9 +669,11 @@ def generate_cubeai(
     return dataclasses.replace(summary, out_dir=out, files=tuple(sorted(files)))
 
 
-def data_sizes(graph: Graph, select_kernel: KernelSelector | None = None) -> tuple[int, int]:
-    """(weights blob bytes, params bytes) the cubeai style emits for `graph`, without writing."""
-    lowered = lower(graph, select_kernel)
+def data_sizes(graph: Graph, select_kernel: KernelSelector | None = None,
+               lowered: LoweredGraph | None = None) -> tuple[int, int]:
+    """(weights blob bytes, params bytes) the cubeai style emits for `graph`, without writing
+    (`lowered`: the graph already lowered with `select_kernel`)."""
+    lowered = lowered or lower(graph, select_kernel)
     size = _align(4, WEIGHTS_ALIGNMENT)
     seen: set[int] = set()
     params = 0
