@@ -403,13 +403,19 @@ def reference_for(graph: Graph, samples: list[list[np.ndarray]], runs: int) -> l
     (stateful models advance their state on every run)."""
     from mcugen.reference import Reference  # noqa: PLC0415
 
-    ref = Reference(graph)
+    return _outputs_after_runs(Reference(graph).run, graph, samples, runs)
+
+
+def _outputs_after_runs(run: Callable[[Any], list[np.ndarray]], graph: Graph, samples: list[list[np.ndarray]],
+                        runs: int) -> list[list[np.ndarray]]:
+    """`run` on each sample, repeated `runs` times where the model keeps state between runs
+    (SVDF, LSTM), so the outputs are those the target gives after its last run."""
     stateful = any(t.is_variable for t in graph.tensors)
     out = []
     for s in samples:
-        result = ref.run(s)
+        result = run(s)
         for _ in range(runs - 1 if stateful else 0):
-            result = ref.run(s)
+            result = run(s)
         out.append(result)
     return out
 
@@ -484,15 +490,7 @@ def float_reference_for(float_model: str | Path, graph: Graph, samples: list[lis
     """The float model's outputs for each sample, as the target produces them after `runs` runs."""
     from mcugen.validate import FloatModel  # noqa: PLC0415
 
-    model = FloatModel(float_model, graph)
-    stateful = any(t.is_variable for t in graph.tensors)
-    out = []
-    for s in samples:
-        result = model.run(s)
-        for _ in range(runs - 1 if stateful else 0):
-            result = model.run(s)
-        out.append(result)
-    return out
+    return _outputs_after_runs(FloatModel(float_model, graph).run, graph, samples, runs)
 
 
 def validate(
