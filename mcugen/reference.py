@@ -10,7 +10,6 @@ the firmware does: the interpreter is reset once, then the samples run in order.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -74,17 +73,3 @@ def reference_outputs(graph: Graph, samples: Sequence[Sequence[np.ndarray]]) -> 
     """TFLM's outputs for each sample, in order (one interpreter, state carried over)."""
     ref = Reference(graph)
     return [ref.run(s) for s in samples]
-
-
-def random_inputs(graph: Graph, n: int, seed: int = 0) -> list[list[np.ndarray]]:
-    """`n` seeded samples: integers uniform over the input type's range; floats over the
-    real range the model's QUANTIZE maps onto its integer type."""
-    from mcugen.inputs import make_samples  # noqa: PLC0415
-
-    return make_samples(graph, (), random=n, seed=seed)
-
-
-def load_reference_model(path: str | Path) -> Graph:
-    from mcugen.model import load_model  # noqa: PLC0415
-
-    return load_model(path)

@@ -1,9 +1,10 @@
 """`mcugen validate MODEL --target host`: the cubeai network against TFLM, bit for bit.
 
-`validate_host(model_path)` generates the cubeai project into a temporary
-directory, builds it with the host compiler, runs it on the given input files
-plus `n_random` seeded random samples, runs the same samples through the TFLM
-reference interpreter, and compares every output element.
+`validate_host(model_path)` is the library form of `mcugen validate --target host`
+(mcugen.project.validate): generate the cubeai project, build it with the host
+compiler, run the given input files plus `n_random` seeded random samples through
+the UART protocol over pipes and through the TFLM reference interpreter, and
+compare every output element.
 
 Next to that verdict, `compare_outputs` gives ST's float-domain figures per output
 (acc, rmse, mae, l2r, mean and std of the error, nse, cos; mcugen.metrics) against
@@ -14,7 +15,6 @@ the dequantized inputs).
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +22,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from mcugen.boards import get_board
-from mcugen.model import load_model
 from mcugen.model.graph import Graph
 
 
@@ -211,35 +209,22 @@ def validate_host(
     name: str = "network",
     float_model: str | Path | None = None,
 ) -> ValidationResult:
-    """Generate, build and run the cubeai network on the host and compare with TFLM.
+    """Generate, build and run the cubeai network on the host and compare with TFLM: the
+    library form of `mcugen validate MODEL --target host` (mcugen.project.validate).
 
     keep_dir: generate there (and keep it) instead of a temporary directory."""
-    from mcugen.codegen import generate_cubeai  # noqa: PLC0415
-    from mcugen.hostrun import build_host, run_on_host  # noqa: PLC0415
-    from mcugen.inputs import make_samples  # noqa: PLC0415
-    from mcugen.reference import reference_outputs  # noqa: PLC0415
+    import dataclasses  # noqa: PLC0415
 
-    graph = load_model(model_path)
-    samples = make_samples(graph, input_files, random=n_random, seed=seed)
-    timings: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="mcugen-validate-") as tmp:
-        out = Path(keep_dir) if keep_dir is not None else Path(tmp) / "project"
-        t0 = time.perf_counter()
-        generate_cubeai(graph, get_board("host"), out, name=name, force=keep_dir is not None)
-        t1 = time.perf_counter()
-        build_host(out)
-        t2 = time.perf_counter()
-        predicted = run_on_host(out, samples) if samples else []
-        t3 = time.perf_counter()
-        reference = reference_outputs(graph, samples) if samples else []
-        floats = float_model_outputs(float_model, graph, samples) if float_model is not None and samples else None
-        t4 = time.perf_counter()
-    timings.update(generate=t1 - t0, build=t2 - t1, run=t3 - t2, reference=t4 - t3)
-    return ValidationResult(
-        model=graph.name, target="host", inputs=len(samples),
-        outputs=compare_outputs(graph, predicted, reference, floats), timings=timings,
-        project_dir=str(keep_dir) if keep_dir is not None else None,
+    from mcugen import project  # noqa: PLC0415
+
+    t0 = time.perf_counter()
+    _, built, report = project.validate(
+        model_path, "host", input_files=input_files, random=n_random, seed=seed, output=keep_dir,
+        force=keep_dir is not None, name=name, float_model=float_model,
     )
+    timings = {"build": built.seconds, "total": time.perf_counter() - t0}
+    return dataclasses.replace(report.comparison, timings=timings,
+                               project_dir=str(keep_dir) if keep_dir is not None else None)
 
 
 __all__ = ["FloatModel", "OutputComparison", "ValidationResult", "compare_outputs", "float_model_outputs",
