@@ -35,6 +35,9 @@ STYLE_HELP = "Code style: cubeai (generated network on mcugen's kernels) or tflm
 C_API_HELP = "cubeai: the client API of the generated network: st-ai (ST Edge AI), legacy (X-CUBE-AI ai_<name>_*) or both."
 POOLS_HELP = ("cubeai: split the activations over these memory regions, most used tensors first, e.g. dtcm,axisram; "
               "REGION:SIZE caps a pool (96K).")
+PATCH_HELP = ("cubeai: run the first layers patch by patch (MCUNetV2) to cut the activation peak, at some "
+              "recomputation: auto (the smallest plan recomputing at most 10% of the MACs), a grid such as 4x3, "
+              "or 4x3@7 to end the stage at op 7.")
 NO_IN_HELP = "cubeai: give the inputs their own buffers instead of places in the activations."
 NO_OUT_HELP = "cubeai: give the outputs their own buffers instead of places in the activations."
 
@@ -109,6 +112,7 @@ def estimate(
         None, "--place", help="Override a placement: KEY=REGION with KEY in code, weights, arena, data, stack."
     ),
     pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
+    patch: Optional[str] = typer.Option(None, "--patch", help=PATCH_HELP),
     no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
     no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
     c_api: str = typer.Option("st-ai", "--c-api", help=C_API_HELP),
@@ -119,7 +123,8 @@ def estimate(
 
     Exits non-zero when it does not fit.
 
-    Example: mcugen estimate examples/person_detect/person_detect.tflite --target stm32h7 --json
+    Example: mcugen estimate examples/models/person_detect.tflite --target stm32h7 --json
+    Example: mcugen estimate examples/models/person_detect.tflite --target qemu-m7 --patch auto
     """
     from mcugen import project, report
     from mcugen.boards import get_board
@@ -129,7 +134,8 @@ def estimate(
     graph = project.load_checked(model)
     fp = project.estimate_model(graph, board, _check_style(style), placement=_parse_place(place), pools=pools,
                                 inputs_allocation=not no_inputs_allocation,
-                                outputs_allocation=not no_outputs_allocation, c_api=c_api, kernels=kernels)
+                                outputs_allocation=not no_outputs_allocation, c_api=c_api, kernels=kernels,
+                                patch=patch)
     if json_out:
         report.print_json(fp.to_json())
     else:
@@ -197,6 +203,7 @@ def generate(
     no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
     no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
     pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
+    patch: Optional[str] = typer.Option(None, "--patch", help=PATCH_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
     place: Optional[List[str]] = typer.Option(None, "--place", help="Override a placement: KEY=REGION."),
     kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
@@ -216,7 +223,7 @@ def generate(
                            placement=_parse_place(place), kernels=kernels, tflm_root=tflm_root,
                            progress=_library_progress(json_out), c_api=c_api,
                            inputs_allocation=not no_inputs_allocation, outputs_allocation=not no_outputs_allocation,
-                           pools=pools)
+                           pools=pools, patch=patch)
     if json_out:
         report.print_json(gen.to_json())
     else:
@@ -304,6 +311,7 @@ def validate(
     no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
     no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
     pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
+    patch: Optional[str] = typer.Option(None, "--patch", help=PATCH_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Keep the project here (default: temporary)."),
     force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
     kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
@@ -332,7 +340,7 @@ def validate(
         output=output, force=force, kernels=kernels, tflm_root=tflm_root, runner=runner, runner_options=options,
         progress=_say(json_out), library_progress=_library_progress(json_out), float_model=float_model, name=name,
         c_api=c_api, inputs_allocation=not no_inputs_allocation, outputs_allocation=not no_outputs_allocation,
-        pools=pools,
+        pools=pools, patch=patch,
     )
     if json_out:
         report.print_json({**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})

@@ -106,7 +106,8 @@ def cubeai_code_size(graph: Graph, board: Board, lowered) -> CodeSize:
             missing.append(rel)
             size = UNMEASURED_KERNEL_BYTES
         parts[f"kernel {Path(rel).stem}"] = size
-    parts["network (generated)"] = GENERATED_FIXED_BYTES + GENERATED_BYTES_PER_OP * len(graph.operators)
+    parts["network (generated)"] = GENERATED_FIXED_BYTES + GENERATED_BYTES_PER_OP * sum(
+        len(c.parts) or 1 for c in lowered.calls)
     runtime = _family_files(table, "runtime/")
     parts["runtime"] = sum(runtime.values())
     family = "host" if board.is_host else board.family

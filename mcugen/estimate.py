@@ -9,7 +9,7 @@ in the board's memory region that holds it, and each region is checked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 from mcugen import codesize
 from mcugen.boards import Board
@@ -77,6 +77,7 @@ class Footprint:
     code_flash_parts: Mapping[str, int] = field(default_factory=dict)
     code_flash_basis: str = ""
     notes: tuple[str, ...] = ()
+    patch: Mapping[str, Any] | None = None  # --patch: the stage and the figures without it
 
     @property
     def total_ram(self) -> int:
@@ -120,6 +121,7 @@ class Footprint:
                 "pools": [{"region": p.region, "size": p.size, "capacity": p.capacity} for p in self.plan.pools],
             },
             "notes": list(self.notes),
+            "patch": dict(self.patch) if self.patch else None,
         }
 
 

@@ -506,8 +506,10 @@ def plan_pools(
 def op_lower_bound(
     graph: Graph, buffers: list[Buffer], scratch_bytes: Mapping[int, int], alignment: int
 ) -> tuple[int, int]:
-    """The largest sum of distinct live buffers any single op touches (inputs, outputs, scratch)."""
+    """The largest sum of distinct live buffers any single op touches (inputs, outputs, scratch);
+    an output allowed to overlap its dying input counts for the pair's least extent."""
     by_tensor = {t: b for b in buffers for t in b.tensors}
+    allow = overlap_allowances(graph, buffers)
     best, best_index = 0, -1
     for op in graph.operators:
         ids = {}
@@ -515,6 +517,11 @@ def op_lower_bound(
             if t >= 0 and t in by_tensor:
                 ids[by_tensor[t].id] = by_tensor[t].size
         total = sum(ids.values()) + _align(scratch_bytes.get(op.index, 0), alignment)
+        if op.inputs and op.outputs and op.inputs[0] in by_tensor and op.outputs[0] in by_tensor:
+            x, y = by_tensor[op.inputs[0]], by_tensor[op.outputs[0]]
+            d = allow.get((y.id, x.id))
+            if d is not None and x.id != y.id:
+                total -= x.size + y.size - max(d + x.size, x.size, y.size)
         if total > best:
             best, best_index = total, op.index
     return best, best_index

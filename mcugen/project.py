@@ -9,6 +9,7 @@ compare the target's outputs with the reference without being told the model.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -86,13 +87,15 @@ def generate(
     inputs_allocation: bool = True,
     outputs_allocation: bool = True,
     pools: str | Sequence[str] | None = None,
+    patch: str | None = None,
 ) -> Generated:
     """Write a complete firmware project for `graph` on `board` in `style`.
 
     cubeai only: c_api ("st-ai", "legacy", "both"), inputs/outputs_allocation (False:
     the inputs/outputs get their own buffers outside the activations), pools (memory
     regions for the activations, most used tensors first: "dtcm,axisram"; REGION:SIZE
-    caps a pool).
+    caps a pool), patch (patch-based inference of the first layers: "auto", "4x3",
+    "4x3@7"; see mcugen.patch).
 
     Refuses (before writing anything) unsupported operators, a model that does not
     fit the board, and an output directory holding files mcugen did not write."""
@@ -101,7 +104,8 @@ def generate(
     if style not in STYLES:
         raise McugenError(f"Unknown style '{style}'.", hint="Use --style cubeai or --style tflm.")
     cubeai_only = {"--c-api": c_api != "st-ai", "--no-inputs-allocation": not inputs_allocation,
-                   "--no-outputs-allocation": not outputs_allocation, "--pools": bool(pools)}
+                   "--no-outputs-allocation": not outputs_allocation, "--pools": bool(pools),
+                   "--patch": bool(patch)}
     if style != "cubeai" and any(cubeai_only.values()):
         raise McugenError(f"{', '.join(k for k, v in cubeai_only.items() if v)}: cubeai style only.",
                           hint="Drop these options or use --style cubeai.")
@@ -117,10 +121,16 @@ def generate(
         check_c_api(c_api)
         require_supported(graph, "cubeai")  # the full list of what cannot run, before anything else
         arm_kernels = arm_kernels and _cubeai_kernels(kernels) == "simd"
+        patched = None
+        if patch:
+            patched = patch_model(graph, board, patch, arm_kernels=arm_kernels, wide_limit=wide_limit)
+            graph = patched.graph
         select = _kernel_selector(board, graph, wide_limit) if arm_kernels else None
         plan, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
                                       inputs=inputs_allocation, outputs=outputs_allocation,
                                       stack_size=options.stack_size, c_api=c_api)
+        if patched is not None:
+            footprint = dataclasses.replace(footprint, patch=patch_summary(patched, footprint))
         require_fit(footprint)
         extra_manifest = {"model_file": MODEL_COPY, "estimate": _estimate_json(footprint)}
         project = generate_cubeai(
@@ -131,7 +141,8 @@ def generate(
         details = {"arena_size": project.arena_size, "weights_bytes": project.weights_bytes,
                    "params_bytes": project.params_bytes, "kernels": list(project.kernels), "name": project.name,
                    "c_api": project.c_api, "pools": list(project.pools),
-                   "inputs_in_activations": inputs_allocation, "outputs_in_activations": outputs_allocation}
+                   "inputs_in_activations": inputs_allocation, "outputs_in_activations": outputs_allocation,
+                   "patch": footprint.patch}
         files = project.files
     else:
         from mcugen.codegen.tflm import default_kernels, generate_tflm  # noqa: PLC0415
@@ -164,20 +175,28 @@ def estimate_model(
     outputs_allocation: bool = True,
     c_api: str = "st-ai",
     kernels: str | None = None,
+    patch: str | None = None,
 ) -> Footprint:
     """The footprint `generate` would check (`mcugen estimate`): with pools, the
-    activations per region."""
+    activations per region; with patch, the patched network's, and the unpatched
+    figures in `footprint.patch`."""
     if style == "cubeai":
         from mcugen.codegen.cubeai import check_c_api  # noqa: PLC0415
 
         check_c_api(c_api)
         require_supported(graph, "cubeai")
-        select = _kernel_selector(board, graph) if _cubeai_kernels(kernels) == "simd" else None
+        simd = _cubeai_kernels(kernels) == "simd"
+        patched = patch_model(graph, board, patch, arm_kernels=simd) if patch else None
+        if patched is not None:
+            graph = patched.graph
+        select = _kernel_selector(board, graph) if simd else None
         _, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
                                    inputs=inputs_allocation, outputs=outputs_allocation, c_api=c_api)
+        if patched is not None:
+            footprint = dataclasses.replace(footprint, patch=patch_summary(patched, footprint))
         return footprint
-    if pools or not inputs_allocation or not outputs_allocation:
-        raise McugenError("--pools, --no-inputs-allocation and --no-outputs-allocation: cubeai style only.",
+    if pools or not inputs_allocation or not outputs_allocation or patch:
+        raise McugenError("--pools, --no-inputs-allocation, --no-outputs-allocation and --patch: cubeai style only.",
                           hint="Drop these options or use --style cubeai.")
     from mcugen.codegen.tflm import default_kernels  # noqa: PLC0415
     from mcugen.tflm.arena import estimate_tflm_arena  # noqa: PLC0415
@@ -188,6 +207,62 @@ def estimate_model(
     return estimate(graph, board, style, placement=placement, tflm_arena=arena, tflm_kernels=kernels)
 
 
+@dataclass(frozen=True)
+class Patched:
+    """A model with its first layers run patch by patch (mcugen.patch), next to the original."""
+
+    graph: Graph  # the patched graph (each stage one MCU_PATCH_STAGE op)
+    original: Graph
+    choice: Any  # mcugen.patch.PatchChoice
+    arena: int  # activation plan of the patched graph (all tensors in the arena)
+    arena_unpatched: int
+
+
+def patch_model(graph: Graph, board: Board, patch: str, *, arm_kernels: bool = True,
+                wide_limit: int | None = None) -> Patched:
+    """The graph with patch-based inference of its first layers (`--patch auto|NxM[@OP]`):
+    the stage and grid with the smallest activation plan (auto: recomputing at most
+    mcugen.patch.AUTO_MAX_MAC_OVERHEAD of the network's MACs). cubeai style only."""
+    from mcugen.codegen import lower  # noqa: PLC0415
+    from mcugen.codegen.arm.select import arm_kernel_selector  # noqa: PLC0415
+    from mcugen.codegen.arm.variants import DEFAULT_WIDE_LIMIT  # noqa: PLC0415
+    from mcugen.patch import PatchSpec, choose_patches  # noqa: PLC0415
+    from mcugen.planner import plan_memory  # noqa: PLC0415
+
+    spec = PatchSpec.parse(patch)
+    raw = None
+    if arm_kernels and not board.is_host and board.core == "cortex-m7":
+        raw = arm_kernel_selector(DEFAULT_WIDE_LIMIT if wide_limit is None else wide_limit)
+
+    def arena(g: Graph) -> int:
+        return plan_memory(g, lower(g, raw, check=False).scratch_bytes).arena_size
+
+    choice = choose_patches(graph, spec, raw, arena)
+    # Without --patch, generate plans with the RAM-bounded selection of variants.
+    bounded = _kernel_selector(board, graph, wide_limit) if raw is not None else None
+    unpatched = plan_memory(graph, lower(graph, bounded, check=False).scratch_bytes).arena_size
+    return Patched(choice.graph, graph, choice, choice.arena, unpatched)
+
+
+def patch_summary(p: Patched, footprint: Footprint) -> dict[str, Any]:
+    """What --patch did, for the estimate: the stage, its grid and cost, and the
+    activation RAM with (this footprint's) and without patches (all I/O in the arena)."""
+    from mcugen.ops import total_macs  # noqa: PLC0415
+
+    macs, base = total_macs(p.graph), total_macs(p.original)
+    stages = []
+    for stage, (first, last) in zip(p.choice.stages, p.choice.spans):
+        op = next(o for o in p.graph.operators if o.option("stage") is stage)
+        stages.append({"ops": [first, last], "grid": f"{stage.grid[0]}x{stage.grid[1]}",
+                       "patches": len(stage.patches), "workspace": op.option("lowering").workspace,
+                       "macs": stage.macs, "macs_unpatched": stage.base_macs})
+    return {
+        "stages": stages, "macs": macs, "macs_unpatched": base,
+        "extra_macs_percent": round(100.0 * (macs - base) / max(base, 1), 2),
+        "activation_ram_unpatched": p.arena_unpatched, "activation_ram_patched": footprint.activation_ram,
+    }
+
+
 def _estimate_json(fp: Footprint) -> dict[str, Any]:
     return {
         "activation_ram": fp.activation_ram,
@@ -196,6 +271,7 @@ def _estimate_json(fp: Footprint) -> dict[str, Any]:
         "code_flash": fp.code_flash,
         "runtime_ram": fp.runtime_ram,
         "regions": estimate_by_region(fp),
+        "patch": dict(fp.patch) if fp.patch else None,
     }
 
 
@@ -517,6 +593,7 @@ def validate(
     inputs_allocation: bool = True,
     outputs_allocation: bool = True,
     pools: str | Sequence[str] | None = None,
+    patch: str | None = None,
 ) -> tuple[Generated, Built, MeasureReport]:
     """generate -> build -> flash/run -> compare, in one go (a temporary project unless `output`).
 
@@ -540,7 +617,7 @@ def validate(
         gen = generate(graph, board, out, style=style, force=force or output is None, kernels=kernels,
                        tflm_root=tflm_root, placement=placement, progress=library_progress, name=name,
                        c_api=c_api, inputs_allocation=inputs_allocation, outputs_allocation=outputs_allocation,
-                       pools=pools)
+                       pools=pools, patch=patch)
         say("building")
         built = build(out)
         say(f"running {len(input_files)} file input(s) and {random} random input(s) on {board.name}")

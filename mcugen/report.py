@@ -110,6 +110,15 @@ def render_footprint(fp: Footprint) -> None:
     for name, value, note in rows:
         t.add_row(name, f"{value:,}", f"{value / 1024:.1f}", note)
     console.print(t)
+    if fp.patch:
+        pt = fp.patch
+        before, after = pt["activation_ram_unpatched"], pt["activation_ram_patched"]
+        stages = "; ".join(f"ops {st['ops'][0]}..{st['ops'][1]} in {st['grid']} patches "
+                           f"({st['workspace']:,} B workspace)" for st in pt["stages"])
+        console.print(
+            f"patch-based: {stages}. Activation RAM {after:,} B instead of {before:,} B "
+            f"({100.0 * after / max(before, 1):.0f}%), {pt['macs']:,} MACs instead of {pt['macs_unpatched']:,} "
+            f"({pt['extra_macs_percent']:+.1f}%)")
 
     if fp.regions:
         r = Table(title="Per memory region", title_justify="left")

@@ -267,6 +267,11 @@ typedef struct {
 mcu_status mcu_pad_s8(const mcu_pad_params *params, int8_t pad_value, const int8_t *input,
                       int8_t *output);
 
+/* rows x row_bytes from src (row pitch src_pitch) to dst (pitch dst_pitch), ascending rows:
+ * a patch of a feature map into a tile buffer and back (patch-based inference). */
+mcu_status mcu_copy_tile(const int8_t *src, int32_t src_pitch, int8_t *dst, int32_t dst_pitch,
+                         int32_t rows, int32_t row_bytes);
+
 /* Output = for each of `outer` rows, each input's copy_bytes[i] bytes in turn. */
 mcu_status mcu_concat(int32_t num_inputs, const void *const *inputs, const int32_t *copy_bytes,
                       int32_t outer, void *output);

@@ -94,6 +94,7 @@ class KernelCall:
     scratch_bytes: int = 0
     alias_bytes: int = 0  # > 0: RESHAPE-like; copy this many bytes when in and out differ
     summary: str = ""  # one line for the comment above the call
+    parts: tuple["KernelCall", ...] = ()  # the calls a composite call makes (a patch-based stage)
 
     def render(self, names: Mapping[str, str]) -> tuple[str, str]:
         """(setup, call) with every placeholder substituted."""
@@ -233,8 +234,8 @@ def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
     dil_h, dil_w = op.option("dilation_h_factor", 1), op.option("dilation_w_factor", 1)
     pad_kind = op.option("padding", "SAME")
     try:
-        oh, pad_h = Q.padding(stride_h, dil_h, ind["h"], fd["h"], pad_kind)
-        ow, pad_w = Q.padding(stride_w, dil_w, ind["w"], fd["w"], pad_kind)
+        oh, pad_h = Q.op_padding(op, "h", stride_h, dil_h, ind["h"], fd["h"])
+        ow, pad_w = Q.op_padding(op, "w", stride_w, dil_w, ind["w"], fd["w"])
     except Q.PrepareError as exc:
         raise LoweringError(str(exc)) from exc
     _require((oh, ow) == (od["h"], od["w"]), f"output size {oh}x{ow} differs from the tensor's {od['h']}x{od['w']}")
@@ -376,8 +377,8 @@ def _pool(graph: Graph, op: Operator, kernel: str) -> KernelCall:
     fh, fw = op.option("filter_height", 1), op.option("filter_width", 1)
     sh, sw = op.option("stride_h", 1), op.option("stride_w", 1)
     pad_kind = op.option("padding", "VALID")
-    oh, pad_h = Q.padding(sh, 1, ind["h"], fh, pad_kind)
-    ow, pad_w = Q.padding(sw, 1, ind["w"], fw, pad_kind)
+    oh, pad_h = Q.op_padding(op, "h", sh, 1, ind["h"], fh, "VALID")
+    ow, pad_w = Q.op_padding(op, "w", sw, 1, ind["w"], fw, "VALID")
     _require((oh, ow) == (od["h"], od["w"]), "output size differs from the tensor's")
     act_min, act_max = _activation(op, out)
     structs = (
@@ -708,6 +709,13 @@ def lower_transpose(graph: Graph, op: Operator) -> KernelCall:
 # ---------------------------------------------------------------------------------
 # (de)quantization
 
+def lower_patch_stage(graph: Graph, op: Operator) -> KernelCall:
+    """A patch-based stage (mcugen.patch) carries its lowering, made when it was built."""
+    lowering = op.option("lowering")
+    _require(lowering is not None, "patch stage without its lowering")
+    return lowering.call
+
+
 _REQUANT = {
     ("int16", "int8"), ("int8", "int8"), ("int8", "uint8"), ("uint8", "int8"), ("int8", "int16"),
     ("int8", "int32"), ("int16", "int16"), ("int16", "int32"), ("int32", "int8"), ("int32", "int16"),
@@ -840,6 +848,7 @@ LOWERINGS: dict[str, Callable[[Graph, Operator], KernelCall]] = {
     "QUANTIZE": lower_quantize,
     "DEQUANTIZE": lower_dequantize,
     "SVDF": lower_svdf,
+    "MCU_PATCH_STAGE": lower_patch_stage,
 }
 
 CUBEAI_OPS = frozenset(LOWERINGS)

@@ -128,6 +128,22 @@ def padding(stride: int, dilation: int, in_size: int, kernel: int, padding_kind:
     return out, total // 2
 
 
+EXPLICIT = "EXPLICIT"
+
+
+def op_padding(op, axis: str, stride: int, dilation: int, in_size: int, kernel: int,
+               default: str = "SAME") -> tuple[int, int]:
+    """(output size, leading padding) of a windowed op along axis "h" or "w".
+
+    padding "EXPLICIT" is mcugen's own: the tiles of a patch-based stage (mcugen.patch)
+    carry their output size and leading padding as options (explicit_out_h, explicit_pad_h, ...);
+    the padding after the tile stays implicit, as in TFLM, through the input's bounds."""
+    kind = op.option("padding", default)
+    if kind == EXPLICIT:
+        return int(op.option(f"explicit_out_{axis}")), int(op.option(f"explicit_pad_{axis}"))
+    return padding(stride, dilation, in_size, kernel, kind)
+
+
 def calculate_input_radius(input_integer_bits: int, input_left_shift: int, total_signed_bits: int = 31) -> int:
     value = (
         1.0 * ((1 << input_integer_bits) - 1) * float(1 << (total_signed_bits - input_integer_bits))

@@ -78,10 +78,13 @@ def geometry(graph: Graph, op: Operator) -> Geometry | None:
         dil_h = dil_w = 1
     sh, sw = op.option("stride_h", 1), op.option("stride_w", 1)
     padding = op.option("padding", "SAME")
+    if padding == "EXPLICIT":  # a tile of a patch-based stage (mcugen.patch)
+        pad_top, pad_left = int(op.option("explicit_pad_h")), int(op.option("explicit_pad_w"))
+    else:
+        pad_top = _pad_before(in_h, out_h, k_h, sh, dil_h, padding)
+        pad_left = _pad_before(in_w, out_w, k_w, sw, dil_w, padding)
     return Geometry(
-        n, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, sh, sw, dil_h, dil_w,
-        _pad_before(in_h, out_h, k_h, sh, dil_h, padding),
-        _pad_before(in_w, out_w, k_w, sw, dil_w, padding),
+        n, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, sh, sw, dil_h, dil_w, pad_top, pad_left,
         DTYPE_SIZES[x.dtype], DTYPE_SIZES[y.dtype],
     )
 
@@ -116,6 +119,8 @@ def step_bounds(g: Geometry) -> tuple[np.ndarray, np.ndarray]:
 def min_distance(graph: Graph, op: Operator, group: int = GROUP) -> int | None:
     """Smallest in_offset - out_offset that keeps every unread input byte intact; None if
     the op's access pattern is not modelled (then input and output stay disjoint)."""
+    if op.opcode == "MCU_PATCH_STAGE":
+        return op.option("stage").min_distance(graph)
     g = geometry(graph, op)
     if g is None:
         return None
@@ -131,6 +136,10 @@ def simulate_op(graph: Graph, op: Operator, in_offset: int, out_offset: int, gro
     Fails when a write lands on an input byte that a step still in flight or a
     later step reads. Independent of min_distance: it walks every receptive field.
     """
+    if op.opcode == "MCU_PATCH_STAGE":
+        from mcugen.patch import simulate_stage  # noqa: PLC0415
+
+        return simulate_stage(graph, op.option("stage"), in_offset, out_offset)
     g = geometry(graph, op)
     if g is None:
         return []

@@ -122,6 +122,14 @@ def svdf_macs(graph: Graph, op: Operator) -> int:
     return batch * filters * (wf.shape[1] + wt.shape[1])
 
 
+def patch_stage_shape(graph: Graph, op: Operator) -> list[Shape]:
+    return [tuple(graph.tensors[op.outputs[0]].shape)]
+
+
+def patch_stage_macs(graph: Graph, op: Operator) -> int:
+    return int(op.option("stage").macs)
+
+
 SPECS = [
     OpSpec("CONV_2D", conv2d_shape, conv2d_macs, BOTH, SEPARATE, tflm_resolver="AddConv2D"),
     OpSpec("DEPTHWISE_CONV_2D", depthwise_shape, depthwise_macs, BOTH, SEPARATE,
@@ -132,4 +140,7 @@ SPECS = [
     OpSpec("MAX_POOL_2D", pool_shape, pool_macs, BOTH, SEPARATE, tflm_resolver="AddMaxPool2D"),
     OpSpec("MEAN", mean_shape, mean_macs, BOTH, SEPARATE, tflm_resolver="AddMean"),
     OpSpec("SVDF", svdf_shape, svdf_macs, BOTH, SEPARATE, tflm_resolver="AddSvdf"),
+    # Not in any .tflite: mcugen.patch puts it in place of a stage run patch by patch.
+    OpSpec("MCU_PATCH_STAGE", patch_stage_shape, patch_stage_macs, frozenset({"cubeai"}), SEPARATE,
+           note="the first layers, run patch by patch (--patch)"),
 ]

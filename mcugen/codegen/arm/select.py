@@ -55,6 +55,7 @@ def mat_mult_variants(calls) -> int:
     """MCU_ARM_MM_VARIANTS for a network: the matrix-kernel variants its calls can reach,
     from each call's flags and activation range (as mm_variant() picks them in C)."""
     mask = 0
+    calls = [part for call in calls for part in (call.parts or (call,))]
     for call in calls:
         users = _MM_USERS.get(call.kernel)
         if users is None:

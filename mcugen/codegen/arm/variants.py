@@ -210,10 +210,9 @@ def _conv(graph: Graph, op: Operator) -> _Conv | str:
     _, k_h, k_w, _ = (int(d) for d in filt.shape)
     sh, sw = op.option("stride_h", 1), op.option("stride_w", 1)
     dh, dw = op.option("dilation_h_factor", 1), op.option("dilation_w_factor", 1)
-    kind = op.option("padding", "SAME")
     try:
-        oh, pad_h = Q.padding(sh, dh, int(x.shape[1]), k_h, kind)
-        ow, pad_w = Q.padding(sw, dw, int(x.shape[2]), k_w, kind)
+        oh, pad_h = Q.op_padding(op, "h", sh, dh, int(x.shape[1]), k_h)
+        ow, pad_w = Q.op_padding(op, "w", sw, dw, int(x.shape[2]), k_w)
         act_min, act_max = Q.activation_range(op.option("fused_activation_function", "NONE"), out.dtype,
                                               out_scale, out_zp)
     except Q.PrepareError as exc:
@@ -688,8 +687,8 @@ def _avgpool_build(graph: Graph, op: Operator) -> ArmCall:
     fh, fw = op.option("filter_height", 1), op.option("filter_width", 1)
     sh, sw = op.option("stride_h", 1), op.option("stride_w", 1)
     kind = op.option("padding", "VALID")
-    _, pad_h = Q.padding(sh, 1, int(x.shape[1]), fh, kind)
-    _, pad_w = Q.padding(sw, 1, int(x.shape[2]), fw, kind)
+    _, pad_h = Q.op_padding(op, "h", sh, 1, int(x.shape[1]), fh, "VALID")
+    _, pad_w = Q.op_padding(op, "w", sw, 1, int(x.shape[2]), fw, "VALID")
     scale, zp = _qp(out)
     act_min, act_max = Q.activation_range(op.option("fused_activation_function", "NONE"), out.dtype, scale, zp)
     call = "mcu_avgpool_s8_arm(NULL, &$s_params, &$s_in_dims, (const int8_t *)$in0, &$s_out_dims, (int8_t *)$out0)"

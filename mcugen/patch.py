@@ -1,0 +1,597 @@
+"""Patch-based inference (MCUNetV2): the first, high-resolution layers run patch by patch.
+
+The activation peak of a MobileNet-like network sits in its first stage, where the
+feature maps are largest. Splitting the stage's output into a grid of patches and
+running the whole stage once per patch (each layer on a tile: the patch's receptive
+field at that layer) keeps only one patch's tiles alive; the stage's input and output
+stay whole. Tiles overlap at their borders, so some pixels are computed twice: the
+price, in MACs, that `PatchStage.macs` counts.
+
+    stage = make_stage(graph, first_op=0, length=4, grid=(3, 3))
+    patched = apply_patches(graph, stage, select_kernel)   # the stage becomes one op
+    # patched runs through the planner and the cubeai generator like any graph
+
+Every tile is an ordinary kernel call with its own shapes and an explicit leading
+padding (`padding: EXPLICIT`, see mcugen.codegen.quant.op_padding): the border tiles
+keep the layer's padding, the others read real pixels instead. The padding after a
+tile stays implicit, as in TFLM, through the tile's input bounds, so a tile computes
+exactly the pixels the whole layer computes there: the outputs are bit-exact.
+
+Where a patch spans the whole width, its first layer reads the stage input in place
+and its last writes the stage output in place; otherwise `mcu_copy_tile` moves the
+rectangles in and out of the patch's workspace. The workspace (each patch's tiles and
+its kernels' scratch) is planned per patch by mcugen.planner, and is the stage op's
+scratch in the network's plan. Because the patches read the stage input and write the
+stage output in raster order, the output may start below the input and overlap it
+(`PatchStage.min_distance`, proven byte by byte by `simulate_stage`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from mcugen.errors import McugenError
+from mcugen.model.graph import DTYPE_SIZES, Graph, Operator, Tensor
+
+PATCH_OPCODE = "MCU_PATCH_STAGE"
+PATCHABLE = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
+COPY_SOURCE = "mcu_copy_tile.c"
+# `--patch auto` takes the smallest plan whose stage recomputes at most this share
+# of the network's MACs (MCUNetV2 reports ~10 % for its hand-picked stages).
+AUTO_MAX_MAC_OVERHEAD = 0.10
+AUTO_GRIDS = ((2, 2), (3, 3), (4, 4), (2, 1), (3, 1), (4, 1), (6, 1), (8, 1))
+
+KernelSelector = Callable[[Graph, Operator], Any]
+
+
+class PatchError(McugenError):
+    """The model has no stage that patch-based inference can run, or the options are wrong."""
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One layer of one patch: the rows/columns of the layer's input it reads and of
+    its output it writes (half-open), and the padding rows/columns before them."""
+
+    in_rows: tuple[int, int]
+    in_cols: tuple[int, int]
+    out_rows: tuple[int, int]
+    out_cols: tuple[int, int]
+    pad_top: int
+    pad_left: int
+
+    @property
+    def in_shape(self) -> tuple[int, int]:
+        return self.in_rows[1] - self.in_rows[0], self.in_cols[1] - self.in_cols[0]
+
+    @property
+    def out_shape(self) -> tuple[int, int]:
+        return self.out_rows[1] - self.out_rows[0], self.out_cols[1] - self.out_cols[0]
+
+
+@dataclass(frozen=True)
+class PatchStage:
+    """The first layers of a network, run patch by patch over a grid of their output."""
+
+    ops: tuple[int, ...]  # indices of the stage's operators in the original graph
+    grid: tuple[int, int]  # patches down, across
+    patches: tuple[tuple[Tile, ...], ...]  # per patch (raster order), one Tile per layer
+    input: int  # the stage's input tensor
+    output: int  # the stage's output tensor
+    layer_macs: tuple[int, ...]  # per layer, without patches
+    out_pixels: tuple[int, ...]  # per layer: output height x width
+
+    @property
+    def base_macs(self) -> int:
+        return sum(self.layer_macs)
+
+    @property
+    def macs(self) -> int:
+        """MACs of the stage with patches (the overlapping tiles' recomputation included):
+        every layer's MACs are its output pixels times a per-pixel cost."""
+        total = 0
+        for tiles in self.patches:
+            for macs, pixels, tile in zip(self.layer_macs, self.out_pixels, tiles):
+                h, w = tile.out_shape
+                total += macs * h * w // max(pixels, 1)
+        return total
+
+    def describe(self) -> str:
+        return (f"ops {self.ops[0]}..{self.ops[-1]} in {self.grid[0]}x{self.grid[1]} patches, "
+                f"{self.macs - self.base_macs:+,} MACs")
+
+    def io_spans(self, graph: Graph) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """Per patch: (lowest stage-input byte it reads, end of the highest stage-output byte it writes)."""
+        x, y = graph.tensors[self.input], graph.tensors[self.output]
+        _, _, xw, xc = x.shape
+        _, _, yw, yc = y.shape
+        xe, ye = DTYPE_SIZES[x.dtype], DTYPE_SIZES[y.dtype]
+        reads, writes = [], []
+        for tiles in self.patches:
+            first, last = tiles[0], tiles[-1]
+            reads.append(((first.in_rows[0] * xw + first.in_cols[0]) * xc * xe,
+                          ((first.in_rows[1] - 1) * xw + first.in_cols[1]) * xc * xe))
+            writes.append(((last.out_rows[0] * yw + last.out_cols[0]) * yc * ye,
+                           ((last.out_rows[1] - 1) * yw + last.out_cols[1]) * yc * ye))
+        return reads, writes
+
+    def min_distance(self, graph: Graph) -> int:
+        """Smallest input offset - output offset at which the stage output may overlap its
+        input: when patch k writes, no later patch's input bytes may be under its writes."""
+        reads, writes = self.io_spans(graph)
+        d = None
+        written = 0
+        for k in range(len(self.patches) - 1):
+            written = max(written, writes[k][1])
+            later = min(r[0] for r in reads[k + 1:])
+            d = written - later if d is None else max(d, written - later)
+        return graph.tensors[self.output].nbytes if d is None else d
+
+
+# ---------------------------------------------------------------------------------
+# geometry
+
+
+def _geometry(graph: Graph, op: Operator):
+    from mcugen.ops.access import geometry  # noqa: PLC0415
+
+    return geometry(graph, op)
+
+
+def _needed(out: tuple[int, int], size: int, k: int, s: int, d: int, pad: int) -> tuple[tuple[int, int], int]:
+    """Input span [a, b) the outputs [r0, r1) read, and the padding before it."""
+    r0, r1 = out
+    lo = r0 * s - pad
+    hi = (r1 - 1) * s - pad + (k - 1) * d + 1
+    a, b = max(lo, 0), min(hi, size)
+    return (a, max(b, a)), a - lo
+
+
+def tiles_for(graph: Graph, ops: Sequence[int], out_rows: tuple[int, int], out_cols: tuple[int, int]) -> tuple[Tile, ...]:
+    """Each layer's tile for one patch of the last layer's output, from the last layer back."""
+    tiles: list[Tile] = []
+    rows, cols = out_rows, out_cols
+    for i in reversed(ops):
+        g = _geometry(graph, graph.operators[i])
+        in_rows, pad_top = _needed(rows, g.in_h, g.k_h, g.stride_h, g.dil_h, g.pad_top)
+        in_cols, pad_left = _needed(cols, g.in_w, g.k_w, g.stride_w, g.dil_w, g.pad_left)
+        tiles.append(Tile(in_rows, in_cols, rows, cols, pad_top, pad_left))
+        rows, cols = in_rows, in_cols
+    return tuple(reversed(tiles))
+
+
+def _split(size: int, parts: int) -> list[tuple[int, int]]:
+    edges = [round(size * k / parts) for k in range(parts + 1)]
+    return [(edges[k], edges[k + 1]) for k in range(parts)]
+
+
+def stage_chains(graph: Graph) -> list[tuple[int, ...]]:
+    """Runs of consecutive windowed ops, each feeding only the next, that a stage may be
+    made of (batch 1, NHWC); the first run starts at the first windowed op."""
+    consumers = graph.consumers()
+    outputs = set(graph.outputs)
+    chains: list[tuple[int, ...]] = []
+    run: list[int] = []
+
+    def ok(op: Operator) -> bool:
+        if op.opcode not in PATCHABLE or not op.inputs or op.inputs[0] < 0 or len(op.outputs) != 1:
+            return False
+        g = _geometry(graph, op)
+        return g is not None and g.n == 1 and not graph.tensors[op.inputs[0]].is_constant
+
+    for op in graph.operators:
+        if run:
+            prev = graph.operators[run[-1]]
+            y = prev.outputs[0]
+            if ok(op) and op.inputs[0] == y and consumers.get(y, []) == [op.index] and y not in outputs:
+                run.append(op.index)
+                continue
+            chains.append(tuple(run))
+            run = []
+        if ok(op):
+            run = [op.index]
+    if run:
+        chains.append(tuple(run))
+    return [c for c in chains if len(c) >= 1]
+
+
+def make_stage(graph: Graph, ops: Sequence[int], grid: tuple[int, int]) -> PatchStage:
+    """The stage `ops` (a prefix of a chain from stage_chains) in grid[0] x grid[1] patches."""
+    from mcugen.ops import REGISTRY  # noqa: PLC0415
+
+    ops = tuple(ops)
+    last = graph.operators[ops[-1]]
+    y = graph.tensors[last.outputs[0]]
+    _, out_h, out_w, _ = y.shape
+    n_h, n_w = grid
+    if n_h < 1 or n_w < 1 or n_h > out_h or n_w > out_w or n_h * n_w < 2:
+        raise PatchError(f"A {n_h}x{n_w} grid does not split the stage's {out_h}x{out_w} output into patches.",
+                         hint="Use at least 2 patches and at most one per output pixel.")
+    patches = tuple(tiles_for(graph, ops, rows, cols) for rows in _split(out_h, n_h) for cols in _split(out_w, n_w))
+    layer_macs = tuple(REGISTRY[graph.operators[i].opcode].macs(graph, graph.operators[i]) for i in ops)
+    pixels = tuple(int(np.prod(graph.tensors[graph.operators[i].outputs[0]].shape[1:3])) for i in ops)
+    first = graph.operators[ops[0]]
+    return PatchStage(ops, (n_h, n_w), patches, first.inputs[0], last.outputs[0], layer_macs, pixels)
+
+
+# ---------------------------------------------------------------------------------
+# one patch as a graph of its own
+
+
+@dataclass(frozen=True)
+class PatchGraph:
+    graph: Graph  # the patch's layers over its tiles
+    direct_in: bool  # the first layer reads the stage input in place
+    direct_out: bool  # the last layer writes the stage output in place
+
+
+def patch_graph(graph: Graph, stage: PatchStage, k: int) -> PatchGraph:
+    """Patch k's layers as a graph over tile tensors (appended after the model's tensors,
+    so the constant inputs keep their indices). A tile read or written in place in the
+    stage's input/output is made a (dataless) constant: the workspace plan skips it."""
+    tiles = stage.patches[k]
+    x, y = graph.tensors[stage.input], graph.tensors[stage.output]
+    direct_in = tiles[0].in_cols == (0, int(x.shape[2]))
+    direct_out = tiles[-1].out_cols == (0, int(y.shape[2]))
+    tensors: list[Tensor] = list(graph.tensors)
+    empty = np.zeros(0, dtype=np.int8)
+
+    def tile_tensor(like: Tensor, rows: tuple[int, int], cols: tuple[int, int], outside: bool) -> int:
+        index = len(tensors)
+        shape = (1, rows[1] - rows[0], cols[1] - cols[0], int(like.shape[3]))
+        tensors.append(Tensor(index, f"{like.name}@patch{k}", shape, like.dtype, like.quant,
+                              data=empty if outside else None))
+        return index
+
+    first_op = graph.operators[stage.ops[0]]
+    current = tile_tensor(graph.tensors[first_op.inputs[0]], tiles[0].in_rows, tiles[0].in_cols, direct_in)
+    first_in = current
+    ops: list[Operator] = []
+    for j, (i, tile) in enumerate(zip(stage.ops, tiles)):
+        op = graph.operators[i]
+        is_last = j == len(stage.ops) - 1
+        out = tile_tensor(graph.tensors[op.outputs[0]], tile.out_rows, tile.out_cols, is_last and direct_out)
+        options = dict(op.options)
+        options.update(padding="EXPLICIT", explicit_pad_h=tile.pad_top, explicit_pad_w=tile.pad_left,
+                       explicit_out_h=tile.out_shape[0], explicit_out_w=tile.out_shape[1])
+        ops.append(dataclasses.replace(op, index=j, inputs=(current, *op.inputs[1:]), outputs=(out,),
+                                       options=MappingProxyType(options)))
+        current = out
+    sub = dataclasses.replace(graph, name=f"{graph.name}@patch{k}", tensors=tuple(tensors), operators=tuple(ops),
+                              inputs=(first_in,), outputs=(current,), folded=())
+    return PatchGraph(sub, direct_in, direct_out)
+
+
+# ---------------------------------------------------------------------------------
+# lowering the stage
+
+
+@dataclass(frozen=True)
+class StageLowering:
+    """What the stage op lowers to: one KernelCall (all patches, unrolled) and the figures."""
+
+    call: Any  # mcugen.codegen.lowering.KernelCall
+    workspace: int  # bytes: the largest patch plan
+    plans: tuple[Any, ...]  # per patch: its MemoryPlan over the workspace
+    graphs: tuple[PatchGraph, ...]
+    kernels: tuple[str, ...]  # per layer: the C function that runs it
+
+
+def _lower_layer(sub: Graph, op: Operator, select: KernelSelector | None):
+    from mcugen.codegen.lowering import lower_op  # noqa: PLC0415
+
+    call = select(sub, op) if select is not None else None
+    return call if call is not None else lower_op(sub, op)
+
+
+def _same_constants(a, b) -> bool:
+    if a.kernel != b.kernel or len(a.constants) != len(b.constants):
+        return False
+    return all(ca.name == cb.name and ca.ctype == cb.ctype and ca.weights == cb.weights
+               and np.array_equal(ca.values, cb.values) for ca, cb in zip(a.constants, b.constants))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+def lower_stage(graph: Graph, stage: PatchStage, select: KernelSelector | None = None) -> StageLowering:
+    """Lower every tile of every patch, plan each patch's workspace and write the C."""
+    from mcugen.codegen.lowering import CRef, KernelCall, StructParam  # noqa: PLC0415
+    from mcugen.planner import plan_memory  # noqa: PLC0415
+
+    graphs = [patch_graph(graph, stage, k) for k in range(len(stage.patches))]
+    layers = len(stage.ops)
+    calls = [[_lower_layer(pg.graph, pg.graph.operators[j], select) for j in range(layers)] for pg in graphs]
+    # One kernel and one set of constants per layer: where a faster variant does not take
+    # every tile alike (its constants would differ), the layer runs its portable kernel.
+    for j in range(layers):
+        if select is not None and not all(_same_constants(calls[0][j], c[j]) for c in calls[1:]):
+            for k, pg in enumerate(graphs):
+                calls[k][j] = _lower_layer(pg.graph, pg.graph.operators[j], None)
+        if not all(_same_constants(calls[0][j], c[j]) for c in calls[1:]):
+            raise PatchError(f"Layer {stage.ops[j]} does not lower alike in every patch.")
+
+    plans = []
+    for pg, patch_calls in zip(graphs, calls):
+        scratch = {c.op_index: c.scratch_bytes for c in patch_calls if c.scratch_bytes}
+        plans.append(plan_memory(pg.graph, scratch))
+    workspace = max(p.arena_size for p in plans)
+
+    constants = []
+    for j in range(layers):
+        for c in calls[0][j].constants:
+            constants.append(dataclasses.replace(c, name=f"l{j}_{c.name}"))
+    structs: list[StructParam] = []
+    struct_names: dict[tuple, str] = {}
+
+    def struct_symbol(j: int, k: int, s: StructParam) -> str:
+        fields = {f: (CRef(f"l{j}_{v.name}") if isinstance(v, CRef) else v) for f, v in s.fields.items()}
+        key = (j, s.name, s.ctype, _freeze({f: (("cref", v.name) if isinstance(v, CRef) else v)
+                                             for f, v in fields.items()}))
+        if key not in struct_names:
+            name = f"p{k}l{j}_{s.name}"
+            struct_names[key] = name
+            structs.append(StructParam(name, s.ctype, fields))
+        return struct_names[key]
+
+    x, y = graph.tensors[stage.input], graph.tensors[stage.output]
+    x_row = int(x.shape[2]) * int(x.shape[3]) * DTYPE_SIZES[x.dtype]
+    y_row = int(y.shape[2]) * int(y.shape[3]) * DTYPE_SIZES[y.dtype]
+    x_px = int(x.shape[3]) * DTYPE_SIZES[x.dtype]
+    y_px = int(y.shape[3]) * DTYPE_SIZES[y.dtype]
+    lines = ["mcu_status patch_status = MCU_OK;"]
+    sources: dict[str, None] = {}
+    for k, (pg, patch_calls, plan) in enumerate(zip(graphs, calls, plans)):
+        tiles = stage.patches[k]
+        sub = pg.graph
+        lines.append(f"/* patch {k}: rows {tiles[-1].out_rows[0]}..{tiles[-1].out_rows[1] - 1}, "
+                     f"columns {tiles[-1].out_cols[0]}..{tiles[-1].out_cols[1] - 1} */")
+        t_in = sub.operators[0].inputs[0]
+        t_out = sub.outputs[0]
+        in_at = (tiles[0].in_rows[0] * x_row + tiles[0].in_cols[0] * x_px)
+        out_at = (tiles[-1].out_rows[0] * y_row + tiles[-1].out_cols[0] * y_px)
+
+        def ws(t: int) -> str:
+            return f"($scratch + {plan.offsets[t]}u)"
+
+        if not pg.direct_in:
+            rows, _ = tiles[0].in_shape
+            row_bytes = sub.tensors[t_in].nbytes // max(rows, 1)
+            sources[COPY_SOURCE] = None
+            lines.append(f"if (patch_status == MCU_OK) {{ patch_status = mcu_copy_tile((const int8_t *)$in0 + {in_at}, "
+                         f"{x_row}, (int8_t *){ws(t_in)}, {row_bytes}, {rows}, {row_bytes}); }}")
+        for j, call in enumerate(patch_calls):
+            names: dict[str, str] = {}
+            names["in0"] = f"((const int8_t *)$in0 + {in_at}u)" if (j == 0 and pg.direct_in) else ws(call.inputs[0])
+            is_out = j == layers - 1 and pg.direct_out
+            names["out0"] = f"((int8_t *)$out0 + {out_at}u)" if is_out else ws(call.outputs[0])
+            if call.scratch_bytes:
+                off, size = plan.scratch[call.op_index]
+                names["scratch"] = f"($scratch + {off}u)"
+                names["scratch_size"] = str(size)
+            for c in call.constants:
+                names[f"c_{c.name}"] = f"$c_l{j}_{c.name}"
+            for s in call.structs:
+                names[f"s_{s.name}"] = f"$s_{struct_symbol(j, k, s)}"
+            setup, expr = call.render(names)
+            body = " ".join(line.strip() for line in setup.splitlines() if line.strip())
+            lines.append(f"if (patch_status == MCU_OK) {{ {body + ' ' if body else ''}patch_status = {expr}; }}")
+            for src in call.sources:
+                sources[src] = None
+        if not pg.direct_out:
+            rows, _ = tiles[-1].out_shape
+            row_bytes = sub.tensors[t_out].nbytes // max(rows, 1)
+            sources[COPY_SOURCE] = None
+            lines.append(f"if (patch_status == MCU_OK) {{ patch_status = mcu_copy_tile((const int8_t *){ws(t_out)}, "
+                         f"{row_bytes}, (int8_t *)$out0 + {out_at}, {y_row}, {rows}, {row_bytes}); }}")
+    kernels = tuple(calls[0][j].kernel for j in range(layers))
+    summary = (f"patch-based stage: ops {stage.ops[0]}..{stage.ops[-1]} ({', '.join(kernels)}) in "
+               f"{stage.grid[0]}x{stage.grid[1]} patches, {stage.macs} MACs ({stage.base_macs} unpatched), "
+               f"{workspace} B workspace")
+    call = KernelCall(
+        op_index=-1, opcode=PATCH_OPCODE, kernel="mcu_patch_stage", sources=tuple(sources),
+        inputs=(stage.input,), outputs=(stage.output,), call="patch_status", setup="\n".join(lines),
+        constants=tuple(constants), structs=tuple(structs), scratch_bytes=workspace, summary=summary,
+        parts=tuple(c for patch_calls in calls for c in patch_calls),
+    )
+    return StageLowering(call, workspace, tuple(plans), tuple(graphs), kernels)
+
+
+# ---------------------------------------------------------------------------------
+# the patched graph
+
+
+def apply_patches(graph: Graph, stage: PatchStage, select: KernelSelector | None = None) -> Graph:
+    """`graph` with the stage's operators replaced by one MCU_PATCH_STAGE op (at the
+    first one's place); later ops are renumbered. The op carries its lowering."""
+    lowering = lower_stage(graph, stage, select)
+    first = stage.ops[0]
+    ops: list[Operator] = list(graph.operators[:first])
+    call = dataclasses.replace(lowering.call, op_index=first)
+    # The stage's constant inputs stay listed (after the stage input) so that the graph's
+    # weights are still the model's; the generated code reads them through the lowering.
+    constants = tuple(dict.fromkeys(t for i in stage.ops for t in graph.operators[i].inputs[1:]
+                                    if t >= 0 and graph.tensors[t].is_constant))
+    ops.append(Operator(first, PATCH_OPCODE, (stage.input, *constants), (stage.output,),
+                        MappingProxyType({"stage": stage, "lowering": dataclasses.replace(lowering, call=call)})))
+    for op in graph.operators[stage.ops[-1] + 1:]:
+        ops.append(dataclasses.replace(op, index=len(ops)))
+    return dataclasses.replace(graph, operators=tuple(ops))
+
+
+def stage_of(op: Operator) -> PatchStage | None:
+    return op.option("stage") if op.opcode == PATCH_OPCODE else None
+
+
+def simulate_stage(graph: Graph, stage: PatchStage, in_offset: int, out_offset: int) -> list[str]:
+    """Replay the stage's patch order byte by byte: patch k reads its input tile's rows
+    and columns, then writes its output rectangle; report a write that lands on an input
+    byte a later patch reads. Independent of min_distance (exact rectangles, not spans)."""
+    x, y = graph.tensors[stage.input], graph.tensors[stage.output]
+    _, xh, xw, xc = x.shape
+    _, yh, yw, yc = y.shape
+    xe, ye = DTYPE_SIZES[x.dtype], DTYPE_SIZES[y.dtype]
+    last_read = np.full((xh, xw), -1, dtype=np.int64)
+    for k, tiles in enumerate(stage.patches):
+        (a, b), (c, e) = tiles[0].in_rows, tiles[0].in_cols
+        last_read[a:b, c:e] = k
+    last_read_bytes = np.repeat(last_read.reshape(-1), xc * xe)
+    problems = []
+    for k, tiles in enumerate(stage.patches):
+        (r0, r1), (q0, q1) = tiles[-1].out_rows, tiles[-1].out_cols
+        for r in range(r0, r1):
+            ws = out_offset + ((r * yw + q0) * yc) * ye - in_offset
+            we = out_offset + ((r * yw + q1) * yc) * ye - in_offset
+            lo, hi = max(ws, 0), min(we, last_read_bytes.size)
+            if lo < hi and int(last_read_bytes[lo:hi].max()) > k:
+                problems.append(f"patch {k} writes stage-input bytes [{lo}, {hi}) that patch "
+                                f"{int(last_read_bytes[lo:hi].max())} reads")
+                return problems
+    return problems
+
+
+# ---------------------------------------------------------------------------------
+# choosing the stages
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage of --patch: a grid (None: any) and the original op it ends at (None: any)."""
+
+    grid: tuple[int, int] | None = None
+    last_op: int | None = None
+
+
+@dataclass(frozen=True)
+class PatchSpec:
+    """--patch: "auto" (stages and grids chosen), or stages "GRID[@OP]" separated by commas,
+    e.g. "4x3", "6x1@3,4x1@7" (OP: the model's index of the stage's last operator)."""
+
+    stages: tuple[StageSpec, ...] = ()  # empty: auto
+
+    @property
+    def auto(self) -> bool:
+        return not self.stages
+
+    @classmethod
+    def parse(cls, text: str) -> "PatchSpec":
+        raw = text.strip().lower()
+        if raw in ("auto", ""):
+            return cls()
+        stages = []
+        for part in raw.split(","):
+            grid_text, _, last_text = part.strip().partition("@")
+            try:
+                if "x" in grid_text:
+                    h, w = grid_text.split("x", 1)
+                    grid = (int(h), int(w))
+                else:
+                    grid = (int(grid_text), int(grid_text))
+                last_op = int(last_text) if last_text else None
+            except ValueError:
+                raise PatchError(f"'--patch {text}' is not a patch grid.",
+                                 hint="Use --patch auto, --patch 4x3, --patch 4x3@7 (the stage ends at op 7) "
+                                      "or several stages: --patch 6x1@3,4x1@7.") from None
+            stages.append(StageSpec(grid, last_op))
+        return cls(tuple(stages))
+
+
+def candidate_stages(graph: Graph, spec: StageSpec, origin: Sequence[int]) -> list[tuple[int, ...]]:
+    """The op runs the next stage may be, from the first run of windowed ops: every prefix
+    of two ops or more whose output is smaller than the largest tensor inside it (else
+    nothing is gained). origin[i]: the model's index of graph op i (its last, for a stage)."""
+    chains = [c for c in stage_chains(graph) if len(c) >= 2]
+    if not chains:
+        raise PatchError(f"Model '{graph.name}' has no (further) run of convolution or pooling layers to split "
+                         "into patches.", hint="--patch needs two or more windowed layers (CONV_2D, "
+                         "DEPTHWISE_CONV_2D, pooling) one after the other.")
+    chain = chains[0]
+    result = []
+    for n in range(2, len(chain) + 1):
+        ops = chain[:n]
+        if spec.last_op is not None and origin[ops[-1]] != spec.last_op:
+            continue
+        out = graph.tensors[graph.operators[ops[-1]].outputs[0]].nbytes
+        biggest = max(graph.tensors[graph.operators[i].outputs[0]].nbytes for i in ops)
+        if spec.last_op is not None or out < biggest:
+            result.append(ops)
+    if not result:
+        where = f"op {spec.last_op}" if spec.last_op is not None else "any op"
+        raise PatchError(f"No patch stage of '{graph.name}' ends at {where}: the next run of windowed layers "
+                         f"is ops {origin[chain[0]]}..{origin[chain[-1]]}.",
+                         hint="Pick its last op with --patch NxM@OP, or use --patch auto.")
+    return result
+
+
+@dataclass(frozen=True)
+class PatchChoice:
+    graph: Graph  # the patched graph (each stage one MCU_PATCH_STAGE op)
+    stages: tuple[PatchStage, ...]  # in the order applied (ops: indices in the graph at that point)
+    spans: tuple[tuple[int, int], ...]  # per stage: the model's first and last op
+    arena: int  # activation plan of the patched graph
+
+
+MAX_STAGES = 3
+
+
+def choose_patches(graph: Graph, spec: PatchSpec, select: KernelSelector | None,
+                   plan: Callable[[Graph], int], max_overhead: float = AUTO_MAX_MAC_OVERHEAD) -> PatchChoice:
+    """Apply the stages of `spec` in turn, each the candidate with the smallest activation
+    plan (`plan(graph)` -> bytes). Auto adds stages (up to MAX_STAGES) while the plan
+    shrinks and all of them together recompute at most max_overhead of the MACs."""
+    from mcugen.ops import total_macs  # noqa: PLC0415
+
+    network_macs = max(total_macs(graph), 1)
+    budget = max_overhead * network_macs
+    current, origin = graph, list(range(len(graph.operators)))
+    stages: list[PatchStage] = []
+    spans: list[tuple[int, int]] = []
+    arena = plan(graph)
+    wanted = spec.stages or (StageSpec(),) * MAX_STAGES
+    for k, stage_spec in enumerate(wanted):
+        try:
+            candidates = candidate_stages(current, stage_spec, origin)
+        except PatchError:
+            if spec.auto and stages:
+                break
+            raise
+        grids = [stage_spec.grid] if stage_spec.grid is not None else list(AUTO_GRIDS)
+        best = None
+        reasons: list[str] = []
+        spent = sum(s.macs - s.base_macs for s in stages)
+        for ops in candidates:
+            for grid in grids:
+                try:
+                    stage = make_stage(current, ops, grid)
+                except PatchError as exc:
+                    reasons.append(str(exc))
+                    continue
+                if spec.auto and spent + stage.macs - stage.base_macs > budget:
+                    continue
+                patched = apply_patches(current, stage, select)
+                size = plan(patched)
+                if best is None or (size, stage.macs) < (best[0], best[1].macs):
+                    best = (size, stage, patched)
+        if best is None or (spec.auto and best[0] >= arena):
+            if spec.auto and stages:
+                break
+            detail = f" ({reasons[0]})" if reasons else ""
+            raise PatchError(f"No patch stage of '{graph.name}' makes its activations smaller{detail}.",
+                             hint="Try another grid (--patch 2x2, --patch 4x1) or --patch auto.")
+        arena, stage, current = best
+        stages.append(stage)
+        first, last = stage.ops[0], stage.ops[-1]
+        spans.append((origin[first], origin[last]))  # a stage never starts at an earlier stage
+        origin = origin[:first] + [origin[last]] + origin[last + 1:]
+    return PatchChoice(current, tuple(stages), tuple(spans), arena)
+
