@@ -44,7 +44,8 @@ COPY_SOURCE = "mcu_copy_tile.c"
 # `--patch auto` takes the smallest plan whose stage recomputes at most this share
 # of the network's MACs (MCUNetV2 reports ~10 % for its hand-picked stages).
 AUTO_MAX_MAC_OVERHEAD = 0.10
-AUTO_GRIDS = ((2, 2), (3, 3), (4, 4), (2, 1), (3, 1), (4, 1), (6, 1), (8, 1))
+AUTO_GRIDS = ((2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (4, 8), (8, 4), (7, 4), (4, 7),
+              (2, 1), (3, 1), (4, 1), (6, 1), (8, 1), (14, 2))
 
 KernelSelector = Callable[[Graph, Operator], Any]
 
@@ -304,27 +305,48 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def lower_stage(graph: Graph, stage: PatchStage, select: KernelSelector | None = None) -> StageLowering:
-    """Lower every tile of every patch, plan each patch's workspace and write the C."""
+def lower_stage(graph: Graph, stage: PatchStage, select: KernelSelector | None = None,
+                quick: bool = False, cache: dict | None = None) -> StageLowering:
+    """Lower every tile of every patch, plan each patch's workspace and write the C.
+    quick: first-fit plans only (no beam search), for comparing candidates; cache: a dict
+    shared by calls on the same graph (tiles of equal geometry lower and plan alike)."""
     from mcugen.codegen.lowering import CRef, KernelCall, StructParam  # noqa: PLC0415
-    from mcugen.planner import plan_memory  # noqa: PLC0415
+    from mcugen.planner import QUICK_ORDERS, plan_memory  # noqa: PLC0415
 
     graphs = [patch_graph(graph, stage, k) for k in range(len(stage.patches))]
     layers = len(stage.ops)
-    calls = [[_lower_layer(pg.graph, pg.graph.operators[j], select) for j in range(layers)] for pg in graphs]
+    cache = {} if cache is None else cache
+
+    def tile_key(k: int, j: int) -> tuple:
+        t, pg = stage.patches[k][j], graphs[k]
+        return (id(graph), stage.ops[j], t.in_shape, t.out_shape, t.pad_top, t.pad_left,
+                j == 0 and pg.direct_in, j == layers - 1 and pg.direct_out, select is not None)
+
+    def lowered(k: int, j: int, with_select: KernelSelector | None):
+        # Tiles of equal geometry lower alike; the tile tensors have the same indices in
+        # every patch graph (appended in the same order), so the call can be shared.
+        key = ("call", tile_key(k, j), with_select is not None)
+        if key not in cache:
+            cache[key] = _lower_layer(graphs[k].graph, graphs[k].graph.operators[j], with_select)
+        return cache[key]
+
+    calls = [[lowered(k, j, select) for j in range(layers)] for k in range(len(graphs))]
     # One kernel and one set of constants per layer: where a faster variant does not take
     # every tile alike (its constants would differ), the layer runs its portable kernel.
     for j in range(layers):
         if select is not None and not all(_same_constants(calls[0][j], c[j]) for c in calls[1:]):
-            for k, pg in enumerate(graphs):
-                calls[k][j] = _lower_layer(pg.graph, pg.graph.operators[j], None)
+            for k in range(len(graphs)):
+                calls[k][j] = lowered(k, j, None)
         if not all(_same_constants(calls[0][j], c[j]) for c in calls[1:]):
             raise PatchError(f"Layer {stage.ops[j]} does not lower alike in every patch.")
 
     plans = []
-    for pg, patch_calls in zip(graphs, calls):
+    for k, (pg, patch_calls) in enumerate(zip(graphs, calls)):
         scratch = {c.op_index: c.scratch_bytes for c in patch_calls if c.scratch_bytes}
-        plans.append(plan_memory(pg.graph, scratch))
+        key = ("plan", tuple(tile_key(k, j) for j in range(layers)), tuple(sorted(scratch.items())), quick)
+        if key not in cache:
+            cache[key] = plan_memory(pg.graph, scratch, strategies=QUICK_ORDERS if quick else None)
+        plans.append(cache[key])
     workspace = max(p.arena_size for p in plans)
 
     constants = []
@@ -411,10 +433,11 @@ def lower_stage(graph: Graph, stage: PatchStage, select: KernelSelector | None =
 # the patched graph
 
 
-def apply_patches(graph: Graph, stage: PatchStage, select: KernelSelector | None = None) -> Graph:
+def apply_patches(graph: Graph, stage: PatchStage, select: KernelSelector | None = None,
+                  quick: bool = False, cache: dict | None = None) -> Graph:
     """`graph` with the stage's operators replaced by one MCU_PATCH_STAGE op (at the
     first one's place); later ops are renumbered. The op carries its lowering."""
-    lowering = lower_stage(graph, stage, select)
+    lowering = lower_stage(graph, stage, select, quick, cache)
     first = stage.ops[0]
     ops: list[Operator] = list(graph.operators[:first])
     call = dataclasses.replace(lowering.call, op_index=first)
@@ -540,58 +563,98 @@ class PatchChoice:
     spans: tuple[tuple[int, int], ...]  # per stage: the model's first and last op
     arena: int  # activation plan of the patched graph
 
+    @property
+    def extra_macs(self) -> int:
+        return sum(s.macs - s.base_macs for s in self.stages)
+
 
 MAX_STAGES = 3
+STAGE_BEAM = 3  # partial choices kept from one stage to the next (auto)
+
+# plan(graph, quick) -> activation bytes; quick: a cheaper plan for ranking candidates
+PlanSize = Callable[[Graph, bool], int]
+
+
+def _extend(choice: PatchChoice, origin: list[int], stage_spec: StageSpec, auto: bool, budget: float,
+            select: KernelSelector | None, plan: PlanSize, cache: dict
+            ) -> tuple[list[tuple[PatchChoice, list[int]]], list[str]]:
+    """Every way to add one stage to `choice` (auto: within the MAC budget), ranked."""
+    candidates = candidate_stages(choice.graph, stage_spec, origin)
+    grids = [stage_spec.grid] if stage_spec.grid is not None else list(AUTO_GRIDS)
+    found: list[tuple[PatchChoice, list[int]]] = []
+    reasons: list[str] = []
+    for ops in candidates:
+        for grid in grids:
+            try:
+                stage = make_stage(choice.graph, ops, grid)
+            except PatchError as exc:
+                reasons.append(exc.message)
+                continue
+            if auto and choice.extra_macs + stage.macs - stage.base_macs > budget:
+                continue
+            patched = apply_patches(choice.graph, stage, select, quick=True, cache=cache)
+            first, last = stage.ops[0], stage.ops[-1]
+            found.append((PatchChoice(patched, (*choice.stages, stage),
+                                      (*choice.spans, (origin[first], origin[last])), plan(patched, True)),
+                          origin[:first] + [origin[last]] + origin[last + 1:]))
+    found.sort(key=lambda item: (item[0].arena, item[0].extra_macs))
+    return found, reasons
 
 
 def choose_patches(graph: Graph, spec: PatchSpec, select: KernelSelector | None,
-                   plan: Callable[[Graph], int], max_overhead: float = AUTO_MAX_MAC_OVERHEAD) -> PatchChoice:
+                   plan: PlanSize, max_overhead: float = AUTO_MAX_MAC_OVERHEAD) -> PatchChoice:
     """Apply the stages of `spec` in turn, each the candidate with the smallest activation
-    plan (`plan(graph)` -> bytes). Auto adds stages (up to MAX_STAGES) while the plan
-    shrinks and all of them together recompute at most max_overhead of the MACs."""
+    plan (`plan(graph, quick)` -> bytes). Auto adds stages (up to MAX_STAGES, keeping the
+    STAGE_BEAM best partial choices) while the plan shrinks and all of them together
+    recompute at most max_overhead of the network's MACs. The winner is planned again in
+    full (per-patch workspaces with the beam planner)."""
     from mcugen.ops import total_macs  # noqa: PLC0415
 
-    network_macs = max(total_macs(graph), 1)
-    budget = max_overhead * network_macs
-    current, origin = graph, list(range(len(graph.operators)))
-    stages: list[PatchStage] = []
-    spans: list[tuple[int, int]] = []
-    arena = plan(graph)
+    budget = max_overhead * max(total_macs(graph), 1)
+    start = PatchChoice(graph, (), (), plan(graph, True))
+    cache: dict = {}  # tile lowerings and patch plans, keyed by the graph they belong to
+    beam: list[tuple[PatchChoice, list[int]]] = [(start, list(range(len(graph.operators))))]
+    best = start
     wanted = spec.stages or (StageSpec(),) * MAX_STAGES
-    for k, stage_spec in enumerate(wanted):
-        try:
-            candidates = candidate_stages(current, stage_spec, origin)
-        except PatchError:
-            if spec.auto and stages:
-                break
-            raise
-        grids = [stage_spec.grid] if stage_spec.grid is not None else list(AUTO_GRIDS)
-        best = None
+    for level, stage_spec in enumerate(wanted):
+        grown: list[tuple[PatchChoice, list[int]]] = []
         reasons: list[str] = []
-        spent = sum(s.macs - s.base_macs for s in stages)
-        for ops in candidates:
-            for grid in grids:
-                try:
-                    stage = make_stage(current, ops, grid)
-                except PatchError as exc:
-                    reasons.append(str(exc))
-                    continue
-                if spec.auto and spent + stage.macs - stage.base_macs > budget:
-                    continue
-                patched = apply_patches(current, stage, select)
-                size = plan(patched)
-                if best is None or (size, stage.macs) < (best[0], best[1].macs):
-                    best = (size, stage, patched)
-        if best is None or (spec.auto and best[0] >= arena):
-            if spec.auto and stages:
+        for choice, origin in beam:
+            try:
+                found, why = _extend(choice, origin, stage_spec, spec.auto, budget, select, plan, cache)
+            except PatchError as exc:
+                if not spec.auto:
+                    raise
+                reasons.append(exc.message)
+                continue
+            reasons += why
+            # auto: a stage must shrink the plan it is added to
+            grown += [f for f in found if not spec.auto or f[0].arena < choice.arena]
+        if not grown:
+            if spec.auto and level > 0:
                 break
+            if spec.auto:
+                raise _nothing_gained(graph, reasons[0] if reasons else
+                                      f"no stage within {max_overhead:.0%} more MACs shrinks the {start.arena:,} B plan")
             detail = f" ({reasons[0]})" if reasons else ""
-            raise PatchError(f"No patch stage of '{graph.name}' makes its activations smaller{detail}.",
+            raise PatchError(f"No patch stage of '{graph.name}' fits --patch{detail}.",
                              hint="Try another grid (--patch 2x2, --patch 4x1) or --patch auto.")
-        arena, stage, current = best
+        grown.sort(key=lambda item: (item[0].arena, item[0].extra_macs))
+        beam = grown[:STAGE_BEAM] if spec.auto else grown[:1]
+        if (beam[0][0].arena, beam[0][0].extra_macs) < (best.arena, best.extra_macs) or not best.stages:
+            best = beam[0][0]
+    # Rebuild the winner with full plans.
+    current = graph
+    stages = []
+    for stage in best.stages:
+        stage = make_stage(current, stage.ops, stage.grid)
+        current = apply_patches(current, stage, select, cache=cache)
         stages.append(stage)
-        first, last = stage.ops[0], stage.ops[-1]
-        spans.append((origin[first], origin[last]))  # a stage never starts at an earlier stage
-        origin = origin[:first] + [origin[last]] + origin[last + 1:]
-    return PatchChoice(current, tuple(stages), tuple(spans), arena)
+    return PatchChoice(current, tuple(stages), best.spans, plan(current, False))
 
+
+def _nothing_gained(graph: Graph, why: str) -> PatchError:
+    return PatchError(f"--patch auto finds no patch stage that lowers the activation RAM of '{graph.name}': {why}.",
+                      hint="Its activation peak is not in its first high-resolution layers; generate without "
+                           "--patch (`mcugen inspect` lists the activations per layer), or name a stage: "
+                           "--patch 4x4@OP.")

@@ -309,6 +309,8 @@ def _place_beam(
 
 BEAM_WIDTH = 12
 BEAM_ORDERS = ("first-use", "reverse-use")
+# First fit in these orders only: a quick plan for ranking many candidates (mcugen.patch).
+QUICK_ORDERS = ("first-use", "reverse-use", "greedy-size")
 
 
 ORDERS: dict[str, Callable[[list[Buffer]], list[int]]] = {

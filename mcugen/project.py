@@ -123,14 +123,19 @@ def generate(
         arm_kernels = arm_kernels and _cubeai_kernels(kernels) == "simd"
         patched = None
         if patch:
-            patched = patch_model(graph, board, patch, arm_kernels=arm_kernels, wide_limit=wide_limit)
+            patched = patch_model(graph, board, patch, arm_kernels=arm_kernels, wide_limit=wide_limit,
+                                  inputs=inputs_allocation, outputs=outputs_allocation)
             graph = patched.graph
         select = _kernel_selector(board, graph, wide_limit) if arm_kernels else None
         plan, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
                                       inputs=inputs_allocation, outputs=outputs_allocation,
                                       stack_size=options.stack_size, c_api=c_api)
         if patched is not None:
-            footprint = dataclasses.replace(footprint, patch=patch_summary(patched, footprint))
+            _, unpatched = cubeai_plan(patched.original, board, _kernel_selector(board, patched.original, wide_limit)
+                                       if arm_kernels else None, placement=placement, pools=pools,
+                                       inputs=inputs_allocation, outputs=outputs_allocation,
+                                       stack_size=options.stack_size, c_api=c_api)
+            footprint = dataclasses.replace(footprint, patch=patch_summary(patched, footprint, unpatched))
         require_fit(footprint)
         extra_manifest = {"model_file": MODEL_COPY, "estimate": _estimate_json(footprint)}
         project = generate_cubeai(
@@ -186,14 +191,18 @@ def estimate_model(
         check_c_api(c_api)
         require_supported(graph, "cubeai")
         simd = _cubeai_kernels(kernels) == "simd"
-        patched = patch_model(graph, board, patch, arm_kernels=simd) if patch else None
+        patched = (patch_model(graph, board, patch, arm_kernels=simd, inputs=inputs_allocation,
+                               outputs=outputs_allocation) if patch else None)
         if patched is not None:
             graph = patched.graph
         select = _kernel_selector(board, graph) if simd else None
         _, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
                                    inputs=inputs_allocation, outputs=outputs_allocation, c_api=c_api)
         if patched is not None:
-            footprint = dataclasses.replace(footprint, patch=patch_summary(patched, footprint))
+            _, unpatched = cubeai_plan(patched.original, board, _kernel_selector(board, patched.original)
+                                       if simd else None, placement=placement, pools=pools,
+                                       inputs=inputs_allocation, outputs=outputs_allocation, c_api=c_api)
+            footprint = dataclasses.replace(footprint, patch=patch_summary(patched, footprint, unpatched))
         return footprint
     if pools or not inputs_allocation or not outputs_allocation or patch:
         raise McugenError("--pools, --no-inputs-allocation, --no-outputs-allocation and --patch: cubeai style only.",
@@ -215,38 +224,51 @@ class Patched:
     original: Graph
     choice: Any  # mcugen.patch.PatchChoice
     arena: int  # activation plan of the patched graph (all tensors in the arena)
-    arena_unpatched: int
 
 
 def patch_model(graph: Graph, board: Board, patch: str, *, arm_kernels: bool = True,
-                wide_limit: int | None = None) -> Patched:
+                wide_limit: int | None = None, inputs: bool = True, outputs: bool = True) -> Patched:
     """The graph with patch-based inference of its first layers (`--patch auto|NxM[@OP]`):
     the stage and grid with the smallest activation plan (auto: recomputing at most
     mcugen.patch.AUTO_MAX_MAC_OVERHEAD of the network's MACs). cubeai style only."""
-    from mcugen.codegen import lower  # noqa: PLC0415
     from mcugen.codegen.arm.select import arm_kernel_selector  # noqa: PLC0415
     from mcugen.codegen.arm.variants import DEFAULT_WIDE_LIMIT  # noqa: PLC0415
     from mcugen.patch import PatchSpec, choose_patches  # noqa: PLC0415
-    from mcugen.planner import plan_memory  # noqa: PLC0415
+    from mcugen.codegen.pools import plan_activations, planning_graph  # noqa: PLC0415
+    from mcugen.planner import QUICK_ORDERS, plan_memory  # noqa: PLC0415
 
     spec = PatchSpec.parse(patch)
     raw = None
     if arm_kernels and not board.is_host and board.core == "cortex-m7":
         raw = arm_kernel_selector(DEFAULT_WIDE_LIMIT if wide_limit is None else wide_limit)
 
-    def arena(g: Graph) -> int:
-        return plan_memory(g, lower(g, raw, check=False).scratch_bytes).arena_size
+    from mcugen.codegen import lower_op  # noqa: PLC0415
+
+    scratch_of: dict[tuple, int] = {}  # an op's kernel scratch, by its tensors (same in every candidate)
+
+    def op_scratch(g: Graph, op) -> int:
+        if op.opcode == "MCU_PATCH_STAGE":
+            return op.option("lowering").workspace
+        key = (op.opcode, op.inputs, op.outputs)
+        if key not in scratch_of:
+            call = raw(g, op) if raw is not None else None
+            scratch_of[key] = (call if call is not None else lower_op(g, op)).scratch_bytes
+        return scratch_of[key]
+
+    def arena(g: Graph, quick: bool) -> int:
+        # the objective is the plan generate makes: I/O in the arena or not, as asked
+        scratch = {op.index: n for op in g.operators if (n := op_scratch(g, op))}
+        if quick:
+            return plan_memory(planning_graph(g, inputs, outputs), scratch, strategies=QUICK_ORDERS).arena_size
+        return plan_activations(g, scratch, inputs=inputs, outputs=outputs).arena_size
 
     choice = choose_patches(graph, spec, raw, arena)
-    # Without --patch, generate plans with the RAM-bounded selection of variants.
-    bounded = _kernel_selector(board, graph, wide_limit) if raw is not None else None
-    unpatched = plan_memory(graph, lower(graph, bounded, check=False).scratch_bytes).arena_size
-    return Patched(choice.graph, graph, choice, choice.arena, unpatched)
+    return Patched(choice.graph, graph, choice, choice.arena)
 
 
-def patch_summary(p: Patched, footprint: Footprint) -> dict[str, Any]:
-    """What --patch did, for the estimate: the stage, its grid and cost, and the
-    activation RAM with (this footprint's) and without patches (all I/O in the arena)."""
+def patch_summary(p: Patched, footprint: Footprint, unpatched: Footprint) -> dict[str, Any]:
+    """What --patch did, for the estimate: the stages, their grids and cost, and the
+    activation RAM with (this footprint's) and without patches (the same options)."""
     from mcugen.ops import total_macs  # noqa: PLC0415
 
     macs, base = total_macs(p.graph), total_macs(p.original)
@@ -259,7 +281,7 @@ def patch_summary(p: Patched, footprint: Footprint) -> dict[str, Any]:
     return {
         "stages": stages, "macs": macs, "macs_unpatched": base,
         "extra_macs_percent": round(100.0 * (macs - base) / max(base, 1), 2),
-        "activation_ram_unpatched": p.arena_unpatched, "activation_ram_patched": footprint.activation_ram,
+        "activation_ram_unpatched": unpatched.activation_ram, "activation_ram_patched": footprint.activation_ram,
     }
 
 
