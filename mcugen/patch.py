@@ -529,10 +529,10 @@ class PatchSpec:
         return cls(tuple(stages))
 
 
-def candidate_stages(graph: Graph, spec: StageSpec, origin: Sequence[int]) -> list[tuple[int, ...]]:
+def candidate_stages(graph: Graph, spec: StageSpec, origin: Sequence[int], auto: bool = False) -> list[tuple[int, ...]]:
     """The op runs the next stage may be, from the first run of windowed ops: every prefix
-    of two ops or more whose output is smaller than the largest tensor inside it (else
-    nothing is gained). origin[i]: the model's index of graph op i (its last, for a stage)."""
+    of two ops or more (auto: only those whose output is smaller than the largest tensor
+    inside, else nothing is gained). origin[i]: the model's index of graph op i."""
     chains = [c for c in stage_chains(graph) if len(c) >= 2]
     if not chains:
         raise PatchError(f"Model '{graph.name}' has no (further) run of convolution or pooling layers to split "
@@ -546,7 +546,7 @@ def candidate_stages(graph: Graph, spec: StageSpec, origin: Sequence[int]) -> li
             continue
         out = graph.tensors[graph.operators[ops[-1]].outputs[0]].nbytes
         biggest = max(graph.tensors[graph.operators[i].outputs[0]].nbytes for i in ops)
-        if spec.last_op is not None or out < biggest:
+        if not auto or out < biggest:
             result.append(ops)
     if not result:
         where = f"op {spec.last_op}" if spec.last_op is not None else "any op"
@@ -579,7 +579,7 @@ def _extend(choice: PatchChoice, origin: list[int], stage_spec: StageSpec, auto:
             select: KernelSelector | None, plan: PlanSize, cache: dict
             ) -> tuple[list[tuple[PatchChoice, list[int]]], list[str]]:
     """Every way to add one stage to `choice` (auto: within the MAC budget), ranked."""
-    candidates = candidate_stages(choice.graph, stage_spec, origin)
+    candidates = candidate_stages(choice.graph, stage_spec, origin, auto)
     grids = [stage_spec.grid] if stage_spec.grid is not None else list(AUTO_GRIDS)
     found: list[tuple[PatchChoice, list[int]]] = []
     reasons: list[str] = []
@@ -588,7 +588,8 @@ def _extend(choice: PatchChoice, origin: list[int], stage_spec: StageSpec, auto:
             try:
                 stage = make_stage(choice.graph, ops, grid)
             except PatchError as exc:
-                reasons.append(exc.message)
+                if not auto:  # auto tries grids that may not fit: no reason to report
+                    reasons.append(exc.message)
                 continue
             if auto and choice.extra_macs + stage.macs - stage.base_macs > budget:
                 continue

@@ -267,3 +267,24 @@ def ssdlite_head(input_shape=(64, 64, 3), anchors=3, classes=4):
     cls = L.Concatenate(axis=1)(scores)
     cls = L.Activation("sigmoid")(cls)
     return _randomize(tf.keras.Model(inp, [box, cls]))
+
+
+def odd_stage(input_shape=(37, 41, 3)):
+    """A first stage of awkward geometry for patch-based inference: odd sizes, VALID and
+    SAME padding, a 5x5 stride-2 filter, dilation, max and average pooling, channel counts
+    that are not multiples of 4; then a small head."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    x = L.Conv2D(12, 5, strides=2, padding="valid", activation="relu")(inp)
+    x = L.DepthwiseConv2D(3, padding="same", dilation_rate=2)(x)
+    x = L.MaxPooling2D(3, strides=2, padding="same")(x)
+    x = L.Conv2D(10, 3, padding="same")(x)
+    x = L.ReLU(6.0)(x)
+    x = L.AveragePooling2D(2)(x)
+    x = L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu")(x)
+    x = L.Conv2D(6, 1)(x)
+    x = L.GlobalAveragePooling2D()(x)
+    x = L.Dense(4)(x)
+    return _randomize(tf.keras.Model(inp, x))

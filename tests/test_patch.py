@@ -1,0 +1,251 @@
+"""Patch-based inference (--patch): tile geometry, the stage's overlap proof, sound plans,
+the RAM figures, the options' errors, and bit-exact runs on the host and on QEMU."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import tfmodels
+from conftest import MODELS
+from mcugen import project
+from mcugen.boards import get_board
+from mcugen.cli import app
+from mcugen.codegen import lower
+from mcugen.codegen.arm.select import arm_kernel_selector
+from mcugen.errors import McugenError
+from mcugen.ops.access import _field_rows_cols, geometry
+from mcugen.patch import (
+    PATCH_OPCODE,
+    PatchError,
+    PatchSpec,
+    StageSpec,
+    apply_patches,
+    make_stage,
+    simulate_stage,
+    stage_chains,
+)
+from mcugen.planner import check_plan, plan_memory, simulate_plan
+
+PERSON = MODELS / "person_detect.tflite"
+
+
+def _odd():
+    return tfmodels.cached_model("odd_stage", tfmodels.odd_stage)
+
+
+def _graph(path):
+    return project.load_checked(path)
+
+
+STAGES = [
+    (PERSON, 4, (2, 2)), (PERSON, 4, (6, 1)), (PERSON, 8, (4, 3)), (PERSON, 8, (5, 5)), (PERSON, 2, (3, 1)),
+    ("odd", 3, (2, 2)), ("odd", 4, (3, 2)), ("odd", 7, (2, 3)), ("odd", 5, (4, 1)), ("odd", 2, (5, 3)),
+]
+
+
+def _stage(which, length, grid):
+    g = _graph(_odd() if which == "odd" else which)
+    chain = stage_chains(g)[0]
+    return g, make_stage(g, chain[:length], grid)
+
+
+@pytest.mark.parametrize("which,length,grid", STAGES, ids=lambda v: str(getattr(v, "stem", v)))
+def test_tiles_partition_the_output_and_chain_up(which, length, grid):
+    g, stage = _stage(which, length, grid)
+    y = g.tensors[stage.output]
+    covered = np.zeros(y.shape[1:3], dtype=int)
+    for tiles in stage.patches:
+        (r0, r1), (c0, c1) = tiles[-1].out_rows, tiles[-1].out_cols
+        covered[r0:r1, c0:c1] += 1
+        for before, after in zip(tiles, tiles[1:]):
+            assert after.in_rows == before.out_rows and after.in_cols == before.out_cols
+    assert (covered == 1).all()  # every output pixel computed by exactly one patch
+    assert len(stage.patches) == grid[0] * grid[1]
+
+
+@pytest.mark.parametrize("which,length,grid", STAGES, ids=lambda v: str(getattr(v, "stem", v)))
+def test_tiles_read_exactly_the_receptive_field(which, length, grid):
+    """Each tile's input span is the union of its outputs' receptive fields (brute force
+    over the layer's taps), and its leading padding is what that span leaves out."""
+    g, stage = _stage(which, length, grid)
+    for j, i in enumerate(stage.ops):
+        geo = geometry(g, g.operators[i])
+        first_r, last_r, first_c, last_c = _field_rows_cols(geo)
+        for tiles in stage.patches:
+            t = tiles[j]
+            (r0, r1), (c0, c1) = t.out_rows, t.out_cols
+            assert t.in_rows == (int(first_r[r0:r1].min()), int(last_r[r0:r1].max()) + 1)
+            assert t.in_cols == (int(first_c[c0:c1].min()), int(last_c[c0:c1].max()) + 1)
+            assert t.pad_top == max(0, geo.pad_top - r0 * geo.stride_h)
+            assert t.pad_left == max(0, geo.pad_left - c0 * geo.stride_w)
+
+
+@pytest.mark.parametrize("which,length,grid", STAGES, ids=lambda v: str(getattr(v, "stem", v)))
+def test_stage_overlap_distance_is_safe_and_the_replay_catches_less(which, length, grid):
+    g, stage = _stage(which, length, grid)
+    d = stage.min_distance(g)
+    assert simulate_stage(g, stage, in_offset=max(d, 0), out_offset=max(-d, 0)) == []
+    # The output right on top of the input (d > 0 here) overwrites bytes a later patch reads.
+    if d > 0:
+        assert simulate_stage(g, stage, in_offset=0, out_offset=0)
+
+
+@pytest.mark.parametrize("spec", ["auto", "4x3@7", "6x1@3,4x1@7", "2x2", "3x1"])
+def test_patched_plans_are_sound(spec):
+    from mcugen.patch import choose_patches
+
+    g = _graph(PERSON)
+    select = arm_kernel_selector()
+
+    def size(graph, quick):
+        return plan_memory(graph, lower(graph, select, check=False).scratch_bytes).arena_size
+
+    choice = choose_patches(g, PatchSpec.parse(spec), select, size)
+    patched = choice.graph
+    plan = plan_memory(patched, lower(patched, select).scratch_bytes)
+    assert check_plan(patched, plan) == [] and simulate_plan(patched, plan) == []
+    assert plan.arena_size == choice.arena
+    stage_ops = [op for op in patched.operators if op.opcode == PATCH_OPCODE]
+    assert len(stage_ops) == len(choice.stages) >= 1
+    for op in stage_ops:
+        lowering = op.option("lowering")
+        assert plan.scratch[op.index][1] >= lowering.workspace
+        for pg, sub in zip(lowering.graphs, lowering.plans):
+            assert check_plan(pg.graph, sub) == [] and simulate_plan(pg.graph, sub) == []
+            assert sub.arena_size <= lowering.workspace
+    # the weights are still the model's
+    assert patched.constant_bytes() == g.constant_bytes()
+
+
+def test_auto_halves_person_detect_within_the_mac_budget():
+    fp = project.estimate_model(_graph(PERSON), get_board("qemu-m7"), patch="auto")
+    p = fp.patch
+    assert fp.activation_ram == p["activation_ram_patched"]
+    assert p["activation_ram_patched"] * 2 <= p["activation_ram_unpatched"]
+    assert 0 < p["extra_macs_percent"] <= 10.0
+    assert p["macs"] == fp.macs > p["macs_unpatched"]
+
+
+def test_patch_without_inputs_in_the_arena_compares_like_with_like():
+    board = get_board("qemu-m7")
+    g = _graph(PERSON)
+    fp = project.estimate_model(g, board, patch="auto", inputs_allocation=False)
+    plain = project.estimate_model(g, board, inputs_allocation=False)
+    assert fp.patch["activation_ram_unpatched"] == plain.activation_ram
+    assert fp.activation_ram < plain.activation_ram
+
+
+def test_spec_parsing():
+    assert PatchSpec.parse("auto").auto
+    assert PatchSpec.parse("4x3").stages == (StageSpec((4, 3), None),)
+    assert PatchSpec.parse("3").stages == (StageSpec((3, 3), None),)
+    assert PatchSpec.parse(" 6x1@3, 4x1@7 ").stages == (StageSpec((6, 1), 3), StageSpec((4, 1), 7))
+    for bad in ("4y3", "x", "4x3@op", "2x2@"):
+        if bad == "2x2@":
+            assert PatchSpec.parse(bad).stages == (StageSpec((2, 2), None),)
+            continue
+        with pytest.raises(PatchError, match="not a patch grid"):
+            PatchSpec.parse(bad)
+
+
+def test_bad_stages_are_refused_clearly():
+    g = _graph(PERSON)
+    board = get_board("qemu-m7")
+    with pytest.raises(PatchError, match="does not split"):
+        project.estimate_model(g, board, patch="100x100@3")
+    with pytest.raises(PatchError, match="ends at op 40"):
+        project.estimate_model(g, board, patch="2x2@40")
+    with pytest.raises(McugenError, match="cubeai style only"):
+        project.estimate_model(g, board, "tflm", patch="auto")
+
+
+@pytest.mark.parametrize("which", [MODELS / "hello_world_int8.tflite", "odd"], ids=["no-conv", "input-bound"])
+def test_auto_says_when_patches_cannot_help(which):
+    """hello_world has no convolutions at all; the odd stage's peak is its input and first output."""
+    g = _graph(_odd() if which == "odd" else which)
+    with pytest.raises(PatchError, match="finds no patch stage") as exc:
+        project.estimate_model(g, get_board("qemu-m7"), patch="auto")
+    assert exc.value.hint and "grid does not split" not in exc.value.message
+
+
+def test_cli_estimate_shows_both_figures():
+    result = CliRunner().invoke(app, ["estimate", str(PERSON), "-t", "qemu-m7", "--patch", "auto", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    p = data["patch"]
+    assert data["activation_ram"] == p["activation_ram_patched"] < p["activation_ram_unpatched"]
+    assert p["stages"] and all(s["workspace"] > 0 for s in p["stages"])
+    text = CliRunner().invoke(app, ["estimate", str(PERSON), "-t", "qemu-m7", "--patch", "6x1@3,4x1@7"])
+    assert text.exit_code == 0 and "instead of 37,328 B" in text.output
+
+
+def test_cli_patch_error_is_a_message_not_a_traceback():
+    from test_cli import mcugen
+
+    r = mcugen("estimate", PERSON, "-t", "qemu-m7", "--patch", "4y4")
+    assert r.returncode == 1
+    assert "not a patch grid" in r.stderr and "--patch auto" in r.stderr and "Traceback" not in r.stderr
+
+
+# ---------------------------------------------------------------------------------
+# bit-exact runs
+
+
+def _validate(path, target, n, tmp_path, **kw):
+    gen, built, rep = project.validate(path, target, random=n, seed=5, output=tmp_path / "p", force=True, **kw)
+    assert rep.inputs == n
+    assert rep.comparison.bit_exact and rep.comparison.max_abs_diff == 0, \
+        [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
+    assert rep.activation_bytes == gen.footprint.activation_ram  # the firmware's arena is the plan
+    assert gen.footprint.patch is not None
+    return gen, rep
+
+
+HOST_CASES = [
+    (PERSON, "auto"), (PERSON, "3x3@7"), (PERSON, "2x2"), (PERSON, "6x1@3,4x1@7"), (PERSON, "5x3@7"),
+    ("odd", "3x3@2"), ("odd", "2x3@6"), ("odd", "3x2,2x1"),
+    ("mobilenet_v1_96_u8_f32", "auto"), ("ssdlite_head", "2x2"), ("mnasnet_like", "3x3"),
+]
+
+
+def _path(which):
+    if which == "odd":
+        return _odd()
+    if isinstance(which, str):
+        from test_e2e_models import _synthetic
+
+        return _synthetic(which)
+    return which
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which,spec", HOST_CASES, ids=lambda v: str(getattr(v, "stem", v)))
+def test_patched_networks_are_bit_exact_on_the_host(which, spec, tmp_path):
+    _validate(_path(which), "host", 20, tmp_path, patch=spec)
+
+
+QEMU_CASES = [
+    (PERSON, "auto", {}), (PERSON, "4x3@7", {}), ("odd", "2x3@6", {}), ("odd", "3x2,2x1", {}),
+    (PERSON, "auto", {"inputs_allocation": False}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which,spec,kw", QEMU_CASES, ids=lambda v: str(getattr(v, "stem", v)))
+def test_patched_networks_are_bit_exact_on_qemu(which, spec, kw, tmp_path):
+    """The Cortex-M7 SIMD kernels on tiles (the host runs the portable ones)."""
+    gen, rep = _validate(_path(which), "qemu-m7", 20, tmp_path, patch=spec, **kw)
+    assert any(k.startswith("arm/") for k in gen.details["kernels"])
+
+
+@pytest.mark.slow
+def test_patched_person_detect_classifies_the_images_on_qemu(tmp_path):
+    gen, built, rep = project.validate(PERSON, "qemu-m7", input_files=[MODELS / "person.bmp", MODELS / "no_person.bmp"],
+                                       random=0, output=tmp_path / "p", force=True, patch="auto")
+    assert rep.comparison.bit_exact
+    outs = [np.asarray(o[0]).reshape(-1).tolist() for o in rep.outputs]
+    assert outs == [[-113, 113], [57, -57]]
