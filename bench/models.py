@@ -1,8 +1,10 @@
-"""Per model, side by side on qemu-m7: mcugen cubeai (Cortex-M7 kernels and portable C),
-TFLM + CMSIS-NN and TFLM reference kernels.
+"""Per model, side by side on qemu-m7: mcugen cubeai (Cortex-M7 kernels and portable C,
+with and without --patch auto), TFLM + CMSIS-NN and TFLM reference kernels.
 
 Run: python bench/models.py [--models person_detect,mbv1_96x96x3,...] [--configs cubeai,tflm-cmsis_nn,...]
      [--inputs N] [--layers] [--json FILE]
+     python bench/models.py --configs cubeai,cubeai-patch          # what --patch costs and saves
+     python bench/models.py --configs cubeai-noin,cubeai-patch-noin # the same, inputs outside the arena
 
 For each model and configuration it generates, builds and runs the firmware on QEMU
 (instructions are exact with -icount; QEMU counts instructions, not cycles), checks
@@ -36,6 +38,9 @@ MODELS = ROOT / "examples" / "models"
 CONFIGS = {
     "cubeai": {"style": "cubeai", "arm_kernels": True},
     "cubeai-portable": {"style": "cubeai", "arm_kernels": False},
+    "cubeai-patch": {"style": "cubeai", "arm_kernels": True, "patch": "auto"},
+    "cubeai-noin": {"style": "cubeai", "arm_kernels": True, "inputs_allocation": False},
+    "cubeai-patch-noin": {"style": "cubeai", "arm_kernels": True, "patch": "auto", "inputs_allocation": False},
     "tflm-cmsis_nn": {"style": "tflm", "kernels": "cmsis_nn"},
     "tflm-reference": {"style": "tflm", "kernels": "reference"},
 }
@@ -78,15 +83,22 @@ def run_one(model: str, config: str, inputs: int, layers: bool, workdir: Path) -
     out = workdir / f"{model}-{config}"
     t0 = time.perf_counter()
     gen = project.generate(graph, board, out, style=cfg["style"], force=True, kernels=cfg.get("kernels"),
-                           arm_kernels=cfg.get("arm_kernels", True), profile=layers)
+                           arm_kernels=cfg.get("arm_kernels", True), profile=layers, patch=cfg.get("patch"),
+                           inputs_allocation=cfg.get("inputs_allocation", True))
     project.build(out)
     rep = project.measure_project(out, runner="qemu", random=inputs, seed=1, profile=layers)
     code = code_flash(out)
     runtime_code = sum(v for k, v in code.items() if k in ("kernels", "network runtime", "tflm library", "application",
                                                             "libc/libgcc"))
+    from mcugen.ops import total_macs  # noqa: PLC0415
+
+    macs = total_macs(graph)  # the model's (a patched network computes more)
+    patch = gen.footprint.patch
     result = {
-        "model": model, "config": config, "macs": rep.macs,
-        "instructions": rep.counts["median"], "per_mac": rep.per_mac,
+        "model": model, "config": config, "macs": macs,
+        "instructions": rep.counts["median"], "per_mac": rep.counts["median"] / macs,
+        "patch": "; ".join(f"{st['grid']} ops {st['ops'][0]}..{st['ops'][1]}" for st in patch["stages"])
+        if patch else "",
         "activation_bytes": rep.extra_u32 if cfg["style"] == "tflm" else rep.activation_bytes,
         "weights_flash": gen.footprint.weights_flash + gen.footprint.params_flash
         if cfg["style"] == "cubeai" else gen.footprint.weights_flash,
@@ -120,15 +132,22 @@ def main() -> None:
                     console.print(f"[red]{model} / {config} failed: {exc}[/red]")
             results += rows
             base = next((r for r in rows if r["config"] == "tflm-cmsis_nn"), None)
+            plain = {r["config"]: r for r in rows}
             t = Table(title=f"{model} on qemu-m7 ({rows[0]['macs']:,} MACs)" if rows else model, title_justify="left")
             for col in ("config", "instructions", "instr/MAC", "vs TFLM+CMSIS-NN", "activation RAM B",
-                        "weights flash B", "code flash B", "bit-exact"):
-                t.add_column(col, justify="right" if col not in ("config", "bit-exact") else "left")
+                        "weights flash B", "code flash B", "bit-exact", "patch vs unpatched"):
+                t.add_column(col, justify="right" if col not in ("config", "bit-exact", "patch vs unpatched")
+                             else "left")
             for r in rows:
                 ratio = f"{r['instructions'] / base['instructions']:.2f}x" if base else "-"
+                # a --patch row against the same config without it: instructions, activation RAM
+                other = plain.get(r["config"].replace("-patch", ""), None) if "-patch" in r["config"] else None
+                versus = (f"{r['instructions'] / other['instructions'] - 1:+.1%} instr, "
+                          f"{r['activation_bytes'] / other['activation_bytes']:.0%} RAM ({r['patch']})"
+                          if other else r["patch"])
                 t.add_row(r["config"], f"{r['instructions']:,.0f}", f"{r['per_mac']:.2f}", ratio,
                           f"{r['activation_bytes']:,}", f"{r['weights_flash']:,}", f"{r['code_flash']:,}",
-                          "yes" if r["bit_exact"] else "NO")
+                          "yes" if r["bit_exact"] else "NO", versus)
             console.print(t)
             for r in rows:
                 if r["layers"]:

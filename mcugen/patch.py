@@ -7,9 +7,10 @@ field at that layer) keeps only one patch's tiles alive; the stage's input and o
 stay whole. Tiles overlap at their borders, so some pixels are computed twice: the
 price, in MACs, that `PatchStage.macs` counts.
 
-    stage = make_stage(graph, first_op=0, length=4, grid=(3, 3))
-    patched = apply_patches(graph, stage, select_kernel)   # the stage becomes one op
-    # patched runs through the planner and the cubeai generator like any graph
+    stage = make_stage(graph, ops=(0, 1, 2, 3), grid=(6, 1))   # ops from stage_chains(graph)
+    patched = apply_patches(graph, stage, select_kernel)       # the stage becomes one op
+    # patched runs through the planner and the cubeai generator like any graph;
+    # choose_patches(graph, PatchSpec.parse("auto"), select_kernel, plan_size) picks stages
 
 Every tile is an ordinary kernel call with its own shapes and an explicit leading
 padding (`padding: EXPLICIT`, see mcugen.codegen.quant.op_padding): the border tiles
@@ -101,10 +102,6 @@ class PatchStage:
                 h, w = tile.out_shape
                 total += macs * h * w // max(pixels, 1)
         return total
-
-    def describe(self) -> str:
-        return (f"ops {self.ops[0]}..{self.ops[-1]} in {self.grid[0]}x{self.grid[1]} patches, "
-                f"{self.macs - self.base_macs:+,} MACs")
 
     def io_spans(self, graph: Graph) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Per patch: (lowest stage-input byte it reads, end of the highest stage-output byte it writes)."""
