@@ -234,8 +234,9 @@ def patch_graph(graph: Graph, stage: PatchStage, k: int) -> PatchGraph:
     stage's input/output is made a (dataless) constant: the workspace plan skips it."""
     tiles = stage.patches[k]
     x, y = graph.tensors[stage.input], graph.tensors[stage.output]
-    direct_in = tiles[0].in_cols == (0, int(x.shape[2]))
-    direct_out = tiles[-1].out_cols == (0, int(y.shape[2]))
+    # in place when every patch spans the whole width (one loop body serves all patches)
+    direct_in = all(t[0].in_cols == (0, int(x.shape[2])) for t in stage.patches)
+    direct_out = all(t[-1].out_cols == (0, int(y.shape[2])) for t in stage.patches)
     tensors: list[Tensor] = list(graph.tensors)
     empty = np.zeros(0, dtype=np.int8)
 
@@ -368,51 +369,94 @@ def lower_stage(graph: Graph, stage: PatchStage, select: KernelSelector | None =
     y_row = int(y.shape[2]) * int(y.shape[3]) * DTYPE_SIZES[y.dtype]
     x_px = int(x.shape[3]) * DTYPE_SIZES[x.dtype]
     y_px = int(y.shape[3]) * DTYPE_SIZES[y.dtype]
-    lines = ["mcu_status patch_status = MCU_OK;"]
+    patches = len(graphs)
+    direct_in, direct_out = graphs[0].direct_in, graphs[0].direct_out
+
+    # One loop over the patches; what differs from patch to patch (tile shapes, workspace
+    # offsets) comes from a table with one row per patch, what does not is written inline.
+    fields: list[tuple[str, str]] = []  # (C type, name) of the table's columns
+    rows: list[list[str]] = [[] for _ in range(patches)]
+
+    def per_patch(name: str, ctype: str, values: Sequence[str]) -> str:
+        if all(v == values[0] for v in values):
+            return values[0]
+        fields.append((ctype, name))
+        for k, v in enumerate(values):
+            rows[k].append(v)
+        return f"t->{name}"
+
+    def offset(name: str, values: Sequence[int]) -> str:
+        return per_patch(name, "uint32_t", [f"{v}u" for v in values])
+
+    in_at = [t[0].in_rows[0] * x_row + t[0].in_cols[0] * x_px for t in stage.patches]
+    out_at = [t[-1].out_rows[0] * y_row + t[-1].out_cols[0] * y_px for t in stage.patches]
+    body: list[str] = []
     sources: dict[str, None] = {}
-    for k, (pg, patch_calls, plan) in enumerate(zip(graphs, calls, plans)):
-        tiles = stage.patches[k]
-        sub = pg.graph
-        lines.append(f"/* patch {k}: rows {tiles[-1].out_rows[0]}..{tiles[-1].out_rows[1] - 1}, "
-                     f"columns {tiles[-1].out_cols[0]}..{tiles[-1].out_cols[1] - 1} */")
-        t_in = sub.operators[0].inputs[0]
-        t_out = sub.outputs[0]
-        in_at = (tiles[0].in_rows[0] * x_row + tiles[0].in_cols[0] * x_px)
-        out_at = (tiles[-1].out_rows[0] * y_row + tiles[-1].out_cols[0] * y_px)
-
-        def ws(t: int) -> str:
-            return f"($scratch + {plan.offsets[t]}u)"
-
-        if not pg.direct_in:
-            rows, _ = tiles[0].in_shape
-            row_bytes = sub.tensors[t_in].nbytes // max(rows, 1)
-            sources[COPY_SOURCE] = None
-            lines.append(f"if (patch_status == MCU_OK) {{ patch_status = mcu_copy_tile((const int8_t *)$in0 + {in_at}, "
-                         f"{x_row}, (int8_t *){ws(t_in)}, {row_bytes}, {rows}, {row_bytes}); }}")
-        for j, call in enumerate(patch_calls):
-            names: dict[str, str] = {}
-            names["in0"] = f"((const int8_t *)$in0 + {in_at}u)" if (j == 0 and pg.direct_in) else ws(call.inputs[0])
-            is_out = j == layers - 1 and pg.direct_out
-            names["out0"] = f"((int8_t *)$out0 + {out_at}u)" if is_out else ws(call.outputs[0])
-            if call.scratch_bytes:
-                off, size = plan.scratch[call.op_index]
-                names["scratch"] = f"($scratch + {off}u)"
-                names["scratch_size"] = str(size)
-            for c in call.constants:
-                names[f"c_{c.name}"] = f"$c_l{j}_{c.name}"
-            for s in call.structs:
-                names[f"s_{s.name}"] = f"$s_{struct_symbol(j, k, s)}"
-            setup, expr = call.render(names)
-            body = " ".join(line.strip() for line in setup.splitlines() if line.strip())
-            lines.append(f"if (patch_status == MCU_OK) {{ {body + ' ' if body else ''}patch_status = {expr}; }}")
-            for src in call.sources:
-                sources[src] = None
-        if not pg.direct_out:
-            rows, _ = tiles[-1].out_shape
-            row_bytes = sub.tensors[t_out].nbytes // max(rows, 1)
-            sources[COPY_SOURCE] = None
-            lines.append(f"if (patch_status == MCU_OK) {{ patch_status = mcu_copy_tile((const int8_t *){ws(t_out)}, "
-                         f"{row_bytes}, (int8_t *)$out0 + {out_at}, {y_row}, {rows}, {row_bytes}); }}")
+    first_in = [pg.graph.operators[0].inputs[0] for pg in graphs]
+    last_out = [pg.graph.outputs[0] for pg in graphs]
+    if not direct_in:
+        sources[COPY_SOURCE] = None
+        tile_rows = [t[0].in_shape[0] for t in stage.patches]
+        row_bytes = [pg.graph.tensors[i].nbytes // max(r, 1) for pg, i, r in zip(graphs, first_in, tile_rows)]
+        src, dst = offset("in_at", in_at), offset("in_tile", [p.offsets[i] for p, i in zip(plans, first_in)])
+        rb, nr = offset("in_row_bytes", row_bytes), offset("in_rows", tile_rows)
+        body.append(f"if (patch_status == MCU_OK) {{ patch_status = mcu_copy_tile((const int8_t *)$in0 + {src}, "
+                    f"{x_row}, (int8_t *)($scratch + {dst}), (int32_t){rb}, (int32_t){nr}, (int32_t){rb}); }}")
+    for j in range(layers):
+        call = calls[0][j]
+        if any([s.name for s in c[j].structs] != [s.name for s in call.structs] for c in calls):
+            raise PatchError(f"Layer {stage.ops[j]}'s tiles do not share one parameter layout.")
+        names: dict[str, str] = {}
+        if j == 0 and direct_in:
+            names["in0"] = f"((const int8_t *)$in0 + {offset('in_at', in_at)})"
+        else:
+            names["in0"] = f"($scratch + {offset(f'l{j}_in', [p.offsets[c[j].inputs[0]] for p, c in zip(plans, calls)])})"
+        if j == layers - 1 and direct_out:
+            names["out0"] = f"((int8_t *)$out0 + {offset('out_at', out_at)})"
+        else:
+            names["out0"] = f"($scratch + {offset(f'l{j}_out', [p.offsets[c[j].outputs[0]] for p, c in zip(plans, calls)])})"
+        if call.scratch_bytes:
+            spans = [p.scratch[c[j].op_index] for p, c in zip(plans, calls)]
+            names["scratch"] = f"($scratch + {offset(f'l{j}_scratch', [o for o, _ in spans])})"
+            names["scratch_size"] = f"(int32_t){offset(f'l{j}_scratch_size', [n for _, n in spans])}"
+        for c in call.constants:
+            names[f"c_{c.name}"] = f"$c_l{j}_{c.name}"
+        for n, s in enumerate(call.structs):
+            symbols = [struct_symbol(j, k, c[j].structs[n]) for k, c in enumerate(calls)]
+            if all(sym == symbols[0] for sym in symbols):
+                names[f"s_{s.name}"] = f"$s_{symbols[0]}"
+            else:
+                names[f"s_{s.name}"] = f"(*{per_patch(f'l{j}_{s.name}', f'const {s.ctype} *', [f'&$s_{sym}' for sym in symbols])})"
+        setup, expr = call.render(names)
+        inline = " ".join(line.strip() for line in setup.splitlines() if line.strip())
+        body.append(f"if (patch_status == MCU_OK) {{ {inline + ' ' if inline else ''}patch_status = {expr}; }}")
+        for src in call.sources:
+            sources[src] = None
+    if not direct_out:
+        sources[COPY_SOURCE] = None
+        tile_rows = [t[-1].out_shape[0] for t in stage.patches]
+        row_bytes = [pg.graph.tensors[i].nbytes // max(r, 1) for pg, i, r in zip(graphs, last_out, tile_rows)]
+        src, dst = offset("out_tile", [p.offsets[i] for p, i in zip(plans, last_out)]), offset("out_at", out_at)
+        rb, nr = offset("out_row_bytes", row_bytes), offset("out_rows", tile_rows)
+        body.append(f"if (patch_status == MCU_OK) {{ patch_status = mcu_copy_tile((const int8_t *)($scratch + {src}), "
+                    f"(int32_t){rb}, (int8_t *)$out0 + {dst}, {y_row}, (int32_t){nr}, (int32_t){rb}); }}")
+    lines = ["mcu_status patch_status = MCU_OK;", "uint32_t patch;",
+             f"for (patch = 0u; patch < {patches}u && patch_status == MCU_OK; ++patch) {{"]
+    declarations = ""
+    if fields:
+        lines.append("    const ${prefix}_tile_t *const t = &${prefix}_tiles[patch];")
+        decl = ["/* one row per patch of the patch-based stage (mcugen --patch) */", "typedef struct {"]
+        decl += [f"    {ctype} {name};" for ctype, name in fields]
+        decl += ["} ${prefix}_tile_t;", f"static const ${{prefix}}_tile_t ${{prefix}}_tiles[{patches}] = {{"]
+        for k, row in enumerate(rows):
+            last = stage.patches[k][-1]
+            decl.append(f"    {{ {', '.join(row)} }}, /* rows {last.out_rows[0]}..{last.out_rows[1] - 1}, "
+                        f"columns {last.out_cols[0]}..{last.out_cols[1] - 1} */")
+        decl.append("};")
+        declarations = "\n".join(decl)
+    else:
+        lines.append("    (void)patch;")
+    lines += [f"    {line}" for line in body] + ["}"]
     kernels = tuple(calls[0][j].kernel for j in range(layers))
     summary = (f"patch-based stage: ops {stage.ops[0]}..{stage.ops[-1]} ({', '.join(kernels)}) in "
                f"{stage.grid[0]}x{stage.grid[1]} patches, {stage.macs} MACs ({stage.base_macs} unpatched), "
@@ -420,6 +464,7 @@ def lower_stage(graph: Graph, stage: PatchStage, select: KernelSelector | None =
     call = KernelCall(
         op_index=-1, opcode=PATCH_OPCODE, kernel="mcu_patch_stage", sources=tuple(sources),
         inputs=(stage.input,), outputs=(stage.output,), call="patch_status", setup="\n".join(lines),
+        declarations=declarations,
         constants=tuple(constants), structs=tuple(structs), scratch_bytes=workspace, summary=summary,
         parts=tuple(c for patch_calls in calls for c in patch_calls),
     )

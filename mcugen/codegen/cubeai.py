@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from string import Template
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -417,6 +418,9 @@ def render_project(
             symbol = f"{name}_op{i}_{s.name}"
             structs.append(render_struct(s, symbol, cref))
             resolve[f"s_{s.name}"] = symbol
+        resolve["prefix"] = f"{name}_op{i}"
+        if call.declarations:
+            structs.append(Template(call.declarations).substitute(resolve))
         for k, t in enumerate(call.inputs):
             if t < 0:
                 resolve[f"in{k}"] = "NULL"

@@ -95,6 +95,7 @@ class KernelCall:
     alias_bytes: int = 0  # > 0: RESHAPE-like; copy this many bytes when in and out differ
     summary: str = ""  # one line for the comment above the call
     parts: tuple["KernelCall", ...] = ()  # the calls a composite call makes (a patch-based stage)
+    declarations: str = ""  # C at file scope after the call's structs ($s_, $c_ and $prefix placeholders)
 
     def render(self, names: Mapping[str, str]) -> tuple[str, str]:
         """(setup, call) with every placeholder substituted."""
