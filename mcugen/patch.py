@@ -42,8 +42,8 @@ from mcugen.model.graph import DTYPE_SIZES, Graph, Operator, Tensor
 PATCH_OPCODE = "MCU_PATCH_STAGE"
 PATCHABLE = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 COPY_SOURCE = "mcu_copy_tile.c"
-# `--patch auto` takes the smallest plan whose stage recomputes at most this share
-# of the network's MACs (MCUNetV2 reports ~10 % for its hand-picked stages).
+# `--patch auto` takes the smallest plan whose stages recompute at most this share of the
+# network's MACs; small tiles cost more instructions than MACs (bench/models.py measures it).
 AUTO_MAX_MAC_OVERHEAD = 0.10
 AUTO_GRIDS = ((2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (4, 8), (8, 4), (7, 4), (4, 7),
               (2, 1), (3, 1), (4, 1), (6, 1), (8, 1), (14, 2))
@@ -80,7 +80,7 @@ class Tile:
 class PatchStage:
     """The first layers of a network, run patch by patch over a grid of their output."""
 
-    ops: tuple[int, ...]  # indices of the stage's operators in the original graph
+    ops: tuple[int, ...]  # indices of the stage's operators in the graph it was made for
     grid: tuple[int, int]  # patches down, across
     patches: tuple[tuple[Tile, ...], ...]  # per patch (raster order), one Tile per layer
     input: int  # the stage's input tensor
@@ -195,7 +195,7 @@ def stage_chains(graph: Graph) -> list[tuple[int, ...]]:
             run = [op.index]
     if run:
         chains.append(tuple(run))
-    return [c for c in chains if len(c) >= 1]
+    return chains
 
 
 def make_stage(graph: Graph, ops: Sequence[int], grid: tuple[int, int]) -> PatchStage:
@@ -203,6 +203,13 @@ def make_stage(graph: Graph, ops: Sequence[int], grid: tuple[int, int]) -> Patch
     from mcugen.ops import REGISTRY  # noqa: PLC0415
 
     ops = tuple(ops)
+    for a, b in zip(ops, ops[1:]):
+        if b != a + 1 or graph.operators[b].inputs[0] != graph.operators[a].outputs[0]:
+            raise PatchError(f"Ops {a} and {b} are not one after the other in a chain of layers.",
+                             hint="A stage is a run of consecutive layers, each feeding the next (stage_chains).")
+    if any(graph.operators[i].opcode not in PATCHABLE for i in ops):
+        raise PatchError("A patch stage holds only convolutions and pooling layers.",
+                         hint=f"Operators that can run on tiles: {', '.join(PATCHABLE)}.")
     last = graph.operators[ops[-1]]
     y = graph.tensors[last.outputs[0]]
     _, out_h, out_w, _ = y.shape
