@@ -383,7 +383,7 @@ def _finish(
 ) -> MemoryPlan:
     offsets = {t: b.offset for b in placed for t in b.tensors}
     scratch = {b.scratch_of: (b.offset, b.size) for b in placed if b.scratch_of is not None}
-    bound_op, bound_index = op_lower_bound(graph, placed, scratch_bytes, alignment)
+    bound_op, bound_index = op_lower_bound(graph, placed, scratch_bytes, alignment, allow)
     bound_tensor = max((_align(graph.tensors[t].nbytes, alignment) for t in tensors), default=0)
     return MemoryPlan(
         arena_size=arena_size,
@@ -506,12 +506,13 @@ def plan_pools(
 
 
 def op_lower_bound(
-    graph: Graph, buffers: list[Buffer], scratch_bytes: Mapping[int, int], alignment: int
+    graph: Graph, buffers: list[Buffer], scratch_bytes: Mapping[int, int], alignment: int,
+    allow: Mapping[tuple[int, int], int] | None = None,
 ) -> tuple[int, int]:
     """The largest sum of distinct live buffers any single op touches (inputs, outputs, scratch);
     an output allowed to overlap its dying input counts for the pair's least extent."""
     by_tensor = {t: b for b in buffers for t in b.tensors}
-    allow = overlap_allowances(graph, buffers)
+    allow = overlap_allowances(graph, buffers) if allow is None else allow
     best, best_index = 0, -1
     for op in graph.operators:
         ids = {}
