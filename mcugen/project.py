@@ -131,11 +131,9 @@ def generate(
                                       inputs=inputs_allocation, outputs=outputs_allocation,
                                       stack_size=options.stack_size, c_api=c_api)
         if patched is not None:
-            _, unpatched = cubeai_plan(patched.original, board, _kernel_selector(board, patched.original, wide_limit)
-                                       if arm_kernels else None, placement=placement, pools=pools,
-                                       inputs=inputs_allocation, outputs=outputs_allocation,
-                                       stack_size=options.stack_size, c_api=c_api)
-            footprint = dataclasses.replace(footprint, patch=patch_summary(patched, footprint, unpatched))
+            footprint = _with_patch_figures(patched, footprint, board, arm_kernels, wide_limit, placement=placement,
+                                            pools=pools, inputs=inputs_allocation, outputs=outputs_allocation,
+                                            stack_size=options.stack_size, c_api=c_api)
         require_fit(footprint)
         extra_manifest = {"model_file": MODEL_COPY, "estimate": _estimate_json(footprint)}
         project = generate_cubeai(
@@ -199,10 +197,8 @@ def estimate_model(
         _, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
                                    inputs=inputs_allocation, outputs=outputs_allocation, c_api=c_api)
         if patched is not None:
-            _, unpatched = cubeai_plan(patched.original, board, _kernel_selector(board, patched.original)
-                                       if simd else None, placement=placement, pools=pools,
-                                       inputs=inputs_allocation, outputs=outputs_allocation, c_api=c_api)
-            footprint = dataclasses.replace(footprint, patch=patch_summary(patched, footprint, unpatched))
+            footprint = _with_patch_figures(patched, footprint, board, simd, None, placement=placement, pools=pools,
+                                            inputs=inputs_allocation, outputs=outputs_allocation, c_api=c_api)
         return footprint
     if pools or not inputs_allocation or not outputs_allocation or patch:
         raise McugenError("--pools, --no-inputs-allocation, --no-outputs-allocation and --patch: cubeai style only.",
@@ -223,31 +219,29 @@ class Patched:
     graph: Graph  # the patched graph (each stage one MCU_PATCH_STAGE op)
     original: Graph
     choice: Any  # mcugen.patch.PatchChoice
-    arena: int  # activation plan of the patched graph (all tensors in the arena)
 
 
 def patch_model(graph: Graph, board: Board, patch: str, *, arm_kernels: bool = True,
                 wide_limit: int | None = None, inputs: bool = True, outputs: bool = True) -> Patched:
     """The graph with patch-based inference of its first layers (`--patch auto|NxM[@OP]`):
-    the stage and grid with the smallest activation plan (auto: recomputing at most
+    the stages and grids with the smallest activation plan, planned as generate will
+    (inputs/outputs in the activations or not; auto: recomputing at most
     mcugen.patch.AUTO_MAX_MAC_OVERHEAD of the network's MACs). cubeai style only."""
+    from mcugen.codegen import lower_op  # noqa: PLC0415
     from mcugen.codegen.arm.select import arm_kernel_selector  # noqa: PLC0415
     from mcugen.codegen.arm.variants import DEFAULT_WIDE_LIMIT  # noqa: PLC0415
-    from mcugen.patch import PatchSpec, choose_patches  # noqa: PLC0415
     from mcugen.codegen.pools import plan_activations, planning_graph  # noqa: PLC0415
+    from mcugen.patch import PATCH_OPCODE, PatchSpec, choose_patches  # noqa: PLC0415
     from mcugen.planner import QUICK_ORDERS, plan_memory  # noqa: PLC0415
 
     spec = PatchSpec.parse(patch)
-    raw = None
+    raw = None  # the tiles take every Cortex-M7 variant that runs them (no RAM rule: tiles are small)
     if arm_kernels and not board.is_host and board.core == "cortex-m7":
         raw = arm_kernel_selector(DEFAULT_WIDE_LIMIT if wide_limit is None else wide_limit)
-
-    from mcugen.codegen import lower_op  # noqa: PLC0415
-
-    scratch_of: dict[tuple, int] = {}  # an op's kernel scratch, by its tensors (same in every candidate)
+    scratch_of: dict[tuple, int] = {}  # an op's kernel scratch, by its tensors (alike in every candidate)
 
     def op_scratch(g: Graph, op) -> int:
-        if op.opcode == "MCU_PATCH_STAGE":
+        if op.opcode == PATCH_OPCODE:
             return op.option("lowering").workspace
         key = (op.opcode, op.inputs, op.outputs)
         if key not in scratch_of:
@@ -256,14 +250,22 @@ def patch_model(graph: Graph, board: Board, patch: str, *, arm_kernels: bool = T
         return scratch_of[key]
 
     def arena(g: Graph, quick: bool) -> int:
-        # the objective is the plan generate makes: I/O in the arena or not, as asked
         scratch = {op.index: n for op in g.operators if (n := op_scratch(g, op))}
         if quick:
             return plan_memory(planning_graph(g, inputs, outputs), scratch, strategies=QUICK_ORDERS).arena_size
         return plan_activations(g, scratch, inputs=inputs, outputs=outputs).arena_size
 
     choice = choose_patches(graph, spec, raw, arena)
-    return Patched(choice.graph, graph, choice, choice.arena)
+    return Patched(choice.graph, graph, choice)
+
+
+def _with_patch_figures(patched: Patched, footprint: Footprint, board: Board, arm_kernels: bool,
+                        wide_limit: int | None, **plan_options: Any) -> Footprint:
+    """`footprint` (of the patched graph) with what --patch did, next to the figures of
+    the same options without it."""
+    select = _kernel_selector(board, patched.original, wide_limit) if arm_kernels else None
+    _, unpatched = cubeai_plan(patched.original, board, select, **plan_options)
+    return dataclasses.replace(footprint, patch=patch_summary(patched, footprint, unpatched))
 
 
 def patch_summary(p: Patched, footprint: Footprint, unpatched: Footprint) -> dict[str, Any]:
