@@ -132,6 +132,8 @@ def estimate(
 
     board = get_board(target)
     graph = project.load_checked(model)
+    if patch:  # the search takes seconds: say what is going on
+        _say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
     fp = project.estimate_model(graph, board, _check_style(style), placement=_parse_place(place), pools=pools,
                                 inputs_allocation=not no_inputs_allocation,
                                 outputs_allocation=not no_outputs_allocation, c_api=c_api, kernels=kernels,
@@ -219,6 +221,8 @@ def generate(
 
     board = get_board(target)
     graph = project.load_checked(model)
+    if patch:  # the search takes seconds: say what is going on
+        _say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
     gen = project.generate(graph, board, output, style=_check_style(style), force=force, name=name,
                            placement=_parse_place(place), kernels=kernels, tflm_root=tflm_root,
                            progress=_library_progress(json_out), c_api=c_api,
