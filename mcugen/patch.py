@@ -505,6 +505,11 @@ def stage_of(op: Operator) -> PatchStage | None:
     return op.option("stage") if op.opcode == PATCH_OPCODE else None
 
 
+def recomputed_macs(graph: Graph) -> int:
+    """MACs the graph's patch stages compute twice (0 for a graph without patches)."""
+    return sum(stage.macs - stage.base_macs for op in graph.operators if (stage := stage_of(op)) is not None)
+
+
 def simulate_stage(graph: Graph, stage: PatchStage, in_offset: int, out_offset: int) -> list[str]:
     """Replay the stage's patch order byte by byte: patch k reads its input tile's rows
     and columns, then writes its output rectangle; report a write that lands on an input

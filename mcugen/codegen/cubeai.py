@@ -51,6 +51,7 @@ from mcugen.codegen.pools import plan_activations
 from mcugen.errors import McugenError, UnsupportedOpsError
 from mcugen.model.graph import DTYPE_SIZES, Graph, Operator, Tensor, c_identifier
 from mcugen.ops import UnsupportedOp, total_macs
+from mcugen.patch import recomputed_macs
 from mcugen.planner import MemoryPlan
 from mcugen.resources import firmware_dir, template_environment
 
@@ -483,7 +484,8 @@ def render_project(
                    for k, t in enumerate(graph.inputs))
     outputs = tuple(_io(graph, k + 1, graph.tensors[t], plan, outputs_in_activations)
                     for k, t in enumerate(graph.outputs))
-    macs = total_macs(graph)
+    # The model's MACC, as X-CUBE-AI reports it: without what patch stages recompute.
+    macs = total_macs(graph) - recomputed_macs(graph)
     n_ptrs = len(pool_list) + 1 + len(inputs) + len(outputs)  # activations, weights, inputs, outputs
     context_size = _align(16 + 8 * n_ptrs, 8)
     digest = graph.model_hash
