@@ -589,9 +589,11 @@ def candidate_stages(graph: Graph, spec: StageSpec, origin: Sequence[int], auto:
     inside, else nothing is gained). origin[i]: the model's index of graph op i."""
     chains = [c for c in stage_chains(graph) if len(c) >= 2]
     if not chains:
-        raise PatchError(f"Model '{graph.name}' has no (further) run of convolution or pooling layers to split "
-                         "into patches.", hint="--patch needs two or more windowed layers (CONV_2D, "
-                         "DEPTHWISE_CONV_2D, pooling) one after the other.")
+        further = "further " if any(op.opcode == PATCH_OPCODE for op in graph.operators) else ""
+        raise PatchError(f"Model '{graph.name}' has no {further}run of two or more convolution or pooling layers "
+                         "to split into patches.",
+                         hint="--patch needs windowed layers (CONV_2D, DEPTHWISE_CONV_2D, pooling) one after the "
+                              "other, each feeding the next.")
     chain = chains[0]
     result = []
     for n in range(2, len(chain) + 1):
@@ -709,7 +711,9 @@ def choose_patches(graph: Graph, spec: PatchSpec, select: KernelSelector | None,
 
 
 def _nothing_gained(graph: Graph, why: str) -> PatchError:
-    return PatchError(f"--patch auto finds no patch stage that lowers the activation RAM of '{graph.name}': {why}.",
-                      hint="Its activation peak is not in its first high-resolution layers; generate without "
-                           "--patch (`mcugen inspect` lists the activations per layer), or name a stage: "
-                           "--patch 4x4@OP.")
+    hint = "Generate without --patch; `mcugen inspect` lists the activations per layer."
+    if stage_chains(graph) and any(len(c) >= 2 for c in stage_chains(graph)):
+        hint = ("Its activation peak is not in its first high-resolution layers: generate without --patch "
+                "(`mcugen inspect` lists the activations per layer), or name a stage: --patch 4x4@OP.")
+    return PatchError(f"--patch auto finds no patch stage that lowers the activation RAM of '{graph.name}': "
+                      f"{why.rstrip('.')}.", hint=hint)
