@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from rich.console import Console
 from rich.table import Table
@@ -88,6 +88,17 @@ def render_summary(s: ModelSummary, layers: bool = True) -> None:
     console.print(table)
 
 
+def render_patch(pt: Mapping[str, Any]) -> None:
+    """One line on what --patch did: the stages, and the figures with and without it."""
+    before, after = pt["activation_ram_unpatched"], pt["activation_ram_patched"]
+    stages = "; ".join(f"ops {st['ops'][0]}..{st['ops'][1]} in {st['grid']} patches "
+                       f"({st['workspace']:,} B workspace)" for st in pt["stages"])
+    console.print(
+        f"patch-based: {stages}. Activation RAM {after:,} B instead of {before:,} B "
+        f"({100.0 * after / max(before, 1):.0f}%), {pt['macs']:,} MACs instead of {pt['macs_unpatched']:,} "
+        f"({pt['extra_macs_percent']:+.1f}%)")
+
+
 def render_footprint(fp: Footprint) -> None:
     console.print(f"[bold]{fp.model}[/bold] on [bold]{fp.board}[/bold], style {fp.style}: {fp.macs:,} MACs")
     t = Table(show_header=True, title="Footprint", title_justify="left")
@@ -111,14 +122,7 @@ def render_footprint(fp: Footprint) -> None:
         t.add_row(name, f"{value:,}", f"{value / 1024:.1f}", note)
     console.print(t)
     if fp.patch:
-        pt = fp.patch
-        before, after = pt["activation_ram_unpatched"], pt["activation_ram_patched"]
-        stages = "; ".join(f"ops {st['ops'][0]}..{st['ops'][1]} in {st['grid']} patches "
-                           f"({st['workspace']:,} B workspace)" for st in pt["stages"])
-        console.print(
-            f"patch-based: {stages}. Activation RAM {after:,} B instead of {before:,} B "
-            f"({100.0 * after / max(before, 1):.0f}%), {pt['macs']:,} MACs instead of {pt['macs_unpatched']:,} "
-            f"({pt['extra_macs_percent']:+.1f}%)")
+        render_patch(fp.patch)
 
     if fp.regions:
         r = Table(title="Per memory region", title_justify="left")
@@ -250,6 +254,8 @@ def render_measure(rep: Any, built: Any = None, footprint: Any = None) -> None:
     for name, r in rep.memory.items():
         mem.add_row(f"region {name}", f"{r['used']:,} of {r['size']:,}")
     console.print(mem)
+    if footprint is not None and getattr(footprint, "patch", None):
+        render_patch(footprint.patch)
     cmp = rep.comparison
     if cmp is not None:
         o = Table(title="Outputs vs the TFLM reference", title_justify="left")
