@@ -323,9 +323,12 @@ def lower_stage(graph: Graph, stage: PatchStage, select: KernelSelector | None =
     cache = {} if cache is None else cache
 
     def tile_key(k: int, j: int) -> tuple:
-        t, pg = stage.patches[k][j], graphs[k]
-        return (id(graph), stage.ops[j], t.in_shape, t.out_shape, t.pad_top, t.pad_left,
-                j == 0 and pg.direct_in, j == layers - 1 and pg.direct_out, select is not None)
+        # A layer is known by its tensors (shared by every graph derived from the model; op
+        # indices change from one candidate graph to the next).
+        t, pg, op = stage.patches[k][j], graphs[k], graph.operators[stage.ops[j]]
+        # j: the tile graph's op index and tensor indices depend on the layer's place in the stage
+        return (j, op.opcode, op.inputs, op.outputs, len(graph.tensors), t.in_shape, t.out_shape, t.pad_top,
+                t.pad_left, j == 0 and pg.direct_in, j == layers - 1 and pg.direct_out, select is not None)
 
     def lowered(k: int, j: int, with_select: KernelSelector | None):
         # Tiles of equal geometry lower alike; the tile tensors have the same indices in
@@ -669,7 +672,7 @@ def choose_patches(graph: Graph, spec: PatchSpec, select: KernelSelector | None,
 
     budget = max_overhead * max(total_macs(graph), 1)
     start = PatchChoice(graph, (), (), plan(graph, True))
-    cache: dict = {}  # tile lowerings and patch plans, keyed by the graph they belong to
+    cache: dict = {}  # tile lowerings and patch plans, keyed by layer (its tensors) and tile geometry
     beam: list[tuple[PatchChoice, list[int]]] = [(start, list(range(len(graph.operators))))]
     best = start
     wanted = spec.stages or (StageSpec(),) * MAX_STAGES

@@ -290,3 +290,18 @@ def test_patched_code_touches_exactly_the_plan(spec, tmp_path):
     touched = np.nonzero((low != 0x00) | (high != 0xFF))[0]
     assert touched.max() + 1 == max(ends)
     assert run_host_process(root, data, ["-s", "16"]).returncode == 3
+
+
+def test_cached_tile_lowerings_do_not_leak_between_stages():
+    """The search shares one cache over many candidate stages: a layer sitting at another
+    place in another stage must not get the lowering made for the first one."""
+    from mcugen.patch import lower_stage
+
+    g = _graph(PERSON)
+    cache: dict = {}
+    lower_stage(g, make_stage(g, (0, 1, 2, 3), (6, 1)), None, cache=cache)
+    shared = lower_stage(g, make_stage(g, (1, 2, 3), (6, 1)), None, cache=cache)
+    fresh = lower_stage(g, make_stage(g, (1, 2, 3), (6, 1)), None)
+    assert shared.call.setup == fresh.call.setup
+    assert shared.call.declarations == fresh.call.declarations
+    assert shared.workspace == fresh.workspace
