@@ -279,7 +279,7 @@ def patch_graph(graph: Graph, stage: PatchStage, k: int) -> PatchGraph:
 
 @dataclass(frozen=True)
 class StageLowering:
-    """What the stage op lowers to: one KernelCall (all patches, unrolled) and the figures."""
+    """What the stage op lowers to: one KernelCall (a loop over the patches) and the figures."""
 
     call: Any  # mcugen.codegen.lowering.KernelCall
     workspace: int  # bytes: the largest patch plan
