@@ -302,7 +302,12 @@ def test_activation_buffer_is_the_plan(name, tmp_path):
     """The generated code touches exactly the planned bytes: with guard bytes around
     an external buffer nothing outside is written and outputs do not change; the
     highest byte written is the plan's highest tensor end; 16 bytes less breaks it."""
-    graph = load_model(model_path(name))
+    check_touches_exactly_the_plan(load_model(model_path(name)), tmp_path)
+
+
+def check_touches_exactly_the_plan(graph, tmp_path: Path) -> None:
+    """Generate `graph` for the host and prove it touches exactly its plan's bytes (also
+    used for patched graphs, tests/test_patch.py)."""
     root = tmp_path / "p"
     project, reference_run, _ = check_bit_exact(graph, root, n=4)
     samples = make_samples(graph, (), random=4, seed=0)

@@ -23,7 +23,6 @@ from mcugen.patch import (
     PatchError,
     PatchSpec,
     StageSpec,
-    apply_patches,
     make_stage,
     simulate_stage,
     stage_chains,
@@ -263,33 +262,14 @@ def test_patched_code_touches_exactly_the_plan(spec, tmp_path):
     """As test_codegen_cubeai.test_activation_buffer_is_the_plan, for a patched network
     (portable kernels on the host): guard bytes around the arena stay untouched, the
     highest byte written is the plan's end, and 16 bytes less is overrun."""
-    from _cubeai import check_bit_exact
-    from mcugen.hostrun import run_host_process, run_on_host
-    from mcugen.inputs import make_samples
     from mcugen.patch import choose_patches
-    from test_codegen_cubeai import _dump
-
-    graph = _graph(PERSON)
+    from test_codegen_cubeai import check_touches_exactly_the_plan
 
     def size(g, quick):
         return plan_memory(g, lower(g, None, check=False).scratch_bytes).arena_size
 
-    patched = choose_patches(graph, PatchSpec.parse(spec), None, size).graph
-    root = tmp_path / "p"
-    generated, reference_run, _ = check_bit_exact(patched, root, n=4)
-    samples = make_samples(patched, (), random=4, seed=0)
-    guarded = run_on_host(root, samples, args=["-g"])
-    for a, b in zip(guarded, reference_run):
-        for x, y in zip(a, b):
-            assert np.array_equal(x, y)
-    plan = generated.plan
-    ends = [plan.offsets[t] + patched.tensors[t].nbytes for t in plan.offsets]
-    ends += [off + size for off, size in plan.scratch.values()]
-    data = b"".join(np.ascontiguousarray(a).tobytes() for a in samples[0])
-    low, high = _dump(root, data, 0x00, tmp_path), _dump(root, data, 0xFF, tmp_path)
-    touched = np.nonzero((low != 0x00) | (high != 0xFF))[0]
-    assert touched.max() + 1 == max(ends)
-    assert run_host_process(root, data, ["-s", "16"]).returncode == 3
+    patched = choose_patches(_graph(PERSON), PatchSpec.parse(spec), None, size).graph
+    check_touches_exactly_the_plan(patched, tmp_path)
 
 
 def test_cached_tile_lowerings_do_not_leak_between_stages():
