@@ -235,7 +235,7 @@ def test_patched_networks_are_bit_exact_on_the_host(which, spec, tmp_path):
 
 QEMU_CASES = [
     (PERSON, "auto", {}), (PERSON, "4x3@7", {}), ("odd", "2x3@6", {}), ("odd", "3x2,2x1", {}),
-    (PERSON, "auto", {"inputs_allocation": False}),
+    (PERSON, "auto", {"inputs_allocation": False}), (PERSON, "auto", {"pools": "ssram23:12K,ssram1"}),
 ]
 
 
@@ -285,3 +285,18 @@ def test_cached_tile_lowerings_do_not_leak_between_stages():
     assert shared.call.setup == fresh.call.setup
     assert shared.call.declarations == fresh.call.declarations
     assert shared.workspace == fresh.workspace
+
+
+def test_patched_plan_over_two_pools_is_sound():
+    from mcugen.codegen.pools import plan_activations
+    from mcugen.patch import choose_patches
+
+    select = arm_kernel_selector()
+
+    def size(graph, quick):
+        return plan_memory(graph, lower(graph, select, check=False).scratch_bytes).arena_size
+
+    patched = choose_patches(_graph(PERSON), PatchSpec.parse("8x1@3,4x4@8"), select, size).graph
+    plan = plan_activations(patched, lower(patched, select).scratch_bytes, pools=[("fast", 12 * 1024), ("slow", 1 << 20)])
+    assert len(plan.pools) == 2
+    assert check_plan(patched, plan) == [] and simulate_plan(patched, plan) == []
