@@ -131,7 +131,7 @@ def cubeai_code_size(graph: Graph, board: Board, lowered) -> CodeSize:
 def tflm_code_size(graph: Graph, board: Board, kernels: str | None = None) -> CodeSize:
     """TFLM library parts for the model's ops, from the cached library build when present."""
     try:
-        from mcugen.tflm.library import cached_code_size  # noqa: PLC0415
+        from mcugen.tflm.codesize import cached_code_size  # noqa: PLC0415
     except ImportError:
         cached_code_size = None
     table = load_table()

@@ -299,12 +299,13 @@ def _estimate_json(fp: Footprint) -> dict[str, Any]:
     }
 
 
-CUBEAI_KERNELS = ("simd", "portable")
-TFLM_KERNELS = ("cmsis_nn", "reference")
+CUBEAI_KERNELS = ("simd", "portable")  # cubeai --kernels; the tflm ones are mcugen.tflm.source.KERNEL_SETS
 
 
 def _tflm_kernels(kernels: str) -> str:
-    if kernels not in TFLM_KERNELS:
+    from mcugen.tflm.source import KERNEL_SETS  # noqa: PLC0415
+
+    if kernels not in KERNEL_SETS:
         raise McugenError(f"Unknown kernel set '{kernels}' for the tflm style.",
                           hint="Use --kernels cmsis_nn (default on Cortex-M7) or --kernels reference; "
                           "simd/portable are for --style cubeai.")
@@ -313,10 +314,10 @@ def _tflm_kernels(kernels: str) -> str:
 
 def _cubeai_kernels(kernels: str | None) -> str:
     """cubeai's --kernels: simd (Cortex-M7 DSP variants where they pay, the default) or portable."""
-    if kernels in (None, "simd"):
-        return "simd"
-    if kernels == "portable":
-        return "portable"
+    if kernels is None:
+        return CUBEAI_KERNELS[0]
+    if kernels in CUBEAI_KERNELS:
+        return kernels
     raise McugenError(f"Unknown kernel set '{kernels}' for the cubeai style.",
                       hint="Use --kernels simd (default) or --kernels portable; cmsis_nn/reference are for --style tflm.")
 

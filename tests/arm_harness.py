@@ -141,9 +141,9 @@ def conv_case(rng: np.random.Generator, *, n: int = 1, h: int, w: int, in_c: int
     if depthwise:
         out_c = in_c * mult
         fshape: tuple[int, ...] = (1, k_h, k_w, out_c)
-        depth, axis = k_h * k_w, 3
+        axis = 3
     else:
-        fshape, depth, axis = (out_c, k_h, k_w, in_c), k_h * k_w * in_c, 0
+        fshape, axis = (out_c, k_h, k_w, in_c), 0
     in_zp = int(rng.integers(-128, 128)) if in_zp is None else in_zp
     filt = rng.integers(-127, 128, size=fshape).astype(np.int8)
     if rng.random() < 0.2 and not depthwise:

@@ -24,9 +24,9 @@ from mcugen.errors import UnsupportedOpsError
 from mcugen.model.graph import Graph
 from mcugen.ops import format_unsupported, require_supported
 from mcugen.resources import template_environment
+from mcugen.tflm.source import KERNEL_SETS
 
 STYLE = "tflm"
-KERNEL_SETS = ("cmsis_nn", "reference")
 
 
 @dataclass(frozen=True)

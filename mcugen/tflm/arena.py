@@ -48,13 +48,13 @@ import tflite
 from mcugen.errors import ModelError
 from mcugen.tflm.layout import PARSE_PARAMS, layout_for
 from mcugen.tflm.ops import REGISTRATIONS
+from mcugen.tflm.source import KERNEL_SETS
 
 ARENA_ALIGNMENT = 16  # MicroArenaBufferAlignment()
 MAX_SCRATCH_PER_OP = 12  # kMaxScratchBuffersPerOp (micro_allocator.cc)
 PLANNER_BYTES_PER_BUFFER = 40  # GreedyMemoryPlanner::per_buffer_size(): 10 ints
 INT16_LUT_BYTES = 2 * 513  # softmax int16 LUTs: sizeof(int16_t) * LUTSize<int16_t>()
 UNMODELED_OP_DATA = 128  # guess for a kernel without a model here (Init + Prepare)
-KERNEL_SETS = ("cmsis_nn", "reference")
 TARGETS = ("cortex-m7", "cortex-m7-nofp", "host")
 
 # TensorType -> bytes per element (TfLiteTypeSizeOf); int4 and string are not planned here.
@@ -269,7 +269,7 @@ def _per_channel(filt: _Tensor, axis: int) -> list[int]:
 
 
 def _model_conv(ctx: _OpContext) -> KernelAllocations:
-    inp, filt, out = ctx.tensor(0), ctx.tensor(1), ctx.tensor(0, outputs=True)
+    inp, filt = ctx.tensor(0), ctx.tensor(1)
     k = KernelAllocations(temp_tensors=ctx.io_tensors(2))
     if ctx.cmsis:
         k.init = [ctx.size("CmsisConvOpData")]

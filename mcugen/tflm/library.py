@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from mcugen.errors import McugenError, ToolchainError
-from mcugen.tflm.codesize import cached_code_size  # noqa: F401  (mcugen.codesize imports it from here)
 from mcugen.tflm.source import TflmTree, find_tflm_root
 
 CACHE_ENV_VAR = "MCUGEN_CACHE_DIR"

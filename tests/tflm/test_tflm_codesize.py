@@ -107,7 +107,7 @@ def test_estimate_against_a_real_link(tflm_library, kernels):
 
 def test_cached_code_size_is_none_without_an_entry(tmp_path, monkeypatch):
     from mcugen.boards import get_board
-    from mcugen.tflm.library import cached_code_size
+    from mcugen.tflm.codesize import cached_code_size
 
     class G:
         opcodes = ["CONV_2D"]
@@ -123,7 +123,7 @@ def test_cached_code_size_is_none_without_an_entry(tmp_path, monkeypatch):
 @pytest.mark.timeout(3600)
 def test_cached_code_size_for_the_estimate_stage(tflm_library):
     from mcugen.boards import get_board
-    from mcugen.tflm.library import cached_code_size
+    from mcugen.tflm.codesize import cached_code_size
 
     entry = tflm_library("cortex-m7", "cmsis_nn")
 
