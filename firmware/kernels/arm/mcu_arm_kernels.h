@@ -52,6 +52,77 @@ typedef struct {
     int32_t flags;                    /* MCU_ARM_REQUANT_EXACT, MCU_ARM_WIDE */
 } mcu_arm_conv_params;
 
+/* TFLM's requantization of one accumulator with its channel's multiplier and shift,
+ * clamped to the activation range: the MCU_ARM_REQUANT_EXACT path of the kernels.
+ * Out of line on purpose: inlined into every call site it would grow the kernels
+ * by 300-700 B each for a path only some layers take. */
+__attribute__((unused, noinline)) static int32_t mcu_arm_requant_channel_exact(const mcu_arm_conv_params *p,
+                                                                              int32_t acc, int32_t mult,
+                                                                              int32_t shift)
+{
+    const mcu_arm_requant r = {0, mult, 0, shift};
+    return mcu_clamp32(mcu_arm_requant_exact(acc, &r, p->output_offset), p->act_min, p->act_max);
+}
+
+/* ---- depthwise building blocks (the 3x3 and the general kernel): four channels at a
+ * time into acc0..acc3 of the caller's scope, w the packed stream (see the kernels). ---- */
+
+/* Two taps xa, xb (4 channels each) against 4 filter words at w. */
+#define MCU_ARM_DW_TAP_PAIR(xa, xb, w)                     \
+    do {                                                   \
+        const int32_t xa_ = (xa), xb_ = (xb);              \
+        const int32_t lo_ = mcu_pkhbt16(xa_, xb_);         \
+        const int32_t hi_ = mcu_pkhtb16(xb_, xa_);         \
+        int32_t w0_, w1_;                                  \
+        MCU_LDRD_INC(w0_, w1_, w);                         \
+        acc0 = mcu_smlad(mcu_sxtb16(lo_), w0_, acc0);      \
+        acc1 = mcu_smlad(mcu_sxtb16_ror8(lo_), w1_, acc1); \
+        MCU_LDRD_INC(w0_, w1_, w);                         \
+        acc2 = mcu_smlad(mcu_sxtb16(hi_), w0_, acc2);      \
+        acc3 = mcu_smlad(mcu_sxtb16_ror8(hi_), w1_, acc3); \
+    } while (0)
+
+/* One last tap x (4 channels) against 2 filter words at w. */
+#define MCU_ARM_DW_TAP(x, w)                                         \
+    do {                                                             \
+        const int32_t x_ = (x);                                      \
+        const int32_t e_ = mcu_sxtb16(x_), o_ = mcu_sxtb16_ror8(x_); \
+        int32_t w02_, w13_;                                          \
+        MCU_LDRD_INC(w02_, w13_, w);                                 \
+        acc0 = mcu_smlabb(e_, w02_, acc0);                           \
+        acc2 = mcu_smlatt(e_, w02_, acc2);                           \
+        acc1 = mcu_smlabb(o_, w13_, acc1);                           \
+        acc3 = mcu_smlatt(o_, w13_, acc3);                           \
+    } while (0)
+
+/* acc0..acc3 requantized with the shifts, multipliers and adds that follow in the
+ * stream at w, packed into 4 bytes and stored at out; exact/clamp are constants. */
+#define MCU_ARM_DW_REQUANT_STORE(exact, clamp, params, lo4, hi4, w, out)      \
+    do {                                                                      \
+        int32_t m_, ad_, s0_, s1_, v0_, v1_;                                  \
+        MCU_LDRD_INC(s0_, s1_, w);                                            \
+        MCU_LDRD_INC(m_, ad_, w);                                             \
+        v0_ = (exact) ? mcu_arm_requant_channel_exact(params, acc0, m_, s0_)  \
+                      : mcu_arm_requant_fast(acc0, m_, ad_, s0_);             \
+        MCU_LDRD_INC(m_, ad_, w);                                             \
+        v1_ = (exact) ? mcu_arm_requant_channel_exact(params, acc1, m_, s1_)  \
+                      : mcu_arm_requant_fast(acc1, m_, ad_, s1_);             \
+        v0_ = mcu_bfi8(v0_, v1_);                                             \
+        MCU_LDRD_INC(s0_, s1_, w);                                            \
+        MCU_LDRD_INC(m_, ad_, w);                                             \
+        v1_ = (exact) ? mcu_arm_requant_channel_exact(params, acc2, m_, s0_)  \
+                      : mcu_arm_requant_fast(acc2, m_, ad_, s0_);             \
+        MCU_LDRD_INC(m_, ad_, w);                                             \
+        acc3 = (exact) ? mcu_arm_requant_channel_exact(params, acc3, m_, s1_) \
+                       : mcu_arm_requant_fast(acc3, m_, ad_, s1_);            \
+        v1_ = mcu_bfi8(v1_, acc3);                                            \
+        v0_ = mcu_pkhbt16(v0_, v1_);                                          \
+        if ((clamp) && !(exact)) {                                            \
+            v0_ = mcu_arm_clamp8x4(v0_, lo4, hi4);                            \
+        }                                                                     \
+        mcu_store32(out, v0_);                                                \
+    } while (0)
+
 /* ---- matrix kernels (shared by the convolutions): mcu_arm_mat_mult_s8.c ----
  * cols: 2 pixels (A, B) interleaved per step of 4 depth elements:
  *   {SXTB16(x), SXTB16(x ROR 8)} doubled, for A then for B (4 words a step);

@@ -138,11 +138,7 @@ int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *c
         } while (--(rounds) > 0);                                 \
     } while (0)
 
-__attribute__((unused)) static int8_t requant_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t mult, int32_t shift)
-{
-    const mcu_arm_requant r = {0, mult, 0, shift};
-    return (int8_t)mcu_clamp32(mcu_arm_requant_exact(acc, &r, p->output_offset), p->act_min, p->act_max);
-}
+#define requant_exact(p, acc, mult, shift) ((int8_t)mcu_arm_requant_channel_exact(p, acc, mult, shift))
 
 #define MM_FN __attribute__((noinline, noclone, optimize("no-schedule-insns")))
 

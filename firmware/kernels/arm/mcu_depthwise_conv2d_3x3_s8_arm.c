@@ -34,26 +34,6 @@ int32_t mcu_depthwise_conv2d_3x3_s8_arm_get_buffer_size(const mcu_dims *input_di
     return 12 * input_dims->c;
 }
 
-/* acc[c] += lo/hi pair against 4 filter words at w. */
-#define DW_PAIR(xa, xb, w)                                        \
-    do {                                                          \
-        const int32_t lo = mcu_pkhbt16(xa, xb);                   \
-        const int32_t hi = mcu_pkhtb16(xb, xa);                   \
-        int32_t w0, w1;                                           \
-        MCU_LDRD_INC(w0, w1, w);                                  \
-        acc0 = mcu_smlad(mcu_sxtb16(lo), w0, acc0);               \
-        acc1 = mcu_smlad(mcu_sxtb16_ror8(lo), w1, acc1);          \
-        MCU_LDRD_INC(w0, w1, w);                                  \
-        acc2 = mcu_smlad(mcu_sxtb16(hi), w0, acc2);               \
-        acc3 = mcu_smlad(mcu_sxtb16_ror8(hi), w1, acc3);          \
-    } while (0)
-
-static int32_t dw_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t mult, int32_t shift)
-{
-    const mcu_arm_requant r = {0, mult, 0, shift};
-    return mcu_clamp32(mcu_arm_requant_exact(acc, &r, p->output_offset), p->act_min, p->act_max);
-}
-
 /* A run of output pixels along a row: the arguments that stay fixed. */
 typedef struct {
     const mcu_arm_conv_params *params;
@@ -66,55 +46,30 @@ typedef struct {
 /* `n` output pixels, all channel groups each. `exact` and `clamp` are
  * constants in each instantiation; pre-RA scheduling is off because gcc 12
  * would otherwise hoist every SXTB16 to the top of the body and spill them. */
-#define DW_RUN_BODY(exact, clamp)                                                                         \
-    const int32_t c = a->c, c2 = 2 * c;                                                                   \
-    const int32_t stream_words = 34 * (c >> 2);                                                           \
-    for (; n > 0; --n) {                                                                                  \
-        const int32_t *w = a->packed;                                                                     \
-        const int32_t *const w_end = w + stream_words;                                                    \
-        while (w != w_end) {                                                                              \
-            int32_t acc0, acc1, acc2, acc3, m, ad, s0, s1, v0, v1;                                        \
-            MCU_LDRD_INC(acc0, acc1, w);                                                                  \
-            MCU_LDRD_INC(acc2, acc3, w);                                                                  \
-            DW_PAIR(mcu_load32(r0), mcu_load32(r0 + c), w);                                               \
-            DW_PAIR(mcu_load32(r0 + c2), mcu_load32(r1), w);                                              \
-            DW_PAIR(mcu_load32(r1 + c), mcu_load32(r1 + c2), w);                                          \
-            DW_PAIR(mcu_load32(r2), mcu_load32(r2 + c), w);                                               \
-            {                                                                                             \
-                const int32_t x = mcu_load32(r2 + c2);                                                    \
-                const int32_t e = mcu_sxtb16(x), o = mcu_sxtb16_ror8(x);                                  \
-                int32_t w02, w13;                                                                         \
-                MCU_LDRD_INC(w02, w13, w);                                                                \
-                acc0 = mcu_smlabb(e, w02, acc0);                                                          \
-                acc2 = mcu_smlatt(e, w02, acc2);                                                          \
-                acc1 = mcu_smlabb(o, w13, acc1);                                                          \
-                acc3 = mcu_smlatt(o, w13, acc3);                                                          \
-            }                                                                                             \
-            r0 += 4;                                                                                      \
-            r1 += 4;                                                                                      \
-            r2 += 4;                                                                                      \
-            MCU_LDRD_INC(s0, s1, w);                                                                      \
-            MCU_LDRD_INC(m, ad, w);                                                                       \
-            v0 = exact ? dw_exact(a->params, acc0, m, s0) : mcu_arm_requant_fast(acc0, m, ad, s0);        \
-            MCU_LDRD_INC(m, ad, w);                                                                       \
-            v1 = exact ? dw_exact(a->params, acc1, m, s1) : mcu_arm_requant_fast(acc1, m, ad, s1);        \
-            v0 = mcu_bfi8(v0, v1);                                                                        \
-            MCU_LDRD_INC(s0, s1, w);                                                                      \
-            MCU_LDRD_INC(m, ad, w);                                                                       \
-            v1 = exact ? dw_exact(a->params, acc2, m, s0) : mcu_arm_requant_fast(acc2, m, ad, s0);        \
-            MCU_LDRD_INC(m, ad, w);                                                                       \
-            acc3 = exact ? dw_exact(a->params, acc3, m, s1) : mcu_arm_requant_fast(acc3, m, ad, s1);      \
-            v1 = mcu_bfi8(v1, acc3);                                                                      \
-            v0 = mcu_pkhbt16(v0, v1);                                                                     \
-            if (clamp && !exact) {                                                                        \
-                v0 = mcu_arm_clamp8x4(v0, a->lo4, a->hi4);                                                \
-            }                                                                                             \
-            mcu_store32(out, v0);                                                                         \
-            out += 4;                                                                                     \
-        }                                                                                                 \
-        r0 += a->inc[0];                                                                                  \
-        r1 += a->inc[1];                                                                                  \
-        r2 += a->inc[2];                                                                                  \
+#define DW_RUN_BODY(exact, clamp)                                                      \
+    const int32_t c = a->c, c2 = 2 * c;                                                \
+    const int32_t stream_words = 34 * (c >> 2);                                        \
+    for (; n > 0; --n) {                                                               \
+        const int32_t *w = a->packed;                                                  \
+        const int32_t *const w_end = w + stream_words;                                 \
+        while (w != w_end) {                                                           \
+            int32_t acc0, acc1, acc2, acc3;                                            \
+            MCU_LDRD_INC(acc0, acc1, w);                                               \
+            MCU_LDRD_INC(acc2, acc3, w);                                               \
+            MCU_ARM_DW_TAP_PAIR(mcu_load32(r0), mcu_load32(r0 + c), w);                \
+            MCU_ARM_DW_TAP_PAIR(mcu_load32(r0 + c2), mcu_load32(r1), w);               \
+            MCU_ARM_DW_TAP_PAIR(mcu_load32(r1 + c), mcu_load32(r1 + c2), w);           \
+            MCU_ARM_DW_TAP_PAIR(mcu_load32(r2), mcu_load32(r2 + c), w);                \
+            MCU_ARM_DW_TAP(mcu_load32(r2 + c2), w);                                    \
+            r0 += 4;                                                                   \
+            r1 += 4;                                                                   \
+            r2 += 4;                                                                   \
+            MCU_ARM_DW_REQUANT_STORE(exact, clamp, a->params, a->lo4, a->hi4, w, out); \
+            out += 4;                                                                  \
+        }                                                                              \
+        r0 += a->inc[0];                                                               \
+        r1 += a->inc[1];                                                               \
+        r2 += a->inc[2];                                                               \
     }
 
 #define DW_RUN_ARGS \

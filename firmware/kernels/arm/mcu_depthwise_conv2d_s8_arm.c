@@ -31,12 +31,6 @@ int32_t mcu_depthwise_conv2d_s8_arm_get_buffer_size(const mcu_dims *input_dims, 
     return 8 * table_words + taps_of(filter_dims) * input_dims->c;
 }
 
-static int32_t dwg_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t mult, int32_t shift)
-{
-    const mcu_arm_requant r = {0, mult, 0, shift};
-    return mcu_clamp32(mcu_arm_requant_exact(acc, &r, p->output_offset), p->act_min, p->act_max);
-}
-
 typedef struct {
     const mcu_arm_conv_params *params;
     const int32_t *packed;
@@ -47,56 +41,23 @@ typedef struct {
 } dwg_args;
 
 /* All channel groups of one output pixel whose window's taps are at base + offs[t]. */
-#define DWG_PIXEL_BODY(exact, clamp)                                                                      \
-    const int32_t *w = a->packed;                                                                         \
-    int8_t *const out_end = out + a->c;                                                                   \
-    for (; out != out_end; out += 4, base += 4) {                                                         \
-        int32_t acc0, acc1, acc2, acc3, m, ad, s0, s1, v0, v1, k;                                         \
-        const int32_t *o = offs;                                                                          \
-        MCU_LDRD_INC(acc0, acc1, w);                                                                      \
-        MCU_LDRD_INC(acc2, acc3, w);                                                                      \
-        for (k = a->pairs; k > 0; --k) {                                                                  \
-            int32_t oa, ob, w0, w1;                                                                       \
-            MCU_LDRD_INC(oa, ob, o);                                                                      \
-            {                                                                                             \
-                const int32_t xa = mcu_load32(base + oa), xb = mcu_load32(base + ob);                     \
-                const int32_t lo = mcu_pkhbt16(xa, xb);                                                   \
-                const int32_t hi = mcu_pkhtb16(xb, xa);                                                   \
-                MCU_LDRD_INC(w0, w1, w);                                                                  \
-                acc0 = mcu_smlad(mcu_sxtb16(lo), w0, acc0);                                               \
-                acc1 = mcu_smlad(mcu_sxtb16_ror8(lo), w1, acc1);                                          \
-                MCU_LDRD_INC(w0, w1, w);                                                                  \
-                acc2 = mcu_smlad(mcu_sxtb16(hi), w0, acc2);                                               \
-                acc3 = mcu_smlad(mcu_sxtb16_ror8(hi), w1, acc3);                                          \
-            }                                                                                             \
-        }                                                                                                 \
-        if (a->single) {                                                                                  \
-            const int32_t x = mcu_load32(base + o[0]);                                                    \
-            const int32_t e = mcu_sxtb16(x), od = mcu_sxtb16_ror8(x);                                     \
-            int32_t w02, w13;                                                                             \
-            MCU_LDRD_INC(w02, w13, w);                                                                    \
-            acc0 = mcu_smlabb(e, w02, acc0);                                                              \
-            acc2 = mcu_smlatt(e, w02, acc2);                                                              \
-            acc1 = mcu_smlabb(od, w13, acc1);                                                             \
-            acc3 = mcu_smlatt(od, w13, acc3);                                                             \
-        }                                                                                                 \
-        MCU_LDRD_INC(s0, s1, w);                                                                          \
-        MCU_LDRD_INC(m, ad, w);                                                                           \
-        v0 = exact ? dwg_exact(a->params, acc0, m, s0) : mcu_arm_requant_fast(acc0, m, ad, s0);           \
-        MCU_LDRD_INC(m, ad, w);                                                                           \
-        v1 = exact ? dwg_exact(a->params, acc1, m, s1) : mcu_arm_requant_fast(acc1, m, ad, s1);           \
-        v0 = mcu_bfi8(v0, v1);                                                                            \
-        MCU_LDRD_INC(s0, s1, w);                                                                          \
-        MCU_LDRD_INC(m, ad, w);                                                                           \
-        v1 = exact ? dwg_exact(a->params, acc2, m, s0) : mcu_arm_requant_fast(acc2, m, ad, s0);           \
-        MCU_LDRD_INC(m, ad, w);                                                                           \
-        acc3 = exact ? dwg_exact(a->params, acc3, m, s1) : mcu_arm_requant_fast(acc3, m, ad, s1);         \
-        v1 = mcu_bfi8(v1, acc3);                                                                          \
-        v0 = mcu_pkhbt16(v0, v1);                                                                         \
-        if (clamp && !exact) {                                                                            \
-            v0 = mcu_arm_clamp8x4(v0, a->lo4, a->hi4);                                                    \
-        }                                                                                                 \
-        mcu_store32(out, v0);                                                                             \
+#define DWG_PIXEL_BODY(exact, clamp)                                               \
+    const int32_t *w = a->packed;                                                  \
+    int8_t *const out_end = out + a->c;                                            \
+    for (; out != out_end; out += 4, base += 4) {                                  \
+        int32_t acc0, acc1, acc2, acc3, k;                                         \
+        const int32_t *o = offs;                                                   \
+        MCU_LDRD_INC(acc0, acc1, w);                                               \
+        MCU_LDRD_INC(acc2, acc3, w);                                               \
+        for (k = a->pairs; k > 0; --k) {                                           \
+            int32_t oa, ob;                                                        \
+            MCU_LDRD_INC(oa, ob, o);                                               \
+            MCU_ARM_DW_TAP_PAIR(mcu_load32(base + oa), mcu_load32(base + ob), w);  \
+        }                                                                          \
+        if (a->single) {                                                           \
+            MCU_ARM_DW_TAP(mcu_load32(base + o[0]), w);                            \
+        }                                                                          \
+        MCU_ARM_DW_REQUANT_STORE(exact, clamp, a->params, a->lo4, a->hi4, w, out); \
     }
 
 #define DWG_ARGS const dwg_args *a, const int32_t *offs, const int8_t *base, int8_t *out
