@@ -144,14 +144,26 @@ def cubeai_data_bytes(graph: Graph, lowered) -> tuple[int, int]:
     return weights, blob + params - weights
 
 
-def default_selector(board: Board, graph: Graph):
-    """The kernel variants `generate` uses for this board and model (Cortex-M7 SIMD on
-    Cortex-M7 where their scratch keeps the activation RAM within 2% or 1 KiB)."""
+def arm_selector(board: Board, wide_limit: int | None = None):
+    """Every Cortex-M7 SIMD variant that runs an op (int16 filters up to wide_limit bytes,
+    default DEFAULT_WIDE_LIMIT), or None off Cortex-M7: the portable kernels."""
     if board.is_host or board.core != "cortex-m7":
         return None
-    from mcugen.codegen.arm.select import arm_kernel_selector, ram_bounded  # noqa: PLC0415
+    from mcugen.codegen.arm.select import arm_kernel_selector  # noqa: PLC0415
+    from mcugen.codegen.arm.variants import DEFAULT_WIDE_LIMIT  # noqa: PLC0415
 
-    return ram_bounded(graph, arm_kernel_selector())
+    return arm_kernel_selector(DEFAULT_WIDE_LIMIT if wide_limit is None else wide_limit)
+
+
+def default_selector(board: Board, graph: Graph, wide_limit: int | None = None):
+    """The kernel variants `generate` uses for this board and model (Cortex-M7 SIMD on
+    Cortex-M7 where their scratch keeps the activation RAM within 2% or 1 KiB)."""
+    select = arm_selector(board, wide_limit)
+    if select is None:
+        return None
+    from mcugen.codegen.arm.select import ram_bounded  # noqa: PLC0415
+
+    return ram_bounded(graph, select)
 
 
 def tflm_weights_bytes(graph: Graph) -> int:

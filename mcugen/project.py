@@ -22,7 +22,7 @@ import numpy as np
 
 from mcugen.boards import Board, get_board
 from mcugen.errors import McugenError
-from mcugen.estimate import Footprint, estimate, require_fit
+from mcugen.estimate import Footprint, arm_selector, default_selector, estimate, require_fit
 from mcugen.model import Graph, load_model
 from mcugen.ops import check_shapes, require_known, require_supported
 
@@ -126,7 +126,7 @@ def generate(
             patched = patch_model(graph, board, patch, arm_kernels=arm_kernels, wide_limit=wide_limit,
                                   inputs=inputs_allocation, outputs=outputs_allocation)
             graph = patched.graph
-        select = _kernel_selector(board, graph, wide_limit) if arm_kernels else None
+        select = default_selector(board, graph, wide_limit) if arm_kernels else None
         plan, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
                                       inputs=inputs_allocation, outputs=outputs_allocation,
                                       stack_size=options.stack_size, c_api=c_api)
@@ -193,7 +193,7 @@ def estimate_model(
                                outputs=outputs_allocation) if patch else None)
         if patched is not None:
             graph = patched.graph
-        select = _kernel_selector(board, graph) if simd else None
+        select = default_selector(board, graph) if simd else None
         _, footprint = cubeai_plan(graph, board, select, placement=placement, pools=pools,
                                    inputs=inputs_allocation, outputs=outputs_allocation, c_api=c_api)
         if patched is not None:
@@ -228,16 +228,13 @@ def patch_model(graph: Graph, board: Board, patch: str, *, arm_kernels: bool = T
     (inputs/outputs in the activations or not; auto: recomputing at most
     mcugen.patch.AUTO_MAX_MAC_OVERHEAD of the network's MACs). cubeai style only."""
     from mcugen.codegen import lower_op  # noqa: PLC0415
-    from mcugen.codegen.arm.select import arm_kernel_selector  # noqa: PLC0415
-    from mcugen.codegen.arm.variants import DEFAULT_WIDE_LIMIT  # noqa: PLC0415
     from mcugen.codegen.pools import plan_activations, planning_graph  # noqa: PLC0415
     from mcugen.patch import PATCH_OPCODE, PatchSpec, choose_patches  # noqa: PLC0415
     from mcugen.planner import QUICK_ORDERS, plan_memory  # noqa: PLC0415
 
     spec = PatchSpec.parse(patch)
-    raw = None  # the tiles take every Cortex-M7 variant that runs them (no RAM rule: tiles are small)
-    if arm_kernels and not board.is_host and board.core == "cortex-m7":
-        raw = arm_kernel_selector(DEFAULT_WIDE_LIMIT if wide_limit is None else wide_limit)
+    # the tiles take every Cortex-M7 variant that runs them (no RAM rule: tiles are small)
+    raw = arm_selector(board, wide_limit) if arm_kernels else None
     scratch_of: dict[tuple, int] = {}  # an op's kernel scratch, by its tensors (alike in every candidate)
 
     def op_scratch(g: Graph, op) -> int:
@@ -263,7 +260,7 @@ def _with_patch_figures(patched: Patched, footprint: Footprint, board: Board, ar
                         wide_limit: int | None, **plan_options: Any) -> Footprint:
     """`footprint` (of the patched graph) with what --patch did, next to the figures of
     the same options without it."""
-    select = _kernel_selector(board, patched.original, wide_limit) if arm_kernels else None
+    select = default_selector(board, patched.original, wide_limit) if arm_kernels else None
     _, unpatched = cubeai_plan(patched.original, board, select, **plan_options)
     return dataclasses.replace(footprint, patch=patch_summary(patched, footprint, unpatched))
 
@@ -320,17 +317,6 @@ def _cubeai_kernels(kernels: str | None) -> str:
         return kernels
     raise McugenError(f"Unknown kernel set '{kernels}' for the cubeai style.",
                       hint="Use --kernels simd (default) or --kernels portable; cmsis_nn/reference are for --style tflm.")
-
-
-def _kernel_selector(board: Board, graph: Graph, wide_limit: int | None = None):
-    """The Cortex-M7 SIMD kernel variants on Cortex-M7 boards (those whose scratch keeps the
-    activation RAM within 2% or 1 KiB of the portable kernels'); portable C on the host."""
-    if board.is_host or board.core != "cortex-m7":
-        return None
-    from mcugen.codegen.arm.select import arm_kernel_selector, ram_bounded  # noqa: PLC0415
-    from mcugen.codegen.arm.variants import DEFAULT_WIDE_LIMIT  # noqa: PLC0415
-
-    return ram_bounded(graph, arm_kernel_selector(DEFAULT_WIDE_LIMIT if wide_limit is None else wide_limit))
 
 
 def _scratch(graph: Graph, select) -> dict[int, int]:

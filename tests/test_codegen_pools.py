@@ -19,6 +19,7 @@ from mcugen.codegen.pools import (
     pool_capacities,
 )
 from mcugen.errors import BoardError, FitError, McugenError
+from mcugen.estimate import default_selector
 from mcugen.model import load_model
 from mcugen.planner import check_plan, plan_pools
 from conftest import needs_reference, needs_tf, needs_arm, needs_qemu  # noqa: E402
@@ -133,7 +134,7 @@ def test_stm32h7_dtcm_axisram_plan_fits_the_regions():
 
     board = get_board("stm32h7")
     graph = _graph("person_detect")
-    plan, fp = project.cubeai_plan(graph, board, project._kernel_selector(board, graph), pools="dtcm,axisram")
+    plan, fp = project.cubeai_plan(graph, board, default_selector(board, graph), pools="dtcm,axisram")
     assert [p.region for p in plan.pools] == ["dtcm"]
     dtcm = board.region("dtcm")
     assert plan.pools[0].size <= plan.pools[0].capacity <= dtcm.size - 16 * 1024
