@@ -30,6 +30,7 @@ stage output in raster order, the output may start below the input and overlap i
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
@@ -121,14 +122,10 @@ class PatchStage:
     def min_distance(self, graph: Graph) -> int:
         """Smallest input offset - output offset at which the stage output may overlap its
         input: when patch k writes, no later patch's input bytes may be under its writes."""
-        reads, writes = self.io_spans(graph)
-        d = None
-        written = 0
-        for k in range(len(self.patches) - 1):
-            written = max(written, writes[k][1])
-            later = min(r[0] for r in reads[k + 1:])
-            d = written - later if d is None else max(d, written - later)
-        return graph.tensors[self.output].nbytes if d is None else d
+        reads, writes = self.io_spans(graph)  # a stage has two patches or more (make_stage)
+        written = list(itertools.accumulate((w[1] for w in writes[:-1]), max))  # highest end so far
+        later = list(itertools.accumulate((r[0] for r in reads[:0:-1]), min))[::-1]  # lowest start after k
+        return max(w - r for w, r in zip(written, later))
 
 
 # ---------------------------------------------------------------------------------
@@ -715,7 +712,7 @@ def choose_patches(graph: Graph, spec: PatchSpec, select: KernelSelector | None,
 
 def _nothing_gained(graph: Graph, why: str) -> PatchError:
     hint = "Generate without --patch; `mcugen inspect` lists the activations per layer."
-    if stage_chains(graph) and any(len(c) >= 2 for c in stage_chains(graph)):
+    if any(len(c) >= 2 for c in stage_chains(graph)):
         hint = ("Its activation peak is not in its first high-resolution layers: generate without --patch "
                 "(`mcugen inspect` lists the activations per layer), or name a stage: --patch 4x4@OP.")
     return PatchError(f"--patch auto finds no patch stage that lowers the activation RAM of '{graph.name}': "
