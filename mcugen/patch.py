@@ -39,8 +39,9 @@ import numpy as np
 
 from mcugen.errors import McugenError
 from mcugen.model.graph import DTYPE_SIZES, Graph, Operator, Tensor
+from mcugen.ops.base import PATCH_STAGE
 
-PATCH_OPCODE = "MCU_PATCH_STAGE"
+PATCH_OPCODE = PATCH_STAGE
 PATCHABLE = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 COPY_SOURCE = "mcu_copy_tile.c"
 # `--patch auto` takes the smallest plan whose stages recompute at most this share of the

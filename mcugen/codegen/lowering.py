@@ -22,6 +22,7 @@ import numpy as np
 
 from mcugen.codegen import quant as Q
 from mcugen.model.graph import DTYPE_SIZES, Graph, Operator, Tensor
+from mcugen.ops.base import PATCH_STAGE
 
 MAX_DIMS = 6
 KERNEL_HEADERS = ("mcu_kernels.h", "mcu_fixedpoint.h")
@@ -849,7 +850,7 @@ LOWERINGS: dict[str, Callable[[Graph, Operator], KernelCall]] = {
     "QUANTIZE": lower_quantize,
     "DEQUANTIZE": lower_dequantize,
     "SVDF": lower_svdf,
-    "MCU_PATCH_STAGE": lower_patch_stage,
+    PATCH_STAGE: lower_patch_stage,
 }
 
 CUBEAI_OPS = frozenset(LOWERINGS)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mcugen.model.graph import DTYPE_SIZES, Graph, Operator
+from mcugen.ops.base import PATCH_STAGE
 
 # Output pixels a kernel may have in flight at once (reads done, writes pending).
 GROUP = 2
@@ -119,7 +120,7 @@ def step_bounds(g: Geometry) -> tuple[np.ndarray, np.ndarray]:
 def min_distance(graph: Graph, op: Operator, group: int = GROUP) -> int | None:
     """Smallest in_offset - out_offset that keeps every unread input byte intact; None if
     the op's access pattern is not modelled (then input and output stay disjoint)."""
-    if op.opcode == "MCU_PATCH_STAGE":
+    if op.opcode == PATCH_STAGE:
         return op.option("stage").min_distance(graph)
     g = geometry(graph, op)
     if g is None:
@@ -136,7 +137,7 @@ def simulate_op(graph: Graph, op: Operator, in_offset: int, out_offset: int, gro
     Fails when a write lands on an input byte that a step still in flight or a
     later step reads. Independent of min_distance: it walks every receptive field.
     """
-    if op.opcode == "MCU_PATCH_STAGE":
+    if op.opcode == PATCH_STAGE:
         from mcugen.patch import simulate_stage  # noqa: PLC0415
 
         return simulate_stage(graph, op.option("stage"), in_offset, out_offset)

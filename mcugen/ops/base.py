@@ -23,6 +23,9 @@ SEPARATE = "separate"  # distinct buffers
 ALIAS = "alias"  # the output IS the input's bytes (RESHAPE, SQUEEZE): no code runs
 INPLACE = "inplace"  # element i of the output is written after element i of the input is read
 
+# mcugen's own operator, in no .tflite: a run of first layers executed patch by patch (mcugen.patch).
+PATCH_STAGE = "MCU_PATCH_STAGE"
+
 
 @dataclass(frozen=True)
 class OpSpec:

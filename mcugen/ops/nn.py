@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mcugen.model.graph import Graph, Operator
 from mcugen.ops.base import (
+    PATCH_STAGE,
     SEPARATE,
     OpSpec,
     Shape,
@@ -141,6 +142,6 @@ SPECS = [
     OpSpec("MEAN", mean_shape, mean_macs, BOTH, SEPARATE, tflm_resolver="AddMean"),
     OpSpec("SVDF", svdf_shape, svdf_macs, BOTH, SEPARATE, tflm_resolver="AddSvdf"),
     # Not in any .tflite: mcugen.patch puts it in place of a stage run patch by patch.
-    OpSpec("MCU_PATCH_STAGE", patch_stage_shape, patch_stage_macs, frozenset({"cubeai"}), SEPARATE,
+    OpSpec(PATCH_STAGE, patch_stage_shape, patch_stage_macs, frozenset({"cubeai"}), SEPARATE,
            note="the first layers, run patch by patch (--patch)"),
 ]
