@@ -200,18 +200,21 @@ def estimate(
     tflm_kernels: str | None = None,
     io_outside: int = 0,
     c_api: str = "st-ai",
+    lowered=None,
 ) -> Footprint:
     """The footprint of `graph` on `board` in `style`. Raises UnsupportedOpsError first.
 
     A plan with several pools (cubeai --pools) puts each pool's bytes in its region;
     io_outside: bytes of inputs/outputs the application keeps outside the activations
     (cubeai --no-inputs-allocation / --no-outputs-allocation), counted with the data;
-    c_api "legacy" adds the legacy API layer's code and data."""
+    c_api "legacy" adds the legacy API layer's code and data; lowered: the graph already
+    lowered with select_kernel (mcugen.codegen.lower), when the caller has it."""
     require_supported(graph, style)
     if style == "cubeai" and select_kernel is None and plan is None:
         select_kernel = default_selector(board, graph)
-    lowered = None
-    if style == "cubeai":
+    if style != "cubeai":
+        lowered = None
+    elif lowered is None:
         from mcugen.codegen import lower  # noqa: PLC0415
 
         lowered = lower(graph, select_kernel, check=False)  # once, for plan, data and code

@@ -319,13 +319,6 @@ def _cubeai_kernels(kernels: str | None) -> str:
                       hint="Use --kernels simd (default) or --kernels portable; cmsis_nn/reference are for --style tflm.")
 
 
-def _scratch(graph: Graph, select) -> dict[int, int]:
-    """Scratch bytes per op of the kernels that will run (unsupported ops are refused before)."""
-    from mcugen.codegen import lower  # noqa: PLC0415
-
-    return lower(graph, select, check=False).scratch_bytes
-
-
 # Bytes kept free in a region that also holds .data/.bss when a pool goes there: the
 # generated code's own static data (st-ai context, legacy instance, main.c's buffers),
 # libc's and the section alignment, which the estimate's data figure does not count.
@@ -357,14 +350,16 @@ def cubeai_plan(
     bytes, a margin) and the planner fills them in order, most used tensors first
     (mcugen.planner.plan_pools); FitError with the figures when the largest tensor fits
     no pool. Unused pools are dropped."""
+    from mcugen.codegen import lower  # noqa: PLC0415
     from mcugen.codegen.pools import parse_pools, plan_activations, pool_capacities  # noqa: PLC0415
     from mcugen.firmware import DEFAULT_STACK_SIZE  # noqa: PLC0415
 
-    scratch = _scratch(graph, select)
+    lowered = lower(graph, select, check=False)  # unsupported ops are refused before; once for all below
+    scratch = lowered.scratch_bytes
     io_out = io_outside_bytes(graph, inputs, outputs)
     plan = plan_activations(graph, scratch, inputs=inputs, outputs=outputs)
     footprint = estimate(graph, board, "cubeai", placement=placement, plan=plan, select_kernel=select,
-                         io_outside=io_out, c_api=c_api)
+                         io_outside=io_out, c_api=c_api, lowered=lowered)
     specs = parse_pools(pools)
     if not specs:
         return plan, footprint
@@ -378,7 +373,7 @@ def cubeai_plan(
     caps = pool_capacities(board, specs, reserved)
     plan = plan_activations(graph, scratch, inputs=inputs, outputs=outputs, pools=caps)
     footprint = estimate(graph, board, "cubeai", placement=placement, plan=plan, select_kernel=select,
-                         io_outside=io_out, c_api=c_api)
+                         io_outside=io_out, c_api=c_api, lowered=lowered)
     return plan, footprint
 
 

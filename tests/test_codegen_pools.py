@@ -37,9 +37,9 @@ def _graph(name: str):
 
 def _scratch(graph):
     """Scratch bytes per op of the portable kernels (the host's)."""
-    from mcugen.project import _scratch as scratch
+    from mcugen.codegen import lower
 
-    return scratch(graph, None)
+    return lower(graph, None, check=False).scratch_bytes
 
 
 # ---------------------------------------------------------------------------------
