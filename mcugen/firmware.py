@@ -54,11 +54,13 @@ RUNTIME_FILES = ("mcugen_protocol.c", "mcugen_protocol.h", "mcugen_crc32.c", "mc
 CORTEX_M7_FILES = ("cortex_m7.c", "cortex_m7.h", "startup_cm7.c")
 FAMILY_FILES = {
     "mps2": ("board.c",),
-    "stm32h7": ("board.c", "stm32h7_regs.h"),
-    "imxrt": ("board.c", "boot_header.c", "imxrt_regs.h"),
+    "stm32h7": ("board.c", "stm32h7_regs.h", "stm32h7_extmem.h"),
+    "imxrt": ("board.c", "boot_header.c", "imxrt_regs.h", "imxrt1050_regs.h", "imxrt1170_regs.h"),
     "host": ("board.c",),
 }
 TIMING_CODES = {"cycles": 0, "instructions": 1, "nanoseconds": 2}
+# External-memory set-ups each family's board support implements (boards.yaml region init).
+FAMILY_INITS = {"stm32h7": {"sdram", "qspi"}, "imxrt": set(), "mps2": set(), "host": set()}
 _TIMING_NAMES = {v: k for k, v in TIMING_CODES.items()}
 
 
@@ -197,6 +199,11 @@ def effective_placement(board: Board, overrides: dict[str, str] | None = None) -
         if key == "stack" and region.external:
             raise BoardError(f"Cannot place the stack in '{region_name}' on {board.name}: the external memory set-up "
                              "itself runs on the stack.", hint="Keep the stack in internal RAM (dtcm).")
+        if region.needs_firmware_init and region.init not in FAMILY_INITS.get(board.family, set()):
+            raise BoardError(f"Cannot place {key} in '{region_name}' on {board.name}: mcugen's {board.family} board "
+                             f"support does not set up its {region.init} controller yet.",
+                             hint="Choose a region that works at reset: " + ", ".join(
+                                 r.name for r in board.regions if not r.needs_firmware_init) + ".")
         if key == "code" and region.needs_firmware_init:
             raise BoardError(f"Cannot place code in '{region_name}' on {board.name}: it is set up by the code itself.",
                              hint="Keep code in the boot flash or internal RAM.")
@@ -220,9 +227,12 @@ def _boot_region(board: Board, placement: dict[str, str]) -> str:
 
 
 def check_pool_regions(board: Board, pools: tuple[str, ...] | list[str]) -> None:
-    """Activation pools need RAM regions of the board."""
+    """Activation pools need RAM regions of the board that its board support can set up."""
     for name in pools:
         region = board.region(name)
+        if region.needs_firmware_init and region.init not in FAMILY_INITS.get(board.family, set()):
+            raise BoardError(f"Cannot place an activation pool in '{name}' on {board.name}: mcugen's {board.family} "
+                             f"board support does not set up its {region.init} controller yet.")
         if region.kind != "ram":
             raise BoardError(f"Cannot place an activation pool in '{name}' on {board.name}: it is {region.kind}, "
                              "not ram.", hint="Choose internal RAM: "

@@ -151,18 +151,39 @@ def load_svd(device: str, peripherals: frozenset[str]) -> Svd | None:
     for p in dev.peripherals:
         bases[p.name] = p.base_address
         prefix = p.prepend_to_name or ""
-        for r in p.registers or []:
-            fields = {}
-            for fl in r.fields or []:
-                enums = []
-                for group in fl.enumerated_values or []:
-                    for v in group.enumerated_values or []:
-                        if v.value is not None:
-                            enums.append((v.name or "", int(v.value), v.description or ""))
-                fields[fl.name] = Field(fl.bit_offset, fl.bit_width, tuple(enums))
-            name = r.name[len(prefix):] if prefix and r.name.startswith(prefix) else r.name
-            regs[(p.name, name)] = Register(p.base_address + r.address_offset, fields)
+        for name, offset, r in _walk(p.registers or [], "", 0):
+            name = name[len(prefix):] if prefix and name.startswith(prefix) else name
+            regs[(p.name, name)] = Register(p.base_address + offset, _fields(r))
     return Svd(device, bases, regs)
+
+
+def _walk(items, prefix: str, base: int):
+    """(name, offset, register) for registers, register arrays and clusters; "[n]" in a
+    name becomes "n" (CLOCK_ROOT[4]_CLOCK_ROOT_CONTROL -> CLOCK_ROOT4_CLOCK_ROOT_CONTROL)."""
+    for item in items:
+        kind = type(item).__name__
+        if kind == "SVDRegister":
+            yield re.sub(r"\[(\d+)\]", r"\1", item.name), base + item.address_offset, item
+        elif kind == "SVDRegisterArray":
+            yield from _walk(item.registers, prefix, base)
+        elif kind == "SVDRegisterClusterArray":
+            yield from _walk(item.clusters, prefix, base)
+        elif kind == "SVDRegisterCluster":
+            # cmsis-svd expands a cluster array into clusters whose registers already carry
+            # the cluster's offset and name (CLOCK_ROOT[25]_CLOCK_ROOT_CONTROL -> CLOCK_ROOT25_...)
+            yield from _walk(item.registers or [], prefix, base)
+
+
+def _fields(r) -> dict[str, Field]:
+    fields = {}
+    for fl in r.fields or []:
+        enums = []
+        for group in fl.enumerated_values or []:
+            for v in group.enumerated_values or []:
+                if v.value is not None:
+                    enums.append((v.name or "", int(v.value), v.description or ""))
+        fields[fl.name] = Field(fl.bit_offset, fl.bit_width, tuple(enums))
+    return fields
 
 
 # ---- the C side -------------------------------------------------------------------------
