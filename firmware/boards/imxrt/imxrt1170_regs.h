@@ -103,5 +103,6 @@
 #define LPUART_CTRL_RE (1u << 18)               /* svd: LPUART1.CTRL.RE */
 #define LPUART_CTRL_TE (1u << 19)               /* svd: LPUART1.CTRL.TE */
 #define LPUART_OSR 16u                          /* fact: lpuart_oversampling */
+#define LPUART_CLOCK_HZ 24000000u               /* fact: lpuart_clock_hz */
 
 #endif

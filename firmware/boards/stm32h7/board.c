@@ -71,7 +71,7 @@ static uint32_t core_hz = HSI_HZ;
 static uint32_t target_hz = MCUGEN_CLOCK_HZ;
 
 /* 480 MHz (VOS0) only on revision V and later; revision Y stays at 400 MHz (VOS1). */
-static int rev_y(void)
+__attribute__((unused)) static int rev_y(void)
 {
     return (DBGMCU_IDC >> DBGMCU_IDC_REV_ID_SHIFT) <= REV_ID_Y;
 }

@@ -41,14 +41,14 @@
 
 #define EXTMEM_WAIT_LOOPS 100000u /* derived: a bound on every busy wait (> 1 ms at 64 MHz) */
 
-static void extmem_delay(uint32_t loops)
+__attribute__((unused)) static void extmem_delay(uint32_t loops)
 {
     for (volatile uint32_t i = 0; i < loops; i++) {
     }
 }
 
 /* One pin to its alternate function, very high speed, optional pull-up. */
-static void extmem_pin(uint32_t port, uint32_t pin, uint32_t af, uint32_t pull_up)
+__attribute__((unused)) static void extmem_pin(uint32_t port, uint32_t pin, uint32_t af, uint32_t pull_up)
 {
     GPIO_MODER(port) = (GPIO_MODER(port) & ~(3u << (2u * pin))) | (GPIO_MODE_AF << (2u * pin));
     GPIO_OSPEEDR(port) |= GPIO_SPEED_VERY_HIGH << (2u * pin);
