@@ -17,7 +17,14 @@ import yaml
 from mcugen.errors import BoardError
 from mcugen.resources import boards_file
 
-REGION_KINDS = ("flash", "ram", "external")
+REGION_KINDS = ("flash", "ram")
+# Speed classes, fastest first: where placement looks first (TCM: fast; on-chip SRAM and
+# flash behind the caches: normal; off-chip SDRAM and NOR: slow).
+SPEED_CLASSES = ("fast", "normal", "slow")
+# What makes a region usable: nothing (on-chip), the boot ROM (XIP NOR it boots from), or a
+# board-support routine in firmware/boards/<family> run by board_early_init() before the
+# .data/.bss set-up, compiled in only when a section is placed there (MCUGEN_INIT_<NAME>).
+REGION_INITS = ("none", "boot_rom", "sdram", "qspi")
 PLACEMENT_KEYS = ("code", "weights", "arena", "data", "stack")
 FPUS = {"fpv5-d16", "fpv5-sp-d16", "none"}
 TIMINGS = ("cycles", "instructions", "nanoseconds")
@@ -28,9 +35,17 @@ class MemoryRegion:
     name: str
     base: int
     size: int
-    kind: str  # flash | ram | external
+    kind: str  # flash (read-only at run time) | ram
     source: str = ""
     note: str = ""
+    speed: str = "normal"  # SPEED_CLASSES
+    external: bool = False  # off-chip memory behind a controller (SEMC, FMC, QUADSPI, FlexSPI)
+    init: str = "none"  # REGION_INITS
+
+    @property
+    def speed_rank(self) -> int:
+        """0 for the fastest class; placement fills lower ranks first."""
+        return SPEED_CLASSES.index(self.speed)
 
     @property
     def end(self) -> int:
@@ -38,8 +53,13 @@ class MemoryRegion:
 
     @property
     def writable(self) -> bool:
-        """RAM at run time (external memory may be SDRAM or memory-mapped NOR)."""
+        """RAM at run time (internal SRAM or initialised SDRAM)."""
         return self.kind == "ram"
+
+    @property
+    def needs_firmware_init(self) -> bool:
+        """Its controller is set up by the board support (SDRAM, memory-mapped QSPI)."""
+        return self.init in ("sdram", "qspi")
 
 
 @dataclass(frozen=True)
@@ -156,10 +176,23 @@ def _check_keys(path: Path, where: str, entry: dict[str, Any], allowed: set[str]
 
 def _parse_region(path: Path, where: str, raw: Any) -> MemoryRegion:
     raw = _mapping(path, where, raw)
-    _check_keys(path, where, raw, {"name", "base", "size", "kind", "source", "note"})
+    _check_keys(path, where, raw, {"name", "base", "size", "kind", "source", "note", "speed", "external", "init"})
     kind = _str(path, f"{where}.kind", raw.get("kind"))
     if kind not in REGION_KINDS:
         raise _fail(path, f"{where}.kind", f"'{kind}' is not one of {', '.join(REGION_KINDS)}")
+    speed = _str(path, f"{where}.speed", raw.get("speed"))
+    if speed not in SPEED_CLASSES:
+        raise _fail(path, f"{where}.speed", f"'{speed}' is not one of {', '.join(SPEED_CLASSES)}")
+    external = raw.get("external", False)
+    if not isinstance(external, bool):
+        raise _fail(path, f"{where}.external", f"expected true or false, got {external!r}")
+    init = _str(path, f"{where}.init", raw.get("init", "none"))
+    if init not in REGION_INITS:
+        raise _fail(path, f"{where}.init", f"'{init}' is not one of {', '.join(REGION_INITS)}")
+    if external and init == "none":
+        raise _fail(path, f"{where}.init", "external memory needs an init (boot_rom, sdram or qspi)")
+    if init == "sdram" and kind != "ram" or init == "qspi" and kind != "flash":
+        raise _fail(path, f"{where}.init", f"init {init} does not fit a {kind} region")
     size = _int(path, f"{where}.size", raw.get("size"))
     if size == 0:
         raise _fail(path, f"{where}.size", "must be greater than 0")
@@ -173,6 +206,9 @@ def _parse_region(path: Path, where: str, raw: Any) -> MemoryRegion:
         kind=kind,
         source=_str(path, f"{where}.source", raw.get("source"), required=False),
         note=_str(path, f"{where}.note", raw.get("note"), required=False),
+        speed=speed,
+        external=external,
+        init=init,
     )
 
 
@@ -224,6 +260,11 @@ def _parse_board(path: Path, name: str, raw: Any) -> Board:
             region = next(r for r in regions if r.name == values[key])
             if region.kind != "ram":
                 raise _fail(path, f"{where}.placement.{key}", f"region '{region.name}' is {region.kind}, not ram")
+        for key in PLACEMENT_KEYS:  # defaults stay on memory that works without extra set-up
+            region = next(r for r in regions if r.name == values[key])
+            if region.needs_firmware_init:
+                raise _fail(path, f"{where}.placement.{key}", f"region '{region.name}' needs init {region.init}; "
+                            "default placements use memory that works at reset (`--place` opts in)")
         placement = Placement(**values)
 
     uart = None

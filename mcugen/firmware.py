@@ -54,11 +54,13 @@ RUNTIME_FILES = ("mcugen_protocol.c", "mcugen_protocol.h", "mcugen_crc32.c", "mc
 CORTEX_M7_FILES = ("cortex_m7.c", "cortex_m7.h", "startup_cm7.c")
 FAMILY_FILES = {
     "mps2": ("board.c",),
-    "stm32h7": ("board.c", "stm32h7_regs.h"),
-    "imxrt": ("board.c", "boot_header.c", "imxrt_regs.h"),
+    "stm32h7": ("board.c", "stm32h7_regs.h", "stm32h7_extmem.h"),
+    "imxrt": ("board.c", "boot_header.c", "imxrt_regs.h", "imxrt1050_regs.h", "imxrt1170_regs.h"),
     "host": ("board.c",),
 }
 TIMING_CODES = {"cycles": 0, "instructions": 1, "nanoseconds": 2}
+# External-memory set-ups each family's board support implements (boards.yaml region init).
+FAMILY_INITS = {"stm32h7": {"sdram", "qspi"}, "imxrt": set(), "mps2": set(), "host": set()}
 _TIMING_NAMES = {v: k for k, v in TIMING_CODES.items()}
 
 
@@ -175,6 +177,7 @@ class FirmwareBundle:
     ldflags: tuple[str, ...]
     linker_script: str | None
     placement: dict[str, str]           # effective placement (board default + overrides)
+    bin_flags: tuple[str, ...] = ()     # objcopy flags for firmware.bin (sections kept out of it)
     outputs: tuple[str, ...] = ("elf",)  # build/firmware.<ext> the Makefile makes
     elf: str = f"{BUILD_DIR}/{ELF_NAME}"
 
@@ -192,15 +195,28 @@ def effective_placement(board: Board, overrides: dict[str, str] | None = None) -
         region = board.region(region_name)
         if key in ("arena", "data", "stack") and region.kind != "ram":
             raise BoardError(f"Cannot place {key} in '{region_name}' on {board.name}: it is {region.kind}, not ram.",
-                             hint="Activations, data and stack need internal RAM.")
-        if region.kind == "external":
-            raise BoardError(
-                f"Cannot place {key} in '{region_name}' on {board.name}: external memory needs its controller "
-                "set up at boot (SDRAM/QSPI init), which mcugen's board support does not do yet.",
-                hint="Choose an internal region: " + ", ".join(r.name for r in board.regions if r.kind != "external") + ".",
-            )
+                             hint="Activations, data and stack need RAM.")
+        if key == "stack" and region.external:
+            raise BoardError(f"Cannot place the stack in '{region_name}' on {board.name}: the external memory set-up "
+                             "itself runs on the stack.", hint="Keep the stack in internal RAM (dtcm).")
+        if region.needs_firmware_init and region.init not in FAMILY_INITS.get(board.family, set()):
+            raise BoardError(f"Cannot place {key} in '{region_name}' on {board.name}: mcugen's {board.family} board "
+                             f"support does not set up its {region.init} controller yet.",
+                             hint="Choose a region that works at reset: " + ", ".join(
+                                 r.name for r in board.regions if not r.needs_firmware_init) + ".")
+        if key == "code" and region.needs_firmware_init:
+            raise BoardError(f"Cannot place code in '{region_name}' on {board.name}: it is set up by the code itself.",
+                             hint="Keep code in the boot flash or internal RAM.")
         placement[key] = region_name
     return placement
+
+
+def init_defines(board: Board, placement: dict[str, str], pools: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+    """MCUGEN_INIT_<SDRAM|QSPI>=1 for each external memory a section is placed in: the board
+    support sets those controllers up in board_early_init(), before .data/.bss, and only then
+    (a build that does not use them does not depend on their set-up)."""
+    used = {board.region(name) for name in (*placement.values(), *pools)}
+    return {f"MCUGEN_INIT_{r.init.upper()}": "1" for r in sorted(used, key=lambda r: r.name) if r.needs_firmware_init}
 
 
 def _boot_region(board: Board, placement: dict[str, str]) -> str:
@@ -211,9 +227,12 @@ def _boot_region(board: Board, placement: dict[str, str]) -> str:
 
 
 def check_pool_regions(board: Board, pools: tuple[str, ...] | list[str]) -> None:
-    """Activation pools need internal RAM regions of the board."""
+    """Activation pools need RAM regions of the board that its board support can set up."""
     for name in pools:
         region = board.region(name)
+        if region.needs_firmware_init and region.init not in FAMILY_INITS.get(board.family, set()):
+            raise BoardError(f"Cannot place an activation pool in '{name}' on {board.name}: mcugen's {board.family} "
+                             f"board support does not set up its {region.init} controller yet.")
         if region.kind != "ram":
             raise BoardError(f"Cannot place an activation pool in '{name}' on {board.name}: it is {region.kind}, "
                              "not ram.", hint="Choose internal RAM: "
@@ -249,11 +268,12 @@ def render_linker_script(board: Board, placement: dict[str, str], stack_size: in
          "attrs": "rx" if r.kind == "flash" else "rwx"}
         for r in board.regions
     ]
+    cm4_park = board.extra.get("cm4_park_region")
     env = _jinja()
     return env.get_template("common/linker.ld.j2").render(
         board=board, regions=regions, placement=placement, boot_region=boot, load_region=load_region,
         copy_sections=copy_sections, code_load=code_load, weights_load=weights_load, data_load=data_load,
-        boot_header=boot_header, stack_size=stack_size, pools=list(pools),
+        boot_header=boot_header, stack_size=stack_size, pools=list(pools), cm4_park=cm4_park,
     )
 
 
@@ -355,6 +375,8 @@ def firmware_bundle(board: Board | str, options: FirmwareOptions | None = None) 
 
     placement = effective_placement(board, options.placement)
     defines = {"MCUGEN_BOARD_FAMILY": board.family}
+    if not board.is_host:
+        defines.update(init_defines(board, placement, options.pools))
     defines.update(options.defines)
     warnings = ["-Wall", "-Wextra"]
     common = [options.opt_level, "-g", "-ffunction-sections", "-fdata-sections", "-fno-common", *warnings]
@@ -393,7 +415,17 @@ def firmware_bundle(board: Board | str, options: FirmwareOptions | None = None) 
         ]),
         linker_script=linker_script, placement=placement,
         outputs=("elf", "hex", "bin") if any(r.kind == "flash" for r in board.regions) else ("elf", "hex"),
+        bin_flags=_bin_flags(board, placement),
     )
+
+
+def _bin_flags(board: Board, placement: dict[str, str]) -> tuple[str, ...]:
+    """firmware.bin is the boot flash image: weights in another (external) flash go to the .hex only."""
+    boot = _boot_region(board, placement)
+    weights = board.region(placement["weights"])
+    if weights.kind == "flash" and weights.name != boot:
+        return ("--remove-section=.nn_weights",)
+    return ()
 
 
 def write_files(project_dir: str | Path, files: dict[str, str | bytes]) -> list[Path]:

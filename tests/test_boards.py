@@ -65,7 +65,10 @@ def good_doc():
     "mutate, message",
     [
         (lambda d: d["boards"]["qemu-m7"].pop("core"), "qemu-m7.core"),
-        (lambda d: d["boards"]["qemu-m7"]["regions"][0].update(kind="rom"), "not one of flash, ram, external"),
+        (lambda d: d["boards"]["qemu-m7"]["regions"][0].update(kind="rom"), "not one of flash, ram"),
+        (lambda d: d["boards"]["qemu-m7"]["regions"][0].pop("speed"), "speed"),
+        (lambda d: d["boards"]["mimxrt1050-evkb"]["regions"][4].update(init="none"), "external memory needs an init"),
+        (lambda d: d["boards"]["stm32h747i-disco"]["placement"].update(arena="sdram"), "needs init sdram"),
         (lambda d: d["boards"]["qemu-m7"]["regions"][0].update(size="big"), "expected an integer"),
         (lambda d: d["boards"]["qemu-m7"]["regions"][1].update(base=0x100), "overlap"),
         (lambda d: d["boards"]["qemu-m7"]["placement"].update(arena="nowhere"), "no region named 'nowhere'"),
@@ -90,3 +93,55 @@ def test_not_yaml(tmp_path):
         load_boards(_write(tmp_path, "boards: [unclosed"))
     with pytest.raises(BoardError, match="Cannot read"):
         load_boards(tmp_path / "missing.yaml")
+
+
+def test_regions_have_speed_classes_and_external_memory():
+    h747 = get_board("stm32h747i-disco")
+    sdram, qspi = h747.region("sdram"), h747.region("qspi")
+    assert (sdram.kind, sdram.external, sdram.init, sdram.speed) == ("ram", True, "sdram", "slow")
+    assert (qspi.kind, qspi.init, qspi.base, qspi.size) == ("flash", "qspi", 0x90000000, 128 << 20)
+    assert h747.region("dtcm").speed_rank < h747.region("axisram").speed_rank < sdram.speed_rank
+    assert h747.clock_hz == 400_000_000 and h747.extra["cm4_park_region"] == "flash_cm4"
+    assert get_board("rt1170").region("sdram").size == 64 << 20 and get_board("rt1050").region("sdram").size == 32 << 20
+    assert get_board("rt1170").region("flexspi").init == "boot_rom"
+
+
+def test_external_memory_placement_and_init_defines():
+    from mcugen.firmware import FirmwareOptions, firmware_bundle
+
+    b = firmware_bundle("stm32h747i-disco", FirmwareOptions(placement={"arena": "sdram", "weights": "qspi"}))
+    assert b.defines["MCUGEN_INIT_SDRAM"] == "1" and b.defines["MCUGEN_INIT_QSPI"] == "1"
+    assert "--remove-section=.nn_weights" in b.bin_flags  # QSPI at 0x90000000 stays out of the .bin
+    ld = b.files["firmware/generated/linker.ld"]
+    assert "} > sdram" in ld and "} > qspi" in ld and "KEEP(*(.cm4_park.vectors))" in ld
+    plain = firmware_bundle("stm32h747i-disco")
+    assert not any(k.startswith("MCUGEN_INIT_") for k in plain.defines) and plain.bin_flags == ()
+    with pytest.raises(BoardError, match="does not set up its sdram controller"):
+        firmware_bundle("rt1170", FirmwareOptions(placement={"arena": "sdram"}))
+    with pytest.raises(BoardError, match="code"):
+        firmware_bundle("stm32h747i-disco", FirmwareOptions(placement={"code": "qspi"}))
+
+
+@pytest.mark.slow
+def test_h747_build_with_arena_in_sdram_and_weights_in_qspi(tmp_path):
+    import struct
+    import sys
+    from pathlib import Path
+
+    from elftools.elf.elffile import ELFFile
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _echo_project import make_echo_project
+    from mcugen.build import build_project
+
+    make_echo_project(tmp_path, "stm32h747i-disco", n0=300, placement={"arena": "sdram", "weights": "qspi"})
+    r = build_project(tmp_path, jobs=2)
+    assert r.usage.regions["sdram"].sections[".nn_arena"] >= 600
+    assert r.usage.regions["qspi"].sections[".nn_weights"] > 0
+    assert r.bin.stat().st_size < (2 << 20)  # bank 1 + the CM4 parking image, no QSPI
+    with open(r.elf, "rb") as f:
+        elf = ELFFile(f)
+        sec = elf.get_section_by_name(".cm4_park")
+        sym = elf.get_section_by_name(".symtab").get_symbol_by_name("mcugen_cm4_park")[0]["st_value"]
+        sp, reset = struct.unpack_from("<II", sec.data(), 0)
+    assert sec["sh_addr"] == 0x08100000 and sp == 0x38010000 and reset == sym | 1
