@@ -245,3 +245,31 @@ def test_rt_build_with_sdram(tmp_path, board, placement, opt):
     assert image[ivt:ivt + 4] == bytes([0xD1, 0x00, 0x20, 0x41])
     start, size, _ = struct.unpack_from("<3I", image, ivt + 0x20)
     assert start == b.extra["flash_base"] and size == len(image) < b.region("flexspi").size
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board, places", [
+    ("rt1050", ["arena=sdram"]),                       # weights stay in HyperFlash
+    ("rt1170", ["arena=sdram", "weights=sdram"]),
+])
+def test_cli_generate_and_build_with_the_arena_in_sdram(tmp_path, models_dir, board, places):
+    """As a user runs it: `mcugen generate --place arena=sdram` then `mcugen build` on the RT boards."""
+    import json
+    import sys
+
+    def mcugen(*args):
+        return subprocess.run([sys.executable, "-m", "mcugen", *map(str, args)], capture_output=True, text=True,
+                              timeout=900, stdin=subprocess.DEVNULL)
+
+    out = tmp_path / "pd"
+    place = [a for p in places for a in ("--place", p)]
+    r = mcugen("generate", models_dir / "person_detect.tflite", "-t", board, *place, "-o", out, "--json")
+    assert r.returncode == 0, r.stderr
+    gen = json.loads(r.stdout)
+    r = mcugen("build", out, "--json")
+    assert r.returncode == 0, r.stderr
+    regions = json.loads(r.stdout)["regions"]
+    assert regions["sdram"]["sections"][".nn_arena"] == gen["arena_size"] > 0
+    weights = "sdram" if "weights=sdram" in places else "flexspi"
+    assert regions[weights]["sections"][".nn_weights"] > 250_000
+    assert "-DMCUGEN_INIT_SDRAM=1" in (out / "Makefile").read_text()

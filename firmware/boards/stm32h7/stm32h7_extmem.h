@@ -37,6 +37,7 @@
 #define SDRAM_BSP_SDCLK_KHZ 100000u /* fact: sdram_bsp_sdclk_khz */
 #define FMC_REFRESH_MARGIN 20u   /* fact: fmc_refresh_margin */
 #define SDRAM_AUTOREFRESH_N 8u   /* fact: sdram_autorefresh_number */
+#define SDRAM_POWERUP_US 100u    /* fact: sdram_powerup_us */
 #define SDRAM_MODE_REG 0x230u    /* fact: sdram_mode_register */
 #define SDRAM_FMC_AF 12u         /* fact: sdram_fmc_af */
 
@@ -124,7 +125,8 @@ CM7_EARLY_TEXT static void stm32h7_sdram_init(uint32_t hclk3_hz)
     /* JEDEC power-up (is42s32800j.c): clock enable, >= 100 us, precharge all, 8 auto-refresh,
      * load mode register, refresh rate. */
     sdram_command(FMC_CMD_CLK_ENABLE, 1u, 0u);
-    extmem_delay(20000u);
+    /* >= 1 core cycle per loop and the core at most 2 x HCLK3: 2 x HCLK3-MHz loops per us */
+    extmem_delay(2u * (hclk3_hz / 1000000u) * SDRAM_POWERUP_US);
     sdram_command(FMC_CMD_PALL, 1u, 0u);
     sdram_command(FMC_CMD_AUTOREFRESH, SDRAM_AUTOREFRESH_N, 0u);
     sdram_command(FMC_CMD_LOAD_MODE, 1u, SDRAM_MODE_REG);
