@@ -245,8 +245,8 @@ def all_defines(header: str, device: str | None = None) -> dict[str, Define]:
     text = (BOARDS_DIR / header).read_text()
     includes = re.findall(r'#include "(\w+_regs\.h)"', text)
     if device is not None:
-        includes += [h.split("/")[1] for h, devs in HEADERS.items()
-                     if devs == (device,) and h.split("/")[0] == header.split("/")[0] and h != header]
+        includes += [h.split("/")[1] for h, devs in HEADERS.items() if devs == (device,) and h.endswith("_regs.h")
+                     and h.split("/")[0] == header.split("/")[0] and h != header]
     for inc in includes:
         p = BOARDS_DIR / Path(header).parent / inc
         if p.is_file():

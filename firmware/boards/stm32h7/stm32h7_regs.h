@@ -1,7 +1,9 @@
 /*
  * stm32h7_regs.h - the STM32H743/H747 registers mcugen uses, written out here (no vendor
  * headers in a generated project). Every address, field and value carries a tag that
- * tests/test_board_facts.py checks against ST's SVD files (STM32H743, STM32H747_CM7):
+ * tests/test_board_facts.py checks against ST's SVD data (STM32H743, STM32H747_CM7), kept as
+ * facts reduced from the SVD files (tests/fixtures/board_facts/stm32h74x_svd_facts.yaml, with
+ * their provenance; a new tag needs them regenerated: tests/tools/svd_facts.py):
  * `svd: PERIPH.REG.FIELD` (see tests/_svd.py), `svd(DEVICE):` for one part only, and
  * `fact: KEY` for what the SVD does not hold (tests/fixtures/board_facts/stm32h7.yaml).
  * Documents: RM0433 Rev 8 (H742/743/750/753), RM0399 Rev 4 (H745/747/755/757).
