@@ -13,6 +13,12 @@
  * The PLL LDO is the boot ROM's (it runs SYS_PLL2/3): if no ROM PLL is stable the core
  * stays where it is and board_clock_hz() says 0 ("unknown"). Cycle counts are exact
  * either way (DWT CYCCNT).
+ *
+ * The clocks are set up in board_early_init(), before .data/.bss, and then the SEMC SDRAM when
+ * a section is placed there (MCUGEN_INIT_SDRAM, imxrt_semc.h): it is ready before the copy
+ * tables fill it, and PLL2's PFD changes for the SEMC clock while the core runs from the ARM PLL
+ * (or the oscillator), never from PLL2. Early code keeps no state in RAM: board_init() reads the
+ * clock that is in effect back from the clock registers.
  */
 #include <stdint.h>
 
@@ -28,7 +34,7 @@
 static uint32_t core_hz;  /* 0 = unknown (the boot ROM's clock) */
 static uint32_t cycles_per_ms = ROM_CLOCK_GUESS_HZ / 1000u;
 
-__attribute__((unused)) static int wait_clear(volatile uint32_t *reg, uint32_t mask)
+CM7_EARLY_TEXT __attribute__((unused)) static int wait_clear(volatile uint32_t *reg, uint32_t mask)
 {
     for (uint32_t i = 0; i < READY_LOOPS; i++) {
         if ((*reg & mask) == 0u) {
@@ -38,7 +44,7 @@ __attribute__((unused)) static int wait_clear(volatile uint32_t *reg, uint32_t m
     return 0;
 }
 
-__attribute__((unused)) static int wait_set(volatile uint32_t *reg, uint32_t mask)
+CM7_EARLY_TEXT __attribute__((unused)) static int wait_set(volatile uint32_t *reg, uint32_t mask)
 {
     for (uint32_t i = 0; i < READY_LOOPS; i++) {
         if ((*reg & mask) == mask) {
@@ -48,34 +54,13 @@ __attribute__((unused)) static int wait_set(volatile uint32_t *reg, uint32_t mas
     return 0;
 }
 
-/* Before .data/.bss: watchdogs off, including WDOG1's power-down counter,
- * which resets the chip 16 s after reset unless cleared (IMXRT1050RM 53.5.3). */
-void board_early_init(void)
-{
-    WDOG_WMCR(WDOG1_BASE) = 0;
-#if defined(MCUGEN_BOARD_MIMXRT1050_EVKB)
-    WDOG_WMCR(WDOG2_BASE) = 0;
-    if (WDOG_WCR(WDOG1_BASE) & WDOG_WCR_WDE) {
-        WDOG_WCR(WDOG1_BASE) &= (uint16_t)~WDOG_WCR_WDE;
-    }
-    if (WDOG_WCR(WDOG2_BASE) & WDOG_WCR_WDE) {
-        WDOG_WCR(WDOG2_BASE) &= (uint16_t)~WDOG_WCR_WDE;
-    }
-    if (RTWDOG_CS & RTWDOG_CS_EN) {
-        RTWDOG_CNT = RTWDOG_UNLOCK_KEY;
-        RTWDOG_TOVAL = 0xFFFFu;
-        RTWDOG_CS = (RTWDOG_CS & ~RTWDOG_CS_EN) | RTWDOG_CS_UPDATE | RTWDOG_CS_CMD32EN;
-    }
-#endif
-}
-
 #if defined(MCUGEN_BOARD_MIMXRT1050_EVKB)
 #define ARM_PLL_DIV_SELECT 100u   /* 24 MHz * 100 / 2 = 1200 MHz (SDK evkbimxrt1050 clock_config.c) */
 #if (24000000ull * ARM_PLL_DIV_SELECT / 2u / (CCM_CACRR_ARM_PODF_DIV2 + 1u)) != MCUGEN_CLOCK_HZ
 #error "RT1050 ARM PLL settings do not give clock_hz"
 #endif
 
-static void clock_init(void)
+CM7_EARLY_TEXT static void clock_init(void)
 {
     /* 1. core onto the oscillator: periph_clk2 = osc (CBCMR.PERIPH_CLK2_SEL = 1), /1 */
     CCM_CBCDR &= ~CCM_CBCDR_PERIPH_CLK2_PODF_MASK;
@@ -105,9 +90,18 @@ static void clock_init(void)
     /* 5. pre_periph = ARM PLL / ARM_PODF, then core back onto it */
     CCM_CBCMR = (CCM_CBCMR & ~CCM_CBCMR_PRE_PERIPH_CLK_SEL_MASK) | (CCM_PRE_PERIPH_ARM_PLL << CCM_CBCMR_PRE_PERIPH_CLK_SEL_SHIFT);
     CCM_CBCDR &= ~CCM_CBCDR_PERIPH_CLK_SEL;
-    if (wait_clear(&CCM_CDHIPR, CCM_CDHIPR_PERIPH_CLK_SEL_BUSY)) {
-        core_hz = MCUGEN_CLOCK_HZ;
-    }
+    (void)wait_clear(&CCM_CDHIPR, CCM_CDHIPR_PERIPH_CLK_SEL_BUSY);
+}
+
+/* The core clock clock_init() set up, read back: MCUGEN_CLOCK_HZ when the core runs from the ARM
+ * PLL as programmed above, else 0 (unknown). */
+static uint32_t clock_in_effect(void)
+{
+    int on_pll = !(CCM_CBCDR & CCM_CBCDR_PERIPH_CLK_SEL) &&
+                 ((CCM_CBCMR & CCM_CBCMR_PRE_PERIPH_CLK_SEL_MASK) >> CCM_CBCMR_PRE_PERIPH_CLK_SEL_SHIFT) == CCM_PRE_PERIPH_ARM_PLL &&
+                 (CCM_ANALOG_PLL_ARM & PLL_ARM_LOCK) && (CCM_ANALOG_PLL_ARM & PLL_ARM_DIV_SELECT_MASK) == ARM_PLL_DIV_SELECT &&
+                 !(CCM_ANALOG_PLL_ARM & (PLL_ARM_POWERDOWN | PLL_ARM_BYPASS)) && CCM_CACRR == CCM_CACRR_ARM_PODF_DIV2;
+    return on_pll ? MCUGEN_CLOCK_HZ : 0u;
 }
 
 static void uart_clock_init(void)
@@ -120,18 +114,18 @@ static void uart_clock_init(void)
 #error "RT1170 ARM PLL settings do not give clock_hz"
 #endif
 
-static void delay_loops(uint32_t n)
+CM7_EARLY_TEXT static void delay_loops(uint32_t n)
 {
     for (volatile uint32_t i = 0; i < n; i++) {
     }
 }
 
-static void root_set(uint32_t root, uint32_t mux, uint32_t div)
+CM7_EARLY_TEXT static void root_set(uint32_t root, uint32_t mux, uint32_t div)
 {
     CCM_ROOT_CONTROL(root) = (mux << CCM_ROOT_MUX_SHIFT) | ((div - 1u) << CCM_ROOT_DIV_SHIFT);
 }
 
-static void clock_init(void)
+CM7_EARLY_TEXT static void clock_init(void)
 {
     /* A ROM PLL running means the PLL LDO is on (see the header comment). */
     if (!(SYS_PLL2_CTRL & SYS_PLL2_STABLE) && !(SYS_PLL3_CTRL & SYS_PLL3_STABLE)) {
@@ -154,7 +148,6 @@ static void clock_init(void)
     }
     /* 3. core onto OSC_RC_48M_DIV2 while the ARM PLL changes */
     root_set(CCM_ROOT_M7, CCM_M7_MUX_OSC_RC_48M_DIV2, 1u);
-    core_hz = 0;
     /* 4. ARM PLL: power down + gate, configure, power up, >= 30 us, stable, ungate */
     uint32_t reg = ARM_PLL_CTRL & ~ARM_PLL_STABLE;
     reg &= ~(ARM_PLL_POWERUP | ARM_PLL_ENABLE_CLK);
@@ -174,7 +167,18 @@ static void clock_init(void)
     ARM_PLL_CTRL = reg;
     /* 5. core onto the ARM PLL, /1 */
     root_set(CCM_ROOT_M7, CCM_M7_MUX_ARM_PLL, 1u);
-    core_hz = MCUGEN_CLOCK_HZ;
+}
+
+/* The core clock clock_init() set up, read back: MCUGEN_CLOCK_HZ when the M7 root is the ARM PLL
+ * / 1 and the PLL runs as programmed above, else 0 (unknown). */
+static uint32_t clock_in_effect(void)
+{
+    uint32_t pll = ARM_PLL_CTRL;
+    int on_pll = CCM_ROOT_CONTROL(CCM_ROOT_M7) == ((CCM_M7_MUX_ARM_PLL << CCM_ROOT_MUX_SHIFT) | (0u << CCM_ROOT_DIV_SHIFT)) &&
+                 (pll & ARM_PLL_STABLE) && (pll & ARM_PLL_ENABLE_CLK) && !(pll & ARM_PLL_GATE) &&
+                 (pll & ARM_PLL_DIV_SELECT_MASK) == ARM_PLL_LOOP_DIV &&
+                 ((pll & ARM_PLL_POST_DIV_MASK) >> ARM_PLL_POST_DIV_SHIFT) == ARM_PLL_POST_DIV2;
+    return on_pll ? MCUGEN_CLOCK_HZ : 0u;
 }
 
 /* LPUART1 root: OSC_RC_48M_DIV2 / 1 = 24 MHz (its reset value, set in case the ROM changed it). */
@@ -184,10 +188,41 @@ static void uart_clock_init(void)
 }
 #endif
 
-/* MPU: SEMC SDRAM window (0x80000000, 512 MiB) is Normal memory in the default
- * map; nothing sets the SDRAM up, so forbid speculative access there. */
+#include "imxrt_semc.h"
+
+/* Before .data/.bss: watchdogs off (WDOG1's power-down counter resets the chip 16 s after reset
+ * unless cleared, IMXRT1050RM 53.5.3), clocks, then the SDRAM the copy tables may fill. */
+void board_early_init(void)
+{
+    WDOG_WMCR(WDOG1_BASE) = 0;
+#if defined(MCUGEN_BOARD_MIMXRT1050_EVKB)
+    WDOG_WMCR(WDOG2_BASE) = 0;
+    if (WDOG_WCR(WDOG1_BASE) & WDOG_WCR_WDE) {
+        WDOG_WCR(WDOG1_BASE) &= (uint16_t)~WDOG_WCR_WDE;
+    }
+    if (WDOG_WCR(WDOG2_BASE) & WDOG_WCR_WDE) {
+        WDOG_WCR(WDOG2_BASE) &= (uint16_t)~WDOG_WCR_WDE;
+    }
+    if (RTWDOG_CS & RTWDOG_CS_EN) {
+        RTWDOG_CNT = RTWDOG_UNLOCK_KEY;
+        RTWDOG_TOVAL = 0xFFFFu;
+        RTWDOG_CS = (RTWDOG_CS & ~RTWDOG_CS_EN) | RTWDOG_CS_UPDATE | RTWDOG_CS_CMD32EN;
+    }
+#endif
+    clock_init();
+#if MCUGEN_INIT_SDRAM
+    (void)imxrt_sdram_init();
+#endif
+}
+
+/* MPU: the SEMC window (0x80000000, 512 MiB) is Normal memory in the default map: no access, so
+ * that nothing speculates into it; the SDRAM itself Normal write-back when it is set up (if its
+ * set-up failed it stays no-access, and the first use faults at once instead of reading garbage). */
 static const cm7_mpu_region mpu_regions[] = {
     {0x80000000u, 29u, MPU_RASR_AP_NONE | MPU_RASR_XN | MPU_RASR_STRONGLY_ORDERED},
+#if MCUGEN_INIT_SDRAM
+    {MCUGEN_SDRAM_BASE, MCUGEN_SDRAM_SIZE_LOG2, MPU_RASR_AP_FULL | MPU_RASR_XN | MPU_RASR_NORMAL_WBWA},
+#endif
 };
 
 static void uart_init(void)
@@ -210,11 +245,17 @@ static void uart_init(void)
 
 void board_init(void)
 {
-    clock_init();
+    core_hz = clock_in_effect();
     if (core_hz) {
         cycles_per_ms = core_hz / 1000u;
     }
-    cm7_mpu_init(mpu_regions, sizeof mpu_regions / sizeof mpu_regions[0]);
+    uint32_t regions = sizeof mpu_regions / sizeof mpu_regions[0];
+#if MCUGEN_INIT_SDRAM
+    if (!imxrt_sdram_ready()) {
+        regions -= 1u;
+    }
+#endif
+    cm7_mpu_init(mpu_regions, regions);
     cm7_caches_enable();
     cm7_dwt_init();
     uart_init();

@@ -18,12 +18,15 @@
 #define WDOG1_BASE      0x400B8000u             /* svd: WDOG1 */
 #define WDOG2_BASE      0x400D0000u             /* svd: WDOG2 */
 #define RTWDOG_BASE     0x400BC000u             /* svd: RTWDOG */
+#define SEMC_BASE       0x402F0000u             /* svd: SEMC */
 
 #define CCM_CACRR  REG32(CCM_BASE + 0x10u)      /* svd: CCM.CACRR */
 #define CCM_CBCDR  REG32(CCM_BASE + 0x14u)      /* svd: CCM.CBCDR */
 #define CCM_CBCMR  REG32(CCM_BASE + 0x18u)      /* svd: CCM.CBCMR */
 #define CCM_CSCDR1 REG32(CCM_BASE + 0x24u)      /* svd: CCM.CSCDR1 */
 #define CCM_CDHIPR REG32(CCM_BASE + 0x48u)      /* svd: CCM.CDHIPR */
+#define CCM_CCGR1  REG32(CCM_BASE + 0x6Cu)      /* svd: CCM.CCGR1 */
+#define CCM_CCGR3  REG32(CCM_BASE + 0x74u)      /* svd: CCM.CCGR3 */
 #define CCM_CCGR5  REG32(CCM_BASE + 0x7Cu)      /* svd: CCM.CCGR5 */
 #define CCM_CACRR_ARM_PODF_DIV2 1u              /* svd: CCM.CACRR.ARM_PODF=divide by 2 */
 #define CCM_CBCDR_IPG_PODF_SHIFT 8u             /* svd: CCM.CBCDR.IPG_PODF */
@@ -77,6 +80,68 @@
 #define RTWDOG_CS_UPDATE (1u << 5)              /* svd: RTWDOG.CS.UPDATE */
 #define RTWDOG_CS_CMD32EN (1u << 13)            /* svd: RTWDOG.CS.CMD32EN */
 #define RTWDOG_UNLOCK_KEY 0xD928C520u           /* fact: rtwdog_unlock_key */
+
+/* SEMC SDRAM (MIMXRT1050-EVKB: IS42S16160J-6, 32 MiB x16 on CS0), the NXP SDK's settings:
+ * evkbimxrt1050 driver_examples/semc/sdram (BOARD_InitSEMC, pin_mux.c) and dcd.c. The SEMC
+ * registers shared with the RT1170 are in imxrt_semc.h. SEMC clock: PLL2 (528 MHz) PFD2 at
+ * 528 x 18 / 29 = 327.7 MHz, SEMC alternative clock, / 2 = 163.9 MHz. */
+#define CCM_CBCDR_SEMC_CLK_SEL (1u << 6)        /* svd: CCM.CBCDR.SEMC_CLK_SEL */
+#define CCM_CBCDR_SEMC_ALT_CLK_SEL (1u << 7)    /* svd: CCM.CBCDR.SEMC_ALT_CLK_SEL */
+#define CCM_CBCDR_SEMC_PODF_SHIFT 16u           /* svd: CCM.CBCDR.SEMC_PODF */
+#define CCM_CBCDR_SEMC_PODF_MASK (7u << 16)     /* svd: CCM.CBCDR.SEMC_PODF */
+#define CCM_SEMC_CLK_SEL_ALT 1u                 /* svd: CCM.CBCDR.SEMC_CLK_SEL=alternative clock */
+#define CCM_SEMC_ALT_CLK_SEL_PLL2_PFD2 0u       /* svd: CCM.CBCDR.SEMC_ALT_CLK_SEL=PLL2 PFD2 */
+#define CCM_SEMC_PODF_DIV2 1u                   /* svd: CCM.CBCDR.SEMC_PODF=divide by 2 */
+#define CCM_CDHIPR_SEMC_PODF_BUSY (1u << 0)     /* svd: CCM.CDHIPR.SEMC_PODF_BUSY */
+/* clock gates: SDK fsl_clock.h kCLOCK_Semc = CCGR3 CG2, kCLOCK_SemcExsc = CCGR1 CG9 */
+#define CCM_CCGR3_SEMC (3u << 4)                /* svd: CCM.CCGR3.CG2 */
+#define CCM_CCGR1_SEMC_EXSC (3u << 18)          /* svd: CCM.CCGR1.CG9 */
+
+#define CCM_ANALOG_PLL_SYS REG32(CCM_ANALOG_BASE + 0x30u) /* svd: CCM_ANALOG.PLL_SYS */
+#define PLL_SYS_DIV_SELECT_MASK 0x1u            /* svd: CCM_ANALOG.PLL_SYS.DIV_SELECT */
+#define PLL_SYS_POWERDOWN (1u << 12)            /* svd: CCM_ANALOG.PLL_SYS.POWERDOWN */
+#define PLL_SYS_ENABLE (1u << 13)               /* svd: CCM_ANALOG.PLL_SYS.ENABLE */
+#define PLL_SYS_BYPASS (1u << 16)               /* svd: CCM_ANALOG.PLL_SYS.BYPASS */
+#define PLL_SYS_LOCK (1u << 31)                 /* svd: CCM_ANALOG.PLL_SYS.LOCK */
+#define PLL_SYS_DIV_SELECT_22 1u                /* fact: rt1050_sys_pll_div_select */
+#define SYS_PLL2_HZ 528000000ull                /* fact: rt1050_sys_pll_hz */
+#define CCM_ANALOG_PFD_528 REG32(CCM_ANALOG_BASE + 0x100u) /* svd: CCM_ANALOG.PFD_528 */
+#define PFD_528_PFD2_FRAC_SHIFT 16u             /* svd: CCM_ANALOG.PFD_528.PFD2_FRAC */
+#define PFD_528_PFD2_FRAC_MASK (0x3Fu << 16)    /* svd: CCM_ANALOG.PFD_528.PFD2_FRAC */
+#define PFD_528_PFD2_CLKGATE (1u << 23)         /* svd: CCM_ANALOG.PFD_528.PFD2_CLKGATE */
+#define SEMC_PFD_FRAC 29u                       /* fact: rt1050_semc_pfd2_frac */
+#define PFD_MUL 18ull                           /* fact: pfd_multiplier */
+#define SEMC_CLOCK_HZ (SYS_PLL2_HZ * PFD_MUL / SEMC_PFD_FRAC / (CCM_SEMC_PODF_DIV2 + 1u)) /* derived: 163.86 MHz, test_sdram_timing */
+
+/* SEMC pads GPIO_EMC_00..39 (DATA, ADDR, BA, CAS, RAS, CLK, CKE, WE, CS0, DM, DQS), ALT0, pad
+ * 0x110F9; the DQS pad EMC_39 with SION (SDK evkbimxrt1050 semc example pin_mux.c). The boot ROM
+ * leaves them alone (it only sets up the FlexSPI pads). */
+#define IOMUXC_MUX_EMC(n) REG32(IOMUXC_BASE + 0x014u + 4u * (n)) /* svd: IOMUXC.SW_MUX_CTL_PAD_GPIO_EMC_00 n=0; IOMUXC.SW_MUX_CTL_PAD_GPIO_EMC_39 n=39 */
+#define IOMUXC_PAD_EMC(n) REG32(IOMUXC_BASE + 0x204u + 4u * (n)) /* svd: IOMUXC.SW_PAD_CTL_PAD_GPIO_EMC_00 n=0; IOMUXC.SW_PAD_CTL_PAD_GPIO_EMC_39 n=39 */
+#define SEMC_PIN_COUNT 40u                      /* fact: rt1050_semc_pins */
+#define SEMC_PIN_DQS 39u                        /* fact: rt1050_semc_dqs_pin */
+#define IOMUXC_EMC_ALT_SEMC 0u                  /* svd: IOMUXC.SW_MUX_CTL_PAD_GPIO_EMC_00.MUX_MODE=SEMC_DATA00 */
+#define IOMUXC_EMC_SION (1u << 4)               /* svd: IOMUXC.SW_MUX_CTL_PAD_GPIO_EMC_39.SION */
+#define IOMUXC_SEMC_PAD 0x110F9u                /* fact: rt1050_semc_pad_ctl */
+
+/* SEMC fields that differ from the RT1170's, and the part's geometry (SDK BOARD_InitSEMC) */
+#define SEMC_IOCR_MUX_A8_MASK 0x7u              /* svd: SEMC.IOCR.MUX_A8 */
+#define SEMC_MUX_A8_SDRAM_A8 0u                 /* svd: SEMC.IOCR.MUX_A8=SDRAM Address bit */
+#define SEMC_PORT_SIZE 1u                       /* svd: SEMC.SDRAMCR0.PS=16bit */
+#define SEMC_BURST_LEN 0u                       /* svd: SEMC.SDRAMCR0.BL=1 */
+#define SEMC_PRESCALE_EXTRA_CYCLE 0u            /* fact: rt1050_semc_prescale_extra_cycle */
+/* part timings in ns (SDK evkbimxrt1050 semc_sdram.c BOARD_InitSEMC; IS42S16160J-6) */
+#define SDRAM_TRP_NS 18u                        /* fact: rt1050_sdram_trp_ns */
+#define SDRAM_TRCD_NS 18u                       /* fact: rt1050_sdram_trcd_ns */
+#define SDRAM_TRFC_NS 67u                       /* fact: rt1050_sdram_trfc_ns */
+#define SDRAM_TWR_NS 12u                        /* fact: rt1050_sdram_twr_ns */
+#define SDRAM_TCKEOFF_NS 42u                    /* fact: rt1050_sdram_tckeoff_ns */
+#define SDRAM_TRAS_NS 42u                       /* fact: rt1050_sdram_tras_ns */
+#define SDRAM_TXSR_NS 67u                       /* fact: rt1050_sdram_txsr_ns */
+#define SDRAM_TREF2REF_NS 60u                   /* fact: rt1050_sdram_tref2ref_ns */
+#define SDRAM_TACT2ACT_NS 60u                   /* fact: rt1050_sdram_tact2act_ns */
+#define SDRAM_REFRESH_ROWS 8192u                /* fact: rt1050_sdram_refresh_rows */
+#define SDRAM_INIT_AUTOREFRESH 2u               /* fact: rt1050_sdram_init_autorefresh */
 
 /* LPUART (IMXRT1050RM 49.4 / IMXRT1170RM LPUART): same block on both parts */
 #define LPUART_GLOBAL(b) REG32((b) + 0x08u)     /* svd: LPUART1.GLOBAL b=0x40184000 */

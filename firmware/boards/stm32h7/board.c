@@ -20,11 +20,13 @@
  * fix (read issuing capability 1, AXI_TARG7_FN_MOD).
  * STM32H747I-DISCO: 400 MHz (VOS1): VOS0 needs the LDO and the board is wired for direct
  * SMPS (boards.yaml). Its Cortex-M4 is parked by the image in flash bank 2 (below).
- * External memory (only when a section is placed there: MCUGEN_INIT_SDRAM / _QSPI): FMC
- * SDRAM bank 2 and dual-flash QUADSPI memory-mapped, with the ST BSP's settings, set up in
- * board_early_init() before .data/.bss. Clocks then are HSI 64 MHz: FMC and QUADSPI run
- * from HCLK3 (64 MHz at reset, 200 MHz after clock_init()); the timings below are the
- * BSP's for 100 MHz SDCLK, so set up at 32 MHz they only get more margin.
+ * Power and clocks are set up in board_early_init(), before .data/.bss (as CMSIS SystemInit
+ * would), then the external memory when a section is placed there (MCUGEN_INIT_SDRAM / _QSPI):
+ * FMC SDRAM bank 2 and dual-flash QUADSPI memory-mapped, with the ST BSP's settings. Like the
+ * BSP (BSP_SDRAM_Init after SystemClock_Config) the SDRAM is set up at its final clock: FMC
+ * and QUADSPI run from HCLK3, 200 MHz after clock_init() (SDCLK 100 MHz); the refresh count is
+ * the one for the HCLK3 in effect, so a board left on HSI (no HSE) refreshes often enough too.
+ * Early code keeps no state in RAM: board_init() reads the clocks back from RCC.
  */
 #include <stdint.h>
 
@@ -68,17 +70,27 @@
 #endif
 
 static uint32_t core_hz = HSI_HZ;
-static uint32_t target_hz = MCUGEN_CLOCK_HZ;
-
-/* 480 MHz (VOS0) only on revision V and later; revision Y stays at 400 MHz (VOS1). */
-__attribute__((unused)) static int rev_y(void)
-{
-    return (DBGMCU_IDC >> DBGMCU_IDC_REV_ID_SHIFT) <= REV_ID_Y;
-}
 static uint32_t uart_kernel_hz = HSI_HZ;
 static uint32_t cycles_per_ms = HSI_HZ / 1000u;
 
-static int wait_set(volatile uint32_t *reg, uint32_t mask)
+/* 480 MHz (VOS0) only on revision V and later; revision Y stays at 400 MHz (VOS1). */
+CM7_EARLY_TEXT static int rev_y(void)
+{
+    return (DBGMCU_IDC >> DBGMCU_IDC_REV_ID_SHIFT) <= REV_ID_Y;
+}
+
+/* The clock clock_init() aims at: clock_hz, or 400 MHz on a revision-Y part where clock_hz
+ * needs VOS0. */
+CM7_EARLY_TEXT static uint32_t target_hz(void)
+{
+#if MCUGEN_VOS == 0
+    return rev_y() ? REV_Y_CLOCK_HZ : MCUGEN_CLOCK_HZ;
+#else
+    return MCUGEN_CLOCK_HZ;
+#endif
+}
+
+CM7_EARLY_TEXT static int wait_set(volatile uint32_t *reg, uint32_t mask)
 {
     for (uint32_t i = 0; i < READY_LOOPS; i++) {
         if ((*reg & mask) == mask) {
@@ -86,24 +98,6 @@ static int wait_set(volatile uint32_t *reg, uint32_t mask)
         }
     }
     return 0;
-}
-
-#include "stm32h7_extmem.h"
-
-/* Runs before .data/.bss are set up: the D2 SRAMs, SDRAM may hold them. */
-void board_early_init(void)
-{
-    RCC_AHB2ENR |= RCC_AHB2ENR_SRAM123;
-    (void)RCC_AHB2ENR;
-    if ((DBGMCU_IDC >> DBGMCU_IDC_REV_ID_SHIFT) <= REV_ID_Y) {
-        AXI_TARG7_FN_MOD = AXI_TARG7_FN_MOD_READ_ISS_OVERRIDE; /* ST SystemInit, rev Y */
-    }
-#if MCUGEN_INIT_SDRAM
-    stm32h7_sdram_init();
-#endif
-#if MCUGEN_INIT_QSPI
-    stm32h7_qspi_init();
-#endif
 }
 
 #if defined(MCUGEN_BOARD_STM32H747I_DISCO)
@@ -119,7 +113,7 @@ __attribute__((used, section(".cm4_park.vectors"))) const uint32_t mcugen_cm4_ve
 };
 #endif
 
-static void power_init(void)
+CM7_EARLY_TEXT static void power_init(void)
 {
 #if MCUGEN_SUPPLY_SMPS
     PWR_CR3 = (PWR_CR3 & ~(PWR_CR3_SMPSLEVEL_MASK | PWR_CR3_SMPSEXTHP | PWR_CR3_SDEN | PWR_CR3_LDOEN |
@@ -134,7 +128,6 @@ static void power_init(void)
 #if MCUGEN_VOS == 0 && !MCUGEN_SUPPLY_SMPS
     /* VOS0 = VOS1 + overdrive, LDO supply only (ST HAL HAL_PWREx_ControlVoltageScaling) */
     if (rev_y()) {
-        target_hz = REV_Y_CLOCK_HZ;
         return;
     }
     RCC_APB4ENR |= RCC_APB4ENR_SYSCFGEN;
@@ -147,7 +140,7 @@ static void power_init(void)
 #endif
 }
 
-static void clock_init(void)
+CM7_EARLY_TEXT static void clock_init(void)
 {
     RCC_CR |= RCC_CR_HSEON | (MCUGEN_HSE_BYPASS ? RCC_CR_HSEBYP : 0u);
     if (!wait_set(&RCC_CR, RCC_CR_HSERDY)) {
@@ -158,7 +151,7 @@ static void clock_init(void)
     RCC_PLLCFGR = (RCC_PLLCFGR & ~(RCC_PLLCFGR_PLL1FRACEN | RCC_PLLCFGR_PLL1VCOSEL | RCC_PLLCFGR_PLL1RGE_MASK)) |
                   (PLL_RGE << RCC_PLLCFGR_PLL1RGE_SHIFT) | RCC_PLLCFGR_DIVP1EN | RCC_PLLCFGR_DIVQ1EN |
                   RCC_PLLCFGR_DIVR1EN;
-    uint32_t n = target_hz == MCUGEN_CLOCK_HZ ? PLL_N : PLL_N_REV_Y;
+    uint32_t n = target_hz() == MCUGEN_CLOCK_HZ ? PLL_N : PLL_N_REV_Y;
     RCC_PLL1DIVR = ((n - 1u) << RCC_PLL1DIVR_N1_SHIFT) | ((PLL_P - 1u) << RCC_PLL1DIVR_P1_SHIFT) |
                    ((PLL_Q - 1u) << RCC_PLL1DIVR_Q1_SHIFT) | ((PLL_R - 1u) << RCC_PLL1DIVR_R1_SHIFT);
     RCC_CR |= RCC_CR_PLL1ON;
@@ -169,20 +162,48 @@ static void clock_init(void)
     RCC_D1CFGR = RCC_D1CFGR_D1CPRE_DIV1 | RCC_D1CFGR_HPRE_DIV2 | RCC_D1CFGR_D1PPRE_DIV2;
     RCC_D2CFGR = RCC_D2CFGR_D2PPRE1_DIV2 | RCC_D2CFGR_D2PPRE2_DIV2;
     RCC_D3CFGR = RCC_D3CFGR_D3PPRE_DIV2;
-    uart_kernel_hz = HSI_HZ / 4u;
     FLASH_ACR = (FLASH_ACR & ~(FLASH_ACR_LATENCY_MASK | FLASH_ACR_WRHIGHFREQ_MASK)) | FLASH_WAIT_STATES |
                 (FLASH_WRHIGHFREQ << FLASH_ACR_WRHIGHFREQ_SHIFT);
     if ((FLASH_ACR & FLASH_ACR_LATENCY_MASK) != FLASH_WAIT_STATES) {
         return; /* never raise the clock without the wait states */
     }
     RCC_CFGR = (RCC_CFGR & ~RCC_CFGR_SW_MASK) | RCC_CFGR_SW_PLL1;
-    for (uint32_t i = 0; i < READY_LOOPS; i++) {
-        if (((RCC_CFGR >> RCC_CFGR_SWS_SHIFT) & 7u) == RCC_CFGR_SW_PLL1) {
-            core_hz = target_hz;
-            uart_kernel_hz = target_hz / 4u;
-            return;
-        }
+    for (uint32_t i = 0; i < READY_LOOPS && ((RCC_CFGR >> RCC_CFGR_SWS_SHIFT) & RCC_CFGR_SW_MASK) != RCC_CFGR_SW_PLL1;
+         i++) {
     }
+}
+
+/* sys_ck as clock_init() left it, read back from RCC: PLL1 (the target) or HSI. */
+CM7_EARLY_TEXT static uint32_t sysclk_hz(void)
+{
+    return ((RCC_CFGR >> RCC_CFGR_SWS_SHIFT) & RCC_CFGR_SW_MASK) == RCC_CFGR_SW_PLL1 ? target_hz() : HSI_HZ;
+}
+
+/* HCLK (AXI/AHB, and HCLK3 for the FMC and QUADSPI): sys_ck / HPRE (D1CPRE is /1). */
+CM7_EARLY_TEXT static uint32_t hclk_hz(void)
+{
+    return sysclk_hz() / ((RCC_D1CFGR & RCC_D1CFGR_HPRE_MASK) == RCC_D1CFGR_HPRE_DIV2 ? 2u : 1u);
+}
+
+#include "stm32h7_extmem.h"
+
+/* Runs before .data/.bss are set up: the D2 SRAMs, power and clocks, then the external memory
+ * the copy tables may fill, at its final clock. */
+void board_early_init(void)
+{
+    RCC_AHB2ENR |= RCC_AHB2ENR_SRAM123;
+    (void)RCC_AHB2ENR;
+    if (rev_y()) {
+        AXI_TARG7_FN_MOD = AXI_TARG7_FN_MOD_READ_ISS_OVERRIDE; /* ST SystemInit, rev Y */
+    }
+    power_init();
+    clock_init();
+#if MCUGEN_INIT_SDRAM
+    stm32h7_sdram_init(hclk_hz());
+#endif
+#if MCUGEN_INIT_QSPI
+    stm32h7_qspi_init();
+#endif
 }
 
 static void uart_init(void)
@@ -226,8 +247,14 @@ static const cm7_mpu_region mpu_regions[] = {
 
 void board_init(void)
 {
-    power_init();
-    clock_init();
+    core_hz = sysclk_hz();
+    /* USART3 on APB1 (D2PPRE1), USART1 on APB2 (D2PPRE2): /2 each when clock_init() set them */
+#if defined(MCUGEN_UART_USART3)
+    uint32_t apb_div2 = (RCC_D2CFGR & RCC_D2CFGR_D2PPRE1_MASK) == RCC_D2CFGR_D2PPRE1_DIV2;
+#else
+    uint32_t apb_div2 = (RCC_D2CFGR & RCC_D2CFGR_D2PPRE2_MASK) == RCC_D2CFGR_D2PPRE2_DIV2;
+#endif
+    uart_kernel_hz = hclk_hz() / (apb_div2 ? 2u : 1u);
     cycles_per_ms = core_hz / 1000u;
     cm7_mpu_init(mpu_regions, sizeof mpu_regions / sizeof mpu_regions[0]);
     cm7_caches_enable();

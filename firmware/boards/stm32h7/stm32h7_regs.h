@@ -1,7 +1,9 @@
 /*
  * stm32h7_regs.h - the STM32H743/H747 registers mcugen uses, written out here (no vendor
  * headers in a generated project). Every address, field and value carries a tag that
- * tests/test_board_facts.py checks against ST's SVD files (STM32H743, STM32H747_CM7):
+ * tests/test_board_facts.py checks against ST's SVD data (STM32H743, STM32H747_CM7), kept as
+ * facts reduced from the SVD files (tests/fixtures/board_facts/stm32h74x_svd_facts.yaml, with
+ * their provenance; a new tag needs them regenerated: tests/tools/svd_facts.py):
  * `svd: PERIPH.REG.FIELD` (see tests/_svd.py), `svd(DEVICE):` for one part only, and
  * `fact: KEY` for what the SVD does not hold (tests/fixtures/board_facts/stm32h7.yaml).
  * Documents: RM0433 Rev 8 (H742/743/750/753), RM0399 Rev 4 (H745/747/755/757).
@@ -71,6 +73,7 @@
 #define RCC_D2CFGR    REG32(RCC_BASE + 0x1Cu)           /* svd: RCC.D2CFGR */
 #define RCC_D3CFGR    REG32(RCC_BASE + 0x20u)           /* svd: RCC.D3CFGR */
 #define RCC_PLLCKSELR REG32(RCC_BASE + 0x28u)           /* svd: RCC.PLLCKSELR */
+#define RCC_D1CCIPR   REG32(RCC_BASE + 0x4Cu)           /* svd: RCC.D1CCIPR */
 #define RCC_PLLCFGR   REG32(RCC_BASE + 0x2Cu)           /* svd: RCC.PLLCFGR */
 #define RCC_PLL1DIVR  REG32(RCC_BASE + 0x30u)           /* svd: RCC.PLL1DIVR */
 #define RCC_AHB3ENR   REG32(RCC_BASE + 0xD4u)           /* svd: RCC.AHB3ENR */
@@ -88,10 +91,13 @@
 #define RCC_CFGR_SW_MASK 7u                             /* svd: RCC.CFGR.SW */
 #define RCC_CFGR_SW_PLL1 3u                             /* svd: RCC.CFGR.SW= */
 #define RCC_CFGR_SWS_SHIFT 3u                           /* svd: RCC.CFGR.SWS */
+#define RCC_D1CFGR_HPRE_MASK   (0xFu << 0)              /* svd: RCC.D1CFGR.HPRE */
 #define RCC_D1CFGR_HPRE_DIV2   (8u << 0)                /* svd: RCC.D1CFGR.HPRE<< */
 #define RCC_D1CFGR_D1PPRE_DIV2 (4u << 4)                /* svd: RCC.D1CFGR.D1PPRE<< */
 #define RCC_D1CFGR_D1CPRE_DIV1 (0u << 8)                /* svd: RCC.D1CFGR.D1CPRE<< */
+#define RCC_D2CFGR_D2PPRE1_MASK (7u << 4)               /* svd: RCC.D2CFGR.D2PPRE1 */
 #define RCC_D2CFGR_D2PPRE1_DIV2 (4u << 4)               /* svd: RCC.D2CFGR.D2PPRE1<< */
+#define RCC_D2CFGR_D2PPRE2_MASK (7u << 8)               /* svd: RCC.D2CFGR.D2PPRE2 */
 #define RCC_D2CFGR_D2PPRE2_DIV2 (4u << 8)               /* svd: RCC.D2CFGR.D2PPRE2<< */
 #define RCC_D3CFGR_D3PPRE_DIV2 (4u << 4)                /* svd: RCC.D3CFGR.D3PPRE<< */
 #define RCC_PLLCKSELR_PLLSRC_HSE 2u                     /* svd: RCC.PLLCKSELR.PLLSRC= */
@@ -109,6 +115,10 @@
 #define RCC_PLL1DIVR_P1_SHIFT 9u                        /* svd: RCC.PLL1DIVR.DIVP1 */
 #define RCC_PLL1DIVR_Q1_SHIFT 16u                       /* svd: RCC.PLL1DIVR.DIVQ1 */
 #define RCC_PLL1DIVR_R1_SHIFT 24u                       /* svd: RCC.PLL1DIVR.DIVR1 */
+#define RCC_D1CCIPR_FMCSEL_MASK (3u << 0)               /* svd: RCC.D1CCIPR.FMCSEL */
+#define RCC_D1CCIPR_QSPISEL_SHIFT 4u                    /* svd: RCC.D1CCIPR.QSPISEL */
+#define RCC_D1CCIPR_QSPISEL_MASK (3u << 4)              /* svd: RCC.D1CCIPR.QSPISEL */
+#define RCC_KERNEL_SEL_HCLK3 0u                         /* fact: rcc_fmc_qspi_sel_hclk3 */
 #define RCC_AHB2ENR_SRAM123 ((1u << 29) | (1u << 30) | (1u << 31)) /* derived: SRAM1EN|SRAM2EN|SRAM3EN, checked by test_sram123_clock_bits */
 #define RCC_AHB3ENR_FMCEN (1u << 12)                    /* svd: RCC.AHB3ENR.FMCEN */
 #define RCC_AHB3ENR_QSPIEN (1u << 14)                   /* svd: RCC.AHB3ENR.QSPIEN */
