@@ -38,8 +38,21 @@
 #define MCU_ARM_DSP 0
 #endif
 
-/* One-instruction inline asm (GNU dialect on a DSP target). */
-#define MCU_ARM_ASM (MCU_ARM_DSP && MCU_GNUC)
+/* Inline asm only where it is measurably faster than the ISO C path below
+ * (person_detect on qemu-m7, instructions per inference, -O2):
+ *   - the DSP operations ACLE lacks (SXTB16 ROR 8, PKHBT/PKHTB, SMMLAR, SSUB8+SEL,
+ *     BFI): gcc 12 builds 2-5 instructions from the C (10.19 M with asm, 12.00 M
+ *     without); clang folds the C into one instruction but still schedules the
+ *     asm form better (15.72 M against 16.08 M);
+ *   - LDRD with write-back and LDM into r4-r7: gcc only (10.19 M, 11.40 M
+ *     without); clang does better with plain loads (15.72 M, 16.15 M with asm).
+ * Both can be forced to 0 or 1 with -D for such measurements. */
+#ifndef MCU_ARM_ASM_OPS
+#define MCU_ARM_ASM_OPS (MCU_ARM_DSP && MCU_GNUC)
+#endif
+#ifndef MCU_ARM_ASM_LOADS
+#define MCU_ARM_ASM_LOADS (MCU_ARM_DSP && MCU_GCC)
+#endif
 
 MCU_INLINE int32_t mcu_load32(const void *p)
 {
@@ -123,7 +136,7 @@ MCU_INLINE int32_t mcu_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 12
 
 #endif /* MCU_ARM_DSP */
 
-#if MCU_ARM_ASM /* ---- GNU inline asm: one instruction each ---- */
+#if MCU_ARM_ASM_LOADS /* ---- GNU inline asm: LDRD / LDM with write-back ---- */
 
 /* LDRD a, b, [p], #8: two aligned words, post-incrementing p (gcc pairs loads
  * only sometimes; the instruction count is what we optimise). */
@@ -149,6 +162,15 @@ MCU_INLINE int32_t mcu_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 12
             : "=r"(a), "=r"(b), "=r"(c), "=r"(d), "+r"(p)                               \
             : "m"(*(const struct { int32_t w[4]; } *)(const void *)(p)))
 #endif
+
+#else
+
+/* Plain loads (compilers pair them into LDRD/LDM as they can). */
+#define MCU_LDRD_INC(a, b, p) ((a) = (p)[0], (b) = (p)[1], (p) += 2)
+
+#endif /* MCU_ARM_ASM_LOADS */
+
+#if MCU_ARM_ASM_OPS /* ---- GNU inline asm: one instruction each ---- */
 
 /* SXTB16 Rd, Rm, ROR #8: bytes 1 and 3. */
 MCU_INLINE int32_t mcu_sxtb16_ror8(int32_t x)
@@ -226,9 +248,6 @@ MCU_INLINE int32_t mcu_pack8x4(int32_t b0, int32_t b1, int32_t b2, int32_t b3)
 
 #else /* ---- ISO C (with ACLE where the target has DSP): the same results ---- */
 
-/* Plain loads (compilers pair them into LDRD/LDM as they can). */
-#define MCU_LDRD_INC(a, b, p) ((a) = (p)[0], (b) = (p)[1], (p) += 2)
-
 MCU_INLINE int32_t mcu_sxtb16_ror8(int32_t x) { return mcu_sxtb16(mcu_ror8(x)); }
 MCU_INLINE int32_t mcu_sxtab16_ror8(int32_t a, int32_t x) { return mcu_sxtab16(a, mcu_ror8(x)); }
 
@@ -293,7 +312,7 @@ MCU_INLINE int32_t mcu_pack8x4(int32_t b0, int32_t b1, int32_t b2, int32_t b3)
                      ((uint32_t)b3 << 24));
 }
 
-#endif /* MCU_ARM_ASM */
+#endif /* MCU_ARM_ASM_OPS */
 
 /* Four words, p advanced past them: LDM where bound above, else plain loads. */
 #ifndef MCU_LDM4_INC

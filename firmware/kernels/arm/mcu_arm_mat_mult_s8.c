@@ -116,11 +116,11 @@ int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *c
  * that leaves a multiple of 8 (Duff's device), so the loop test runs once per
  * 8 steps. With the GNU dialect the entry is a label address computed once per
  * call (computed goto: one branch per block); in ISO C it is a switch on
- * steps % 8 per block (a table branch and its bound check). */
-#if MCU_GNUC
-#define MM_COMPUTED_GOTO 1
-#else
-#define MM_COMPUTED_GOTO 0
+ * steps % 8 per block (a table branch and its bound check): person_detect
+ * 10.28 M instructions instead of 10.19 M with gcc, 17.7 M instead of 15.7 M
+ * with clang. */
+#ifndef MM_COMPUTED_GOTO
+#define MM_COMPUTED_GOTO MCU_GNUC
 #endif
 
 #define MM_UNROLLED_BODY_2X2(STEP, w, c, rounds)                  \
