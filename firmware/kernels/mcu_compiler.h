@@ -59,22 +59,23 @@
 #error "mcu_compiler.h: unknown compiler: define MCU_ALIGNED(n) and MCU_SECTION(name) for it"
 #endif
 
-/* Small helpers the kernels want inlined, out-of-line cold paths, static
- * functions in headers that not every file calls, and a trap. Spellings only:
- * they follow the compiler, not MCU_PORTABLE_C. */
+/* Small helpers the kernels want inlined, out-of-line hot loops, a cold path
+ * defined in a header that not every file calls (MCU_STATIC_NOINLINE: `static
+ * inline` where there is no spelling for "unused, not inlined"), and a trap.
+ * Spellings only: they follow the compiler, not MCU_PORTABLE_C. */
 #if defined(__GNUC__) || defined(__clang__)
 #define MCU_INLINE static inline __attribute__((always_inline))
 #define MCU_NOINLINE __attribute__((noinline))
-#define MCU_UNUSED __attribute__((unused))
+#define MCU_STATIC_NOINLINE __attribute__((unused, noinline)) static
 #define MCU_TRAP() __builtin_trap()
 #elif defined(__ICCARM__)
 #define MCU_INLINE _Pragma("inline=forced") static inline
 #define MCU_NOINLINE _Pragma("inline=never")
-#define MCU_UNUSED
+#define MCU_STATIC_NOINLINE _Pragma("inline=never") static inline
 #else
 #define MCU_INLINE static inline
 #define MCU_NOINLINE
-#define MCU_UNUSED
+#define MCU_STATIC_NOINLINE static inline
 #endif
 /* A switch case that deliberately runs on into the next (Duff's device). */
 #if defined(__has_attribute)

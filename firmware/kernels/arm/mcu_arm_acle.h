@@ -90,10 +90,10 @@ MCU_INLINE int32_t mcu_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad
 MCU_INLINE int32_t mcu_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 MCU_INLINE int32_t mcu_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
 
-/* SSAT #8. (gcc 12's __ssat macro stores the builtin's unsigned result in an
- * int32_t, which -Wsign-conversion reports in the caller: the builtin it wraps,
- * with a cast, is the same instruction.) */
-#if defined(__GNUC__) && !defined(__clang__)
+/* SSAT #8. (gcc 12's arm_acle.h __ssat macro stores the builtin's unsigned
+ * result in an int32_t, which -Wsign-conversion reports in the caller: the
+ * builtin it wraps, with a cast, is the same instruction.) */
+#if defined(_GCC_ARM_ACLE_H)
 MCU_INLINE int32_t mcu_ssat8(int32_t x) { return (int32_t)__builtin_arm_ssat(x, 8); }
 #else
 MCU_INLINE int32_t mcu_ssat8(int32_t x) { return __ssat(x, 8); }

@@ -68,8 +68,8 @@ typedef struct {
  * clamped to the activation range: the MCU_ARM_REQUANT_EXACT path of the kernels.
  * Out of line on purpose: inlined into every call site it would grow the kernels
  * by 300-700 B each for a path only some layers take. */
-MCU_UNUSED MCU_NOINLINE static int32_t mcu_arm_requant_channel_exact(const mcu_arm_conv_params *p, int32_t acc,
-                                                                     int32_t mult, int32_t shift)
+MCU_STATIC_NOINLINE int32_t mcu_arm_requant_channel_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t mult,
+                                                          int32_t shift)
 {
     const mcu_arm_requant r = {0, mult, 0, shift};
     return mcu_clamp32(mcu_arm_requant_exact(acc, &r, p->output_offset), p->act_min, p->act_max);
