@@ -7,9 +7,9 @@
  *   - ACLE intrinsics from <arm_acle.h> (gcc, clang, IAR and Arm Compiler all
  *     provide __sxtb16, __smlad, __ssat, ...), for every compiler;
  *   - with the GNU dialect (MCU_GNUC: gcc, clang), one-instruction inline asm
- *     where ACLE has no intrinsic or gcc 12 does not fold the C into one
- *     instruction (SXTB16 with a rotation, PKHBT/PKHTB, SMMLAR, SSUB8+SEL,
- *     BFI, LDRD with post-increment; LDM bound to r4-r7 on gcc only);
+ *     where ACLE has no intrinsic (SXTB16 with a rotation, PKHBT/PKHTB, SMMLAR,
+ *     SSUB8+SEL, BFI), and on gcc LDRD/LDM with write-back (LDM bound to
+ *     r4-r7): only where measured faster, see MCU_ARM_ASM_* below;
  *   - elsewhere (IAR, Keil, MCU_PORTABLE_C) ACLE plus plain C that compilers
  *     turn into the same instructions or a few more.
  * Without the DSP extension (the host, for fast bit-exact tests) each one is
