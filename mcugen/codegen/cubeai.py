@@ -162,12 +162,16 @@ def _c_number(value: Any, ctype: str) -> str:
     return str(v)
 
 
+C99_MAX_STRING = 4095  # the longest string literal every C99 compiler must take (5.2.4.1)
+
+
 def c_array_init(values: np.ndarray, ctype: str, per_line: int = 24) -> str:
-    """A C initializer for a flat array: a string literal for 8-bit data, numbers otherwise."""
+    """A C initializer for a flat array: a string literal for 8-bit data (up to the C99
+    limit), numbers otherwise."""
     flat = np.ascontiguousarray(values).reshape(-1)
     if flat.size == 0:
         return "{ 0 }"
-    if ctype in ("int8_t", "uint8_t"):
+    if ctype in ("int8_t", "uint8_t") and flat.size <= C99_MAX_STRING:
         raw = flat.astype(np.uint8 if ctype == "uint8_t" else np.int8).tobytes()
         chunk = 48
         lines = []
@@ -474,10 +478,14 @@ def render_project(
             states.append({"offset": plan.offsets[t.index], "bytes": t.nbytes, "fill": fill, "name": safe_text(t.name),
                            "pool": _pool_of(plan, t.index)})
 
-    weights_size = _align(4, WEIGHTS_ALIGNMENT)
+    # Explicit padding members put every weights member at a multiple of WEIGHTS_ALIGNMENT:
+    # ISO C has no member alignment attribute (the blob itself is aligned with MCU_ALIGNED).
+    weights_size = 4
     for m in weights:
-        weights_size = _align(weights_size, WEIGHTS_ALIGNMENT) + m["nbytes"]
-    weights_size = _align(weights_size, WEIGHTS_ALIGNMENT)
+        m["pad"] = _align(weights_size, WEIGHTS_ALIGNMENT) - weights_size
+        weights_size += m["pad"] + m["nbytes"]
+    weights_tail = _align(weights_size, WEIGHTS_ALIGNMENT) - weights_size
+    weights_size += weights_tail
     params_bytes = sum(p["nbytes"] for p in params)
 
     inputs = tuple(_io(graph, k + 1, graph.tensors[t], plan, inputs_in_activations)
@@ -507,7 +515,8 @@ def render_project(
         "inputs": [_io_context(io, f"in_{io.k}") for io in inputs],
         "outputs": [_io_context(io, f"out_{io.k}") for io in outputs],
         "arena_size": plan.arena_size, "arena_alignment": plan.alignment, "own_activations": own_activations,
-        "weights": weights, "params": params, "weights_size": weights_size, "params_bytes": params_bytes,
+        "weights": weights, "weights_tail": weights_tail, "params": params, "weights_size": weights_size,
+        "params_bytes": params_bytes,
         "weights_signature": digest[:8], "context_magic": hashlib.sha256(f"ctx:{name}:{digest}".encode()).hexdigest()[:8],
         "structs": structs, "nodes": nodes, "states": states, "macc": macs, "n_nodes": len(graph.operators),
         "flags": flags, "context_size": context_size, "pools": pool_list, "legacy": legacy, "c_api": c_api,

@@ -25,7 +25,7 @@ from mcugen.model.graph import DTYPE_SIZES, Graph, Operator, Tensor
 from mcugen.ops.base import PATCH_STAGE
 
 MAX_DIMS = 6
-KERNEL_HEADERS = ("mcu_kernels.h", "mcu_fixedpoint.h")
+KERNEL_HEADERS = ("mcu_kernels.h", "mcu_fixedpoint.h", "mcu_compiler.h")
 
 C_TYPES = {
     "int8": "int8_t",
