@@ -16,7 +16,7 @@ from mcugen.build import build_project
 from mcugen.errors import RunnerError
 from mcugen.link import TargetLink
 from mcugen.runners import MissingProgramError, make_runner, require
-from mcugen.runners.base import live_processes
+from mcugen.process import live as live_processes
 from mcugen.runners.openocd import OpenocdRunner
 from mcugen.runners.pyocd import PyocdRunner, find_serial_port, resolve_target
 from mcugen.runners.qemu import QemuRunner
