@@ -205,6 +205,10 @@ def render_generated(gen: Any) -> None:
                       f"ops: {', '.join(details['ops'])}")
         console.print(f"  library {details['library']}", style="dim")
     console.print(f"  estimate: RAM {fp.total_ram:,} B, flash {fp.total_flash:,} B; next: mcugen build {gen.out_dir}")
+    from rich.markup import escape  # noqa: PLC0415
+
+    for note in details.get("notes") or ():  # what the output directory kept, replaced or ignored
+        err_console.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
 
 
 def render_built(built: Any) -> None:
