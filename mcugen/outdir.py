@@ -122,10 +122,11 @@ class Survey:
     manifest: dict | None = None                              # the previous manifest, when it is valid
 
     def problems(self) -> list[str]:
-        """What refuses the directory without --force, for the message."""
-        out = [f"{rel} (edited since mcugen wrote it)" for rel in self.edited]
-        out += [rel if kind == "a file" else f"{rel} ({kind})" for rel, kind in self.foreign.items()]
-        return sorted(out)
+        """What refuses the directory without --force, for the message: links and special
+        files first (the surprising ones), then edited files, then the user's files."""
+        odd = [f"{rel} ({kind})" for rel, kind in sorted(self.foreign.items()) if kind != "a file"]
+        edited = [f"{rel} (edited since mcugen wrote it)" for rel in sorted(self.edited)]
+        return odd + edited + sorted(rel for rel, kind in self.foreign.items() if kind == "a file")
 
 
 def _read_manifest(root: Path) -> dict | None:

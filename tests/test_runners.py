@@ -53,6 +53,49 @@ def test_runner_must_fit_the_board():
         make_runner("qemu", get_board("rt1050"), "x.elf")
 
 
+def test_runners_register_themselves_and_base_imports_none_of_them():
+    import ast
+    import inspect as pyinspect
+
+    from mcugen.runners import base, runner_names
+
+    assert runner_names() == ["host", "openocd", "pyocd", "qemu"]
+    imported = {n.module for n in ast.walk(ast.parse(pyinspect.getsource(base))) if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in imported if m and m.startswith("mcugen.runners")}
+    with pytest.raises(RunnerError, match="Unknown runner 'jlink'") as e:
+        make_runner("jlink", get_board("qemu-m7"), "x.elf")
+    assert "host, openocd, pyocd, qemu" in e.value.hint
+
+
+@pytest.mark.parametrize("runner,board,options,message", [
+    ("qemu", "qemu-m7", {"probe": "0670FF"}, "The qemu runner does not take --probe: it runs no hardware"),
+    ("qemu", "qemu-m7", {"port": "/dev/ttyACM0"}, "does not take --port"),
+    ("host", "host", {"probe": "X", "port": "Y"}, "The host runner does not take --port, --probe"),
+    ("openocd", "stm32h7", {"pack": "x.pack"}, "The openocd runner does not take --pack."),
+])
+def test_capabilities_refuse_what_a_runner_cannot_do(runner, board, options, message):
+    with pytest.raises(RunnerError) as e:
+        make_runner(runner, get_board(board), "x.elf", **options)
+    assert message in e.value.message and e.value.hint.startswith("Drop --")
+
+
+def test_capabilities_checked_against_the_board():
+    import dataclasses
+
+    from mcugen.runners.base import check_request
+    from mcugen.runners.openocd import OpenocdRunner
+
+    rt1050 = get_board("rt1050")
+    no_openocd = dataclasses.replace(rt1050, flash=dataclasses.replace(rt1050.flash, runners=("pyocd", "openocd")))
+    with pytest.raises(RunnerError, match="no flash.openocd_config for mimxrt1050-evkb"):
+        check_request(OpenocdRunner, no_openocd, {})
+    wrong_unit = dataclasses.replace(get_board("stm32h7"), timing="instructions")
+    with pytest.raises(RunnerError, match="counts cycles, but boards.yaml says .* counts instructions"):
+        check_request(OpenocdRunner, wrong_unit, {})
+    assert isinstance(make_runner("openocd", get_board("stm32h7"), "x.elf", port="/dev/ttyACM0", probe=None),
+                      OpenocdRunner)
+
+
 def test_pyocd_target_resolution():
     assert resolve_target(get_board("rt1050")).source == "builtin"
     assert resolve_target(get_board("rt1170")).source == "builtin"

@@ -115,7 +115,7 @@ def check_request(cls: type[Runner], board: Board, options: dict[str, Any]) -> N
     if caps.counter_unit and caps.counter_unit != board.timing:
         raise RunnerError(f"Runner '{name}' counts {caps.counter_unit}, but boards.yaml says {board.name} counts "
                           f"{board.timing}.", hint="Fix the board's `timing` or its runners in boards.yaml.")
-    refused = [k for k, v in options.items() if v is not None and k not in caps.options]
+    refused = sorted(k for k, v in options.items() if v is not None and k not in caps.options)
     if refused:
         flags = ", ".join(OPTION_FLAGS.get(k, k) for k in refused)
         taken = ", ".join(OPTION_FLAGS.get(k, k) for k in caps.options)
