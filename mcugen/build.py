@@ -90,8 +90,7 @@ def check_toolchain(board: Board) -> None:
     gcc = require("arm-none-eabi-gcc")
     try:
         out = run([gcc, "-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16",
-                              "--specs=nano.specs", "-print-file-name=libc_nano.a"],
-                  text=True, timeout=30)
+                   "--specs=nano.specs", "-print-file-name=libc_nano.a"], text=True, timeout=30)
         libc = out.stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         libc = ""

@@ -393,12 +393,10 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except interrupt.Interrupted as exc:
-        _stop_everything()
-        sys.stderr.write(f"mcugen: {exc.message}\n")
+        _stop_everything(exc.message)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:  # raised by hand somewhere; the handler raises Interrupted
-        _stop_everything()
-        sys.stderr.write("mcugen: interrupted\n")
+        _stop_everything("interrupted")
         sys.exit(130)
     except McugenError as exc:
         _report_error(exc)
@@ -423,13 +421,18 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _stop_everything() -> None:
-    """After an interrupt: what the unwinding did not already stop or remove."""
+def _stop_everything(message: str) -> None:
+    """After an interrupt: what the unwinding did not already stop or remove, then one line."""
     process.stop_all()
     interrupt.remove_temporaries()
-    report = sys.modules.get("mcugen.report")
-    if report is not None:  # a progress bar hides the cursor while it runs
-        report.err_console.show_cursor(True)
+    try:
+        report = sys.modules.get("mcugen.report")
+        if report is not None:  # a progress bar hides the cursor while it runs
+            report.err_console.show_cursor(True)
+        sys.stderr.write(f"mcugen: {message}\n")
+        sys.stderr.flush()
+    except OSError:  # SIGHUP: the terminal is gone
+        pass
 
 
 def _report_error(exc: McugenError) -> None:

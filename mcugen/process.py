@@ -188,7 +188,10 @@ def run(argv: Sequence[str], *, timeout: float, input: bytes | str | None = None
             out, err = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
             stop(proc, grace=0.5)
-            out, err = proc.communicate()  # the group is dead: the pipes are at EOF
+            try:
+                out, err = proc.communicate(timeout=5)  # the group is dead: the pipes are at EOF
+            except subprocess.TimeoutExpired:  # something unkillable holds them
+                out = err = None
             raise subprocess.TimeoutExpired(list(argv), timeout, out, err) from None
         return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
     finally:

@@ -22,8 +22,8 @@ import numpy as np
 from mcugen.boards import Board, get_board
 from mcugen.errors import McugenError
 from mcugen.estimate import Footprint, arm_selector, default_selector, estimate, require_fit
-from mcugen.model import Graph, load_model
 from mcugen.interrupt import temporary_directory
+from mcugen.model import Graph, load_model
 from mcugen.names import check_network_name
 from mcugen.ops import check_shapes, require_known, require_supported
 from mcugen.outdir import check_output_dir

@@ -146,19 +146,18 @@ def _qemu_pids() -> set[int]:
 
 @pytest.mark.slow
 def test_qemu_runs_and_stops(qemu_project):
-    before = _qemu_pids()
     with QemuRunner(get_board("qemu-m7"), qemu_project / "build/firmware.elf") as r:
         link = TargetLink(r.start())
         ann = link.connect(timeout=10)
         assert ann.timing_unit == "instructions" and ann.clock_hz == 25_000_000
         assert r.pty and r.pty.startswith("/dev/pts/") and r.running()
         pid = r.proc.pid
-    assert r.proc.poll() is not None and pid not in _qemu_pids() and _qemu_pids() <= before
+    # (other QEMUs on a shared machine may come and go: only this one is checked)
+    assert r.proc.poll() is not None and pid not in _qemu_pids()
 
 
 @pytest.mark.slow
 def test_qemu_never_stays_behind_when_the_body_raises(qemu_project):
-    before = _qemu_pids()
     runner = QemuRunner(get_board("qemu-m7"), qemu_project / "build/firmware.elf")
     with pytest.raises(ZeroDivisionError):
         with runner:
@@ -166,7 +165,7 @@ def test_qemu_never_stays_behind_when_the_body_raises(qemu_project):
             pid = runner.proc.pid
             1 / 0
     time.sleep(0.1)
-    assert pid not in _qemu_pids() and _qemu_pids() <= before
+    assert pid not in _qemu_pids()
     assert all(p.pid != pid for p in live_processes())
 
 
