@@ -28,7 +28,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from mcugen.errors import McugenError, OutputDirError
 from mcugen.interrupt import deferred_signals, temporary_directory
@@ -36,6 +36,7 @@ from mcugen.interrupt import deferred_signals, temporary_directory
 MANIFEST_FILE = "mcugen.json"
 IGNORED_DIRS = ("build",)
 MAX_LISTED = 12
+MAX_FOREIGN = 10_000  # a survey stops counting user files there
 MAX_MANIFEST_BYTES = 16 << 20  # a manifest lists a few hundred files; anything larger is not ours
 _NAME_MAX = 255  # bytes per path component on Linux file systems
 
@@ -120,6 +121,7 @@ class Survey:
     foreign: dict[str, str] = field(default_factory=dict)     # not mcugen's: rel -> what it is
     ignored: list[str] = field(default_factory=list)          # manifest entries outside the directory (as listed)
     manifest: dict | None = None                              # the previous manifest, when it is valid
+    more_foreign: bool = False                                # the walk stopped at MAX_FOREIGN foreign entries
 
     def problems(self) -> list[str]:
         """What refuses the directory without --force, for the message: links and special
@@ -127,6 +129,10 @@ class Survey:
         odd = [f"{rel} ({kind})" for rel, kind in sorted(self.foreign.items()) if kind != "a file"]
         edited = [f"{rel} (edited since mcugen wrote it)" for rel in sorted(self.edited)]
         return odd + edited + sorted(rel for rel, kind in self.foreign.items() if kind == "a file")
+
+    def count(self) -> str:
+        n = len(self.edited) + len(self.foreign)
+        return f"more than {n:,}" if self.more_foreign else str(n)
 
 
 def _read_manifest(root: Path) -> dict | None:
@@ -141,10 +147,9 @@ def _read_manifest(root: Path) -> dict | None:
     return raw if isinstance(raw, dict) and isinstance(raw.get("files"), dict) else None
 
 
-def _walk(root: Path) -> dict[str, os.stat_result]:
+def _walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
     """Every entry under root that is not a directory (links included, never followed),
     and links to directories; build/ skipped."""
-    found: dict[str, os.stat_result] = {}
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         rel_dir = os.path.relpath(dirpath, root)
         prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
@@ -155,18 +160,17 @@ def _walk(root: Path) -> dict[str, os.stat_result]:
                 continue
             st = _lstat(Path(dirpath) / d)
             if st is not None and stat.S_ISLNK(st.st_mode):
-                found[rel] = st
+                yield rel, st
             else:
                 keep.append(d)
         dirnames[:] = sorted(keep)
-        for f in filenames:
+        for f in sorted(filenames):
             rel = prefix + f
             if _ignored_dir(rel):
                 continue
             st = _lstat(Path(dirpath) / f)
             if st is not None:
-                found[rel] = st
-    return found
+                yield rel, st
 
 
 def survey(root: str | Path) -> Survey:
@@ -186,16 +190,23 @@ def survey(root: str | Path) -> Survey:
                 result.ignored.append(rel if isinstance(rel, str) else repr(rel))
                 continue
             listed[clean] = digest
-    for rel, st in sorted(_walk(root).items()):
-        if rel == MANIFEST_FILE and manifest is not None:
+    for rel, digest in sorted(listed.items()):  # looked up directly: a truncated walk cannot miss them
+        st = _lstat(root / rel)
+        if st is None:
             continue
-        if rel in listed and stat.S_ISREG(st.st_mode):
-            if _file_digest(root / rel) == listed[rel]:
-                result.ours[rel] = listed[rel]
-            else:
-                result.edited.append(rel)
-        else:
+        if not stat.S_ISREG(st.st_mode):
             result.foreign[rel] = _kind(st)
+        elif _file_digest(root / rel) == digest:
+            result.ours[rel] = digest
+        else:
+            result.edited.append(rel)
+    for rel, st in _walk(root):  # the rest is not mcugen's; a home directory given by mistake stops early
+        if rel in listed or (rel == MANIFEST_FILE and manifest is not None):
+            continue
+        if len(result.foreign) >= MAX_FOREIGN:
+            result.more_foreign = True
+            break
+        result.foreign[rel] = _kind(st)
     return result
 
 
@@ -216,11 +227,12 @@ def _output_root(root: str | Path) -> Path:
     return root
 
 
-def _refusal(root: Path, problems: list[str]) -> OutputDirError:
-    shown = ", ".join(problems[:MAX_LISTED])
-    more = f" and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+def _refusal(root: Path, found: Survey) -> OutputDirError:
+    problems = found.problems()
+    shown = ", ".join(_short(p) for p in problems[:MAX_LISTED])
+    more = " and more" if len(problems) > MAX_LISTED else ""
     return OutputDirError(
-        f"Output directory '{root}' holds {len(problems)} file(s) mcugen did not write: {shown}{more}.",
+        f"Output directory '{root}' holds {found.count()} file(s) mcugen did not write: {shown}{more}.",
         hint="Choose an empty directory, or pass --force: mcugen then replaces those at the paths it writes "
              "and leaves the others alone.",
     )
@@ -231,7 +243,7 @@ def check_output_dir(root: str | Path, force: bool = False) -> Survey:
     root = _output_root(root)
     found = survey(root)
     if not force and found.problems():
-        raise _refusal(root, found.problems())
+        raise _refusal(root, found)
     return found
 
 
@@ -323,7 +335,7 @@ def write_project(root: str | Path, files: Mapping[str, str | bytes], manifest: 
     rels = _check_new_paths(files)
     found = survey(root)
     if not force and found.problems():
-        raise _refusal(root, found.problems())
+        raise _refusal(root, found)
     blocked = _blocked_even_with_force(root, rels)
     if blocked:
         raise OutputDirError(f"Output directory '{root}' holds what mcugen would have to delete to write its "
@@ -334,10 +346,11 @@ def write_project(root: str | Path, files: Mapping[str, str | bytes], manifest: 
     full["files"] = {rel: sha256_text(files[rel]) for rel in rels}
     stale = sorted(rel for rel in found.ours if rel not in new)
     kept = sorted(rel for rel in found.edited if rel not in new)
-    replaced = sorted(rel for rel in [*found.edited, *found.foreign] if rel in new or rel == MANIFEST_FILE)
+    replaced = sorted(rel for rel in [*rels, MANIFEST_FILE] if rel not in found.ours and _lstat(root / rel) is not None
+                      and not (rel == MANIFEST_FILE and found.manifest is not None))
     root.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with temporary_directory(f".{root.name}.mcugen-", dir=_staging_parent(root)) as stage:
+        with temporary_directory(f".{root.name[:40]}.mcugen-", dir=_staging_parent(root)) as stage:
             for rel in rels:
                 _write_file(stage / "new" / rel, files[rel])
             _write_file(stage / "new" / MANIFEST_FILE, json.dumps(full, indent=2) + "\n")

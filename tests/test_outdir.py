@@ -325,3 +325,11 @@ def test_output_path_that_is_a_file(tmp_path):
     f.write_text("x")
     r = generate(f)
     assert r.returncode == 1 and "exists and is not a directory" in r.stderr and f.read_text() == "x"
+
+
+def test_a_huge_directory_given_by_mistake_is_not_walked_to_the_end(tmp_path, monkeypatch):
+    monkeypatch.setattr(outdir, "MAX_FOREIGN", 20)
+    for k in range(50):
+        (tmp_path / f"f{k:02d}").write_text("")
+    with pytest.raises(OutputDirError, match="holds more than 20 file\\(s\\) mcugen did not write: f00, .* and more"):
+        outdir.check_output_dir(tmp_path)
