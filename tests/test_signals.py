@@ -168,3 +168,40 @@ def test_flash_and_measure_stops_qemu(hello_built, sig, to_group):
                                     to_group=to_group, settle=1.0)
     assert_interrupted(code, err, left, sig)
     assert not (hello_built / "build" / "measure.json").exists()  # no report of an interrupted run
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_host_run_stops_the_host_firmware(tmp_path):
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    code, err, left = interrupt_run(["validate", MODELS / "person_detect.tflite", "-t", "host", "--inputs", "500"],
+                                    signal.SIGINT, {"firmware.elf"}, to_group=True, env={"TMPDIR": str(tmpdir)},
+                                    settle=1.0)
+    assert_interrupted(code, err, left, signal.SIGINT)
+    assert not list(tmpdir.glob("mcugen-validate-*"))
+
+
+@pytest.mark.slow
+@needs_arm
+@pytest.mark.parametrize("sig,to_group", [(signal.SIGINT, True), (signal.SIGTERM, False)])
+def test_interrupting_a_flash_stops_the_flashing_tool(tmp_path, sig, to_group):
+    """OpenOCD stuck on a probe (there is no board here): a stand-in `openocd` on PATH that
+    starts a child and waits, as a flashing tool waiting on USB would."""
+    out = tmp_path / "nucleo"
+    for args in (["generate", MODELS / "hello_world_int8.tflite", "-t", "stm32h7", "-o", out], ["build", out, "-j2"]):
+        r = subprocess.run([sys.executable, "-m", "mcugen", *map(str, args)], capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 0, r.stderr
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "openocd").write_text("#!/bin/sh\nsleep 60 &\nwait\n")
+    (tools / "openocd").chmod(0o755)
+    master, slave = os.openpty()  # the board's virtual COM port
+    try:
+        code, err, left = interrupt_run(["flash-and-measure", out, "--runner", "openocd", "--port", os.ttyname(slave)],
+                                        sig, {"sleep"}, to_group=to_group,
+                                        env={"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}, settle=0.3)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert_interrupted(code, err, left, sig)
