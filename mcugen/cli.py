@@ -389,7 +389,14 @@ def cache_clear(name: Optional[str] = typer.Argument(None, help="One entry (from
 
 def main() -> None:
     """Entry point: run the app, turn errors, interrupts and exit codes into what a shell expects."""
-    interrupt.install()  # Ctrl-C / SIGTERM / SIGHUP unwind as Interrupted, cleaning up on the way
+    previous = interrupt.install()  # Ctrl-C / SIGTERM / SIGHUP unwind as Interrupted, cleaning up on the way
+    try:
+        _run_app()
+    finally:
+        interrupt.restore(previous)
+
+
+def _run_app() -> None:
     try:
         code = app(standalone_mode=False)
     except interrupt.Interrupted as exc:

@@ -49,15 +49,27 @@ def _handler(signum: int, frame: object) -> None:
     # a second signal while unwinding: the cleanup is bounded, let it finish
 
 
-def install() -> None:
-    """Makes SIGINT, SIGTERM and SIGHUP raise Interrupted in the main thread (once)."""
+def install() -> dict[int, object]:
+    """Makes SIGINT, SIGTERM and SIGHUP raise Interrupted in the main thread (once);
+    returns the handlers it replaced, for restore()."""
     if threading.current_thread() is not threading.main_thread():
-        return
+        return {}
     _state["received"] = None
+    previous = {}
     for sig in SIGNALS:
         try:
-            signal.signal(sig, _handler)
+            previous[sig] = signal.signal(sig, _handler)
         except (ValueError, OSError):
+            pass
+    return previous
+
+
+def restore(previous: dict[int, object]) -> None:
+    """Puts back the handlers install() replaced (mcugen run in-process, by tests)."""
+    for sig, handler in previous.items():
+        try:
+            signal.signal(sig, handler)
+        except (ValueError, OSError, TypeError):
             pass
 
 

@@ -157,3 +157,14 @@ def test_deferred_signals_arrive_after_the_block():
         assert got == ["SIGTERM"]
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_the_cli_puts_back_the_signal_handlers_it_replaced(monkeypatch):
+    import mcugen.cli as cli
+
+    before = {s: signal.getsignal(s) for s in interrupt.SIGNALS}
+    monkeypatch.setattr(sys, "argv", ["mcugen", "--version"])
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 0
+    assert {s: signal.getsignal(s) for s in interrupt.SIGNALS} == before
