@@ -268,15 +268,19 @@ class ProjectWrite:
 
     def notes(self) -> list[str]:
         out = []
+        def listing(rels: tuple[str, ...]) -> str:
+            return ", ".join(_short(r) for r in rels[:MAX_LISTED]) + (" ..." if len(rels) > MAX_LISTED else "")
+
+        out = []
         if self.replaced:
-            out.append(f"--force replaced {len(self.replaced)} file(s) mcugen did not write: "
-                       + ", ".join(self.replaced[:MAX_LISTED]))
+            out.append(f"--force replaced {len(self.replaced)} file(s) mcugen did not write or that were edited "
+                       f"since: {listing(self.replaced)}")
         if self.kept:
             out.append(f"kept {len(self.kept)} edited file(s) of the previous generation (no longer generated): "
-                       + ", ".join(self.kept[:MAX_LISTED]))
+                       f"{listing(self.kept)}")
         if self.ignored:
             out.append(f"ignored {len(self.ignored)} entr{'y' if len(self.ignored) == 1 else 'ies'} of the old "
-                       f"{MANIFEST_FILE} outside the directory: " + ", ".join(_short(r) for r in self.ignored[:MAX_LISTED]))
+                       f"{MANIFEST_FILE} outside the directory: {listing(self.ignored)}")
         return out
 
 
@@ -347,7 +351,7 @@ def write_project(root: str | Path, files: Mapping[str, str | bytes], manifest: 
     stale = sorted(rel for rel in found.ours if rel not in new)
     kept = sorted(rel for rel in found.edited if rel not in new)
     replaced = sorted(rel for rel in [*rels, MANIFEST_FILE] if rel not in found.ours and _lstat(root / rel) is not None
-                      and not (rel == MANIFEST_FILE and found.manifest is not None))
+                      and not (rel == MANIFEST_FILE and found.manifest is not None))  # a user's or edited file
     root.parent.mkdir(parents=True, exist_ok=True)
     try:
         with temporary_directory(f".{root.name[:40]}.mcugen-", dir=_staging_parent(root)) as stage:
