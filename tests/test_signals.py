@@ -6,6 +6,7 @@ descendant inherits, even one that was reparented after its parent died."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,8 +118,6 @@ def pd_project(tmp_path_factory):
 @needs_arm
 @pytest.mark.parametrize("sig,to_group", [(signal.SIGINT, True), (signal.SIGTERM, False)])
 def test_build_stops_make_and_its_compilers(pd_project, sig, to_group):
-    import shutil
-
     shutil.rmtree(pd_project / "build", ignore_errors=True)
     code, err, left = interrupt_run(["build", pd_project, "-j2"], sig, {"cc1"}, to_group=to_group)
     assert_interrupted(code, err, left, sig)

@@ -45,7 +45,6 @@ from typing import Callable, Iterator
 
 from mcugen import process
 from mcugen.errors import McugenError, ToolchainError
-from mcugen.process import require
 from mcugen.tflm.source import TflmTree, find_tflm_root
 
 CACHE_ENV_VAR = "MCUGEN_CACHE_DIR"
@@ -139,7 +138,7 @@ def find_toolchain(target: TargetSpec, toolchain_root: str | os.PathLike[str] | 
     for role, tool in (("cc", "gcc"), ("cxx", "g++"), ("ar", "ar")):
         name = target.tool_prefix + tool
         if toolchain_root is None:
-            tools[role] = Path(require(name))
+            tools[role] = Path(process.require(name))
             continue
         candidate = Path(toolchain_root) / name
         if not (candidate.is_file() and os.access(candidate, os.X_OK)):
@@ -161,7 +160,7 @@ def find_toolchain(target: TargetSpec, toolchain_root: str | os.PathLike[str] | 
 
 
 def _find_make() -> str:
-    return require("make")
+    return process.require("make")
 
 
 def _check_makefile_python() -> None:
