@@ -14,7 +14,7 @@ from typing import List, Optional
 
 import typer
 
-from mcugen import __version__
+from mcugen import __version__, interrupt, process
 from mcugen.errors import McugenError
 
 app = typer.Typer(
@@ -388,15 +388,26 @@ def cache_clear(name: Optional[str] = typer.Argument(None, help="One entry (from
 
 
 def main() -> None:
-    """Entry point: run the app, turn errors into messages and exit codes."""
+    """Entry point: run the app, turn errors, interrupts and exit codes into what a shell expects."""
+    previous = interrupt.install()  # Ctrl-C / SIGTERM / SIGHUP unwind as Interrupted, cleaning up on the way
     try:
-        app(standalone_mode=False)
+        _run_app()
+    finally:
+        interrupt.restore(previous)
+
+
+def _run_app() -> None:
+    try:
+        code = app(standalone_mode=False)
+    except interrupt.Interrupted as exc:
+        _stop_everything(exc.message)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:  # raised by hand somewhere; the handler raises Interrupted
+        _stop_everything("interrupted")
+        sys.exit(130)
     except McugenError as exc:
         _report_error(exc)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("mcugen: interrupted\n")
-        sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -413,6 +424,22 @@ def main() -> None:
             "This is a bug in mcugen; run again with --debug for the traceback and report it.\n"
         )
         sys.exit(70)
+    # typer hands back the code of a typer.Exit raised in a command instead of exiting with it
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _stop_everything(message: str) -> None:
+    """After an interrupt: what the unwinding did not already stop or remove, then one line."""
+    process.stop_all()
+    interrupt.remove_temporaries()
+    try:
+        report = sys.modules.get("mcugen.report")
+        if report is not None:  # a progress bar hides the cursor while it runs
+            report.err_console.show_cursor(True)
+        sys.stderr.write(f"mcugen: {message}\n")
+        sys.stderr.flush()
+    except OSError:  # SIGHUP: the terminal is gone
+        pass
 
 
 def _report_error(exc: McugenError) -> None:

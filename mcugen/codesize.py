@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -20,10 +19,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
+from mcugen import process
 from mcugen.boards import Board
 from mcugen.model.graph import Graph
 from mcugen.resources import firmware_dir
 
+COMPILE_TIMEOUT = 300.0  # seconds for one compile or link of the measuring run
 TABLE_PATH = Path(__file__).resolve().parent / "data" / "code_sizes.json"
 TABLE_FLAGS = [
     "-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-d16", "-mfloat-abi=hard",
@@ -217,7 +218,7 @@ def _object_sizes(obj: Path) -> dict[str, int]:
 
 
 def _compile(cc: str, flags: list[str], src: Path, obj: Path, rel: str) -> dict[str, int]:
-    proc = subprocess.run([cc, *flags, "-c", str(src), "-o", str(obj)], capture_output=True, text=True)
+    proc = process.run([cc, *flags, "-c", str(src), "-o", str(obj)], text=True, timeout=COMPILE_TIMEOUT)
     if proc.returncode != 0:
         raise RuntimeError(f"compiling {rel} failed:\n{proc.stderr}")
     return _object_sizes(obj)
@@ -233,7 +234,7 @@ def measure_objects(compiler: str = "arm-none-eabi-gcc") -> dict:
     cc = shutil.which(compiler)
     if cc is None:
         raise RuntimeError(f"{compiler} not found (Debian package gcc-arm-none-eabi)")
-    version = subprocess.run([cc, "-dumpversion"], capture_output=True, text=True, check=True).stdout.strip()
+    version = process.run([cc, "-dumpversion"], text=True, timeout=COMPILE_TIMEOUT).stdout.strip()
     objects: dict[str, dict[str, int]] = {}
     libc: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -270,8 +271,8 @@ def measure_objects(compiler: str = "arm-none-eabi-gcc") -> dict:
                     objects[rel] = sizes
             elf = proj / "stub.elf"
             ldflags = [f.replace("build/firmware.map", str(proj / "stub.map")) for f in bundle.ldflags]
-            proc = subprocess.run([cc, *map(str, objs), *ldflags, "-o", str(elf)], capture_output=True,
-                                  text=True, cwd=proj)
+            proc = process.run([cc, *map(str, objs), *ldflags, "-o", str(elf)], text=True, cwd=proj,
+                               timeout=COMPILE_TIMEOUT)
             if proc.returncode != 0:
                 raise RuntimeError(f"linking the {family} stub failed:\n{proc.stderr}")
             from mcugen.mapfile import usage_by_file  # noqa: PLC0415

@@ -37,6 +37,7 @@ import jinja2
 from mcugen.bootimage import fcb_c_source
 from mcugen.boards import PLACEMENT_KEYS, Board, get_board
 from mcugen.errors import BoardError, McugenError
+from mcugen.outdir import clean_relpath
 from mcugen.resources import firmware_dir, template_environment
 
 MANIFEST_FILE = "mcugen.json"
@@ -439,11 +440,15 @@ def _bin_flags(board: Board, placement: dict[str, str]) -> tuple[str, ...]:
 
 
 def write_files(project_dir: str | Path, files: dict[str, str | bytes]) -> list[Path]:
-    """Writes bundle files (or any relative path -> content map) under project_dir."""
+    """Writes bundle files (or any relative path -> content map) under project_dir, a
+    scratch directory (generated projects are written by mcugen.outdir.write_project).
+    Refuses a path that is not plain and relative, or a link where a file goes."""
     root = Path(project_dir)
     written = []
     for rel, content in files.items():
         path = root / rel
+        if clean_relpath(rel) is None or path.is_symlink():
+            raise ValueError(f"write_files: '{rel}' is not a plain path inside {root}")
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, bytes):
             path.write_bytes(content)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
-import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -23,8 +22,11 @@ import numpy as np
 from mcugen.boards import Board, get_board
 from mcugen.errors import McugenError
 from mcugen.estimate import Footprint, arm_selector, default_selector, estimate, require_fit
+from mcugen.interrupt import temporary_directory
 from mcugen.model import Graph, load_model
+from mcugen.names import check_network_name
 from mcugen.ops import check_shapes, require_known, require_supported
+from mcugen.outdir import check_output_dir
 
 MODEL_COPY = "model.tflite"
 STYLES = ("cubeai", "tflm")
@@ -105,10 +107,13 @@ def generate(
         raise McugenError(f"Unknown style '{style}'.", hint="Use --style cubeai or --style tflm.")
     cubeai_only = {"--c-api": c_api != "st-ai", "--no-inputs-allocation": not inputs_allocation,
                    "--no-outputs-allocation": not outputs_allocation, "--pools": bool(pools),
-                   "--patch": bool(patch)}
+                   "--patch": bool(patch), "--name": name != "network"}
     if style != "cubeai" and any(cubeai_only.values()):
         raise McugenError(f"{', '.join(k for k, v in cubeai_only.items() if v)}: cubeai style only.",
                           hint="Drop these options or use --style cubeai.")
+    if style == "cubeai":
+        check_network_name(name)
+    check_output_dir(out_dir, force)  # every option and the directory checked before any long work
     # Profiling builds time every node (cubeai) with the board's counter.
     options = FirmwareOptions(placement=dict(placement or {}), defines={"MCUGEN_PROFILE": "1"} if profile else {})
     extra_files = {MODEL_COPY: graph.model_bytes}
@@ -145,7 +150,7 @@ def generate(
                    "params_bytes": project.params_bytes, "kernels": list(project.kernels), "name": project.name,
                    "c_api": project.c_api, "pools": list(project.pools),
                    "inputs_in_activations": inputs_allocation, "outputs_in_activations": outputs_allocation,
-                   "patch": footprint.patch}
+                   "patch": footprint.patch, "notes": list(project.notes)}
         files = project.files
     else:
         from mcugen.codegen.tflm import default_kernels, generate_tflm  # noqa: PLC0415
@@ -162,7 +167,7 @@ def generate(
             arena_size=arena, progress=progress, extra_files=extra_files, extra_manifest=extra_manifest,
         )
         details = {"arena_size": project.arena_size, "kernels": project.kernels, "library": str(project.library),
-                   "ops": list(project.ops)}
+                   "ops": list(project.ops), "notes": list(project.notes)}
         files = project.files
     return Generated(Path(out_dir), board.name, style, tuple(files), footprint, details)
 
@@ -612,13 +617,10 @@ def validate(
 
         FloatModel(float_model, graph)  # a wrong float model fails before anything is built
     say = progress or (lambda _msg: None)
-    tmp = None
-    if output is None:
-        tmp = tempfile.mkdtemp(prefix="mcugen-validate-")
-        out = Path(tmp) / "project"
-    else:
-        out = Path(output)
-    try:
+    with ExitStack() as stack:
+        # a temporary project is removed however this ends (an error, Ctrl-C, SIGTERM)
+        out = Path(output) if output is not None else \
+            stack.enter_context(temporary_directory("mcugen-validate-")) / "project"
         say(f"generating the {style} project for {board.name}")
         gen = generate(graph, board, out, style=style, force=force or output is None, kernels=kernels,
                        tflm_root=tflm_root, placement=placement, progress=library_progress, name=name,
@@ -630,6 +632,3 @@ def validate(
         report = measure_project(out, runner=runner, input_files=input_files, random=random, seed=seed,
                                  runs=runs, runner_options=runner_options, float_model=float_model)
         return gen, built, report
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)

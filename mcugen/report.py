@@ -7,6 +7,7 @@ import sys
 from typing import Any, Iterable, Mapping
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mcugen.boards import Board
@@ -205,6 +206,8 @@ def render_generated(gen: Any) -> None:
                       f"ops: {', '.join(details['ops'])}")
         console.print(f"  library {details['library']}", style="dim")
     console.print(f"  estimate: RAM {fp.total_ram:,} B, flash {fp.total_flash:,} B; next: mcugen build {gen.out_dir}")
+    for note in details.get("notes") or ():  # what the output directory kept, replaced or ignored
+        err_console.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
 
 
 def render_built(built: Any) -> None:

@@ -165,3 +165,12 @@ def test_generate_legacy_api_own_io_json(person_detect, tmp_path):
     assert "ai_pd_create_and_init" in main and "ai_pd_run" in main
     r = mcugen("generate", person_detect, "-t", "host", "-o", tmp_path / "q", "--c-api", "cube")
     assert r.returncode == 1 and "client API" in r.stderr
+
+
+def test_runner_options_it_cannot_use_are_refused(tmp_path):
+    out = tmp_path / "p"
+    r = mcugen("generate", MODELS / "hello_world_int8.tflite", "-t", "qemu-m7", "-o", out)
+    assert r.returncode == 0, r.stderr
+    r = mcugen("flash-and-measure", out, "--probe", "0670FF")
+    assert r.returncode == 1 and "The qemu runner does not take --probe" in r.stderr
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr

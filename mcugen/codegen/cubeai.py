@@ -46,7 +46,8 @@ from mcugen.codegen.lowering import (
     c_float,
     lower_op,
 )
-from mcugen.codegen.output import write_project
+from mcugen.names import check_network_name
+from mcugen.outdir import write_project
 from mcugen.codegen.pools import plan_activations
 from mcugen.errors import McugenError, UnsupportedOpsError
 from mcugen.model.graph import DTYPE_SIZES, Graph, Operator, Tensor, c_identifier
@@ -287,6 +288,7 @@ class GeneratedProject:
     include_dirs: tuple[str, ...]
     c_api: str = "st-ai"
     pools: tuple[dict[str, Any], ...] = ()  # per activation pool: region, section, size
+    notes: tuple[str, ...] = ()  # what writing the directory kept, replaced or ignored (mcugen.outdir)
 
     @property
     def manifest_path(self) -> Path:
@@ -343,12 +345,7 @@ def _jinja() -> jinja2.Environment:
 
 
 def check_name(name: str) -> str:
-    if c_identifier(name) != name or not name:
-        raise McugenError(
-            f"'{name}' cannot be the network's C name.",
-            hint="Use a C identifier: letters, digits and '_', not starting with a digit (default: network).",
-        )
-    return name
+    return check_network_name(name)
 
 
 def render_project(
@@ -680,8 +677,8 @@ def generate_cubeai(
     files = {**files, **(extra_files or {})}
     manifest = {**manifest, **(extra_manifest or {})}
     out = Path(out_dir)
-    write_project(out, files, manifest, force=force)
-    return dataclasses.replace(summary, out_dir=out, files=tuple(sorted(files)))
+    written = write_project(out, files, manifest, force=force)
+    return dataclasses.replace(summary, out_dir=out, files=tuple(sorted(files)), notes=tuple(written.notes()))
 
 
 def data_sizes(graph: Graph, select_kernel: KernelSelector | None = None,

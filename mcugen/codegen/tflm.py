@@ -19,7 +19,7 @@ from mcugen import __version__
 from mcugen.boards import Board, get_board
 from mcugen.codegen.cubeai import _stamp, safe_text
 from mcugen.codegen.lowering import c_float
-from mcugen.codegen.output import write_project
+from mcugen.outdir import write_project
 from mcugen.errors import UnsupportedOpsError
 from mcugen.model.graph import Graph
 from mcugen.ops import format_unsupported, require_supported
@@ -39,6 +39,7 @@ class TflmProject:
     library: Path
     files: tuple[str, ...]
     ops: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # what writing the directory kept, replaced or ignored (mcugen.outdir)
 
 
 def default_kernels(board: Board) -> str:
@@ -215,8 +216,7 @@ def generate_tflm(
     Raises UnsupportedOpsError (ops TFLM lacks), TflmTreeError (no tree, no CMSIS-NN),
     ToolchainError, OutputDirError, all before anything is written into out_dir.
     """
-    from mcugen.codegen.output import foreign_files  # noqa: PLC0415
-    from mcugen.errors import OutputDirError  # noqa: PLC0415
+    from mcugen.outdir import check_output_dir  # noqa: PLC0415
     from mcugen.tflm.arena import estimate_tflm_arena  # noqa: PLC0415
     from mcugen.tflm.library import get_library, target_for_board  # noqa: PLC0415
     from mcugen.tflm.source import find_tflm_root  # noqa: PLC0415
@@ -230,12 +230,7 @@ def generate_tflm(
         raise McugenError(f"Unknown kernel set '{kernels}'.", hint="Use --kernels cmsis_nn or --kernels reference.")
     resolver_ops(graph)  # unsupported ops stop here, before the long library build
     out = Path(out_dir)
-    if not force and foreign_files(out):  # also refuse before the long library build
-        shown = ", ".join(foreign_files(out)[:12])
-        raise OutputDirError(
-            f"Output directory '{out}' holds file(s) mcugen did not write: {shown}.",
-            hint="Choose an empty directory, or pass --force to overwrite them.",
-        )
+    check_output_dir(out, force)  # also refuse before the long library build
     target = target_for_board(board)
     tree = find_tflm_root(tflm_root)
     library = get_library(tree, target, kernels, progress=progress)
@@ -246,8 +241,9 @@ def generate_tflm(
     )
     files = {**files, **(extra_files or {})}
     manifest = {**manifest, **(extra_manifest or {})}
-    write_project(out, files, manifest, force=force)
+    written = write_project(out, files, manifest, force=force)
     return TflmProject(
         out_dir=out, board=board.name, kernels=kernels, arena_size=arena, arena_need_estimate=need,
         library=library.library, files=tuple(sorted(files)), ops=tuple(manifest["tflm"]["ops"]),
+        notes=tuple(written.notes()),
     )

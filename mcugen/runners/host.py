@@ -7,12 +7,14 @@ from pathlib import Path
 
 from mcugen.boards import Board
 from mcugen.link.transport import PipeTransport, Transport
-from mcugen.runners.base import Runner, RunnerCaps, kill_process, spawn
+from mcugen.process import spawn, stop as stop_process
+from mcugen.runners.base import Runner, RunnerCaps, register
 
 
+@register
 class HostRunner(Runner):
     name = "host"
-    caps = RunnerCaps(flash=False, reset=False, emulated=True, counter_unit="nanoseconds")
+    caps = RunnerCaps(flash=False, reset=False, emulated=True, counter_unit="nanoseconds", host=True)
 
     def __init__(self, board: Board, elf: str | Path) -> None:
         super().__init__(board, elf)
@@ -41,4 +43,4 @@ class HostRunner(Runner):
             self.transport.close()
             self.transport = None
         if self.proc is not None:
-            kill_process(self.proc)
+            stop_process(self.proc)

@@ -9,7 +9,8 @@ from pathlib import Path
 from mcugen.boards import Board
 from mcugen.errors import RunnerError
 from mcugen.link.transport import SerialTransport, Transport
-from mcugen.runners.base import Runner, RunnerCaps, kill_process, require, spawn
+from mcugen.process import require, run
+from mcugen.runners.base import Runner, RunnerCaps, register
 
 OPENOCD_PROGRAM = "openocd"
 OPENOCD_PACKAGE = "openocd"
@@ -24,9 +25,11 @@ def openocd_command(program: str, config: str, elf: str | Path, adapter_serial: 
     return argv
 
 
+@register
 class OpenocdRunner(Runner):
     name = "openocd"
-    caps = RunnerCaps(flash=True, reset=True, emulated=False, counter_unit="cycles")
+    caps = RunnerCaps(flash=True, reset=True, emulated=False, counter_unit="cycles", options=("port", "probe"),
+                      board_setting="openocd_config")
 
     def __init__(self, board: Board, elf: str | Path, port: str | None = None, probe: str | None = None,
                  program: str = OPENOCD_PROGRAM, timeout: float = FLASH_TIMEOUT) -> None:
@@ -43,14 +46,11 @@ class OpenocdRunner(Runner):
     def flash(self) -> str:
         argv = self.command()
         argv[0] = require(self.program, OPENOCD_PACKAGE)
-        proc = spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
-            out, _ = proc.communicate(timeout=self.timeout)
+            proc = run(argv, timeout=self.timeout, stderr=subprocess.STDOUT, text=True, errors="replace")
         except subprocess.TimeoutExpired:
-            kill_process(proc)
             raise RunnerError(f"OpenOCD did not finish flashing within {self.timeout:.0f} s.") from None
-        finally:
-            kill_process(proc)
+        out = proc.stdout
         if proc.returncode != 0:
             tail = "\n".join(out.splitlines()[-15:])
             hint = ("No probe found: connect the board's ST-LINK USB port." if "open failed" in out or

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from mcugen.boards import Board
 from mcugen.errors import RunnerError
 from mcugen.link.transport import SerialTransport, Transport
-from mcugen.runners.base import Runner, RunnerCaps
+from mcugen.runners.base import Runner, RunnerCaps, register
 
 PACK_ENV = "MCUGEN_CMSIS_PACK"
 
@@ -123,9 +123,11 @@ def find_serial_port(unique_id: str, comports: Callable[[], list] | None = None)
                       hint="Choose one with --port.")
 
 
+@register
 class PyocdRunner(Runner):
     name = "pyocd"
-    caps = RunnerCaps(flash=True, reset=True, emulated=False, counter_unit="cycles")
+    caps = RunnerCaps(flash=True, reset=True, emulated=False, counter_unit="cycles",
+                      options=("probe", "port", "pack", "download_pack", "frequency"), board_setting="pyocd_target")
 
     def __init__(self, board: Board, elf: str | Path, probe: str | None = None, port: str | None = None,
                  pack: str | None = None, download_pack: bool = False, frequency: int | None = None) -> None:

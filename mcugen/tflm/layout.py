@@ -17,11 +17,11 @@ are stale; regenerate with `python -m mcugen.tflm.layout [TFLM_ROOT]`.
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from mcugen import process
 from mcugen.tflm.ops import REGISTRATIONS
 
 PROBE_SOURCE = Path(__file__).resolve().parent / "probe" / "layout_probe.cc"
@@ -284,7 +284,7 @@ def measure_layout(flags: dict, params_types: list[str]) -> dict[str, tuple[int,
                 *(f"-D{d}" for d in flags["defines"]),
                 *(f"-I{d}" for d in flags["include_dirs_abs"]), *includes,
                 "-O0", "-c", str(PROBE_SOURCE), "-o", str(obj)]
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        out = process.run(argv, text=True, timeout=300)
         if out.returncode != 0:
             raise RuntimeError("layout probe did not compile:\n" + out.stderr[-4000:])
         with open(obj, "rb") as fh:

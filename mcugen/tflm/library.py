@@ -33,7 +33,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+from mcugen import process
 from mcugen.errors import McugenError, ToolchainError
 from mcugen.tflm.source import TflmTree, find_tflm_root
 
@@ -137,38 +137,30 @@ def find_toolchain(target: TargetSpec, toolchain_root: str | os.PathLike[str] | 
     tools = {}
     for role, tool in (("cc", "gcc"), ("cxx", "g++"), ("ar", "ar")):
         name = target.tool_prefix + tool
-        if toolchain_root is not None:
-            candidate = Path(toolchain_root) / name
-            found = str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
-        else:
-            found = shutil.which(name)
-        if not found:
-            where = f" in {toolchain_root}" if toolchain_root is not None else " on PATH"
+        if toolchain_root is None:
+            tools[role] = Path(process.require(name))
+            continue
+        candidate = Path(toolchain_root) / name
+        if not (candidate.is_file() and os.access(candidate, os.X_OK)):
             raise ToolchainError(
-                f"{name} not found{where}; it is needed to build the TFLM library for {target.name}.",
+                f"{name} not found in {toolchain_root}; it is needed to build the TFLM library for {target.name}.",
                 hint=f"Install {target.package}.",
             )
-        tools[role] = Path(found)
+        tools[role] = candidate
     try:
-        out = subprocess.run(
-            [str(tools["cc"]), "--version"], capture_output=True, text=True, timeout=30, check=True
-        ).stdout
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ToolchainError(
-            f"{tools['cc']} does not run: {exc}", hint=f"Reinstall {target.package}."
-        ) from exc
+        ran = process.run([str(tools["cc"]), "--version"], text=True, timeout=30)
+    except (ToolchainError, subprocess.SubprocessError) as exc:
+        raise ToolchainError(f"{tools['cc']} does not run: {exc}", hint=f"Reinstall {target.package}.") from exc
+    if ran.returncode != 0:
+        raise ToolchainError(f"{tools['cc']} does not run: `--version` exited with {ran.returncode} "
+                             f"{ran.stderr.strip()[:500]}".rstrip(), hint=f"Reinstall {target.package}.")
+    out = ran.stdout
     version = out.splitlines()[0].strip() if out.strip() else "unknown"
     return Toolchain(cc=tools["cc"], cxx=tools["cxx"], ar=tools["ar"], version=version)
 
 
 def _find_make() -> str:
-    make = shutil.which("make")
-    if not make:
-        raise ToolchainError(
-            "GNU make not found; TFLM's library is built by its own Makefile.",
-            hint="Install make (Debian/Ubuntu: apt install make).",
-        )
-    return make
+    return process.require("make")
 
 
 def _check_makefile_python() -> None:
@@ -582,8 +574,7 @@ def query_make_flags(
                         goals=("-s", "mcugen_flags"), make=make)
     argv[1:1] = [f"--eval={_FLAGS_RULE}"]
     try:
-        out = subprocess.run(argv, cwd=tree.root, env=env, capture_output=True, text=True,
-                             timeout=600, stdin=subprocess.DEVNULL)
+        out = process.run(argv, cwd=tree.root, env=env, text=True, timeout=600)
     except subprocess.TimeoutExpired as exc:
         raise ToolchainError("TFLM's Makefile did not answer within 600 s.") from exc
     text = "$ " + shlex.join(argv) + "\n" + out.stdout + out.stderr
@@ -695,14 +686,12 @@ def _run_make(
     argv: list[str], cwd: Path, env: dict[str, str], log_path: Path, timeout_s: float,
     on_tick: Callable[[], None] | None = None,
 ) -> int:
-    """Run make in its own process group; kill the whole group on timeout or interrupt."""
+    """Run make in its own process group (mcugen.process); stops the whole group when
+    it ends, times out or is interrupted."""
     with open(log_path, "ab") as log:
         log.write(("$ " + shlex.join(argv) + "\n").encode())
         log.flush()
-        proc = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
-        )
+        proc = process.spawn(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout_s
         try:
             while True:
@@ -718,35 +707,7 @@ def _run_make(
                         hint=f"See {log_path}.",
                     )
         finally:
-            if proc.poll() is None:
-                _kill_group(proc)
-
-
-def _die_with_parent() -> None:
-    """In the make child (Linux): SIGTERM when mcugen dies, even by SIGKILL."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        except (OSError, AttributeError):
-            pass
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError, AttributeError):
-        proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError, AttributeError):
-            proc.kill()
-        proc.wait(timeout=10)
+            process.stop(proc, grace=10)  # the whole group: make and its compilers
 
 
 def _tail(path: Path, lines: int = 25) -> str:
