@@ -186,24 +186,21 @@ class FrameParser:
         self.stats.garbage_bytes += n
         del self.buf[:n]
 
-    def _frame_at(self, pos: int) -> tuple[int, int, int, int, int] | None:
-        """(type, flags, seq, length, total) of a complete frame with a valid CRC at pos, else None."""
+    def _valid_frame_at(self, pos: int) -> bool:
+        """A complete frame with a valid CRC starts at pos."""
         if len(self.buf) - pos < HEADER_BYTES:
-            return None
-        _, msg_type, flags, seq, length = HEADER.unpack_from(self.buf, pos)
-        total = HEADER_BYTES + length + CRC_BYTES
-        if length > MAX_PAYLOAD or len(self.buf) - pos < total:
-            return None
-        (crc,) = struct.unpack_from("<I", self.buf, pos + HEADER_BYTES + length)
-        if zlib.crc32(self.buf[pos + 2:pos + HEADER_BYTES + length]) & 0xFFFFFFFF != crc:
-            return None
-        return msg_type, flags, seq, length, total
+            return False
+        length = HEADER.unpack_from(self.buf, pos)[4]
+        end = pos + HEADER_BYTES + length
+        if length > MAX_PAYLOAD or len(self.buf) < end + CRC_BYTES:
+            return False
+        return zlib.crc32(self.buf[pos + 2:end]) & 0xFFFFFFFF == struct.unpack_from("<I", self.buf, end)[0]
 
     def _later_frame(self) -> int:
         """Offset of a complete valid frame after the first byte, or -1."""
         pos = self.buf.find(SYNC, 1)
         while pos >= 0:
-            if self._frame_at(pos) is not None:
+            if self._valid_frame_at(pos):
                 return pos
             pos = self.buf.find(SYNC, pos + 1)
         return -1
@@ -232,8 +229,7 @@ class FrameParser:
                 self.stats.false_starts += 1
                 self._skip(later)
                 continue
-            found = self._frame_at(0)
-            if found is None:
+            if not self._valid_frame_at(0):
                 self.stats.crc_errors += 1
                 self._skip(1)
                 continue
@@ -318,7 +314,8 @@ def decode_announcement(payload: bytes) -> Announcement:
             raise struct.error(f"{len(payload) - pos} trailing bytes")
     except struct.error as exc:
         raise LinkFramingError(f"The target's announcement ({len(payload)} bytes) is malformed ({exc}).",
-                        hint="The firmware and this mcugen disagree on the protocol; rebuild the firmware.") from None
+                               hint="The firmware and this mcugen disagree on the protocol; rebuild the firmware.") \
+            from None
     return Announcement(
         protocol_version=version, max_payload=max_payload, timing_unit=TIMING_UNITS.get(unit, f"unit{unit}"),
         clock_hz=clock, activation_bytes=act, extra_u32=extra, init_status=init_status,
