@@ -301,7 +301,7 @@ SCENARIOS = [
     Scenario("late_duplicate_before_each_answer", DuplicateEach, "exact"),
     Scenario("answers_one_request_behind", OneBehind, "LinkTimeoutError",
              r"did not announce(?s:.*)not an answer to the request"),
-    Scenario("slow_byte_by_byte", ByteByByte, "exact", timeout=1.0),
+    Scenario("slow_byte_by_byte", ByteByByte, "exact", timeout=2.0),
     Scenario("fault", fault(P.FAULT_PAYLOAD.pack(3, 0x08000123, 0x100, 0x40000000, 0, 0)), "TargetFaultError",
              r"HardFault at pc=0x08000123"),
     Scenario("fault_malformed", fault(b"\x03\x00\x00"), "TargetFaultError", r"malformed report: 3 bytes"),
