@@ -293,10 +293,14 @@ def flash_and_measure(
 
 
 def _exit_if_not_exact(comparison) -> None:
+    # Outputs reach a comparison only when the link bound them to a run of their own input
+    # (mcugen.link: CRC-checked frames, run ids, inputs written before every run); any
+    # doubt on the link is a LinkError before this point, so a difference is the code's.
     if comparison is not None and not comparison.bit_exact:
         raise McugenError(
             f"The target's outputs differ from the TFLM reference (max abs diff {comparison.max_abs_diff:g}).",
-            hint="This is a bug in mcugen's generated code or kernels; please report it with the model.",
+            hint="The link checked that these outputs come from a run of this input (CRC-checked frames, run "
+                 "ids), so this is a bug in mcugen's generated code or kernels; please report it with the model.",
         )
 
 

@@ -94,20 +94,19 @@ def measure_on_link(link: TargetLink, expected_hash: str | None, inputs: list[li
     for set_index, tensors in enumerate(inputs):
         if len(tensors) != len(ann.inputs):
             raise LinkError(f"Input set {set_index} has {len(tensors)} tensor(s); the model takes {len(ann.inputs)}.")
-        payloads = [(spec.index, _to_bytes(array, spec, f"Input {spec.index} of set {set_index}"))
+        payloads = [_to_bytes(array, spec, f"Input {spec.index} of set {set_index}")
                     for spec, array in zip(ann.inputs, tensors)]
         counts: list[int] = []
         for _ in range(runs):
             # The planner may let activations reuse the input's bytes (as X-CUBE-AI and TFLM
-            # do), so every run gets the input afresh: each count and the outputs belong
-            # to this input, not to what an earlier run left behind.
-            for index, data in payloads:
-                link.write_input(index, data)
-            batch = link.run(1, run_timeout)
-            if batch.status != 0:
-                raise LinkError(f"The model returned status {batch.status} on the target (input set {set_index}).",
+            # do), so every run gets the input afresh (infer() writes it): each count and the
+            # outputs belong to this input, not to what an earlier run left behind.
+            result = link.infer(payloads, run_timeout)
+            if result.status != 0:
+                raise LinkError(f"The model returned status {result.status} on the target (input set {set_index}).",
                                 hint="The generated code reported an error; rebuild with debug output to see where.")
-            counts.extend(batch.counts)
+            counts.extend(result.counts)
+        # Read back the last run's outputs: infer() bound them to its run id.
         outputs = []
         for spec in ann.outputs:
             raw = link.read_output(spec.index)
