@@ -8,16 +8,44 @@ from __future__ import annotations
 
 from mcugen.errors import ModelError
 from mcugen.model.graph import Graph
+from mcugen.text import quoted
 
 QUANTIZED_TYPES = {"int8", "uint8", "int16", "int32", "int64", "bool"}
+
+
+def check_tensors(graph: Graph) -> None:
+    """Refuse a tensor without elements that the graph computes with.
+
+    The loader refused negative dimensions, absurd ranks and overflowing sizes; a zero
+    dimension is refused here, for every tensor an operator reads or writes and every
+    model input and output. An operator's intermediates (LSTM scratch tensors, of shape
+    [0] by design) and tensors nothing uses are left alone."""
+    roles: dict[int, str] = {}
+    for k, i in enumerate(graph.inputs):
+        roles.setdefault(i, f"model input {k + 1}")
+    for k, i in enumerate(graph.outputs):
+        roles.setdefault(i, f"model output {k + 1}")
+    for op in graph.operators:
+        for kind, refs in (("input", op.inputs), ("output", op.outputs)):
+            for k, i in enumerate(refs):
+                if i >= 0:
+                    roles.setdefault(i, f"{kind} {k} of operator {op.index} ({op.opcode})")
+    for t in graph.tensors:
+        if t.index in roles and 0 in t.shape:
+            raise ModelError(
+                f"Tensor {t.index} {quoted(t.name)} ({roles[t.index]}) has no elements: shape {list(t.shape)}.",
+                hint="mcugen needs static, non-empty shapes: export the model with a fixed input size and "
+                "batch 1; a model that has them is corrupt.",
+            )
 
 
 def check_graph(graph: Graph) -> None:
     """Raise ModelError if the graph is empty, float (unquantized) or otherwise undeployable."""
     if not graph.operators:
-        raise ModelError(f"Model '{graph.name}' has no operators to run.")
+        raise ModelError(f"Model {quoted(graph.name)} has no operators to run (Subgraph 0's operators is empty).")
     if not graph.inputs or not graph.outputs:
-        raise ModelError(f"Model '{graph.name}' declares no inputs or no outputs.")
+        missing = "inputs" if not graph.inputs else "outputs"
+        raise ModelError(f"Model {quoted(graph.name)} declares no {missing} (Subgraph 0's {missing} is empty).")
 
     producers = graph.producers()
     consumers = graph.consumers()
@@ -36,12 +64,12 @@ def check_graph(graph: Graph) -> None:
         output_ok = producer == "DEQUANTIZE" and not users
         if not (input_ok or output_ok):
             where = f"produced by {producer}" if producer else "a model input"
-            float_problems.append(f"'{t.name}' ({where})")
+            float_problems.append(f"tensor {t.index} {quoted(t.name, 40)} ({where})")
     if float_problems:
         shown = ", ".join(float_problems[:5])
         more = f" and {len(float_problems) - 5} more" if len(float_problems) > 5 else ""
         raise ModelError(
-            f"Model '{graph.name}' is not fully quantized: float tensors inside the graph: {shown}{more}.",
+            f"Model {quoted(graph.name)} is not fully quantized: float tensors inside the graph: {shown}{more}.",
             hint="Convert with full-integer quantization (TFLiteConverter with a representative dataset and "
             "target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]); float is allowed only "
             "at the inputs (through QUANTIZE) and outputs (through DEQUANTIZE).",
@@ -50,4 +78,5 @@ def check_graph(graph: Graph) -> None:
     for op in graph.operators:
         for t in graph.op_outputs(op):
             if t.is_constant:
-                raise ModelError(f"Operator {op.index} ({op.opcode}) writes to constant tensor '{t.name}'.")
+                raise ModelError(f"Operator {op.index} ({op.opcode}) writes to constant tensor {t.index} "
+                                 f"{quoted(t.name)}.", hint="The file is corrupt; re-export the model.")
