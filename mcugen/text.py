@@ -19,10 +19,13 @@ def _escape_char(ch: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def printable(text: str, limit: int | None = None) -> str:
-    """`text` with non-printable characters escaped and, over `limit` characters, shortened."""
+def printable(text: str, limit: int | None = None, keep: str = "") -> str:
+    """`text` with non-printable characters escaped and, over `limit` characters, shortened.
+
+    `keep` lists characters to leave as they are (the line breaks of a multi-line message
+    that mcugen wrote itself, never those of a name)."""
     if not text.isprintable():
-        text = "".join(ch if ch.isprintable() else _escape_char(ch) for ch in text)
+        text = "".join(ch if ch.isprintable() or ch in keep else _escape_char(ch) for ch in text)
     if limit is not None and len(text) > limit:
         head = max(1, (limit * 2) // 3)
         tail = max(0, limit - head - 1)

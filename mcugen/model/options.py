@@ -40,6 +40,7 @@ _EMPTY_TABLE = struct.pack("<HHi", 4, 4, 4)
 @dataclass(frozen=True)
 class OptionField:
     name: str  # as the schema spells it: dilation_h_factor
+    accessor: str  # the generated accessor: DilationHFactor
     slot: int
     fmt: str  # struct format of the scalar or of the vector's elements
     vector: bool
@@ -71,11 +72,11 @@ def _fields(cls: type) -> tuple[OptionField, ...]:
         if numpy_fn is not None:
             kind = _VECTOR.search(inspect.getsource(numpy_fn))
             if kind and kind.group(1) in _FLAGS_FORMAT:
-                fields.append(OptionField(_snake(attr), int(slot.group(1)), _FLAGS_FORMAT[kind.group(1)], True, ()))
+                fields.append(OptionField(_snake(attr), attr, int(slot.group(1)), _FLAGS_FORMAT[kind.group(1)], True, ()))
             continue
         kind = _SCALAR.search(source)
         if kind and kind.group(1) in _FLAGS_FORMAT and list(inspect.signature(fn).parameters) == ["self"]:
-            fields.append(OptionField(_snake(attr), int(slot.group(1)), _FLAGS_FORMAT[kind.group(1)], False,
+            fields.append(OptionField(_snake(attr), attr, int(slot.group(1)), _FLAGS_FORMAT[kind.group(1)], False,
                                       getattr(empty, attr)()))
     return tuple(fields)
 

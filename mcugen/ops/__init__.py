@@ -96,7 +96,9 @@ def format_unsupported(ops: list[UnsupportedOp]) -> str:
 
 def _refusal(graph: Graph, bad: list[UnsupportedOp], by: str) -> str:
     if len(bad) == 1:
-        return f"Model {quoted(graph.name)}: operator {format_unsupported(bad)} is not supported by {by}."
+        u = bad[0]
+        return (f"Model {quoted(graph.name)}: operator {printable(u.opcode, 60)} at index {u.index} is not supported "
+                f"by {by} ({printable(u.reason, 160)}).")
     return f"Model {quoted(graph.name)} uses {len(bad)} operators not supported by {by}: {format_unsupported(bad)}."
 
 
