@@ -121,18 +121,21 @@ def require_known(graph: Graph) -> None:
 
 
 def check_shapes(graph: Graph) -> None:
-    """Every known op's declared output shape must match what its inputs imply."""
+    """Every known op's declared output shape must match what its inputs imply, and its
+    shape and MAC rules must apply to its operands at all (a damaged file gives an op
+    operands of the wrong rank or count: refused here, naming the op, not later as a crash)."""
     for op in graph.operators:
         spec = REGISTRY.get(op.opcode)
         if spec is None:
             continue
         try:
             expected = spec.infer(graph, op)
+            spec.macs(graph, op)
         except ModelError:
             raise
-        except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError) as exc:
-            raise ModelError(f"Operator {op.index} ({op.opcode}) is malformed: {printable(str(exc), 200)}.",
-                             hint="The model file is inconsistent; re-export it.") from exc
+        except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError, AttributeError) as exc:
+            raise ModelError(f"Operator {op.index} ({op.opcode}) is malformed: {printable(str(exc), 120)} "
+                             f"({_operands(graph, op)}).", hint="The model file is inconsistent; re-export it.") from exc
         declared = [graph.tensors[i].shape for i in op.outputs]
         if [tuple(s) for s in expected] != [tuple(s) for s in declared[: len(expected)]]:
             raise ModelError(
@@ -140,6 +143,15 @@ def check_shapes(graph: Graph) -> None:
                 f"but its inputs give {_shapes(expected)}.",
                 hint="The model file is inconsistent; re-export it.",
             )
+
+
+def _operands(graph: Graph, op: Operator) -> str:
+    def shape(i: int) -> str:
+        return "-" if i < 0 else f"tensor {i} {list(graph.tensors[i].shape)}"
+
+    ins = ", ".join(shape(i) for i in op.inputs[:MAX_LISTED])
+    outs = ", ".join(shape(i) for i in op.outputs[:MAX_LISTED])
+    return printable(f"inputs {ins}; outputs {outs}", 240)
 
 
 def _shapes(shapes: list) -> str:
