@@ -37,7 +37,7 @@ def _replay(corpus: fuzzlib.Corpus, tag: str, write: Path | None) -> int:
         print(f"wrote {write} ({len(mutant.data)} bytes)")
     outcome = next(fuzzlib.fuzz(corpus, seed, [index], jobs=1))
     print(f"{outcome.tag} {outcome.model} {'+'.join(outcome.mutations)}: {outcome.kind} "
-          f"({outcome.stage or '-'}, {outcome.seconds:.2f} s)\n{outcome.message}")
+          f"({outcome.stage or '-'}, {outcome.cpu_seconds:.2f} s CPU, {outcome.seconds:.2f} s wall)\n{outcome.message}")
     return 1 if outcome.kind in fuzzlib.FAILING else 0
 
 
@@ -54,9 +54,12 @@ def _tables(outcomes: list[fuzzlib.Outcome], corpus: fuzzlib.Corpus, seconds: fl
     t.add_row("[bold]all[/bold]", *(f"[bold]{counts[k]:,}[/bold]" for k in fuzzlib.CLASSES))
     console.print(t)
     errors = counts["clear"] + counts["vague"] + counts["oversize"]
+    slowest = max(outcomes, key=lambda o: o.cpu_seconds, default=None)
     console.print(f"errors: {errors:,}; vague: {counts['vague']:,} ({100 * fuzzlib.vague_share(counts):.2f} % of the "
-                  f"errors); slowest mutant {max((o.seconds for o in outcomes), default=0):.2f} s; longest message "
-                  f"{max((len(o.message) for o in outcomes), default=0)} characters")
+                  f"errors); longest message {max((len(o.message) for o in outcomes), default=0)} characters")
+    if slowest is not None:
+        console.print(f"slowest mutant: {slowest.tag} {slowest.model}, {slowest.cpu_seconds:.2f} s CPU "
+                      f"({slowest.seconds:.2f} s wall)")
 
     stages = Counter((o.kind, o.stage) for o in outcomes if o.kind != "ok")
     s = Table(title="Errors by command", title_justify="left")
@@ -93,7 +96,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--start", type=int, default=0, help="first mutant index")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
-    parser.add_argument("--timeout", type=float, default=fuzzlib.TIMEOUT_S, help="seconds per mutant")
+    parser.add_argument("--timeout", type=float, default=fuzzlib.TIMEOUT_S,
+                        help="CPU seconds per mutant (wall time: 6 times that)")
     parser.add_argument("--examples", type=int, default=6, help="example messages per class")
     parser.add_argument("--replay", metavar="SEED:INDEX", help="run one mutant and print its outcome")
     parser.add_argument("--write", type=Path, help="with --replay: write the mutant to this file")

@@ -15,7 +15,9 @@ error messages captured. The outcome classes:
   clear     a McugenError whose message names what is wrong (see `names_something`)
   vague     a McugenError whose message names nothing
   crash     any other exception (or the worker died)
-  hang      the mutant took longer than the time limit
+  hang      the mutant took more than the time limit (10 s of CPU, or 60 s of wall time for one
+            that blocks without computing: CPU time keeps the verdict independent of the load
+            of a shared machine)
   oversize  a McugenError message or hint longer than MAX_MESSAGE characters
   unsafe    a control character (ESC, CR, BEL, ...) from the model reached the console
 """
@@ -26,6 +28,7 @@ import contextlib
 import io
 import multiprocessing
 import multiprocessing.connection
+import os
 import random
 import re
 import shutil
@@ -41,7 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "examples" / "models"
 
 MAX_MESSAGE = 600
-TIMEOUT_S = 10.0
+TIMEOUT_S = 10.0  # CPU seconds a mutant may take (see `fuzz`)
+WALL_FACTOR = 6  # ... and wall-clock seconds, in multiples of that: a mutant blocked without computing
 MEMORY_LIMIT = 3 << 30  # address space per worker: a runaway allocation is a crash, not an OOM kill
 CLASSES = ("ok", "clear", "vague", "crash", "hang", "oversize", "unsafe")
 FAILING = ("crash", "hang", "oversize", "unsafe")
@@ -322,7 +326,8 @@ class Outcome:
     kind: str
     stage: str = ""
     message: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time
+    cpu_seconds: float = 0.0
 
 
 def _run_cli(args: list[str], out: io.StringIO) -> None:
@@ -348,6 +353,7 @@ def run_mutant(mutant: Mutant, work: Path) -> Outcome:
     path.write_bytes(mutant.data)
     out = io.StringIO()
     start = time.monotonic()
+    cpu_start = time.process_time()
     steps = [
         ("inspect", ["inspect", str(path)]),
         ("inspect --json", ["inspect", str(path), "--json"]),
@@ -383,6 +389,7 @@ def run_mutant(mutant: Mutant, work: Path) -> Outcome:
             outcome = Outcome(mutant.tag, mutant.model, mutant.mutations, "unsafe", stage,
                               f"control character {bad.group()!r} in the console output")
     outcome.seconds = time.monotonic() - start
+    outcome.cpu_seconds = time.process_time() - cpu_start
     return outcome
 
 
@@ -414,6 +421,23 @@ class _Slot:
         child.close()
         self.task: tuple[int, int] | None = None
         self.started = 0.0
+        self.cpu_started = 0.0
+
+    def cpu(self) -> float:
+        """CPU seconds the worker has used (user + system), from /proc; 0 where there is none."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def overdue(self, timeout: float) -> str:
+        """Why the current mutant counts as a hang, or ''."""
+        wall = time.monotonic() - self.started
+        cpu = self.cpu() - self.cpu_started
+        if cpu > timeout or wall > WALL_FACTOR * timeout:
+            return f"no answer after {cpu:.1f} s of CPU time ({wall:.1f} s wall time)"
+        return ""
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -451,8 +475,7 @@ def fuzz(corpus: Corpus, seed: int, indices: Iterable[int], jobs: int = 1, timeo
             _assign(slot, seed, pending)
         while any(s.task is not None for s in slots):
             busy = [s for s in slots if s.task is not None]
-            deadline = min(s.started for s in busy) + timeout
-            ready = multiprocessing.connection.wait([s.conn for s in busy], max(0.0, deadline - time.monotonic()))
+            ready = multiprocessing.connection.wait([s.conn for s in busy], min(1.0, timeout / 4))
             for slot in busy:
                 task = slot.task
                 assert task is not None
@@ -465,10 +488,9 @@ def fuzz(corpus: Corpus, seed: int, indices: Iterable[int], jobs: int = 1, timeo
                         slots[slots.index(slot)] = slot = _respawn(slot, ctx, corpus, memory_limit)
                     yield result
                     _assign(slot, seed, pending)
-                elif time.monotonic() - slot.started > timeout:
+                elif why := slot.overdue(timeout):
                     m = corpus.mutant(*task)
-                    yield Outcome(m.tag, m.model, m.mutations, "hang", "", f"no answer within {timeout:g} s",
-                                  time.monotonic() - slot.started)
+                    yield Outcome(m.tag, m.model, m.mutations, "hang", "", why, time.monotonic() - slot.started)
                     slots[slots.index(slot)] = slot = _respawn(slot, ctx, corpus, memory_limit)
                     _assign(slot, seed, pending)
     finally:
@@ -481,6 +503,7 @@ def _assign(slot: _Slot, seed: int, pending: list[int]) -> None:
     if pending:
         slot.task = (seed, pending.pop())
         slot.started = time.monotonic()
+        slot.cpu_started = slot.cpu()
         slot.conn.send(slot.task)
 
 

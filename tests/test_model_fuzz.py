@@ -55,19 +55,24 @@ def test_the_classifier():
 
 
 def test_a_hang_is_detected_and_the_worker_replaced(monkeypatch):
-    """A mutant that never finishes is reported as a hang after the time limit; the next one still runs."""
+    """A mutant that computes forever, or blocks forever, is a hang after the time limit (CPU time,
+    or six times as much wall time); the worker is replaced and the next mutant still runs."""
     import time
 
     corpus = fuzzlib.Corpus()
     real = fuzzlib.run_mutant
 
-    def slow_on_first(mutant, work):
+    def hang_on_some(mutant, work):
         if mutant.index == 0:
-            time.sleep(60)
+            while True:  # computes
+                pass
+        if mutant.index == 1:
+            time.sleep(600)  # blocks
         return real(mutant, work)
 
-    monkeypatch.setattr(fuzzlib, "run_mutant", slow_on_first)
+    monkeypatch.setattr(fuzzlib, "run_mutant", hang_on_some)
     start = time.monotonic()
-    results = {o.tag: o for o in fuzzlib.fuzz(corpus, SEED, range(2), jobs=1, timeout=2)}
-    assert results[f"{SEED}:0"].kind == "hang" and results[f"{SEED}:1"].kind != "hang"
+    results = {o.tag: o for o in fuzzlib.fuzz(corpus, SEED, range(3), jobs=1, timeout=1)}
+    assert [results[f"{SEED}:{i}"].kind == "hang" for i in range(3)] == [True, True, False]
+    assert "s of CPU time" in results[f"{SEED}:0"].message
     assert time.monotonic() - start < 30

@@ -31,11 +31,22 @@ def check_tensors(graph: Graph) -> None:
                 if i >= 0:
                     roles.setdefault(i, f"{kind} {k} of operator {op.index} ({op.opcode})")
     for t in graph.tensors:
-        if t.index in roles and 0 in t.shape:
+        if t.index not in roles:
+            continue
+        if 0 in t.shape:
             raise ModelError(
                 f"Tensor {t.index} {quoted(t.name)} ({roles[t.index]}) has no elements: shape {list(t.shape)}.",
                 hint="mcugen needs static, non-empty shapes: export the model with a fixed input size and "
                 "batch 1; a model that has them is corrupt.",
+            )
+        q = t.quant
+        if q is not None and q.per_channel and (not 0 <= q.axis < len(t.shape) or len(q.scale) != t.shape[q.axis]):
+            channels = f"{t.shape[q.axis]} channels along axis {q.axis}" if 0 <= q.axis < len(t.shape) else (
+                f"axis {q.axis}, which a shape of {len(t.shape)} dimensions does not have")
+            raise ModelError(
+                f"Tensor {t.index} {quoted(t.name)} ({roles[t.index]}) has {len(q.scale)} quantization scales for "
+                f"{channels} (shape {list(t.shape)}).",
+                hint="Per-channel quantization needs one scale per channel; the file is corrupt.",
             )
 
 
@@ -74,6 +85,13 @@ def check_graph(graph: Graph) -> None:
             "target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]); float is allowed only "
             "at the inputs (through QUANTIZE) and outputs (through DEQUANTIZE).",
         )
+
+    for kind, refs in (("input", graph.inputs), ("output", graph.outputs)):
+        for k, i in enumerate(refs):
+            t = graph.tensors[i]
+            if t.is_constant:
+                raise ModelError(f"Model {kind} {k + 1} is tensor {i} {quoted(t.name)}, a constant.",
+                                 hint="A model's inputs and outputs are computed tensors; the file is corrupt.")
 
     for op in graph.operators:
         for t in graph.op_outputs(op):

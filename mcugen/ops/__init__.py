@@ -81,16 +81,25 @@ def _indices(indices: list[int]) -> str:
     return f"index {shown}" if len(indices) == 1 else f"indices {shown}{more}"
 
 
+MAX_LIST_CHARS = 360  # of a list of unsupported operators in a message
+
+
 def format_unsupported(ops: list[UnsupportedOp]) -> str:
-    """'TANH at indices 3, 7 (reason); CUSTOM 'MyOp' at index 5 (custom operator)': every
+    """'TANH at indices 3, 7 (reason); CUSTOM:MyOp at index 5 (custom operator)': every
     problem once, with the operators it concerns; bounded however many there are."""
     groups: dict[tuple[str, str], list[int]] = {}
     for u in ops:
         groups.setdefault((u.opcode, u.reason), []).append(u.index)
-    parts = [f"{printable(opcode, 60)} at {_indices(indices)} ({printable(reason, 160)})"
-             for (opcode, reason), indices in list(groups.items())[:MAX_LISTED]]
-    if len(groups) > MAX_LISTED:
-        parts.append(f"and {len(groups) - MAX_LISTED} more kinds of problem")
+    parts: list[str] = []
+    used = 0
+    for n, ((opcode, reason), indices) in enumerate(groups.items()):
+        part = f"{printable(opcode, 60)} at {_indices(indices)} ({printable(reason, 120)})"
+        if parts and (n >= MAX_LISTED or used + len(part) > MAX_LIST_CHARS):
+            rest = sum(len(v) for v in list(groups.values())[n:])
+            parts.append(f"and {rest} more operator{'s' if rest > 1 else ''}")
+            break
+        parts.append(part)
+        used += len(part) + 2
     return "; ".join(parts)
 
 
@@ -136,6 +145,7 @@ def check_shapes(graph: Graph) -> None:
         except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError, AttributeError) as exc:
             raise ModelError(f"Operator {op.index} ({op.opcode}) is malformed: {printable(str(exc), 120)} "
                              f"({_operands(graph, op)}).", hint="The model file is inconsistent; re-export it.") from exc
+        _check_bias(graph, op)
         declared = [graph.tensors[i].shape for i in op.outputs]
         if [tuple(s) for s in expected] != [tuple(s) for s in declared[: len(expected)]]:
             raise ModelError(
@@ -143,6 +153,23 @@ def check_shapes(graph: Graph) -> None:
                 f"but its inputs give {_shapes(expected)}.",
                 hint="The model file is inconsistent; re-export it.",
             )
+
+
+# Operators whose bias (this input) holds one value per output channel (the output's last dimension).
+_BIAS_INPUT = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2, "TRANSPOSE_CONV": 3}
+
+
+def _check_bias(graph: Graph, op: Operator) -> None:
+    k = _BIAS_INPUT.get(op.opcode)
+    if k is None or len(op.inputs) <= k or op.inputs[k] < 0 or not op.outputs:
+        return
+    bias, out = graph.tensors[op.inputs[k]], graph.tensors[op.outputs[0]]
+    channels = out.shape[-1] if out.shape else 1
+    if bias.size != channels:
+        raise ModelError(
+            f"Operator {op.index} ({op.opcode}) has a bias of {bias.size} values (tensor {bias.index} "
+            f"{list(bias.shape)}) for {channels} output channels (tensor {out.index} {list(out.shape)}).",
+            hint="The model file is inconsistent; re-export it.")
 
 
 def _operands(graph: Graph, op: Operator) -> str:
