@@ -40,14 +40,21 @@ def check_tensors(graph: Graph) -> None:
                 "batch 1; a model that has them is corrupt.",
             )
         q = t.quant
-        if q is not None and q.per_channel and (not 0 <= q.axis < len(t.shape) or len(q.scale) != t.shape[q.axis]):
-            channels = f"{t.shape[q.axis]} channels along axis {q.axis}" if 0 <= q.axis < len(t.shape) else (
-                f"axis {q.axis}, which a shape of {len(t.shape)} dimensions does not have")
+        if q is not None and q.per_channel and len(q.scale) != _channels(t.shape, q.axis):
             raise ModelError(
                 f"Tensor {t.index} {quoted(t.name)} ({roles[t.index]}) has {len(q.scale)} quantization scales for "
-                f"{channels} (shape {list(t.shape)}).",
+                f"{_channels(t.shape, q.axis)} channels (shape {list(t.shape)}, quantized dimension {q.axis}).",
                 hint="Per-channel quantization needs one scale per channel; the file is corrupt.",
             )
+
+
+def _channels(shape: tuple[int, ...], axis: int) -> int:
+    """Channels of a per-channel quantized tensor. The converter gives biases (1-D) the
+    quantized dimension of their filter (3 for a depthwise filter): then the channels are its
+    elements."""
+    if 0 <= axis < len(shape):
+        return shape[axis]
+    return shape[-1] if len(shape) == 1 else -1
 
 
 def check_graph(graph: Graph) -> None:

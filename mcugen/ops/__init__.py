@@ -145,7 +145,6 @@ def check_shapes(graph: Graph) -> None:
         except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError, AttributeError) as exc:
             raise ModelError(f"Operator {op.index} ({op.opcode}) is malformed: {printable(str(exc), 120)} "
                              f"({_operands(graph, op)}).", hint="The model file is inconsistent; re-export it.") from exc
-        _check_bias(graph, op)
         declared = [graph.tensors[i].shape for i in op.outputs]
         if [tuple(s) for s in expected] != [tuple(s) for s in declared[: len(expected)]]:
             raise ModelError(
@@ -153,6 +152,7 @@ def check_shapes(graph: Graph) -> None:
                 f"but its inputs give {_shapes(expected)}.",
                 hint="The model file is inconsistent; re-export it.",
             )
+        _check_bias(graph, op)
 
 
 # Operators whose bias (this input) holds one value per output channel (the output's last dimension).
