@@ -13,6 +13,8 @@ a message over 600 characters, or when 5 % or more of the errors are vague.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 import time
 from collections import Counter
@@ -101,6 +103,7 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=6, help="example messages per class")
     parser.add_argument("--replay", metavar="SEED:INDEX", help="run one mutant and print its outcome")
     parser.add_argument("--write", type=Path, help="with --replay: write the mutant to this file")
+    parser.add_argument("--dump", type=Path, help="write every outcome to this file (JSON lines)")
     opts = parser.parse_args()
 
     corpus = fuzzlib.Corpus()
@@ -118,6 +121,10 @@ def main() -> int:
             print(f"[{len(outcomes):,}/{opts.count:,}] " + " ".join(f"{k} {v}" for k, v in c.items() if v),
                   file=sys.stderr, flush=True)
     _tables(outcomes, corpus, time.monotonic() - start, opts.examples)
+    if opts.dump:
+        with opts.dump.open("w") as f:
+            for o in sorted(outcomes, key=lambda o: int(o.tag.split(":")[1])):
+                f.write(json.dumps(dataclasses.asdict(o)) + "\n")
     counts = fuzzlib.summarize(outcomes)
     bad = sum(counts[k] for k in fuzzlib.FAILING)
     return 1 if bad or fuzzlib.vague_share(counts) >= VAGUE_LIMIT else 0
