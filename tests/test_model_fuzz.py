@@ -50,6 +50,7 @@ def test_the_classifier():
     assert fuzzlib.names_something("Tensor 12 'conv/w': buffer index 99 out of range (the model has 40 buffers)")
     assert fuzzlib.names_something("Model: field 'subgraphs' points beyond the end of the file (byte offset 0x2c)")
     assert fuzzlib.names_something("Model 'm': operator TANH at index 3 is not supported by mcugen")
+    assert fuzzlib.names_something("Model 'm' uses 2 operators not supported by mcugen: SCATTER_ND at indices 0, 14")
     assert not fuzzlib.names_something("'m' is a corrupt or truncated TFLite file (error while reading it).")
     assert not fuzzlib.names_something("'m' is a corrupt or truncated TFLite file (TypeError while reading it).")
 

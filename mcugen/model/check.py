@@ -7,14 +7,14 @@ registry's business (mcugen.ops); here are the rules that hold for every style.
 from __future__ import annotations
 
 from mcugen.errors import ModelError
-from mcugen.model.graph import Graph
+from mcugen.model.graph import Graph, Tensor
 from mcugen.text import quoted
 
 QUANTIZED_TYPES = {"int8", "uint8", "int16", "int32", "int64", "bool"}
 
 
 def check_tensors(graph: Graph) -> None:
-    """Refuse a tensor without elements that the graph computes with.
+    """Refuse a tensor the graph computes with that has no elements or impossible quantization.
 
     The loader refused negative dimensions, absurd ranks and overflowing sizes; a zero
     dimension is refused here, for every tensor an operator reads or writes and every
@@ -40,12 +40,38 @@ def check_tensors(graph: Graph) -> None:
                 "batch 1; a model that has them is corrupt.",
             )
         q = t.quant
+        if q is not None:
+            _check_quantization(t, roles[t.index])
         if q is not None and q.per_channel and len(q.scale) != _channels(t.shape, q.axis):
             raise ModelError(
                 f"Tensor {t.index} {quoted(t.name)} ({roles[t.index]}) has {len(q.scale)} quantization scales for "
                 f"{_channels(t.shape, q.axis)} channels (shape {list(t.shape)}, quantized dimension {q.axis}).",
                 hint="Per-channel quantization needs one scale per channel; the file is corrupt.",
             )
+
+
+# Scales further than this from 1 no quantized model uses, and float32 arithmetic on them
+# (value / scale, products of scales) overflows or loses all precision.
+_SCALE_RANGE = (1e-30, 1e30)
+# Zero points a tensor type can hold (the kernels keep them in that type or in 32 bits).
+_ZERO_POINT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
+
+
+def _check_quantization(t: Tensor, role: str) -> None:
+    """Scales are finite and positive (zero only for constants: a channel of zero weights);
+    zero points fit the tensor's type."""
+    q = t.quant
+    assert q is not None
+    low_scale, high_scale = _SCALE_RANGE
+    bad_scale = next((s for s in q.scale if not (low_scale <= s <= high_scale or (s == 0 and t.is_constant))), None)
+    if bad_scale is not None:
+        raise ModelError(f"Tensor {t.index} {quoted(t.name)} ({role}) has the quantization scale {bad_scale!r}.",
+                         hint="Quantization scales are positive, finite numbers; the file is corrupt.")
+    low, high = _ZERO_POINT_RANGE.get(t.dtype, (-(1 << 31), (1 << 31) - 1))
+    bad_zp = next((z for z in q.zero_point if not low <= z <= high), None)
+    if bad_zp is not None:
+        raise ModelError(f"Tensor {t.index} {quoted(t.name)} ({role}) has the zero point {bad_zp:,}, outside "
+                         f"[{low:,}, {high:,}] of its type {t.dtype}.", hint="The file is corrupt; re-export the model.")
 
 
 def _channels(shape: tuple[int, ...], axis: int) -> int:
