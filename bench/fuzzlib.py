@@ -51,9 +51,10 @@ FAILING = ("crash", "hang", "oversize", "unsafe")
 
 # A message names what is wrong when it points at something a user can find: an indexed
 # element of the model (tensor 12, operator 3, buffer 7, subgraph 0, operator code 2,
-# input 1, "#3 CONV_2D", "at index 3", "at indices 3, 7"), a named tensor/input/output ('conv/w'), a schema
-# field (field 'shape', Tensor.buffer), a byte position (byte offset 0x1a2c), a memory
-# region of the board (region 'dtcm'), or the file's size (a truncated or oversized file).
+# input 1, "#3 CONV_2D", "at index 3", "at indices 3, 7"), a named tensor/input/output
+# ('conv/w'), a schema field (field 'shape', Tensor.buffer), a byte position (byte offset
+# 0x1a2c), a memory region of the board (region 'dtcm'), or the file's size (a truncated
+# or oversized file). The model's own name, in every message, does not count.
 _NAMES_SOMETHING = re.compile(
     r"\b(tensor|operator|buffer|subgraph|operator code|opcode|input|output|dimension)s?\s+#?-?\d+"
     r"|#\d+ [A-Z]|\bat ind(ex|ices) \d+"
