@@ -67,8 +67,11 @@ _NAMES_SOMETHING = re.compile(
 )
 
 
+_MODEL_NAME = re.compile(r"^(Model )?'[^']*'")
+
+
 def names_something(message: str) -> bool:
-    return bool(_NAMES_SOMETHING.search(message))
+    return bool(_NAMES_SOMETHING.search(_MODEL_NAME.sub("", message, count=1)))
 
 
 # Control characters a terminal acts on (newlines and tabs are the tool's own layout).

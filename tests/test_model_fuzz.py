@@ -53,6 +53,7 @@ def test_the_classifier():
     assert fuzzlib.names_something("Model 'm' uses 2 operators not supported by mcugen: SCATTER_ND at indices 0, 14")
     assert not fuzzlib.names_something("'m' is a corrupt or truncated TFLite file (error while reading it).")
     assert not fuzzlib.names_something("'m' is a corrupt or truncated TFLite file (TypeError while reading it).")
+    assert not fuzzlib.names_something("'tensor 5' is a corrupt or truncated TFLite file (error while reading it).")
 
 
 def test_a_hang_is_detected_and_the_worker_replaced(monkeypatch):
