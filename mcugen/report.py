@@ -75,7 +75,8 @@ def render_summary(s: ModelSummary, layers: bool = True) -> None:
         io.add_column(col)
     for kind, items in (("input", s.inputs), ("output", s.outputs)):
         for i, t in enumerate(items, 1):
-            io.add_row(f"{kind} {i}", safe_text(t.name), t.dtype, shape_str(t.shape), f"{t.bytes:,}", _quant(t.scale, t.zero_point))
+            io.add_row(f"{kind} {i}", safe_text(t.name), t.dtype, shape_str(t.shape), f"{t.bytes:,}",
+                       _quant(t.scale, t.zero_point))
     console.print(io)
 
     totals = Table(show_header=False, title="Totals", title_justify="left")
@@ -125,10 +126,12 @@ def render_footprint(fp: Footprint) -> None:
     t.add_column("KiB", justify="right")
     t.add_column("")
     plan = fp.plan
-    pools = "; pools " + ", ".join(f"{safe_text(p.region)} {p.size:,} of {p.capacity:,}" for p in plan.pools) if plan.pools else ""
+    pools = ("; pools " + ", ".join(f"{safe_text(p.region)} {p.size:,} of {p.capacity:,}" for p in plan.pools)
+             if plan.pools else "")
     rows = [
         ("activation RAM", fp.activation_ram,
-         f"planned ({safe_text(plan.strategy)}); lower bounds {plan.bound_op:,} (op) / {plan.bound_tensor:,} (tensor){pools}"),
+         f"planned ({safe_text(plan.strategy)}); lower bounds {plan.bound_op:,} (op) / {plan.bound_tensor:,} "
+         f"(tensor){pools}"),
         ("runtime RAM", fp.runtime_ram, ", ".join(f"{safe_text(k)} {v:,}" for k, v in fp.runtime_ram_parts.items())),
         ("weights flash", fp.weights_flash, "model constants"),
         ("params flash", fp.params_flash, "requantization tables" if fp.params_flash else ""),
@@ -217,7 +220,8 @@ def render_generated(gen: Any) -> None:
         pools = details.get("pools") or []
         io = [w for w, inside in (("inputs", details.get("inputs_in_activations", True)),
                                   ("outputs", details.get("outputs_in_activations", True))) if inside]
-        console.print(f"  API {safe_text(details.get('c_api', 'st-ai'))} ({safe_text(details.get('name', 'network'))}.h); "
+        api, name = safe_text(details.get("c_api", "st-ai")), safe_text(details.get("name", "network"))
+        console.print(f"  API {api} ({name}.h); "
                       "activations in " + ", ".join(f"{safe_text(p['region'])} {p['size']:,} B" for p in pools)
                       + (f"; {' and '.join(io)} inside them" if io else "; inputs and outputs in their own buffers"))
     else:
@@ -236,8 +240,10 @@ def render_built(built: Any) -> None:
         t.add_column(col, justify=justify, overflow="fold")
     for name, r in built.regions.items():
         est = built.estimate.get(name)
-        sections = ", ".join(f"{safe_text(k)} {v:,}" for k, v in sorted(r["sections"].items(), key=lambda kv: -kv[1])[:5])
-        t.add_row(safe_text(name), safe_text(r["kind"]), f"{r['size']:,}", f"{r['used']:,}", f"{est:,}" if est is not None else "-",
+        biggest = sorted(r["sections"].items(), key=lambda kv: -kv[1])[:5]
+        sections = ", ".join(f"{safe_text(k)} {v:,}" for k, v in biggest)
+        t.add_row(safe_text(name), safe_text(r["kind"]), f"{r['size']:,}", f"{r['used']:,}",
+                  f"{est:,}" if est is not None else "-",
                   f"{100 * r['used'] / r['size']:.1f}" if r["size"] else "-", sections)
     console.print(t)
     console.print(f"ELF: {safe_text(built.elf, None)}")
@@ -251,7 +257,8 @@ def _count(v: float) -> str:
 
 def render_measure(rep: Any, built: Any = None, footprint: Any = None) -> None:
     unit = rep.timing_unit
-    console.print(f"[bold]{safe_text(rep.model)}[/bold] on [bold]{safe_text(rep.board)}[/bold] ({safe_text(rep.style)}, "
+    console.print(f"[bold]{safe_text(rep.model)}[/bold] on [bold]{safe_text(rep.board)}[/bold] "
+                  f"({safe_text(rep.style)}, "
                   f"runner {safe_text(rep.runner)}): "
                   f"{rep.inputs} input(s) x {rep.runs} run(s)")
     t = Table(title="Timing per inference", title_justify="left")
@@ -285,7 +292,8 @@ def render_measure(rep: Any, built: Any = None, footprint: Any = None) -> None:
         for col in ("output", "shape", "max abs diff", "mismatches", *METRIC_COLUMNS):
             o.add_column(col, justify="left" if col in ("output", "shape") else "right")
         for out in cmp.outputs:
-            o.add_row(safe_text(out.name, 40), shape_str(out.shape), f"{out.max_abs_diff:g}", f"{out.mismatches}/{out.elements}",
+            o.add_row(safe_text(out.name, 40), shape_str(out.shape), f"{out.max_abs_diff:g}",
+                      f"{out.mismatches}/{out.elements}",
                       *metric_cells(out.metrics))
         console.print(o)
         if any(getattr(out, "float_metrics", None) is not None for out in cmp.outputs):
@@ -330,7 +338,8 @@ def render_cache(entries: list, root: Any) -> None:
         t.add_column(col, overflow="fold")
     for e in entries:
         t.add_row(safe_text(e.name), safe_text(e.target), safe_text(e.kernels), safe_text(e.compiler.split(" ")[0]),
-                  f"{e.size_bytes / 1e6:.1f} MB", safe_text(e.created), f"{e.build_seconds:.0f} s", "yes" if e.valid else "broken")
+                  f"{e.size_bytes / 1e6:.1f} MB", safe_text(e.created), f"{e.build_seconds:.0f} s",
+                  "yes" if e.valid else "broken")
     console.print(t)
     if not entries:
         console.print("empty: the first tflm build fills it (about 5 minutes per configuration)")

@@ -221,7 +221,8 @@ def test_zero_size_tensor_is_refused_with_its_name(person_detect):
     conv = next(op for op in g.operators if op.opcode == "CONV_2D")
     out = conv.outputs[0]
     message = _refusal(edit.set_dim(person_detect.read_bytes(), out, 1, 0))
-    assert f"Tensor {out} '{g.tensors[out].name}' (output 0 of operator {conv.index} (CONV_2D)) has no elements" in message
+    name = g.tensors[out].name
+    assert f"Tensor {out} '{name}' (output 0 of operator {conv.index} (CONV_2D)) has no elements" in message
 
 
 def test_negative_dimension_is_refused():
@@ -249,7 +250,8 @@ def test_long_and_hostile_names_are_escaped_and_shortened_in_messages():
     hostile = b"[/x][bold]\x1b[2J\x1b]0;owned\x07\r\n" + b"z" * 80
     data = edit.set_dim(edit.rename(HELLO.read_bytes(), old, hostile), 8, 1, 0)
     message = _refusal(data)
-    assert "Tensor 8 '[/x][bold]\\x1b[2J\\x1b]0;owned\\x07\\x0d" in message and "…zzz" in message and "zzz' (output 0" in message
+    assert "Tensor 8 '[/x][bold]\\x1b[2J\\x1b]0;owned\\x07\\x0d" in message
+    assert "…zzz" in message and "zzz' (output 0" in message
     assert not any(ord(c) < 32 for c in message)
 
 

@@ -71,7 +71,8 @@ def _check_quantization(t: Tensor, role: str) -> None:
     bad_zp = next((z for z in q.zero_point if not low <= z <= high), None)
     if bad_zp is not None:
         raise ModelError(f"Tensor {t.index} {quoted(t.name)} ({role}) has the zero point {bad_zp:,}, outside "
-                         f"[{low:,}, {high:,}] of its type {t.dtype}.", hint="The file is corrupt; re-export the model.")
+                         f"[{low:,}, {high:,}] of its type {t.dtype}.",
+                         hint="The file is corrupt; re-export the model.")
 
 
 def _channels(shape: tuple[int, ...], axis: int) -> int:

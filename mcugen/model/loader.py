@@ -282,7 +282,8 @@ def _check_static_inputs(graph: Graph) -> None:
 
 def _too_large(path: str | Path, size: int) -> ModelError:
     return ModelError(
-        f"Model file {quoted(str(path), PATH_LIMIT)} is {size:,} bytes; mcugen reads models up to {MAX_MODEL_BYTES >> 20} MiB "
+        f"Model file {quoted(str(path), PATH_LIMIT)} is {size:,} bytes; mcugen reads models up to "
+        f"{MAX_MODEL_BYTES >> 20} MiB "
         f"({MAX_MODEL_BYTES:,} bytes).",
         hint="No microcontroller model is that large: check that this is the right file.",
     )

@@ -72,7 +72,8 @@ def _fields(cls: type) -> tuple[OptionField, ...]:
         if numpy_fn is not None:
             kind = _VECTOR.search(inspect.getsource(numpy_fn))
             if kind and kind.group(1) in _FLAGS_FORMAT:
-                fields.append(OptionField(_snake(attr), attr, int(slot.group(1)), _FLAGS_FORMAT[kind.group(1)], True, ()))
+                fields.append(OptionField(_snake(attr), attr, int(slot.group(1)), _FLAGS_FORMAT[kind.group(1)],
+                                          True, ()))
             continue
         kind = _SCALAR.search(source)
         if kind and kind.group(1) in _FLAGS_FORMAT and list(inspect.signature(fn).parameters) == ["self"]:

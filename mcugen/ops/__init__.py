@@ -144,7 +144,8 @@ def check_shapes(graph: Graph) -> None:
             raise
         except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError, AttributeError) as exc:
             raise ModelError(f"Operator {op.index} ({op.opcode}) is malformed: {printable(str(exc), 120)} "
-                             f"({_operands(graph, op)}).", hint="The model file is inconsistent; re-export it.") from exc
+                             f"({_operands(graph, op)}).",
+                             hint="The model file is inconsistent; re-export it.") from exc
         declared = [graph.tensors[i].shape for i in op.outputs]
         if [tuple(s) for s in expected] != [tuple(s) for s in declared[: len(expected)]]:
             raise ModelError(
