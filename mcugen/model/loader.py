@@ -171,7 +171,7 @@ class _Parser:
         op.where = f"Operator {i} ({opcode}, subgraph 0)"
         inputs = self.refs(op, OP_INPUTS, "inputs", n_tensors, True)
         outputs = self.refs(op, OP_OUTPUTS, "outputs", n_tensors, False)
-        intermediates = self.refs(op, OP_INTERMEDIATES, "intermediates", n_tensors, False)
+        intermediates = self.refs(op, OP_INTERMEDIATES, "intermediates", n_tensors, True)
         options = {}
         type_id = op.scalar(OP_OPTIONS_TYPE, "B", "builtin_options_type")
         type_name = OPTION_TYPE_NAMES.get(type_id)
