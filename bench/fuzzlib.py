@@ -118,7 +118,7 @@ def run_mutant(mutant: Mutant, work: Path) -> Outcome:
         ("inspect", ["inspect", str(path)]),
         ("inspect --json", ["inspect", str(path), "--json"]),
         ("estimate", ["estimate", str(path), "-t", "qemu-m7"]),
-        ("generate", ["generate", str(path), "-t", "qemu-m7", "-o", str(work / "project"), "--force"]),
+        ("generate", ["generate", str(path), "-t", "qemu-m7", "-o", str(work / "project")]),  # a fresh directory
     ]
     outcome = Outcome(mutant.tag, mutant.model, mutant.mutations, "ok")
     stage = ""
