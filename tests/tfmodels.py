@@ -290,7 +290,6 @@ def odd_stage(input_shape=(37, 41, 3)):
     return _randomize(tf.keras.Model(inp, x))
 
 
-
 def cached_tflite(name: str, make: Callable[..., bytes], **kwargs: Any) -> Path:
     """Path of the .tflite bytes make(**kwargs) returns, built once per cache key like `cached_model`."""
     key_src = json.dumps({"v": CACHE_VERSION, "name": name, "src": inspect.getsource(make), "k": kwargs},
