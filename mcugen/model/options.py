@@ -63,8 +63,9 @@ def _fields(cls: type) -> tuple[OptionField, ...]:
             continue
         try:
             source = inspect.getsource(fn)
-        except (OSError, TypeError):
-            continue
+        except (OSError, TypeError) as exc:  # never guess options: a default stride is a wrong result
+            raise RuntimeError(f"cannot read the source of {cls.__name__}.{attr} from the tflite package, "
+                               "which mcugen needs to decode operator options") from exc
         slot = _SLOT.search(source)
         if slot is None:
             continue
