@@ -189,9 +189,10 @@ def _library_progress(json_out: bool):
 
 
 def _say(json_out: bool):
-    from mcugen.report import err_console
+    from mcugen.report import err_console, safe_text
 
-    return (lambda msg: None) if json_out else (lambda msg: err_console.print(f"[dim]mcugen: {msg}[/dim]"))
+    return (lambda msg: None) if json_out else (
+        lambda msg: err_console.print(f"[dim]mcugen: {safe_text(msg, None)}[/dim]"))
 
 
 @app.command()
@@ -446,16 +447,23 @@ def _stop_everything(message: str) -> None:
         pass
 
 
+# The messages are bounded where they are made; this only keeps a runaway one (a tool's
+# output, say) from flooding the terminal.
+PRINTED_MESSAGE_LIMIT = 8000
+
+
 def _report_error(exc: McugenError) -> None:
     if _state["debug"]:
         traceback.print_exc()
-    from rich.markup import escape
+    from mcugen.report import err_console, safe_text
 
-    from mcugen.report import err_console
-
-    err_console.print(f"[bold red]error:[/bold red] {escape(exc.message)}", soft_wrap=True)
+    # mcugen's own messages may span lines (a compiler's output); anything else a terminal
+    # would act on is escaped, and markup from names in the message prints literally
+    message = safe_text(exc.message, PRINTED_MESSAGE_LIMIT, keep="\n\t")
+    err_console.print(f"[bold red]error:[/bold red] {message}", soft_wrap=True)
     if exc.hint:
-        err_console.print(f"[yellow]hint:[/yellow] {escape(exc.hint)}", soft_wrap=True)
+        hint = safe_text(exc.hint, PRINTED_MESSAGE_LIMIT, keep="\n\t")
+        err_console.print(f"[yellow]hint:[/yellow] {hint}", soft_wrap=True)
 
 
 if __name__ == "__main__":

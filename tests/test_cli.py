@@ -174,3 +174,115 @@ def test_runner_options_it_cannot_use_are_refused(tmp_path):
     r = mcugen("flash-and-measure", out, "--probe", "0670FF")
     assert r.returncode == 1 and "The qemu runner does not take --probe" in r.stderr
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+
+
+# ---------------------------------------------------------------------------------
+# Hostile text in the model: rich markup and terminal escape sequences in its description, tensor
+# names and file name print literally (escaped), never as markup, and never reach the terminal.
+
+# each as long as the name it replaces in hello_world_int8
+HOSTILE_DESCRIPTION = b"[bold][/x]\x1b[2J!"
+HOSTILE_INPUT = b"[/x]in\x1b]0;pwn\x07[red]\r[b]inputs"
+HOSTILE_OUTPUT = "[/]out\x1b[31m\u009b[x][i]output".encode()
+HOSTILE_FILE = "[bold]m[red]\x1b[31m"  # a file name cannot hold the / of a closing tag
+
+
+def _hostile_model(tmp_path, edit_more=None):
+    import _tflite_edit as edit
+
+    data = (MODELS / "hello_world_int8.tflite").read_bytes()
+    assert (len(HOSTILE_DESCRIPTION), len(HOSTILE_INPUT), len(HOSTILE_OUTPUT)) == (15, 29, 25)
+    data = edit.rename(data, b"MLIR Converted.", HOSTILE_DESCRIPTION)
+    data = edit.rename(data, b"serving_default_dense_input:0", HOSTILE_INPUT)
+    data = edit.rename(data, b"StatefulPartitionedCall:0", HOSTILE_OUTPUT)
+    if edit_more:
+        data = edit_more(data)
+    path = tmp_path / f"{HOSTILE_FILE}.tflite"
+    path.write_bytes(data)
+    return path
+
+
+def _wide(*args, timeout=120):
+    import os
+
+    env = {**os.environ, "COLUMNS": "250"}  # no wrapping inside the names
+    return subprocess.run([sys.executable, "-m", "mcugen", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def _terminal_safe(r: subprocess.CompletedProcess) -> None:
+    for stream in (r.stdout, r.stderr):
+        bad = [c for c in stream if (ord(c) < 32 and c not in "\n") or 0x7F <= ord(c) <= 0x9F]
+        assert not bad, f"control characters {bad!r} reached the terminal"
+    assert "Traceback" not in r.stderr and "MarkupError" not in r.stderr and "internal error" not in r.stderr
+
+
+def test_hostile_names_print_literally(tmp_path):
+    model = _hostile_model(tmp_path)
+
+    r = _wide("inspect", model)
+    assert r.returncode == 0, r.stderr
+    _terminal_safe(r)
+    assert "description: [bold][/x]\\x1b[2J!" in r.stdout
+    assert "[/x]in\\x1b]0;pwn\\x07[red]\\x0d[b]inputs" in r.stdout
+    assert "[/]out\\x1b[31m\\x9b[x][i]output" in r.stdout
+    assert "[bold]m[red]\\x1b[31m" in r.stdout
+
+    r = _wide("inspect", model, "--json")  # JSON keeps the names exact (json escapes them)
+    assert r.returncode == 0 and json.loads(r.stdout)["inputs"][0]["name"] == HOSTILE_INPUT.decode()
+    _terminal_safe(r)
+
+    r = _wide("estimate", model, "-t", "qemu-m7")
+    assert r.returncode == 0, r.stderr
+    _terminal_safe(r)
+    assert "[bold]m[red]\\x1b[31m on " in r.stdout
+
+    r = _wide("generate", model, "-t", "host", "-o", tmp_path / "out[/x]")
+    assert r.returncode == 0, r.stderr
+    _terminal_safe(r)
+    assert "out[/x]" in r.stdout
+
+
+def test_hostile_names_in_error_messages(tmp_path):
+    import _tflite_edit as edit
+
+    # the input tensor (named with markup and escapes) gets a zero dimension: refused, named
+    model = _hostile_model(tmp_path, lambda data: edit.set_dim(data, 0, 1, 0))
+    for command in (["inspect", model], ["estimate", model, "-t", "qemu-m7"],
+                    ["generate", model, "-t", "host", "-o", tmp_path / "p"]):
+        r = _wide(*command)
+        assert r.returncode == 1, r.stderr
+        _terminal_safe(r)
+        assert "Tensor 0 '[/x]in\\x1b]0;pwn\\x07[red]\\x0d[b]inputs' (model input 1) has no elements" in r.stderr
+
+    cut = tmp_path / "[bold]\x1b[2Jcut.tflite"  # the file name alone carries the markup
+    cut.write_bytes(model.read_bytes()[:100])
+    r = _wide("inspect", cut)
+    assert r.returncode == 1 and "'[bold]\\x1b[2Jcut' is a corrupt or truncated TFLite file" in r.stderr
+    _terminal_safe(r)
+
+
+@pytest.mark.slow
+def test_hostile_names_through_build_and_validate(tmp_path):
+    model = _hostile_model(tmp_path)
+    out = tmp_path / "p[/x]"
+    r = _wide("generate", model, "-t", "host", "-o", out)
+    assert r.returncode == 0, r.stderr
+    r = _wide("build", out, timeout=600)
+    assert r.returncode == 0, r.stderr
+    _terminal_safe(r)
+    assert "p[/x]" in r.stdout
+    r = _wide("validate", model, "-t", "host", "--inputs", "2", timeout=600)
+    assert r.returncode == 0, r.stderr
+    _terminal_safe(r)
+    assert "[/]out\\x1b[31m\\x9b[x][i]o" in r.stdout and "bit-exact" in r.stdout  # cut at 40 characters
+
+
+def test_int8_lstm_is_reported_as_unsupported_not_as_a_dynamic_shape():
+    pytest.importorskip("tensorflow")
+    from tfmodels import cached_tflite, int8_lstm
+
+    r = mcugen("inspect", cached_tflite("int8_lstm", int8_lstm))
+    assert r.returncode == 1
+    assert "operator UNIDIRECTIONAL_SEQUENCE_LSTM at index 0 is not supported by mcugen" in r.stderr
+    assert "dynamic or empty" not in r.stderr and "Traceback" not in r.stderr
