@@ -80,18 +80,37 @@ def received() -> int | None:
 
 @contextmanager
 def deferred_signals() -> Iterator[None]:
-    """Holds SIGINT/SIGTERM/SIGHUP back (this thread) for the block; they arrive after it.
+    """Holds SIGINT/SIGTERM/SIGHUP back for the block; they arrive after it.
 
-    Children started inside inherit the blocked mask: mcugen.process unblocks it in
-    the child before exec."""
-    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    Blocking the signals in this thread is not enough: the kernel hands a
+    process-directed signal to any thread that does not block it (a progress bar's,
+    pyserial's, pyOCD's), and Python then runs the handler in the main thread anyway.
+    So, in the main thread, the handlers themselves are swapped for ones that only
+    note the signal, and the noted signals are raised again, once each, when the
+    block ends. The mask is blocked too, which keeps the block atomic for C code
+    (fork and exec); children started inside inherit it, and mcugen.process
+    unblocks it in the child before exec. Blocks nest."""
+    in_main = threading.current_thread() is threading.main_thread()
+    pending: list[int] = []
+    swapped: dict[int, object] = {}
+    if in_main:
+        for sig in SIGNALS:
+            try:
+                swapped[sig] = signal.signal(sig, lambda signum, frame: pending.append(signum))
+            except (ValueError, OSError):
+                pass
+    masked = hasattr(signal, "pthread_sigmask")
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS) if masked else None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if masked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        for sig, handler in swapped.items():
+            if handler is not None:  # None: not set from Python; nothing we can put back
+                signal.signal(sig, handler)
+        for sig in dict.fromkeys(pending):
+            signal.raise_signal(sig)
 
 
 _temporaries: set[Path] = set()
