@@ -63,6 +63,6 @@ class JlinkRunner(ToolRunner):
             argv += ["-USB", self.probe]
         return argv + ["-CommanderScript", str(self.script_path)]
 
-    def prepare(self) -> None:
+    def prepare(self, program: str) -> None:
         self.image(".hex")
         self.script_path.write_text("\n".join(self.script()) + "\n", encoding="utf-8")

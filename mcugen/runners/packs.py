@@ -58,7 +58,7 @@ def _manual_hint(board: Board) -> str:
             f"${PACK_ENV}); when online, mcugen downloads it itself.")
 
 
-def _read_devices(path: Path) -> list[Any]:
+def _read_devices(path: Path, board: Board) -> list[Any]:
     """The devices pyOCD's parser finds in the pack; RunnerError saying what is wrong otherwise."""
     from xml.etree.ElementTree import ParseError
 
@@ -75,7 +75,7 @@ def _read_devices(path: Path) -> list[Any]:
         problem, detail = "its .pdsc does not describe devices the way the CMSIS-Pack format says", \
             f"{type(exc).__name__}: {exc}"
     raise RunnerError(f"{path} is not a usable CMSIS pack: {problem} ({detail}).",
-                      hint="Download the pack again (a .pack file is a zip archive holding a .pdsc).")
+                      hint="A .pack file is a zip archive holding a .pdsc. " + _manual_hint(board))
 
 
 def check_pack(path: str | Path, board: Board) -> str:
@@ -85,7 +85,7 @@ def check_pack(path: str | Path, board: Board) -> str:
     target = board.flash.pyocd_target
     if not path.is_file():
         raise RunnerError(f"CMSIS pack {path} does not exist.", hint=_manual_hint(board))
-    devices = _read_devices(path)
+    devices = _read_devices(path, board)
     device = next((d for d in devices if _normalise(d.part_number) == _normalise(target)), None)
     if device is None:
         names = sorted(d.part_number for d in devices)

@@ -58,9 +58,9 @@ class Stm32CubeProgrammerRunner(ToolRunner):
             argv += ["-el", str(loader)]
         return argv + ["-w", str(self.elf.with_suffix(".hex")), "-v", "-rst"]
 
-    def prepare(self) -> None:
+    def prepare(self, program: str) -> None:
         self.image(".hex")
-        loader = self.loader(self.resolve_program())
+        loader = self.loader(program)
         if loader is not None and not loader.is_file():
             raise RunnerError(f"STM32CubeProgrammer's external loader {loader.name} is not at {loader}.",
                               hint="It ships with STM32CubeProgrammer (bin/ExternalLoader); reinstall it, or place "

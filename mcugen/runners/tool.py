@@ -51,7 +51,7 @@ class ToolRunner(Runner):
     def command(self, program: str | None = None) -> list[str]:
         """The tool's argv; argv[0] is `program` (default: the name given to the runner)."""
 
-    def prepare(self) -> None:
+    def prepare(self, program: str) -> None:
         """Writes what the command line refers to (a command file), checks what it needs."""
 
     def resolve_program(self) -> str:
@@ -64,10 +64,10 @@ class ToolRunner(Runner):
             return self.no_probe_hint
         return f"See {self.tool_name}'s output above."
 
-    def flash(self) -> str:
+    def flash(self, program: str | None = None) -> str:
         """Runs the tool once; its output, or RunnerError with its tail and what to do."""
-        program = self.resolve_program()
-        self.prepare()
+        program = program or self.resolve_program()
+        self.prepare(program)
         argv = self.command(program)
         try:
             proc = run(argv, timeout=self.timeout, stderr=subprocess.STDOUT, text=True, errors="replace")
@@ -93,11 +93,12 @@ class ToolRunner(Runner):
 
     def start(self) -> Transport:
         self.check_image()
+        program = self.resolve_program()  # a missing tool is said before any port is looked for
         baud = self.baud or (self.board.uart.baud if self.board.uart else DEFAULT_BAUD)
         self.transport = SerialTransport(self.serial_port(), baud)
         self.transport.open()  # before the tool's reset: the boot announcement is not lost
         try:
-            self.flash()
+            self.flash(program)
         except BaseException:
             self.stop()
             raise
