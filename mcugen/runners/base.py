@@ -27,7 +27,8 @@ from mcugen.errors import RunnerError
 from mcugen.link.transport import Transport
 from mcugen.process import MissingProgramError, require
 
-__all__ = ["MissingProgramError", "Runner", "RunnerCaps", "make_runner", "register", "require", "runner_names"]
+__all__ = ["MissingProgramError", "Runner", "RunnerCaps", "check_options", "choose_runner", "image_regions",
+           "make_runner", "register", "require", "runner_names"]
 
 # What the user can pass to a runner, as the CLI spells it.
 OPTION_FLAGS = {"port": "--port", "baud": "--baud", "probe": "--probe", "pack": "--pack",
