@@ -201,3 +201,16 @@ def test_a_pack_is_a_zip_with_a_pdsc(good_pack):
     with zipfile.ZipFile(good_pack) as z:
         assert sorted(z.namelist()) == ["CMSIS/Flash/STM32H7x_2048.FLM", "Keil.STM32H7xx_DFP.pdsc"]
     assert os.path.getsize(good_pack) < 4096
+
+
+def test_cmsis_pack_manager_notes_stay_out_of_stdout(capfd):
+    """Its Rust core prints on file descriptor 1, where `--json` puts mcugen's answer."""
+
+    class Noisy(EmptyCache):
+        def cache_descriptors(self):
+            os.write(1, b'Could not open file "aliases.json"\n')
+
+    with pytest.raises(RunnerError, match="offline"):
+        resolve_target(get_board("stm32h7"), download=True, cache_factory=Noisy)
+    out, err = capfd.readouterr()
+    assert out == "" and "aliases.json" in err

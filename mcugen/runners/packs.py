@@ -18,8 +18,10 @@ the file and what is wrong with it, never a pyOCD exception.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -128,7 +130,22 @@ def _cache(cache_factory: CacheFactory | None) -> Any:
         return cache_factory()
     import cmsis_pack_manager
 
-    return cmsis_pack_manager.Cache(True, True)
+    # silent, and with network timeouts (pyOCD passes no_timeouts=True: a dead network would hang)
+    return cmsis_pack_manager.Cache(True, False)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """cmsis-pack-manager's Rust core prints notes on file descriptor 1: keep them out of
+    stdout, which holds mcugen's --json answer."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _pack_files(cache: Any, target: str) -> list[str]:
@@ -158,16 +175,18 @@ def download_pack(board: Board, cache_factory: CacheFactory | None = None) -> st
                            f"not installed, and downloading it failed: {reason}.", hint=_manual_hint(board))
 
     try:
-        cache = _cache(cache_factory)
-        if not cache.index:
-            cache.cache_descriptors()
+        with _stdout_to_stderr():
+            cache = _cache(cache_factory)
+            if not cache.index:
+                cache.cache_descriptors()
         if not cache.index:
             raise failed("the pack index could not be fetched (offline?)")
         files = _pack_files(cache, target)
         if not files:
             raise failed(f"no pack in the index describes {target}")
-        cache.download_pack_list(cache.packs_for_devices(
-            [d for d in cache.index.values() if _normalise(d["name"]) == _normalise(target)]))
+        with _stdout_to_stderr():
+            cache.download_pack_list(cache.packs_for_devices(
+                [d for d in cache.index.values() if _normalise(d["name"]) == _normalise(target)]))
     except RunnerError:
         raise
     except Exception as exc:  # noqa: BLE001  (network and cache errors of a third-party library)
