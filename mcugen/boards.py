@@ -7,6 +7,7 @@ spells an address itself.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,12 @@ REGION_INITS = ("none", "boot_rom", "sdram", "qspi")
 PLACEMENT_KEYS = ("code", "weights", "arena", "data", "stack")
 FPUS = {"fpv5-d16", "fpv5-sp-d16", "none"}
 TIMINGS = ("cycles", "instructions", "nanoseconds")
+# Firmware an on-board probe can run, each a USB identity (VID:PID) of its own:
+# mcugen/runners/probes.py maps them to the IDs that find the board's serial port.
+PROBE_FIRMWARES = ("stlink", "daplink", "mcu-link", "jlink")
+# Runner -> the flash setting it cannot do without.
+RUNNER_SETTINGS = {"pyocd": "pyocd_target", "openocd": "openocd_config", "qemu": "qemu_machine",
+                   "jlink": "jlink_device", "linkserver": "linkserver_device"}
 
 
 @dataclass(frozen=True)
@@ -87,12 +94,27 @@ class Uart:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """The debug probe on the board: it flashes the target and carries its UART (virtual COM port)."""
+
+    name: str
+    firmware: tuple[str, ...]  # PROBE_FIRMWARES it may run, the factory firmware first
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class FlashMethod:
-    runners: tuple[str, ...]  # in order of preference: qemu, pyocd, openocd, host
+    runners: tuple[str, ...]  # in order of preference: qemu, pyocd, openocd, jlink, linkserver, ...
     pyocd_target: str = ""
-    cmsis_pack: str = ""
+    cmsis_pack: str = ""          # Vendor.Name of the CMSIS pack pyOCD needs when it has no built-in target
+    cmsis_pack_url: str = ""      # where a person downloads that pack
     openocd_config: str = ""
     qemu_machine: str = ""
+    jlink_device: str = ""        # SEGGER J-Link device name
+    linkserver_device: str = ""   # NXP LinkServer device:board name
+    external_loader: str = ""     # STM32CubeProgrammer external loader (.stldr) for the board's QSPI flash
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +133,7 @@ class Board:
     flash: FlashMethod
     extra: dict[str, Any]  # family-specific facts (boot image layout, clock tree, ...)
     sources: tuple[str, ...] = ()
+    probe: Probe | None = None
 
     @property
     def is_host(self) -> bool:
@@ -152,6 +175,13 @@ def _int(path: Path, where: str, value: Any) -> int:
     if value < 0:
         raise _fail(path, where, f"must not be negative, got {value}")
     return value
+
+
+def _baud(path: Path, where: str, value: Any) -> int:
+    baud = _int(path, where, value)
+    if baud == 0:
+        raise _fail(path, where, "a baud rate must be greater than 0")
+    return baud
 
 
 def _str(path: Path, where: str, value: Any, required: bool = True) -> str:
@@ -220,7 +250,7 @@ def _parse_board(path: Path, name: str, raw: Any) -> Board:
         where,
         raw,
         {"aliases", "description", "family", "core", "fpu", "clock_hz", "timing", "regions",
-         "placement", "uart", "flash", "extra", "sources"},
+         "placement", "uart", "flash", "extra", "sources", "probe"},
     )
     family = _str(path, f"{where}.family", raw.get("family"))
     is_host = family == "host"
@@ -274,7 +304,7 @@ def _parse_board(path: Path, name: str, raw: Any) -> Board:
         uart = Uart(
             name=_str(path, f"{where}.uart.name", uraw.get("name")),
             base=_int(path, f"{where}.uart.base", uraw.get("base")),
-            baud=_int(path, f"{where}.uart.baud", uraw.get("baud", 115200)),
+            baud=_baud(path, f"{where}.uart.baud", uraw.get("baud", 115200)),
             tx=_str(path, f"{where}.uart.tx", uraw.get("tx"), required=False),
             rx=_str(path, f"{where}.uart.rx", uraw.get("rx"), required=False),
             source=_str(path, f"{where}.uart.source", uraw.get("source"), required=False),
@@ -282,24 +312,11 @@ def _parse_board(path: Path, name: str, raw: Any) -> Board:
     elif not is_host:
         raise _fail(path, f"{where}.uart", "a hardware board needs the UART that reaches the host")
 
-    fraw = _mapping(path, f"{where}.flash", raw.get("flash", {}))
-    _check_keys(path, f"{where}.flash", fraw, {"runners", "pyocd_target", "cmsis_pack", "openocd_config", "qemu_machine"})
-    runners = fraw.get("runners", [])
-    if not isinstance(runners, list) or not runners or not all(isinstance(r, str) for r in runners):
-        raise _fail(path, f"{where}.flash.runners", "expected a non-empty list of runner names")
-    flash = FlashMethod(
-        runners=tuple(runners),
-        pyocd_target=_str(path, f"{where}.flash.pyocd_target", fraw.get("pyocd_target"), required=False),
-        cmsis_pack=_str(path, f"{where}.flash.cmsis_pack", fraw.get("cmsis_pack"), required=False),
-        openocd_config=_str(path, f"{where}.flash.openocd_config", fraw.get("openocd_config"), required=False),
-        qemu_machine=_str(path, f"{where}.flash.qemu_machine", fraw.get("qemu_machine"), required=False),
-    )
-    if "pyocd" in flash.runners and not flash.pyocd_target:
-        raise _fail(path, f"{where}.flash", "runner pyocd needs pyocd_target")
-    if "openocd" in flash.runners and not flash.openocd_config:
-        raise _fail(path, f"{where}.flash", "runner openocd needs openocd_config")
-    if "qemu" in flash.runners and not flash.qemu_machine:
-        raise _fail(path, f"{where}.flash", "runner qemu needs qemu_machine")
+    flash = _parse_flash(path, f"{where}.flash", raw.get("flash", {}), regions)
+    probe = _parse_probe(path, f"{where}.probe", raw.get("probe")) if raw.get("probe") is not None else None
+    if probe is None and any(r not in ("qemu", "host") for r in flash.runners):
+        raise _fail(path, f"{where}.probe", "a board flashed through a debug probe needs its probe "
+                    "(name, firmware, source)")
 
     aliases = raw.get("aliases", []) or []
     if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
@@ -325,7 +342,40 @@ def _parse_board(path: Path, name: str, raw: Any) -> Board:
         flash=flash,
         extra=extra,
         sources=tuple(str(s) for s in sources),
+        probe=probe,
     )
+
+
+def _parse_flash(path: Path, where: str, raw: Any, regions: tuple[MemoryRegion, ...]) -> FlashMethod:
+    fraw = _mapping(path, where, raw)
+    settings = ("pyocd_target", "cmsis_pack", "cmsis_pack_url", "openocd_config", "qemu_machine", "jlink_device",
+                "linkserver_device", "external_loader", "source")
+    _check_keys(path, where, fraw, {"runners", *settings})
+    runners = fraw.get("runners", [])
+    if not isinstance(runners, list) or not runners or not all(isinstance(r, str) for r in runners):
+        raise _fail(path, f"{where}.runners", "expected a non-empty list of runner names")
+    flash = FlashMethod(runners=tuple(runners),
+                        **{k: _str(path, f"{where}.{k}", fraw.get(k), required=False) for k in settings})
+    for runner, setting in RUNNER_SETTINGS.items():
+        if runner in flash.runners and not getattr(flash, setting):
+            raise _fail(path, where, f"runner {runner} needs {setting}")
+    if flash.cmsis_pack and not re.fullmatch(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", flash.cmsis_pack):
+        raise _fail(path, f"{where}.cmsis_pack", f"expected Vendor.Name (as Keil.STM32H7xx_DFP), got {flash.cmsis_pack!r}")
+    if flash.external_loader and not any(r.init == "qspi" for r in regions):
+        raise _fail(path, f"{where}.external_loader", "an external loader needs a region with init qspi")
+    return flash
+
+
+def _parse_probe(path: Path, where: str, raw: Any) -> Probe:
+    praw = _mapping(path, where, raw)
+    _check_keys(path, where, praw, {"name", "firmware", "source", "note"})
+    firmware = praw.get("firmware")
+    if not isinstance(firmware, list) or not firmware or not all(f in PROBE_FIRMWARES for f in firmware):
+        raise _fail(path, f"{where}.firmware", f"expected a non-empty list of {', '.join(PROBE_FIRMWARES)}, "
+                    f"got {firmware!r}")
+    return Probe(name=_str(path, f"{where}.name", praw.get("name")), firmware=tuple(firmware),
+                 source=_str(path, f"{where}.source", praw.get("source")),
+                 note=_str(path, f"{where}.note", praw.get("note"), required=False))
 
 
 def load_boards(path: Path | None = None) -> dict[str, Board]:

@@ -40,6 +40,21 @@ PATCH_HELP = ("cubeai: run the first layers patch by patch (MCUNetV2) to cut the
               "or 4x3@7 to end the stage at op 7.")
 NO_IN_HELP = "cubeai: give the inputs their own buffers instead of places in the activations."
 NO_OUT_HELP = "cubeai: give the outputs their own buffers instead of places in the activations."
+RUNNER_HELP = ("qemu, host, pyocd, openocd, jlink, linkserver or stm32cubeprogrammer (default: the board's first "
+               "that can write the image; `mcugen boards` lists them).")
+PORT_HELP = "Serial port of the board (default: found from the debug probe's USB serial number)."
+BAUD_HELP = "UART baud rate (default: the board's, boards.yaml)."
+PROBE_HELP = "Debug probe serial number / unique id (default: the only one attached)."
+PACK_HELP = "pyocd: the board's CMSIS pack file (or $MCUGEN_CMSIS_PACK; default: the pack cache)."
+NO_DOWNLOAD_HELP = "pyocd: never download the CMSIS pack (cmsis-pack-manager); fail naming where to get it."
+
+
+def _runner_options(port: str | None, baud: int | None, probe: str | None, pack: Path | None,
+                    no_pack_download: bool) -> dict:
+    """What the user chose for the runner; unset ones are left out (a runner refuses what it cannot take)."""
+    options = {"port": port, "baud": baud, "probe": probe, "pack": str(pack) if pack else None,
+               "download_pack": False if no_pack_download else None}
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _version(value: bool) -> None:
@@ -147,7 +162,7 @@ def estimate(
 
 @app.command()
 def boards(json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
-    """List the known targets with their memory regions.
+    """List the known targets: memory regions, UART (instance, pins, baud), debug probe and runners.
 
     Example: mcugen boards
     """
@@ -211,6 +226,7 @@ def generate(
     place: Optional[List[str]] = typer.Option(None, "--place", help="Override a placement: KEY=REGION."),
     kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
     tflm_root: Optional[Path] = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (or $MCUGEN_TFLM_ROOT)."),
+    baud: Optional[int] = typer.Option(None, "--baud", min=1, help=BAUD_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Write a complete firmware project: network code and weights, board support, Makefile.
@@ -228,7 +244,7 @@ def generate(
                            placement=_parse_place(place), kernels=kernels, tflm_root=tflm_root,
                            progress=_library_progress(json_out), c_api=c_api,
                            inputs_allocation=not no_inputs_allocation, outputs_allocation=not no_outputs_allocation,
-                           pools=pools, patch=patch)
+                           pools=pools, patch=patch, baud=baud)
     if json_out:
         report.print_json(gen.to_json())
     else:
@@ -265,23 +281,27 @@ def _split_inputs(inputs: list[str] | None, random: int | None) -> tuple[list[st
 @app.command("flash-and-measure")
 def flash_and_measure(
     project_dir: Path = typer.Argument(..., help="A built project."),
-    runner: Optional[str] = typer.Option(None, "--runner", help="qemu, pyocd, openocd or host (default: the board's first)."),
+    runner: Optional[str] = typer.Option(None, "--runner", help=RUNNER_HELP),
     inputs: Optional[List[str]] = typer.Option(None, "--inputs", help="Input files (.npy/.npz/.bin/.bmp), repeatable."),
     random: Optional[int] = typer.Option(None, "--random", help="Seeded random inputs to add."),
     seed: int = typer.Option(0, "--seed", help="Seed for the random inputs."),
     runs: int = typer.Option(1, "--runs", min=1, help="Runs per input (timing statistics)."),
-    port: Optional[str] = typer.Option(None, "--port", help="Serial port of the board (auto-detected)."),
-    probe: Optional[str] = typer.Option(None, "--probe", help="Debug probe unique id (auto-detected)."),
+    port: Optional[str] = typer.Option(None, "--port", help=PORT_HELP),
+    baud: Optional[int] = typer.Option(None, "--baud", min=1, help="UART baud rate (default: the firmware's)."),
+    probe: Optional[str] = typer.Option(None, "--probe", help=PROBE_HELP),
+    pack: Optional[Path] = typer.Option(None, "--pack", help=PACK_HELP),
+    no_pack_download: bool = typer.Option(False, "--no-pack-download", help=NO_DOWNLOAD_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Flash (or start QEMU), send inputs over UART, read outputs and timing, compare with TFLM.
 
     Example: mcugen flash-and-measure out/pd --inputs examples/models/person.bmp
+    Example: mcugen flash-and-measure out/h7 --runner pyocd --pack Keil.STM32H7xx_DFP.4.1.3.pack --random 5
     """
     from mcugen import project, report
 
     files, count = _split_inputs(inputs, random)
-    options = {k: v for k, v in (("port", port), ("probe", probe)) if v}
+    options = _runner_options(port, baud, probe, pack, no_pack_download)
     rep = project.measure_project(project_dir, runner=runner, input_files=files, random=count, seed=seed,
                                   runs=runs, runner_options=options)
     (Path(project_dir) / "build").mkdir(exist_ok=True)
@@ -325,9 +345,12 @@ def validate(
     force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
     kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
     tflm_root: Optional[Path] = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree."),
-    runner: Optional[str] = typer.Option(None, "--runner", help="Override the board's runner."),
-    port: Optional[str] = typer.Option(None, "--port", help="Serial port of the board."),
-    probe: Optional[str] = typer.Option(None, "--probe", help="Debug probe unique id."),
+    runner: Optional[str] = typer.Option(None, "--runner", help=RUNNER_HELP),
+    port: Optional[str] = typer.Option(None, "--port", help=PORT_HELP),
+    baud: Optional[int] = typer.Option(None, "--baud", min=1, help=BAUD_HELP + " The firmware is built for it."),
+    probe: Optional[str] = typer.Option(None, "--probe", help=PROBE_HELP),
+    pack: Optional[Path] = typer.Option(None, "--pack", help=PACK_HELP),
+    no_pack_download: bool = typer.Option(False, "--no-pack-download", help=NO_DOWNLOAD_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Generate, build, run on the target and compare with the TFLM reference, in one go.
@@ -343,7 +366,7 @@ def validate(
     files, count = _split_inputs(inputs, None)
     if not files and not inputs:
         count = 20
-    options = {k: v for k, v in (("port", port), ("probe", probe)) if v}
+    options = _runner_options(port, baud, probe, pack, no_pack_download)
     gen, built, rep = project.validate(
         model, target, style=_check_style(style), input_files=files, random=count, seed=seed, runs=runs,
         output=output, force=force, kernels=kernels, tflm_root=tflm_root, runner=runner, runner_options=options,

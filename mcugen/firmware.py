@@ -26,6 +26,7 @@ build.py and measure) is described by `Manifest`:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -79,14 +80,24 @@ class FirmwareOptions:
     defines: dict[str, str] = field(default_factory=dict)
     # Activation pools (cubeai --pools): one NOLOAD section .nn_arena.<region> placed in each region.
     pools: tuple[str, ...] = ()
+    uart_baud: int = 0  # the UART's baud rate (--baud); 0: boards.yaml uart.baud
+
+    def board_for(self, board: Board) -> Board:
+        """The board as this firmware sees it (its UART at uart_baud)."""
+        if not self.uart_baud or board.uart is None:
+            return board
+        return dataclasses.replace(board, uart=dataclasses.replace(board.uart, baud=self.uart_baud))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> FirmwareOptions:
         raw = dict(raw or {})
-        unknown = sorted(set(raw) - {"placement", "stack_size", "opt_level", "defines", "pools"})
+        unknown = sorted(set(raw) - {"placement", "stack_size", "opt_level", "defines", "pools", "uart_baud"})
         if unknown:
             raise ManifestError(f"{MANIFEST_FILE}: unknown firmware option(s): {', '.join(unknown)}.",
-                                hint="Allowed: placement, stack_size, opt_level, defines, pools.")
+                                hint="Allowed: placement, stack_size, opt_level, defines, pools, uart_baud.")
+        baud = raw.get("uart_baud", 0)
+        if isinstance(baud, bool) or not isinstance(baud, int) or baud < 0:
+            raise ManifestError(f"{MANIFEST_FILE}: firmware.uart_baud must be a positive baud rate, got {baud!r}.")
         pools = raw.get("pools") or []
         if not isinstance(pools, list) or not all(isinstance(p, str) and re.fullmatch(r"[A-Za-z_]\w*", p)
                                                   for p in pools):
@@ -103,6 +114,7 @@ class FirmwareOptions:
             opt_level=str(raw.get("opt_level", DEFAULT_OPT_LEVEL)),
             defines={str(k): str(v) for k, v in (raw.get("defines") or {}).items()},
             pools=tuple(pools),
+            uart_baud=baud,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,6 +122,8 @@ class FirmwareOptions:
              "opt_level": self.opt_level, "defines": dict(self.defines)}
         if self.pools:
             d["pools"] = list(self.pools)
+        if self.uart_baud:
+            d["uart_baud"] = self.uart_baud
         return d
 
 
@@ -362,6 +376,7 @@ def firmware_bundle(board: Board | str, options: FirmwareOptions | None = None) 
     if isinstance(board, str):
         board = get_board(board)
     options = options or FirmwareOptions()
+    board = options.board_for(board)
     if board.family not in FAMILY_FILES:
         raise BoardError(f"Board '{board.name}' has family '{board.family}', which has no firmware support.",
                          hint=f"Supported families: {', '.join(sorted(FAMILY_FILES))}.")

@@ -1,6 +1,7 @@
 """Every child process mcugen starts: found, started, timed out and stopped here.
 
-- `require(program)`: its path, or MissingProgramError naming the Debian package.
+- `require(program)`: its path (PATH, then where a vendor installs it), or MissingProgramError
+  saying where to get it (the Debian package, or the vendor's download page).
 - `spawn(argv, ...)`: a Popen in its own session (so its process group holds what it
   starts in turn: make's compilers, a shell's commands), asked to die with mcugen
   (PR_SET_PDEATHSIG on Linux), and registered until `stop()` ends it.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import glob
 import os
 import shutil
 import signal
@@ -52,13 +54,22 @@ class MissingProgramError(ToolchainError):
     """A program mcugen needs (compiler, make, emulator, flashing tool) is not installed."""
 
 
-def require(program: str, package: str | None = None) -> str:
-    """Path of `program` (a name looked up on PATH, or a path), or MissingProgramError
-    whose hint names the Debian package (`package`, else the known one for it)."""
+def require(program: str, package: str | None = None, *, hint: str | None = None,
+            search: Sequence[str] = ()) -> str:
+    """Path of `program` (a name looked up on PATH, or a path), else the first match of the
+    `search` glob patterns (where a vendor's installer puts it, newest first), or
+    MissingProgramError. Its hint is `hint` (where to get a vendor tool) or names the
+    Debian package (`package`, else the known one for it)."""
     path = shutil.which(program)
     if path is None:
+        for pattern in search:
+            found = sorted(glob.glob(os.path.expanduser(pattern)), reverse=True)
+            path = next((f for f in found if os.path.isfile(f) and os.access(f, os.X_OK)), None)
+            if path:
+                return path
         pkg = package or PACKAGES.get(os.path.basename(program))
-        hint = f"Install it: apt-get install {pkg}." if pkg else f"Install {program} or put it on PATH."
+        if hint is None:
+            hint = f"Install it: apt-get install {pkg}." if pkg else f"Install {program} or put it on PATH."
         raise MissingProgramError(f"'{program}' is not installed or not on PATH.", hint=hint)
     return path
 

@@ -90,6 +90,7 @@ def generate(
     outputs_allocation: bool = True,
     pools: str | Sequence[str] | None = None,
     patch: str | None = None,
+    baud: int | None = None,
 ) -> Generated:
     """Write a complete firmware project for `graph` on `board` in `style`.
 
@@ -97,7 +98,7 @@ def generate(
     the inputs/outputs get their own buffers outside the activations), pools (memory
     regions for the activations, most used tensors first: "dtcm,axisram"; REGION:SIZE
     caps a pool), patch (patch-based inference of the first layers: "auto", "4x3",
-    "4x3@7"; see mcugen.patch).
+    "4x3@7"; see mcugen.patch). baud: the UART's rate in the firmware (default: boards.yaml).
 
     Refuses (before writing anything) unsupported operators, a model that does not
     fit the board, and an output directory holding files mcugen did not write."""
@@ -115,7 +116,8 @@ def generate(
         check_network_name(name)
     check_output_dir(out_dir, force)  # every option and the directory checked before any long work
     # Profiling builds time every node (cubeai) with the board's counter.
-    options = FirmwareOptions(placement=dict(placement or {}), defines={"MCUGEN_PROFILE": "1"} if profile else {})
+    options = FirmwareOptions(placement=dict(placement or {}), defines={"MCUGEN_PROFILE": "1"} if profile else {},
+                              uart_baud=baud or 0)
     extra_files = {MODEL_COPY: graph.model_bytes}
     if style == "cubeai":
         from mcugen.codegen import generate_cubeai  # noqa: PLC0415
@@ -612,6 +614,9 @@ def validate(
     compared with it (ST's figures per output: acc, rmse, mae, l2r, mean, std, nse, cos)."""
     graph = load_checked(model)
     board = get_board(target)
+    from mcugen.runners.base import check_options  # noqa: PLC0415
+
+    check_options(board, runner, runner_options or {})  # a refused --port/--baud/--pack before the build
     if float_model is not None:
         from mcugen.validate import FloatModel  # noqa: PLC0415
 
@@ -625,7 +630,7 @@ def validate(
         gen = generate(graph, board, out, style=style, force=force or output is None, kernels=kernels,
                        tflm_root=tflm_root, placement=placement, progress=library_progress, name=name,
                        c_api=c_api, inputs_allocation=inputs_allocation, outputs_allocation=outputs_allocation,
-                       pools=pools, patch=patch)
+                       pools=pools, patch=patch, baud=(runner_options or {}).get("baud"))
         say("building")
         built = build(out)
         say(f"running {len(input_files)} file input(s) and {random} random input(s) on {board.name}")

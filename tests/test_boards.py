@@ -85,6 +85,17 @@ def good_doc():
         (lambda d: d["boards"]["qemu-m7"].update(aliases=["stm32h7"]), "also used by"),
         (lambda d: d.update(schema=2), "schema"),
         (lambda d: d["boards"]["qemu-m7"].update(fpu="fpv9"), "fpu"),
+        (lambda d: d["boards"]["mimxrt1050-evkb"]["flash"].pop("jlink_device"), "runner jlink needs jlink_device"),
+        (lambda d: d["boards"]["mimxrt1170-evk"]["flash"].pop("linkserver_device"),
+         "runner linkserver needs linkserver_device"),
+        (lambda d: d["boards"]["nucleo-h743zi2"].pop("probe"), "nucleo-h743zi2.probe: a board flashed through"),
+        (lambda d: d["boards"]["nucleo-h743zi2"]["probe"].update(firmware=["stlink", "ulink"]),
+         "probe.firmware: expected a non-empty list of stlink, daplink, mcu-link, jlink"),
+        (lambda d: d["boards"]["nucleo-h743zi2"]["probe"].pop("source"), "probe.source"),
+        (lambda d: d["boards"]["nucleo-h743zi2"]["flash"].update(external_loader="X.stldr"),
+         "an external loader needs a region with init qspi"),
+        (lambda d: d["boards"]["nucleo-h743zi2"]["flash"].update(cmsis_pack="STM32H7xx_DFP"), "expected Vendor.Name"),
+        (lambda d: d["boards"]["nucleo-h743zi2"]["uart"].update(baud=0), "a baud rate must be greater than 0"),
     ],
 )
 def test_bad_board_files(tmp_path, good_doc, mutate, message):
@@ -273,3 +284,25 @@ def test_cli_generate_and_build_with_the_arena_in_sdram(tmp_path, models_dir, bo
     weights = "sdram" if "weights=sdram" in places else "flexspi"
     assert regions[weights]["sections"][".nn_weights"] > 250_000
     assert "-DMCUGEN_INIT_SDRAM=1" in (out / "Makefile").read_text()
+
+
+def test_probes_and_flash_tool_names():
+    """The probe each board carries and the names each vendor tool knows its chip by
+    (SEGGER's device list, NXP's LinkServer device:board names, ST's external loader)."""
+    expected = {
+        "nucleo-h743zi2": ("ST-LINK/V3E", ("stlink",), "STM32H743ZI", "", ""),
+        "stm32h747i-disco": ("ST-LINK/V3E", ("stlink",), "STM32H747XI_M7", "", "MT25TL01G_STM32H747I-DISCO.stldr"),
+        "mimxrt1050-evkb": ("OpenSDA", ("daplink", "jlink"), "MIMXRT1052xxxxB", "MIMXRT1052xxxxB:EVKB-IMXRT1050", ""),
+        "mimxrt1170-evk": ("OpenSDA (EVK) or MCU-Link (EVKB)", ("daplink", "mcu-link", "jlink"), "MIMXRT1176xxxA_M7",
+                           "MIMXRT1176xxxxx:MIMXRT1170-EVK", ""),
+    }
+    for name, (probe, firmware, jlink, linkserver, loader) in expected.items():
+        b = get_board(name)
+        assert (b.probe.name, b.probe.firmware) == (probe, firmware) and b.probe.source
+        assert (b.flash.jlink_device, b.flash.linkserver_device, b.flash.external_loader) == (jlink, linkserver, loader)
+        assert b.flash.source and "jlink" in b.flash.runners
+        assert ("linkserver" in b.flash.runners) == bool(linkserver)
+        assert ("stm32cubeprogrammer" in b.flash.runners) == (b.family == "stm32h7")
+        assert b.uart.tx and b.uart.rx and b.uart.baud == 115200
+    assert get_board("qemu-m7").probe is None and get_board("host").probe is None
+    assert get_board("stm32h7").flash.cmsis_pack_url == "https://www.keil.arm.com/packs/stm32h7xx_dfp-keil/"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -92,8 +93,33 @@ def test_truncated_model_is_a_clean_error(tmp_path, person_detect):
 def test_boards_json():
     r = mcugen("boards", "--json")
     assert r.returncode == 0
-    names = [b["name"] for b in json.loads(r.stdout)]
-    assert "qemu-m7" in names and "nucleo-h743zi2" in names
+    boards = {b["name"]: b for b in json.loads(r.stdout)}
+    assert "qemu-m7" in boards and "nucleo-h743zi2" in boards
+    h7 = boards["nucleo-h743zi2"]
+    assert {k: h7["uart"][k] for k in ("name", "tx", "rx", "baud")} == {"name": "USART3", "tx": "PD8", "rx": "PD9",
+                                                                       "baud": 115200}
+    assert h7["probe"]["name"] == "ST-LINK/V3E" and h7["probe"]["firmware"] == ["stlink"]
+    assert h7["runners"] == ["pyocd", "openocd", "stm32cubeprogrammer", "jlink"]
+    assert h7["flash"]["jlink_device"] == "STM32H743ZI" and h7["flash"]["cmsis_pack"] == "Keil.STM32H7xx_DFP"
+    rt = boards["mimxrt1050-evkb"]
+    assert rt["uart"]["tx"] == "GPIO_AD_B0_12" and rt["probe"]["firmware"] == ["daplink", "jlink"]
+    assert rt["flash"]["linkserver_device"] == "MIMXRT1052xxxxB:EVKB-IMXRT1050"
+    assert boards["qemu-m7"]["probe"] is None
+
+
+def test_boards_table_shows_uart_pins_baud_and_probe():
+    import os
+
+    r = subprocess.run([sys.executable, "-m", "mcugen", "boards"], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "COLUMNS": "200"})
+    assert r.returncode == 0
+    serial = r.stdout[r.stdout.index("Serial and probes"):]
+    rows = {line.split("│")[1].strip(): line for line in serial.splitlines() if line.count("│") > 5}
+    h747 = [c.strip() for c in rows["stm32h747i-disco"].split("│")[1:-1]]
+    assert h747 == ["stm32h747i-disco", "USART1", "PA9/PA10", "115200", "ST-LINK/V3E: stlink",
+                    "pyocd, openocd, stm32cubeprogrammer, jlink"]
+    rt = [c.strip() for c in rows["mimxrt1050-evkb"].split("│")[1:-1]]
+    assert rt[1:5] == ["LPUART1", "GPIO_AD_B0_12/GPIO_AD_B0_13", "115200", "OpenSDA: daplink (or jlink)"]
 
 
 def test_inspect_and_estimate_do_not_import_tensorflow(person_detect):
@@ -286,3 +312,69 @@ def test_int8_lstm_is_reported_as_unsupported_not_as_a_dynamic_shape():
     assert r.returncode == 1
     assert "operator UNIDIRECTIONAL_SEQUENCE_LSTM at index 0 is not supported by mcugen" in r.stderr
     assert "dynamic or empty" not in r.stderr and "Traceback" not in r.stderr
+
+
+# Boards as people have them: the runner, its serial port, baud and CMSIS pack, through the CLI
+
+
+@pytest.fixture
+def h7_project(tmp_path, person_detect):
+    from _images import make_project
+
+    return make_project(tmp_path / "h7", "nucleo-h743zi2", person_detect, 0x08000000)
+
+
+def test_openocd_finds_the_port_itself_then_stops_at_the_probe(h7_project):
+    """issue 18: `--runner openocd` asked for --port although --help said it is found."""
+    import os
+
+    r = mcugen("flash-and-measure", h7_project, "--runner", "openocd", "--random", "1")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "needs the board's serial port" not in r.stderr
+    assert "No serial port of nucleo-h743zi2's probe ST-LINK/V3E (stlink 0483:374B" in r.stderr
+    master, slave = os.openpty()
+    try:  # the port given: the real OpenOCD runs and finds no ST-LINK
+        r = mcugen("flash-and-measure", h7_project, "--runner", "openocd", "--port", os.ttyname(slave),
+                   "--baud", "115200", "--random", "1")
+    finally:
+        os.close(master)
+        os.close(slave)
+    if shutil.which("openocd"):
+        assert r.returncode == 1 and "OpenOCD failed" in r.stderr and "No probe found" in r.stderr
+
+
+def test_vendor_tools_missing_say_where_to_get_them(h7_project):
+    r = mcugen("flash-and-measure", h7_project, "--runner", "jlink", "--random", "1")
+    if shutil.which("JLinkExe") is None:
+        assert r.returncode == 1 and "'JLinkExe' is not installed" in r.stderr
+        assert "https://www.segger.com/downloads/jlink/" in r.stderr and "Traceback" not in r.stderr
+    r = mcugen("flash-and-measure", h7_project, "--runner", "linkserver")
+    assert r.returncode == 1 and "Runner 'linkserver' cannot run nucleo-h743zi2" in r.stderr
+
+
+def test_pyocd_pack_option(h7_project, tmp_path):
+    """--pack exists; a real pack reaches pyOCD's probe search; a broken one is a clear error."""
+    from _cmsis_pack import build_flm, build_pack
+
+    good = build_pack(tmp_path / "Keil.STM32H7xx_DFP.9.9.9.pack", build_flm(tmp_path / "a.FLM"))
+    r = mcugen("flash-and-measure", h7_project, "--runner", "pyocd", "--pack", good, "--random", "1")
+    assert r.returncode == 1 and "No debug probe found for nucleo-h743zi2" in r.stderr, r.stderr
+    bad = tmp_path / "broken.pack"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    r = mcugen("flash-and-measure", h7_project, "--runner", "pyocd", "--pack", bad, "--no-pack-download")
+    assert r.returncode == 1 and "is not a usable CMSIS pack: it is not a zip archive" in r.stderr
+    assert "internal error" not in r.stderr and "MalformedCmsisPackError" not in r.stderr
+
+
+def test_baud_reaches_the_firmware_and_is_checked(person_detect, h7_project, tmp_path):
+    r = mcugen("flash-and-measure", h7_project, "--runner", "openocd", "--baud", "921600", "--random", "1")
+    assert r.returncode == 1 and "talks at 115200 baud (its build); --baud 921600 would not reach it" in r.stderr
+    r = mcugen("generate", person_detect, "-t", "stm32h7", "-o", tmp_path / "fast", "--baud", "921600", "--json")
+    assert r.returncode == 0, r.stderr
+    config = (tmp_path / "fast" / "firmware" / "generated" / "mcugen_board_config.h").read_text()
+    assert "#define MCUGEN_UART_BAUD 921600u" in config
+    assert json.loads((tmp_path / "fast" / "mcugen.json").read_text())["firmware"]["uart_baud"] == 921600
+    r = mcugen("validate", person_detect, "-t", "qemu-m7", "--baud", "9600")
+    assert r.returncode == 1 and "The qemu runner does not take --baud" in r.stderr  # before any build
+    r = mcugen("flash-and-measure", h7_project, "--baud", "0")
+    assert r.returncode == 2

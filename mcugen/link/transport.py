@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 
 from mcugen.errors import LinkPortError
 
-DEFAULT_BAUD = 115200
+DEFAULT_BAUD = 115200  # when a board names none; runners use boards.yaml uart.baud (or --baud)
 
 
 class Transport(ABC):
@@ -49,6 +49,9 @@ class SerialTransport(Transport):
     """pyserial port. `port` is a device path (/dev/ttyACM0, /dev/pts/3)."""
 
     def __init__(self, port: str, baudrate: int = DEFAULT_BAUD, write_timeout: float = 10.0) -> None:
+        if isinstance(baudrate, bool) or not isinstance(baudrate, int) or baudrate <= 0:
+            raise LinkPortError(f"Baud rate {baudrate!r} is not a positive whole number.",
+                                hint="Pass --baud as the firmware's rate, e.g. --baud 115200 (the board's default).")
         self.port = port
         self.baudrate = baudrate
         self.write_timeout = write_timeout
@@ -63,6 +66,9 @@ class SerialTransport(Transport):
         try:
             self._serial = serial.Serial(self.port, self.baudrate, timeout=0, write_timeout=self.write_timeout,
                                          exclusive=True)
+        except ValueError as exc:  # pyserial: a rate the port's driver cannot set
+            raise LinkPortError(f"Cannot open serial port {self.port} at {self.baudrate} baud: {exc}.",
+                                hint="Choose a rate the probe's virtual COM port supports (--baud).") from None
         except (serial.SerialException, OSError) as exc:
             raise LinkPortError(f"Cannot open serial port {self.port}: {exc}.",
                             hint="Check the port name (--port), that the board is connected, and that no "

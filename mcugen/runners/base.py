@@ -1,7 +1,8 @@
 """Common base of the runners (cf. Zephyr's west runners, runners/core.py).
 
 A runner knows one way to get firmware running and to reach its UART: start
-QEMU, exec the host build, flash through pyOCD or OpenOCD. Each declares its
+QEMU, exec the host build, flash through pyOCD, OpenOCD, J-Link, LinkServer or
+STM32CubeProgrammer (runners/tool.py for the command-line ones). Each declares its
 capabilities (`RunnerCaps`), builds its command line in one function
 (`command()`, tested for its exact argv), and is a context manager:
 `with runner: transport = runner.start()` always stops what it started.
@@ -26,11 +27,12 @@ from mcugen.errors import RunnerError
 from mcugen.link.transport import Transport
 from mcugen.process import MissingProgramError, require
 
-__all__ = ["MissingProgramError", "Runner", "RunnerCaps", "make_runner", "register", "require", "runner_names"]
+__all__ = ["MissingProgramError", "Runner", "RunnerCaps", "check_options", "choose_runner", "image_regions",
+           "make_runner", "register", "require", "runner_names"]
 
 # What the user can pass to a runner, as the CLI spells it.
-OPTION_FLAGS = {"port": "--port", "probe": "--probe", "pack": "--pack", "download_pack": "--download-pack",
-                "frequency": "--frequency"}
+OPTION_FLAGS = {"port": "--port", "baud": "--baud", "probe": "--probe", "pack": "--pack",
+                "download_pack": "--no-pack-download", "frequency": "--frequency"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class RunnerCaps:
     options: tuple[str, ...] = ()  # what a user may choose (port=, probe=, ...): anything else is refused
     board_setting: str = ""    # the boards.yaml flash setting it needs (qemu_machine, pyocd_target, ...)
     host: bool = False         # runs the native build (the host board only)
+    loader_flash: bool = False  # programs memory-mapped flash that needs an external loader (regions with init qspi)
 
 
 class Runner(ABC):
@@ -67,8 +70,19 @@ class Runner(ABC):
         """Release everything start() acquired. Safe to call more than once."""
 
     def check_image(self) -> None:
+        """RunnerError unless the image exists and this runner can write every region it fills."""
         if not self.elf.is_file():
             raise RunnerError(f"No firmware image at {self.elf}.", hint="Build the project first (mcugen build).")
+        if self.caps.loader_flash:
+            return
+        needs_loader = [r for r in image_regions(self.elf, self.board) if r.init == "qspi"]
+        if needs_loader:
+            able = [n for n in self.board.flash.runners if n in _REGISTRY and _REGISTRY[n].caps.loader_flash]
+            names = ", ".join(f"{r.name} (0x{r.base:08X})" for r in needs_loader)
+            raise RunnerError(f"The image puts data in {names}, external flash that the {self.name} runner cannot "
+                              "program (it needs an external loader).",
+                              hint=(f"Use --runner {' or '.join(able)}." if able else
+                                    "Place the weights in on-chip flash (--place weights=flash) instead."))
 
     def __enter__(self) -> Runner:
         return self
@@ -122,6 +136,54 @@ def check_request(cls: type[Runner], board: Board, options: dict[str, Any]) -> N
         why = (": it runs no hardware, so there is no probe or serial port to choose" if caps.emulated else "")
         raise RunnerError(f"The {name} runner does not take {flags}{why}.",
                           hint=f"Drop {flags}" + (f"; it takes {taken}." if taken else "."))
+
+
+def check_options(board: Board, runner: str | None, options: dict[str, Any]) -> None:
+    """Before any build: RunnerError unless `runner` (else one of the board's runners) takes these options."""
+    names = [runner] if runner else list(board.flash.runners)
+    errors = []
+    for name in names:
+        try:
+            check_request(runner_class(name), board, options)
+            return
+        except RunnerError as exc:
+            errors.append(exc)
+    raise errors[0]
+
+
+def image_regions(elf: str | Path, board: Board) -> list:
+    """The board's memory regions that the ELF's loadable bytes go to (empty for a board with
+    no external flash needing a loader: nothing to decide there, and nothing is parsed)."""
+    if not any(r.init == "qspi" for r in board.regions):
+        return []
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        with open(elf, "rb") as f:
+            spans = [(seg["p_paddr"], seg["p_filesz"]) for seg in ELFFile(f).iter_segments()
+                     if seg["p_type"] == "PT_LOAD" and seg["p_filesz"]]
+    except (ELFError, OSError, ValueError) as exc:
+        raise RunnerError(f"{elf} is not a readable ELF image: {exc}.", hint="Rebuild it (mcugen build).") from None
+    return [r for r in board.regions if any(a < r.end and a + n > r.base for a, n in spans)]
+
+
+def choose_runner(board: Board, elf: str | Path, options: dict[str, Any] | None = None) -> str:
+    """The board's first runner that takes these options and can write this image (weights in
+    QSPI flash need a runner with an external loader); the first runner when none can (its
+    check then says why)."""
+    loader = any(r.init == "qspi" for r in board.regions) and Path(elf).is_file() and \
+        any(r.init == "qspi" for r in image_regions(elf, board))
+    for name in board.flash.runners:
+        cls = _REGISTRY.get(name)
+        if cls is None or (loader and not cls.caps.loader_flash):
+            continue
+        try:
+            check_request(cls, board, options or {})
+        except RunnerError:
+            continue
+        return name
+    return board.flash.runners[0]
 
 
 def make_runner(name: str, board: Board, elf: str | Path, **options: Any) -> Runner:
