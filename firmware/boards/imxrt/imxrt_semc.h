@@ -113,12 +113,14 @@
 #define SEMC_MODE_VALUE (SEMC_BURST_LEN | (SEMC_CL_3 << SDRAM_MODE_CL_SHIFT)) /* derived: test_sdram_timing */
 
 /* Each value must fit its field (widths as in both SVDs; test_sdram_timing decodes them too). */
-_Static_assert(SEMC_CYC(SDRAM_TRP_NS) <= 0xFu && SEMC_CYC(SDRAM_TRCD_NS) <= 0xFu && SEMC_CYC(SDRAM_TRFC_NS) <= 0x1Fu &&
-               SEMC_CYC(SDRAM_TWR_NS) <= 0x7u && SEMC_CYC(SDRAM_TCKEOFF_NS) <= 0xFu && SEMC_CYC(SDRAM_TRAS_NS) <= 0xFu,
-               "an SDRAM timing does not fit SEMC_SDRAMCR1 at this SEMC clock");
-_Static_assert(SEMC_CYC(SDRAM_TXSR_NS) <= 0xFFu && SEMC_CYC(SDRAM_TREF2REF_NS) <= 0xFFu &&
-               SEMC_CYC(SDRAM_TACT2ACT_NS) <= 0xFFu, "an SDRAM timing does not fit SEMC_SDRAMCR2");
-_Static_assert(SEMC_REFRESH_PERIODS >= 2u && SEMC_REFRESH_PERIODS <= 0xFFu, "refresh timer out of range");
+/* C99 has no _Static_assert: a negative array size stops the build instead (the names say why). */
+typedef char semc_sdramcr1_timing_does_not_fit_at_this_semc_clock[
+    (SEMC_CYC(SDRAM_TRP_NS) <= 0xFu && SEMC_CYC(SDRAM_TRCD_NS) <= 0xFu && SEMC_CYC(SDRAM_TRFC_NS) <= 0x1Fu &&
+     SEMC_CYC(SDRAM_TWR_NS) <= 0x7u && SEMC_CYC(SDRAM_TCKEOFF_NS) <= 0xFu && SEMC_CYC(SDRAM_TRAS_NS) <= 0xFu) ? 1 : -1];
+typedef char semc_sdramcr2_timing_does_not_fit[
+    (SEMC_CYC(SDRAM_TXSR_NS) <= 0xFFu && SEMC_CYC(SDRAM_TREF2REF_NS) <= 0xFFu &&
+     SEMC_CYC(SDRAM_TACT2ACT_NS) <= 0xFFu) ? 1 : -1];
+typedef char semc_refresh_timer_out_of_range[(SEMC_REFRESH_PERIODS >= 2u && SEMC_REFRESH_PERIODS <= 0xFFu) ? 1 : -1];
 
 #if MCUGEN_INIT_SDRAM
 #define SEMC_WAIT_LOOPS 100000u                 /* derived: a bound on every busy wait */
