@@ -41,6 +41,19 @@ PATCH_HELP = ("cubeai: run the first layers patch by patch (MCUNetV2) to cut the
 NO_IN_HELP = "cubeai: give the inputs their own buffers instead of places in the activations."
 NO_OUT_HELP = "cubeai: give the outputs their own buffers instead of places in the activations."
 
+# The flags generate, estimate and validate share (mcugen.options.GenerateOptions), declared once.
+STYLE_OPT = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP)
+NAME_OPT = typer.Option("network", "--name", help="C name of the network (cubeai).")
+C_API_OPT = typer.Option("st-ai", "--c-api", help=C_API_HELP)
+NO_IN_OPT = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP)
+NO_OUT_OPT = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP)
+POOLS_OPT = typer.Option(None, "--pools", help=POOLS_HELP)
+PATCH_OPT = typer.Option(None, "--patch", help=PATCH_HELP)
+KERNELS_OPT = typer.Option(None, "--kernels", help=KERNELS_HELP)
+PLACE_OPT = typer.Option(None, "--place", help="Override a placement: KEY=REGION with KEY in code, weights, arena, "
+                         "data, stack.")
+TFLM_ROOT_OPT = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (or $MCUGEN_TFLM_ROOT).")
+
 
 def _version(value: bool) -> None:
     if value:
@@ -72,10 +85,13 @@ def _parse_place(items: list[str] | None) -> dict[str, str]:
     return result
 
 
-def _check_style(style: str) -> str:
-    if style not in ("cubeai", "tflm"):
-        raise McugenError(f"Unknown style '{style}'.", hint="Use --style cubeai or --style tflm.")
-    return style
+def _options(style: str, place: list[str] | None, no_inputs_allocation: bool, no_outputs_allocation: bool,
+             **choices: object):
+    """The GenerateOptions of a command's flags (checked: bad choices fail here)."""
+    from mcugen.options import GenerateOptions
+
+    return GenerateOptions(style=style, placement=_parse_place(place), inputs_allocation=not no_inputs_allocation,
+                           outputs_allocation=not no_outputs_allocation, **choices).checked()
 
 
 @app.command()
@@ -89,7 +105,7 @@ def inspect(
     Example: mcugen inspect examples/person_detect/person_detect.tflite
     """
     from mcugen.inspect import summarize
-    from mcugen.model import load_model
+    from mcugen.model.load import load_model
     from mcugen.ops import check_shapes, require_known
     from mcugen import report
 
@@ -107,16 +123,14 @@ def inspect(
 def estimate(
     model: Path = typer.Argument(..., help="A quantized .tflite model."),
     target: str = typer.Option(..., "--target", "-t", help="Board name or alias (see `mcugen boards`)."),
-    style: str = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP),
-    place: Optional[List[str]] = typer.Option(
-        None, "--place", help="Override a placement: KEY=REGION with KEY in code, weights, arena, data, stack."
-    ),
-    pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
-    patch: Optional[str] = typer.Option(None, "--patch", help=PATCH_HELP),
-    no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
-    no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
-    c_api: str = typer.Option("st-ai", "--c-api", help=C_API_HELP),
-    kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
+    style: str = STYLE_OPT,
+    place: Optional[List[str]] = PLACE_OPT,
+    pools: Optional[str] = POOLS_OPT,
+    patch: Optional[str] = PATCH_OPT,
+    no_inputs_allocation: bool = NO_IN_OPT,
+    no_outputs_allocation: bool = NO_OUT_OPT,
+    c_api: str = C_API_OPT,
+    kernels: Optional[str] = KERNELS_OPT,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Will the model fit the board? Activation RAM, runtime RAM, weights and code flash, per region.
@@ -126,18 +140,17 @@ def estimate(
     Example: mcugen estimate examples/models/person_detect.tflite --target stm32h7 --json
     Example: mcugen estimate examples/models/person_detect.tflite --target qemu-m7 --patch auto
     """
-    from mcugen import project, report
+    from mcugen import pipeline, report
     from mcugen.boards import get_board
     from mcugen.estimate import require_fit
 
     board = get_board(target)
-    graph = project.load_checked(model)
+    graph = pipeline.load_checked(model)
+    options = _options(style, place, no_inputs_allocation, no_outputs_allocation, pools=pools, patch=patch,
+                       c_api=c_api, kernels=kernels)
     if patch:  # the search takes seconds: say what is going on
         _say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
-    fp = project.estimate_model(graph, board, _check_style(style), placement=_parse_place(place), pools=pools,
-                                inputs_allocation=not no_inputs_allocation,
-                                outputs_allocation=not no_outputs_allocation, c_api=c_api, kernels=kernels,
-                                patch=patch)
+    fp = pipeline.estimate_model(graph, board, options)
     if json_out:
         report.print_json(fp.to_json())
     else:
@@ -199,35 +212,33 @@ def generate(
     model: Path = typer.Argument(..., help="A quantized .tflite model."),
     target: str = typer.Option(..., "--target", "-t", help="Board name or alias (see `mcugen boards`)."),
     output: Path = typer.Option(..., "--output", "-o", help="Project directory to write."),
-    style: str = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP),
-    name: str = typer.Option("network", "--name", help="C name of the network (cubeai)."),
-    c_api: str = typer.Option("st-ai", "--c-api", help=C_API_HELP),
-    no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
-    no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
-    pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
-    patch: Optional[str] = typer.Option(None, "--patch", help=PATCH_HELP),
+    style: str = STYLE_OPT,
+    name: str = NAME_OPT,
+    c_api: str = C_API_OPT,
+    no_inputs_allocation: bool = NO_IN_OPT,
+    no_outputs_allocation: bool = NO_OUT_OPT,
+    pools: Optional[str] = POOLS_OPT,
+    patch: Optional[str] = PATCH_OPT,
     force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
-    place: Optional[List[str]] = typer.Option(None, "--place", help="Override a placement: KEY=REGION."),
-    kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
-    tflm_root: Optional[Path] = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (or $MCUGEN_TFLM_ROOT)."),
+    place: Optional[List[str]] = PLACE_OPT,
+    kernels: Optional[str] = KERNELS_OPT,
+    tflm_root: Optional[Path] = TFLM_ROOT_OPT,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Write a complete firmware project: network code and weights, board support, Makefile.
 
     Example: mcugen generate examples/models/person_detect.tflite --target qemu-m7 -o out/pd
     """
-    from mcugen import project, report
+    from mcugen import pipeline, report
     from mcugen.boards import get_board
 
     board = get_board(target)
-    graph = project.load_checked(model)
+    graph = pipeline.load_checked(model)
+    options = _options(style, place, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
+                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
     if patch:  # the search takes seconds: say what is going on
         _say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
-    gen = project.generate(graph, board, output, style=_check_style(style), force=force, name=name,
-                           placement=_parse_place(place), kernels=kernels, tflm_root=tflm_root,
-                           progress=_library_progress(json_out), c_api=c_api,
-                           inputs_allocation=not no_inputs_allocation, outputs_allocation=not no_outputs_allocation,
-                           pools=pools, patch=patch)
+    gen = pipeline.generate(graph, board, output, options, force=force, progress=_library_progress(json_out))
     if json_out:
         report.print_json(gen.to_json())
     else:
@@ -304,22 +315,22 @@ def _exit_if_not_exact(comparison) -> None:
 def validate(
     model: Path = typer.Argument(..., help="A quantized .tflite model."),
     target: str = typer.Option("host", "--target", "-t", help="Board name or alias; host runs natively."),
-    style: str = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP),
+    style: str = STYLE_OPT,
     inputs: Optional[List[str]] = typer.Option(None, "--inputs", help="N random inputs, or input files (repeatable)."),
     seed: int = typer.Option(0, "--seed", help="Seed for the random inputs."),
     runs: int = typer.Option(1, "--runs", min=1, help="Runs per input."),
     float_model: Optional[Path] = typer.Option(
         None, "--float-model", help="The float .tflite the model came from: also compare every output with it."),
-    name: str = typer.Option("network", "--name", help="C name of the network (cubeai)."),
-    c_api: str = typer.Option("st-ai", "--c-api", help=C_API_HELP),
-    no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
-    no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
-    pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
-    patch: Optional[str] = typer.Option(None, "--patch", help=PATCH_HELP),
+    name: str = NAME_OPT,
+    c_api: str = C_API_OPT,
+    no_inputs_allocation: bool = NO_IN_OPT,
+    no_outputs_allocation: bool = NO_OUT_OPT,
+    pools: Optional[str] = POOLS_OPT,
+    patch: Optional[str] = PATCH_OPT,
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Keep the project here (default: temporary)."),
     force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
-    kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
-    tflm_root: Optional[Path] = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree."),
+    kernels: Optional[str] = KERNELS_OPT,
+    tflm_root: Optional[Path] = TFLM_ROOT_OPT,
     runner: Optional[str] = typer.Option(None, "--runner", help="Override the board's runner."),
     port: Optional[str] = typer.Option(None, "--port", help="Serial port of the board."),
     probe: Optional[str] = typer.Option(None, "--probe", help="Debug probe unique id."),
@@ -338,13 +349,13 @@ def validate(
     files, count = _split_inputs(inputs, None)
     if not files and not inputs:
         count = 20
-    options = {k: v for k, v in (("port", port), ("probe", probe)) if v}
+    options = _options(style, None, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
+                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
+    runner_options = {k: v for k, v in (("port", port), ("probe", probe)) if v}
     gen, built, rep = project.validate(
-        model, target, style=_check_style(style), input_files=files, random=count, seed=seed, runs=runs,
-        output=output, force=force, kernels=kernels, tflm_root=tflm_root, runner=runner, runner_options=options,
-        progress=_say(json_out), library_progress=_library_progress(json_out), float_model=float_model, name=name,
-        c_api=c_api, inputs_allocation=not no_inputs_allocation, outputs_allocation=not no_outputs_allocation,
-        pools=pools, patch=patch,
+        model, target, options, input_files=files, random=count, seed=seed, runs=runs, output=output, force=force,
+        runner=runner, runner_options=runner_options, progress=_say(json_out),
+        library_progress=_library_progress(json_out), float_model=float_model,
     )
     if json_out:
         report.print_json({**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})

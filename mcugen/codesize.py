@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Mapping
 
 from mcugen.boards import Board
+from mcugen.firmware import DEFAULT_STACK_SIZE
+from mcugen.lower import LoweredGraph
+from mcugen.lower.arm.config import mat_mult_variants
 from mcugen.model.graph import Graph
 from mcugen.resources import firmware_dir
 
@@ -72,7 +75,7 @@ def load_table() -> dict:
         return {"objects": {}, "sources_hash": "", "compiler": "", "extra": {}}
 
 
-def kernel_files_for(lowered) -> list[str]:
+def kernel_files_for(lowered: LoweredGraph) -> list[str]:
     """The kernel source files (relative to firmware/) the cubeai project compiles in:
     those of the kernel each op lowers to (a Cortex-M7 variant when selected)."""
     return [f"kernels/{rel}" for rel in lowered.sources if rel.endswith(".c")]
@@ -93,10 +96,9 @@ def _family_files(table: dict, prefix: str) -> dict[str, int]:
     }
 
 
-def cubeai_code_size(graph: Graph, board: Board, lowered) -> CodeSize:
-    """Code flash of the cubeai project for `lowered` (mcugen.codegen.lower's result)."""
-    from mcugen.codegen.arm.select import mat_mult_variants  # noqa: PLC0415
-
+def cubeai_code_size(lowered: LoweredGraph, board: Board) -> CodeSize:
+    """Code flash of the cubeai project for `lowered` (mcugen.lower's result)."""
+    graph = lowered.graph
     table = load_table()
     parts: dict[str, int] = {}
     notes: list[str] = []
@@ -160,8 +162,6 @@ def runtime_ram(board: Board, style: str) -> RuntimeRam:
         for rel, v in table.get("objects", {}).items()
         if rel.startswith("runtime/") or rel.startswith(f"boards/{board.family}/")
     )
-    from mcugen.firmware import DEFAULT_STACK_SIZE  # noqa: PLC0415
-
     return RuntimeRam({"stack": DEFAULT_STACK_SIZE, "data": bss})
 
 

@@ -8,9 +8,9 @@ stay whole. Tiles overlap at their borders, so some pixels are computed twice: t
 price, in MACs, that `PatchStage.macs` counts.
 
     stage = make_stage(graph, ops=(0, 1, 2, 3), grid=(6, 1))   # ops from stage_chains(graph)
-    patched = apply_patches(graph, stage, select_kernel)       # the stage becomes one op
+    patched = apply_patches(graph, stage, Kernels())           # the stage becomes one op
     # patched runs through the planner and the cubeai generator like any graph;
-    # choose_patches(graph, PatchSpec.parse("auto"), select_kernel, plan_size) picks stages
+    # choose_patches(graph, PatchSpec.parse("auto"), Kernels(), plan_size) picks stages
 
 Every tile is an ordinary kernel call with its own shapes and an explicit leading
 padding (`padding: EXPLICIT`, see mcugen.codegen.quant.op_padding): the border tiles
@@ -37,9 +37,18 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from mcugen.boards import Board
 from mcugen.errors import McugenError
+from mcugen.lower import LoweredGraph, renumbered
+from mcugen.lower.call import CRef, KernelCall, StructParam
+from mcugen.lower.kernels import Kernels, uniform_layer
+from mcugen.lower.portable import lower_op
 from mcugen.model.graph import DTYPE_SIZES, Graph, Operator, Tensor
+from mcugen.ops import REGISTRY, total_macs
+from mcugen.ops.access import geometry
 from mcugen.ops.base import PATCH_STAGE
+from mcugen.planner import QUICK_ORDERS, MemoryPlan, plan_memory
+from mcugen.planner.pools import plan_activations, planning_graph
 
 PATCH_OPCODE = PATCH_STAGE
 PATCHABLE = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
@@ -49,8 +58,6 @@ COPY_SOURCE = "mcu_copy_tile.c"
 AUTO_MAX_MAC_OVERHEAD = 0.10
 AUTO_GRIDS = ((2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (4, 8), (8, 4), (7, 4), (4, 7),
               (2, 1), (3, 1), (4, 1), (6, 1), (8, 1), (14, 2))
-
-KernelSelector = Callable[[Graph, Operator], Any]
 
 
 class PatchError(McugenError):
@@ -133,12 +140,6 @@ class PatchStage:
 # geometry
 
 
-def _geometry(graph: Graph, op: Operator):
-    from mcugen.ops.access import geometry  # noqa: PLC0415
-
-    return geometry(graph, op)
-
-
 def _needed(out: tuple[int, int], size: int, k: int, s: int, d: int, pad: int) -> tuple[tuple[int, int], int]:
     """Input span [a, b) the outputs [r0, r1) read, and the padding before it."""
     r0, r1 = out
@@ -153,7 +154,7 @@ def tiles_for(graph: Graph, ops: Sequence[int], out_rows: tuple[int, int], out_c
     tiles: list[Tile] = []
     rows, cols = out_rows, out_cols
     for i in reversed(ops):
-        g = _geometry(graph, graph.operators[i])
+        g = geometry(graph, graph.operators[i])
         in_rows, pad_top = _needed(rows, g.in_h, g.k_h, g.stride_h, g.dil_h, g.pad_top)
         in_cols, pad_left = _needed(cols, g.in_w, g.k_w, g.stride_w, g.dil_w, g.pad_left)
         tiles.append(Tile(in_rows, in_cols, rows, cols, pad_top, pad_left))
@@ -177,7 +178,7 @@ def stage_chains(graph: Graph) -> list[tuple[int, ...]]:
     def ok(op: Operator) -> bool:
         if op.opcode not in PATCHABLE or not op.inputs or op.inputs[0] < 0 or len(op.outputs) != 1:
             return False
-        g = _geometry(graph, op)
+        g = geometry(graph, op)
         return g is not None and g.n == 1 and not graph.tensors[op.inputs[0]].is_constant
 
     for op in graph.operators:
@@ -198,8 +199,6 @@ def stage_chains(graph: Graph) -> list[tuple[int, ...]]:
 
 def make_stage(graph: Graph, ops: Sequence[int], grid: tuple[int, int]) -> PatchStage:
     """The stage `ops` (a prefix of a chain from stage_chains) in grid[0] x grid[1] patches."""
-    from mcugen.ops import REGISTRY  # noqa: PLC0415
-
     ops = tuple(ops)
     for a, b in zip(ops, ops[1:]):
         if b != a + 1 or graph.operators[b].inputs[0] != graph.operators[a].outputs[0]:
@@ -279,25 +278,16 @@ def patch_graph(graph: Graph, stage: PatchStage, k: int) -> PatchGraph:
 class StageLowering:
     """What the stage op lowers to: one KernelCall (a loop over the patches) and the figures."""
 
-    call: Any  # mcugen.codegen.lowering.KernelCall
+    call: KernelCall
     workspace: int  # bytes: the largest patch plan
-    plans: tuple[Any, ...]  # per patch: its MemoryPlan over the workspace
+    plans: tuple[MemoryPlan, ...]  # per patch: its plan over the workspace
     graphs: tuple[PatchGraph, ...]
     kernels: tuple[str, ...]  # per layer: the C function that runs it
 
 
-def _lower_layer(sub: Graph, op: Operator, select: KernelSelector | None):
-    from mcugen.codegen.lowering import lower_op  # noqa: PLC0415
-
-    call = select(sub, op) if select is not None else None
+def _lower_layer(sub: Graph, op: Operator, tiles: Kernels | None) -> KernelCall:
+    call = tiles.variant_call(sub, op) if tiles is not None else None
     return call if call is not None else lower_op(sub, op)
-
-
-def _same_constants(a, b) -> bool:
-    if a.kernel != b.kernel or len(a.constants) != len(b.constants):
-        return False
-    return all(ca.name == cb.name and ca.ctype == cb.ctype and ca.weights == cb.weights
-               and np.array_equal(ca.values, cb.values) for ca, cb in zip(a.constants, b.constants))
 
 
 def _freeze(value: Any) -> Any:
@@ -308,14 +298,13 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def lower_stage(graph: Graph, stage: PatchStage, select: KernelSelector | None = None,
+def lower_stage(graph: Graph, stage: PatchStage, tiles: Kernels | None = None,
                 quick: bool = False, cache: dict | None = None) -> StageLowering:
     """Lower every tile of every patch, plan each patch's workspace and write the C.
-    quick: first-fit plans only (no beam search), for comparing candidates; cache: a dict
-    shared by calls on the same graph (tiles of equal geometry lower and plan alike)."""
-    from mcugen.codegen.lowering import CRef, KernelCall, StructParam  # noqa: PLC0415
-    from mcugen.planner import QUICK_ORDERS, plan_memory  # noqa: PLC0415
-
+    tiles: the kernel policy of the tiles (None: the portable kernels; the RAM rule does
+    not apply to tiles); quick: first-fit plans only (no beam search), for comparing
+    candidates; cache: a dict shared by calls on the same graph (tiles of equal geometry
+    lower and plan alike)."""
     graphs = [patch_graph(graph, stage, k) for k in range(len(stage.patches))]
     layers = len(stage.ops)
     cache = {} if cache is None else cache
@@ -326,24 +315,23 @@ def lower_stage(graph: Graph, stage: PatchStage, select: KernelSelector | None =
         t, pg, op = stage.patches[k][j], graphs[k], graph.operators[stage.ops[j]]
         # j: the tile graph's op index and tensor indices depend on the layer's place in the stage
         return (j, op.opcode, op.inputs, op.outputs, len(graph.tensors), t.in_shape, t.out_shape, t.pad_top,
-                t.pad_left, j == 0 and pg.direct_in, j == layers - 1 and pg.direct_out, select is not None)
+                t.pad_left, j == 0 and pg.direct_in, j == layers - 1 and pg.direct_out, tiles is not None)
 
-    def lowered(k: int, j: int, with_select: KernelSelector | None):
+    def lowered(k: int, j: int, policy: Kernels | None) -> KernelCall:
         # Tiles of equal geometry lower alike; the tile tensors have the same indices in
         # every patch graph (appended in the same order), so the call can be shared.
-        key = ("call", tile_key(k, j), with_select is not None)
+        key = ("call", tile_key(k, j), policy is not None)
         if key not in cache:
-            cache[key] = _lower_layer(graphs[k].graph, graphs[k].graph.operators[j], with_select)
+            cache[key] = _lower_layer(graphs[k].graph, graphs[k].graph.operators[j], policy)
         return cache[key]
 
-    calls = [[lowered(k, j, select) for j in range(layers)] for k in range(len(graphs))]
-    # One kernel and one set of constants per layer: where a faster variant does not take
-    # every tile alike (its constants would differ), the layer runs its portable kernel.
+    calls = [[lowered(k, j, tiles) for j in range(layers)] for k in range(len(graphs))]
+    # One kernel and one set of constants per layer (mcugen.lower.kernels.uniform_layer).
     for j in range(layers):
-        if select is not None and not all(_same_constants(calls[0][j], c[j]) for c in calls[1:]):
+        if tiles is not None and not uniform_layer([c[j] for c in calls]):
             for k in range(len(graphs)):
                 calls[k][j] = lowered(k, j, None)
-        if not all(_same_constants(calls[0][j], c[j]) for c in calls[1:]):
+        if not uniform_layer([c[j] for c in calls]):
             raise PatchError(f"Layer {stage.ops[j]} does not lower alike in every patch.")
 
     plans = []
@@ -483,11 +471,11 @@ def lower_stage(graph: Graph, stage: PatchStage, select: KernelSelector | None =
 # the patched graph
 
 
-def apply_patches(graph: Graph, stage: PatchStage, select: KernelSelector | None = None,
+def apply_patches(graph: Graph, stage: PatchStage, tiles: Kernels | None = None,
                   quick: bool = False, cache: dict | None = None) -> Graph:
     """`graph` with the stage's operators replaced by one MCU_PATCH_STAGE op (at the
     first one's place); later ops are renumbered. The op carries its lowering."""
-    lowering = lower_stage(graph, stage, select, quick, cache)
+    lowering = lower_stage(graph, stage, tiles, quick, cache)
     first = stage.ops[0]
     ops: list[Operator] = list(graph.operators[:first])
     call = dataclasses.replace(lowering.call, op_index=first)
@@ -633,7 +621,7 @@ PlanSize = Callable[[Graph, bool], int]
 
 
 def _extend(choice: PatchChoice, origin: list[int], stage_spec: StageSpec, auto: bool, budget: float,
-            select: KernelSelector | None, plan: PlanSize, cache: dict
+            tiles: Kernels | None, plan: PlanSize, cache: dict
             ) -> tuple[list[tuple[PatchChoice, list[int]]], list[str]]:
     """Every way to add one stage to `choice` (auto: within the MAC budget), ranked."""
     candidates = candidate_stages(choice.graph, stage_spec, origin, auto)
@@ -650,7 +638,7 @@ def _extend(choice: PatchChoice, origin: list[int], stage_spec: StageSpec, auto:
                 continue
             if auto and choice.extra_macs + stage.macs - stage.base_macs > budget:
                 continue
-            patched = apply_patches(choice.graph, stage, select, quick=True, cache=cache)
+            patched = apply_patches(choice.graph, stage, tiles, quick=True, cache=cache)
             first, last = stage.ops[0], stage.ops[-1]
             found.append((PatchChoice(patched, (*choice.stages, stage),
                                       (*choice.spans, (origin[first], origin[last])), plan(patched, True)),
@@ -659,15 +647,13 @@ def _extend(choice: PatchChoice, origin: list[int], stage_spec: StageSpec, auto:
     return found, reasons
 
 
-def choose_patches(graph: Graph, spec: PatchSpec, select: KernelSelector | None,
+def choose_patches(graph: Graph, spec: PatchSpec, tiles: Kernels | None,
                    plan: PlanSize, max_overhead: float = AUTO_MAX_MAC_OVERHEAD) -> PatchChoice:
     """Apply the stages of `spec` in turn, each the candidate with the smallest activation
     plan (`plan(graph, quick)` -> bytes). Auto adds stages (up to MAX_STAGES, keeping the
     STAGE_BEAM best partial choices) while the plan shrinks and all of them together
     recompute at most max_overhead of the network's MACs. The winner is planned again in
     full (per-patch workspaces with the beam planner)."""
-    from mcugen.ops import total_macs  # noqa: PLC0415
-
     budget = max_overhead * max(total_macs(graph), 1)
     start = PatchChoice(graph, (), (), plan(graph, True))
     cache: dict = {}  # tile lowerings and patch plans, keyed by layer (its tensors) and tile geometry
@@ -679,7 +665,7 @@ def choose_patches(graph: Graph, spec: PatchSpec, select: KernelSelector | None,
         reasons: list[str] = []
         for choice, origin in beam:
             try:
-                found, why = _extend(choice, origin, stage_spec, spec.auto, budget, select, plan, cache)
+                found, why = _extend(choice, origin, stage_spec, spec.auto, budget, tiles, plan, cache)
             except PatchError as exc:
                 if not spec.auto:
                     raise
@@ -706,7 +692,7 @@ def choose_patches(graph: Graph, spec: PatchSpec, select: KernelSelector | None,
     stages = []
     for stage in best.stages:
         stage = make_stage(current, stage.ops, stage.grid)
-        current = apply_patches(current, stage, select, cache=cache)
+        current = apply_patches(current, stage, tiles, cache=cache)
         stages.append(stage)
     return PatchChoice(current, tuple(stages), best.spans, plan(current, False))
 
@@ -718,3 +704,75 @@ def _nothing_gained(graph: Graph, why: str) -> PatchError:
                 "(`mcugen inspect` lists the activations per layer), or name a stage: --patch 4x4@OP.")
     return PatchError(f"--patch auto finds no patch stage that lowers the activation RAM of '{graph.name}': "
                       f"{why.rstrip('.')}.", hint=hint)
+
+
+# ---------------------------------------------------------------------------------
+# --patch in the pipeline
+
+
+@dataclass(frozen=True)
+class Patched:
+    """A lowered network with its first layers run patch by patch, next to the original."""
+
+    lowered: LoweredGraph  # the patched network (each stage one MCU_PATCH_STAGE op)
+    original: LoweredGraph
+    choice: PatchChoice
+
+
+def patch_model(lowered: LoweredGraph, board: Board, patch: str, *, inputs: bool = True,
+                outputs: bool = True) -> Patched:
+    """The lowered network with patch-based inference of its first layers (`--patch
+    auto|NxM[@OP]`): the stages and grids with the smallest activation plan, planned as
+    generate will (inputs/outputs in the activations or not; auto: recomputing at most
+    AUTO_MAX_MAC_OVERHEAD of the network's MACs). The ops outside the stages keep their
+    lowering; their kernels are chosen again for the patched network. cubeai style only."""
+    spec = PatchSpec.parse(patch)
+    graph = lowered.graph
+    # the tiles take every Cortex-M7 variant that runs them (no RAM rule: tiles are small)
+    tiles = lowered.kernels if lowered.kernels.variants_on(board) else None
+    # An op of the model is known by its tensors in every candidate graph.
+    by_key = {(op.opcode, op.inputs, op.outputs): op.index for op in graph.operators}
+
+    def op_scratch(op: Operator) -> int:
+        if op.opcode == PATCH_OPCODE:
+            return op.option("lowering").workspace
+        i = by_key[(op.opcode, op.inputs, op.outputs)]
+        fastest = lowered.variants[i] if tiles is not None else None
+        return (fastest if fastest is not None else lowered.portable[i]).scratch_bytes
+
+    def arena(g: Graph, quick: bool) -> int:
+        scratch = {op.index: n for op in g.operators if (n := op_scratch(op))}
+        if quick:
+            return plan_memory(planning_graph(g, inputs, outputs), scratch, strategies=QUICK_ORDERS).arena_size
+        return plan_activations(g, scratch, inputs=inputs, outputs=outputs).arena_size
+
+    choice = choose_patches(graph, spec, tiles, arena)
+    portable, variants = [], []
+    for op in choice.graph.operators:
+        if op.opcode == PATCH_OPCODE:
+            portable.append(op.option("lowering").call)
+            variants.append(None)
+            continue
+        i = by_key[(op.opcode, op.inputs, op.outputs)]
+        portable.append(renumbered(lowered.portable[i], op.index))
+        variant = lowered.variants[i]
+        variants.append(None if variant is None else renumbered(variant, op.index))
+    return Patched(lowered.with_graph(choice.graph, tuple(portable), tuple(variants)), lowered, choice)
+
+
+def patch_summary(p: Patched, activation_ram: int, activation_ram_unpatched: int) -> dict[str, Any]:
+    """What --patch did, for the estimate: the stages, their grids and cost, and the
+    activation RAM with and without patches (the same options)."""
+    graph, original = p.lowered.graph, p.original.graph
+    macs, base = total_macs(graph), total_macs(original)
+    stages = []
+    for stage, (first, last) in zip(p.choice.stages, p.choice.spans):
+        op = next(o for o in graph.operators if o.option("stage") is stage)
+        stages.append({"ops": [first, last], "grid": f"{stage.grid[0]}x{stage.grid[1]}",
+                       "patches": len(stage.patches), "workspace": op.option("lowering").workspace,
+                       "macs": stage.macs, "macs_unpatched": stage.base_macs})
+    return {
+        "stages": stages, "macs": macs, "macs_unpatched": base,
+        "extra_macs_percent": round(100.0 * (macs - base) / max(base, 1), 2),
+        "activation_ram_unpatched": activation_ram_unpatched, "activation_ram_patched": activation_ram,
+    }

@@ -24,7 +24,7 @@ class ReferenceError(McugenError):
     """The reference interpreter is missing or failed."""
 
 
-def _runtime():
+def tflm_runtime():
     try:
         from tflite_micro.python.tflite_micro import runtime  # noqa: PLC0415
     except ImportError as exc:
@@ -45,7 +45,7 @@ class Reference:
     """One interpreter for one model; `run(sample)` returns its outputs."""
 
     def __init__(self, graph: Graph) -> None:
-        runtime = _runtime()
+        runtime = tflm_runtime()
         self.graph = graph
         try:
             self.interpreter = runtime.Interpreter.from_bytes(graph.model_bytes, arena_size=arena_size_for(graph))

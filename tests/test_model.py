@@ -11,7 +11,7 @@ import pytest
 
 from conftest import MODELS, REAL_MODELS
 from mcugen.errors import ModelError
-from mcugen.model import load_model, load_model_bytes
+from mcugen.model.load import load_model, load_model_bytes
 from mcugen.model.graph import c_identifier
 from mcugen.model.loader import parse_model
 

@@ -6,8 +6,9 @@ import pytest
 
 from conftest import REAL_MODELS
 from mcugen.errors import ModelError, UnsupportedOpsError
-from mcugen.model import load_model
-from mcugen.ops import REGISTRY, check_shapes, op_macs, require_known, require_supported, total_macs, unsupported_ops
+from mcugen.model.load import load_model
+from mcugen.ops import REGISTRY, check_shapes, op_macs, require_known, total_macs
+from mcugen.support import require_supported, unsupported_ops
 
 tf = pytest.importorskip("tensorflow")
 L = tf.keras.layers

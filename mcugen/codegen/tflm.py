@@ -17,13 +17,14 @@ import numpy as np
 
 from mcugen import __version__
 from mcugen.boards import Board, get_board
-from mcugen.codegen.cubeai import _stamp, safe_text
-from mcugen.codegen.lowering import c_float
+from mcugen.codegen.c_text import safe_text, stamp
+from mcugen.lower.call import c_float
 from mcugen.codegen.output import write_project
 from mcugen.errors import UnsupportedOpsError
 from mcugen.model.graph import Graph
-from mcugen.ops import format_unsupported, require_supported
+from mcugen.ops import format_unsupported
 from mcugen.resources import template_environment
+from mcugen.support import require_supported
 from mcugen.tflm.source import KERNEL_SETS
 
 STYLE = "tflm"
@@ -157,13 +158,13 @@ def render_tflm(
     bundle = fw.firmware_bundle(board, options)
     for rel, content in bundle.files.items():
         text = content if isinstance(content, str) else content.decode("utf-8")
-        files[rel] = _stamp(rel, text, graph, "copied from mcugen's firmware tree")
+        files[rel] = stamp(rel, text, graph, "copied from mcugen's firmware tree")
     defines = dict(_make_define(d) for d in library.defines)
     include_dirs = [str(p) for p in library.include_dirs]
     # The library's own code-generation flags for the C++ sources (C++17, no RTTI or
     # exceptions, unsigned char); the CPU and float ABI come from the board bundle.
     cxxflags = [f for f in library.cxxflags if not f.startswith("-O")]
-    files["Makefile"] = _stamp(
+    files["Makefile"] = stamp(
         "Makefile",
         fw.render_makefile(
             bundle,
@@ -218,7 +219,8 @@ def generate_tflm(
     from mcugen.codegen.output import foreign_files  # noqa: PLC0415
     from mcugen.errors import OutputDirError  # noqa: PLC0415
     from mcugen.tflm.arena import estimate_tflm_arena  # noqa: PLC0415
-    from mcugen.tflm.library import get_library, target_for_board  # noqa: PLC0415
+    from mcugen.tflm.library import get_library  # noqa: PLC0415
+    from mcugen.tflm.targets import target_for_board  # noqa: PLC0415
     from mcugen.tflm.source import find_tflm_root  # noqa: PLC0415
 
     if isinstance(board, str):

@@ -492,7 +492,8 @@ def cached_code_size(graph, board, kernels: str | None = None, tflm_root=None):
     """
     from mcugen.codesize import CodeSize as FootprintCodeSize
     from mcugen.errors import McugenError
-    from mcugen.tflm.library import find_library, target_for_board
+    from mcugen.tflm.library import find_library
+    from mcugen.tflm.targets import target_for_board
 
     try:
         target = target_for_board(board)

@@ -1,0 +1,184 @@
+"""Convolutions and fully connected layers on the portable kernels (firmware/kernels/)."""
+
+from __future__ import annotations
+
+from mcugen.lower import quant as Q
+from mcugen.lower.call import (
+    CRef,
+    KernelCall,
+    LoweringError,
+    StructParam,
+    activation,
+    check_dtype,
+    const_data,
+    i32_array,
+    in_tensor,
+    nhwc,
+    no_bias_dims,
+    numel,
+    opt_tensor,
+    out_tensor,
+    qparams,
+    require,
+    weights_array,
+)
+from mcugen.model.graph import Graph, Operator
+
+
+def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
+    x = in_tensor(graph, op, 0, "input")
+    filt = in_tensor(graph, op, 1, "filter")
+    bias = opt_tensor(graph, op, 2)
+    out = out_tensor(graph, op)
+    check_dtype(x, ("int8",), "input")
+    check_dtype(out, ("int8",), "output")
+    check_dtype(filt, ("int8",), "filter")
+    const_data(filt, "the filter")
+    if bias is not None:
+        check_dtype(bias, ("int32",), "bias")
+        const_data(bias, "the bias")
+    require(filt.quant is not None and bool(filt.quant.scale), "filter has no quantization")
+    in_scale, in_zp = qparams(x)
+    out_scale, out_zp = qparams(out)
+    ind, fd, od = nhwc(x), nhwc(filt), nhwc(out)
+    channels = od["c"]
+    quant_axis = 0 if kind == "conv" else 3
+    if filt.quant.per_channel:
+        require(len(filt.quant.scale) == channels, "per-channel scales do not match the output channels")
+        require(filt.quant.axis == quant_axis, f"per-channel axis {filt.quant.axis} (expected {quant_axis})")
+    stride_h, stride_w = op.option("stride_h", 1), op.option("stride_w", 1)
+    dil_h, dil_w = op.option("dilation_h_factor", 1), op.option("dilation_w_factor", 1)
+    pad_kind = op.option("padding", "SAME")
+    try:
+        oh, pad_h = Q.op_padding(op, "h", stride_h, dil_h, ind["h"], fd["h"])
+        ow, pad_w = Q.op_padding(op, "w", stride_w, dil_w, ind["w"], fd["w"])
+    except Q.PrepareError as exc:
+        raise LoweringError(str(exc)) from exc
+    require((oh, ow) == (od["h"], od["w"]), f"output size {oh}x{ow} differs from the tensor's {od['h']}x{od['w']}")
+    act_min, act_max = activation(op, out)
+    mults, shifts = Q.conv_per_channel(in_scale, filt.quant.scale, out_scale, channels)
+    geometry = {
+        "stride_w": stride_w, "stride_h": stride_h, "pad_w": pad_w, "pad_h": pad_h,
+        "dilation_w": dil_w, "dilation_h": dil_h,
+    }
+    if kind == "conv":
+        require(fd["n"] == channels, "filter count differs from the output channels")
+        require(ind["c"] % fd["c"] == 0 and channels % (ind["c"] // fd["c"]) == 0, "bad filter depth for groups")
+        params = {**geometry, "input_offset": -in_zp, "output_offset": out_zp, "act_min": act_min, "act_max": act_max}
+        kernel, ptype, src = "mcu_conv2d_s8", "mcu_conv_params", "mcu_conv2d_s8.c"
+        macs = numel(out.shape) * fd["h"] * fd["w"] * fd["c"]
+    else:
+        require(fd["n"] == 1 and fd["c"] == channels, "depthwise filter is not [1, kh, kw, out_c]")
+        mult = op.option("depth_multiplier", 0) or 0
+        if mult <= 0 or ind["c"] * mult != channels:
+            require(channels % ind["c"] == 0, "output channels are not a multiple of the input channels")
+            mult = channels // ind["c"]
+        params = {
+            **geometry, "depth_multiplier": mult, "input_offset": -in_zp, "output_offset": out_zp,
+            "act_min": act_min, "act_max": act_max,
+        }
+        kernel, ptype, src = "mcu_depthwise_conv2d_s8", "mcu_dw_conv_params", "mcu_depthwise_conv2d_s8.c"
+        macs = numel(out.shape) * fd["h"] * fd["w"]
+    constants = [
+        weights_array("filter", filt, "int8_t"),
+        i32_array("multiplier", mults, "per-channel output multipliers (Q0.31)"),
+        i32_array("shift", shifts, "per-channel output shifts (exponents)"),
+    ]
+    if bias is not None:
+        constants.append(weights_array("bias", bias, "int32_t"))
+    structs = (
+        StructParam("params", ptype, params),
+        StructParam("quant", "mcu_per_channel_quant", {"multiplier": CRef("multiplier"), "shift": CRef("shift")}),
+        StructParam("in_dims", "mcu_dims", ind),
+        StructParam("filter_dims", "mcu_dims", fd),
+        StructParam("bias_dims", "mcu_dims", {"n": 1, "h": 1, "w": 1, "c": channels} if bias is not None else no_bias_dims()),
+        StructParam("out_dims", "mcu_dims", od),
+    )
+    bias_ref = "$c_bias" if bias is not None else "NULL"
+    call = (
+        f"{kernel}(NULL, &$s_params, &$s_quant, &$s_in_dims, (const int8_t *)$in0, "
+        f"&$s_filter_dims, $c_filter, &$s_bias_dims, {bias_ref}, &$s_out_dims, (int8_t *)$out0)"
+    )
+    summary = (
+        f"{fd['h']}x{fd['w']} stride {stride_h}x{stride_w} dilation {dil_h}x{dil_w} {pad_kind}, "
+        f"{'per-channel' if filt.quant.per_channel else 'per-tensor'}, "
+        f"{op.option('fused_activation_function', 'NONE')}, {macs} MACs"
+    )
+    return KernelCall(op.index, op.opcode, kernel, (src,), (x.index,), (out.index,), call,
+                      constants=tuple(constants), structs=structs, summary=summary)
+
+
+def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
+    return _conv_common(graph, op, "conv")
+
+
+def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
+    return _conv_common(graph, op, "depthwise")
+
+
+def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
+    x = in_tensor(graph, op, 0, "input")
+    w = in_tensor(graph, op, 1, "weights")
+    bias = opt_tensor(graph, op, 2)
+    out = out_tensor(graph, op)
+    check_dtype(x, ("int8",), "input")
+    check_dtype(out, ("int8",), "output")
+    check_dtype(w, ("int8",), "weights")
+    const_data(w, "the weights")
+    require(op.option("weights_format", 0) in (0, "DEFAULT"), "shuffled weights format")
+    require(len(w.shape) == 2, "weights are not 2-D")
+    if bias is not None:
+        check_dtype(bias, ("int32",), "bias")
+        const_data(bias, "the bias")
+    in_scale, in_zp = qparams(x)
+    out_scale, out_zp = qparams(out)
+    units, depth = (int(d) for d in w.shape)
+    require(out.shape and int(out.shape[-1]) == units, "output depth differs from the weights' units")
+    batches = out.size // units
+    require(x.size == batches * depth, "input size is not batches x depth")
+    require(w.quant is not None and bool(w.quant.scale), "weights have no quantization")
+    if w.quant.per_channel:
+        require(len(w.quant.scale) == units, "per-channel scales do not match the units")
+        mults, shifts = Q.conv_per_channel(in_scale, w.quant.scale, out_scale, units)
+        filter_offset = 0
+    else:
+        m, s = Q.fc_per_tensor(in_scale, w.quant.scale[0], out_scale)
+        mults, shifts = [m] * units, [s] * units
+        filter_offset = -int(w.quant.zero_point[0])
+    act_min, act_max = activation(op, out)
+    constants = [
+        weights_array("weights", w, "int8_t"),
+        i32_array("multiplier", mults, "output multipliers (Q0.31), one per unit"),
+        i32_array("shift", shifts, "output shifts (exponents), one per unit"),
+    ]
+    if bias is not None:
+        constants.append(weights_array("bias", bias, "int32_t"))
+    structs = (
+        StructParam("params", "mcu_fc_params", {
+            "input_offset": -in_zp, "filter_offset": filter_offset, "output_offset": out_zp,
+            "act_min": act_min, "act_max": act_max,
+        }),
+        StructParam("quant", "mcu_per_channel_quant", {"multiplier": CRef("multiplier"), "shift": CRef("shift")}),
+        StructParam("in_dims", "mcu_dims", {"n": batches, "h": 1, "w": 1, "c": depth}),
+        StructParam("filter_dims", "mcu_dims", {"n": units, "h": 1, "w": 1, "c": depth}),
+        StructParam("bias_dims", "mcu_dims", {"n": 1, "h": 1, "w": 1, "c": units} if bias is not None else no_bias_dims()),
+        StructParam("out_dims", "mcu_dims", {"n": batches, "h": 1, "w": 1, "c": units}),
+    )
+    bias_ref = "$c_bias" if bias is not None else "NULL"
+    call = (
+        "mcu_fully_connected_s8(NULL, &$s_params, &$s_quant, &$s_in_dims, (const int8_t *)$in0, "
+        f"&$s_filter_dims, $c_weights, &$s_bias_dims, {bias_ref}, &$s_out_dims, (int8_t *)$out0)"
+    )
+    summary = (
+        f"{batches}x{depth} -> {units}, {'per-channel' if w.quant.per_channel else 'per-tensor'}, "
+        f"{op.option('fused_activation_function', 'NONE')}, {batches * units * depth} MACs"
+    )
+    return KernelCall(op.index, op.opcode, "mcu_fully_connected_s8", ("mcu_fully_connected_s8.c",),
+                      (x.index,), (out.index,), call, constants=tuple(constants), structs=structs, summary=summary)
+
+
+LOWERINGS = {
+    "CONV_2D": lower_conv2d,
+    "DEPTHWISE_CONV_2D": lower_depthwise_conv2d,
+    "FULLY_CONNECTED": lower_fully_connected,
+}
