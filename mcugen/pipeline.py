@@ -27,7 +27,7 @@ from mcugen.model import Graph
 from mcugen.model.load import load_model
 from mcugen.ops import check_shapes, require_known
 from mcugen.options import GenerateOptions
-from mcugen.patch import Patched, patch_model, patch_summary
+from mcugen.patch.search import Patched, patch_model, patch_summary
 from mcugen.planner import MemoryPlan
 from mcugen.tflm.arena import estimate_tflm_arena
 from mcugen.tflm.library import BuildProgress

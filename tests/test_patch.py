@@ -18,24 +18,14 @@ from mcugen.lower import Kernels, lower
 from mcugen.options import GenerateOptions
 from mcugen.pipeline import estimate_model, load_checked
 from mcugen.ops.access import _field_rows_cols, geometry
-from mcugen.patch import (
-    PATCH_OPCODE,
-    PatchError,
-    PatchSpec,
-    StageSpec,
-    make_stage,
-    simulate_stage,
-    stage_chains,
-)
+from mcugen.ops.base import PATCH_STAGE
+from mcugen.patch.search import PatchSpec, StageSpec, make_stage, patch_model, stage_chains
+from mcugen.patch.tiling import PatchError, simulate_stage
 from mcugen.planner import check_plan, plan_memory, simulate_plan
 
 PERSON = MODELS / "person_detect.tflite"
 QEMU = get_board("qemu-m7")
 FAST = Kernels(max_ram_growth=None)  # every Cortex-M7 variant that applies, as the tiles take them
-
-
-def _scratch(graph, kernels=FAST):
-    return lower(graph, QEMU, kernels).scratch_bytes
 
 
 def _odd():
@@ -101,22 +91,21 @@ def test_stage_overlap_distance_is_safe_and_the_replay_catches_less(which, lengt
 
 @pytest.mark.parametrize("spec", ["auto", "4x3@7", "6x1@3,4x1@7", "2x2", "3x1"])
 def test_patched_plans_are_sound(spec):
-    from mcugen.patch import choose_patches
-
     g = _graph(PERSON)
-
-    def size(graph, quick):
-        return plan_memory(graph, _scratch(graph)).arena_size
-
-    choice = choose_patches(g, PatchSpec.parse(spec), FAST, size)
-    patched = choice.graph
-    plan = plan_memory(patched, _scratch(patched))
+    result = patch_model(lower(g, QEMU, FAST), QEMU, spec)
+    choice, patched = result.choice, result.lowered.graph
+    plan = plan_memory(patched, result.lowered.scratch_bytes)
     assert check_plan(patched, plan) == [] and simulate_plan(patched, plan) == []
     assert plan.arena_size == choice.arena
-    stage_ops = [op for op in patched.operators if op.opcode == PATCH_OPCODE]
-    assert len(stage_ops) == len(choice.stages) >= 1
-    for op in stage_ops:
-        lowering = op.option("lowering")
+    # lowered from scratch, the patched graph gives the same calls
+    def shape(calls):
+        return [(c.op_index, c.kernel, c.scratch_bytes, c.setup, c.declarations, c.call) for c in calls]
+
+    assert shape(lower(patched, QEMU, FAST).calls) == shape(result.lowered.calls)
+    stage_ops = [op for op in patched.operators if op.opcode == PATCH_STAGE]
+    assert len(stage_ops) == len(choice.stages) == len(choice.lowerings) >= 1
+    for op, lowering in zip(stage_ops, choice.lowerings):
+        assert op.option("stage") is lowering.stage
         assert plan.scratch[op.index][1] >= lowering.workspace
         for pg, sub in zip(lowering.graphs, lowering.plans):
             assert check_plan(pg.graph, sub) == [] and simulate_plan(pg.graph, sub) == []
@@ -273,26 +262,22 @@ def test_patched_code_touches_exactly_the_plan(spec, tmp_path):
     """As test_codegen_cubeai.test_activation_buffer_is_the_plan, for a patched network
     (portable kernels on the host): guard bytes around the arena stay untouched, the
     highest byte written is the plan's end, and 16 bytes less is overrun."""
-    from mcugen.patch import choose_patches
     from test_codegen_cubeai import check_touches_exactly_the_plan
 
-    def size(g, quick):
-        return plan_memory(g, _scratch(g, Kernels(simd=False))).arena_size
-
-    patched = choose_patches(_graph(PERSON), PatchSpec.parse(spec), None, size).graph
+    patched = patch_model(lower(_graph(PERSON), QEMU, Kernels(simd=False)), QEMU, spec).lowered.graph
     check_touches_exactly_the_plan(patched, tmp_path)
 
 
 def test_cached_tile_lowerings_do_not_leak_between_stages():
     """The search shares one cache over many candidate stages: a layer sitting at another
     place in another stage must not get the lowering made for the first one."""
-    from mcugen.patch import lower_stage
+    from mcugen.lower.patch_stage import lower_patch_stage
 
     g = _graph(PERSON)
     cache: dict = {}
-    lower_stage(g, make_stage(g, (0, 1, 2, 3), (6, 1)), None, cache=cache)
-    shared = lower_stage(g, make_stage(g, (1, 2, 3), (6, 1)), None, cache=cache)
-    fresh = lower_stage(g, make_stage(g, (1, 2, 3), (6, 1)), None)
+    lower_patch_stage(g, make_stage(g, (0, 1, 2, 3), (6, 1)), None, cache=cache)
+    shared = lower_patch_stage(g, make_stage(g, (1, 2, 3), (6, 1)), None, cache=cache)
+    fresh = lower_patch_stage(g, make_stage(g, (1, 2, 3), (6, 1)), None)
     assert shared.call.setup == fresh.call.setup
     assert shared.call.declarations == fresh.call.declarations
     assert shared.workspace == fresh.workspace
@@ -300,12 +285,8 @@ def test_cached_tile_lowerings_do_not_leak_between_stages():
 
 def test_patched_plan_over_two_pools_is_sound():
     from mcugen.planner.pools import plan_activations
-    from mcugen.patch import choose_patches
-
-    def size(graph, quick):
-        return plan_memory(graph, _scratch(graph)).arena_size
-
-    patched = choose_patches(_graph(PERSON), PatchSpec.parse("8x1@3,4x4@8"), FAST, size).graph
-    plan = plan_activations(patched, _scratch(patched), pools=[("fast", 12 * 1024), ("slow", 1 << 20)])
+    lowered = patch_model(lower(_graph(PERSON), QEMU, FAST), QEMU, "8x1@3,4x4@8").lowered
+    patched = lowered.graph
+    plan = plan_activations(patched, lowered.scratch_bytes, pools=[("fast", 12 * 1024), ("slow", 1 << 20)])
     assert len(plan.pools) == 2
     assert check_plan(patched, plan) == [] and simulate_plan(patched, plan) == []

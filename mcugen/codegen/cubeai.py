@@ -54,7 +54,7 @@ from mcugen.lower.call import KERNEL_HEADERS, ConstArray
 from mcugen.model.graph import Graph, c_identifier
 from mcugen.ops import total_macs
 from mcugen.options import GenerateOptions
-from mcugen.patch import recomputed_macs
+from mcugen.patch.search import recomputed_macs
 from mcugen.planner import MemoryPlan
 from mcugen.planner.pools import plan_activations
 from mcugen.resources import firmware_dir, template_environment

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from mcugen.boards import Board
 from mcugen.lower.call import KernelCall, LoweringError
 from mcugen.lower.kernels import Kernels, choose
+from mcugen.lower.patch_stage import lower_patch_stage
 from mcugen.lower.portable import lower_op
 from mcugen.model.graph import Graph, Operator
 from mcugen.ops import UnsupportedOp, tflm_unsupported, unknown_ops, unsupported_error
@@ -54,19 +55,19 @@ class LoweredGraph:
                             variants, self.kernels)
 
 
-def _portable(graph: Graph, op: Operator) -> KernelCall:
-    if op.opcode == PATCH_STAGE:  # a patch-based stage (mcugen.patch) carries its lowering
-        return op.option("lowering").call
+def _portable(graph: Graph, op: Operator, tiles: Kernels | None) -> KernelCall:
+    if op.opcode == PATCH_STAGE:  # a patch-based stage (mcugen.patch) lowers its tiles
+        return renumbered(lower_patch_stage(graph, op.option("stage"), tiles).call, op.index)
     return lower_op(graph, op)
 
 
 def unsupported_ops(graph: Graph) -> list[UnsupportedOp]:
     """Every operator the cubeai style cannot run (unknown, or no kernel for its types or
     parameters), with the reason."""
-    return _lower_all(graph)[1]
+    return _lower_all(graph, None)[1]
 
 
-def _lower_all(graph: Graph) -> tuple[list[KernelCall], list[UnsupportedOp]]:
+def _lower_all(graph: Graph, tiles: Kernels | None) -> tuple[list[KernelCall], list[UnsupportedOp]]:
     found = unknown_ops(graph)
     skip = {u.index for u in found}
     calls = []
@@ -74,7 +75,7 @@ def _lower_all(graph: Graph) -> tuple[list[KernelCall], list[UnsupportedOp]]:
         if op.index in skip:
             continue
         try:
-            calls.append(_portable(graph, op))
+            calls.append(_portable(graph, op, tiles))
         except LoweringError as exc:
             found.append(UnsupportedOp(op.index, op.opcode, str(exc)))
     return calls, sorted(found, key=lambda u: u.index)
@@ -84,10 +85,10 @@ def lower(graph: Graph, board: Board, kernels: Kernels | None = None) -> Lowered
     """Every op's call on `board` under the kernel policy (default: Kernels(), the Cortex-M7
     variants where they pay). UnsupportedOpsError lists every op cubeai cannot run."""
     kernels = kernels or Kernels()
-    portable, bad = _lower_all(graph)
+    on = kernels.variants_on(board)
+    portable, bad = _lower_all(graph, kernels if on else None)
     if bad:
         raise unsupported_error(graph, "cubeai", bad, not tflm_unsupported(graph))
-    on = kernels.variants_on(board)
     variants = tuple(kernels.variant_call(graph, op) if on else None for op in graph.operators)
     return LoweredGraph(graph, choose(graph, portable, variants, kernels.max_ram_growth), tuple(portable),
                         variants, kernels)
