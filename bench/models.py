@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from mcugen import pipeline, project  # noqa: E402
+from mcugen import emit, pipeline, project  # noqa: E402
 from mcugen.boards import get_board  # noqa: E402
 from mcugen.mapfile import PROJECT_GROUPS, group_usage, usage_by_file  # noqa: E402
 from mcugen.ops import total_macs  # noqa: E402
@@ -84,7 +84,7 @@ def run_one(model: str, config: str, inputs: int, layers: bool, workdir: Path) -
     board = get_board("qemu-m7")
     out = workdir / f"{model}-{config}"
     t0 = time.perf_counter()
-    gen = pipeline.generate(graph, board, out, GenerateOptions(**cfg, profile=layers), force=True)
+    gen = emit.generate(graph, board, out, GenerateOptions(**cfg, profile=layers), force=True)
     project.build(out)
     rep = project.measure_project(out, runner="qemu", random=inputs, seed=1, profile=layers)
     code = code_flash(out)

@@ -229,7 +229,7 @@ def generate(
 
     Example: mcugen generate examples/models/person_detect.tflite --target qemu-m7 -o out/pd
     """
-    from mcugen import pipeline, report
+    from mcugen import emit, pipeline, report
     from mcugen.boards import get_board
 
     board = get_board(target)
@@ -238,7 +238,7 @@ def generate(
                        pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
     if patch:  # the search takes seconds: say what is going on
         _say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
-    gen = pipeline.generate(graph, board, output, options, force=force, progress=_library_progress(json_out))
+    gen = emit.generate(graph, board, output, options, force=force, progress=_library_progress(json_out))
     if json_out:
         report.print_json(gen.to_json())
     else:
@@ -375,7 +375,7 @@ def cache_list(json_out: bool = typer.Option(False, "--json", help="Print JSON."
     Example: mcugen cache list
     """
     from mcugen import report
-    from mcugen.tflm.library import list_entries, tflm_cache_dir
+    from mcugen.tflm.cache import list_entries, tflm_cache_dir
 
     entries = list_entries()
     if json_out:
@@ -392,7 +392,7 @@ def cache_clear(name: Optional[str] = typer.Argument(None, help="One entry (from
 
     Example: mcugen cache clear
     """
-    from mcugen.tflm.library import clear_cache
+    from mcugen.tflm.cache import clear_cache
 
     removed = clear_cache(name)
     typer.echo(f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'}" + (": " + ", ".join(removed) if removed else ""))

@@ -30,9 +30,10 @@ from mcugen.model.graph import Graph
 from mcugen.model.load import load_model_bytes
 from mcugen.ops import total_macs
 from mcugen.options import GenerateOptions
-from mcugen.pipeline import MODEL_COPY, Generated, generate, load_checked
+from mcugen.emit import MODEL_COPY, Generated, generate
+from mcugen.pipeline import load_checked
 from mcugen.reference import Reference
-from mcugen.tflm.library import BuildProgress
+from mcugen.tflm.cache import BuildProgress
 from mcugen.validate import FloatModel, ValidationResult, compare_outputs
 
 

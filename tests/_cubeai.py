@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from mcugen.codegen import generate_cubeai
-from mcugen.hostrun import build_host, run_on_host
+from mcugen.calibrate.hostrun import build_host, run_on_host
 from mcugen.inputs import make_samples
 from mcugen.model import Graph
 from mcugen.model.load import load_model

@@ -18,7 +18,7 @@ from mcugen.boards import get_board
 from mcugen.codegen import generate_cubeai
 from mcugen.errors import McugenError, OutputDirError, UnsupportedOpsError
 from mcugen.estimate import weights_blob_bytes
-from mcugen.hostrun import build_host, run_host_process, run_on_host
+from mcugen.calibrate.hostrun import build_host, run_host_process, run_on_host
 from mcugen.inputs import make_samples
 from mcugen.lower import lower, unsupported_ops
 from mcugen.model.load import load_model
@@ -388,7 +388,7 @@ def test_validate_host_json(tmp_path):
 
 def test_no_reference_or_tensorflow_imports():
     code = (
-        "import sys, mcugen.codegen, mcugen.hostrun, mcugen.validate, mcugen.reference;"
+        "import sys, mcugen.codegen, mcugen.calibrate.hostrun, mcugen.validate, mcugen.reference;"
         "from mcugen.model.load import load_model; import mcugen.lower as c;"
         f"c.unsupported_ops(load_model({str(model_path('person_detect'))!r}));"
         "bad=[m for m in ('tflite_micro','tensorflow') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"

@@ -21,7 +21,8 @@ from mcugen.planner.pools import (
 from mcugen.errors import BoardError, FitError, McugenError
 from mcugen.lower import lower
 from mcugen.options import GenerateOptions
-from mcugen.pipeline import cubeai_plan, generate
+from mcugen.emit import generate
+from mcugen.pipeline import cubeai_plan
 from mcugen.model.load import load_model
 from mcugen.planner import check_plan, plan_pools
 from conftest import needs_reference, needs_tf, needs_arm, needs_qemu  # noqa: E402
@@ -154,7 +155,7 @@ def test_pools_touch_only_their_plan(model, tmp_path):
     sys.path.insert(0, str(Path(__file__).parent))
     from _cubeai import check_bit_exact
 
-    from mcugen.hostrun import run_host_process, run_on_host
+    from mcugen.calibrate.hostrun import run_host_process, run_on_host
     from mcugen.inputs import make_samples
 
     graph = _graph(model)

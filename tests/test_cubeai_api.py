@@ -45,7 +45,7 @@ STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 
 def generate(graph: Graph, target: str, out: Path, **kwargs):
     """The project as `mcugen generate` writes it (Cortex-M7 kernels on qemu-m7), both APIs."""
-    from mcugen.pipeline import generate as pipeline_generate
+    from mcugen.emit import generate as pipeline_generate
 
     return pipeline_generate(graph, get_board(target), out, GenerateOptions(**{"c_api": "both", **kwargs}), force=True)
 

@@ -14,7 +14,8 @@ import pytest
 from conftest import MODELS, REAL_MODELS, read_person_bmp
 from mcugen import project
 from mcugen.options import GenerateOptions
-from mcugen.pipeline import generate, load_checked
+from mcugen.emit import generate
+from mcugen.pipeline import load_checked
 from mcugen.boards import get_board
 
 pytestmark = pytest.mark.slow

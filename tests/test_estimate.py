@@ -85,13 +85,15 @@ def test_placement_override_moves_the_arena(person_detect):
 
 @pytest.mark.slow
 def test_code_size_table_is_current():
-    """mcugen/data/code_sizes.json must be re-measured (python -m mcugen.codesize --update)
+    """mcugen/data/code_sizes.json must be re-measured (python -m mcugen.calibrate.codesize --update)
     whenever a firmware C file changes, and must match a fresh measurement."""
     from mcugen import codesize
+    from mcugen.calibrate.codesize import measure_objects, sources_hash
 
     table = codesize.load_table()
-    assert table.get("sources_hash") == codesize.sources_hash(), "firmware changed: run python -m mcugen.codesize --update"
-    fresh = codesize.measure_objects()
+    assert table.get("sources_hash") == sources_hash(), \
+        "firmware changed: run python -m mcugen.calibrate.codesize --update"
+    fresh = measure_objects()
     assert fresh["objects"] == table["objects"]
     assert fresh["libc_bytes"] == table["extra"]["libc_bytes"]
 

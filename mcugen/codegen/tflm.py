@@ -16,16 +16,21 @@ from typing import Any, Callable
 import numpy as np
 
 from mcugen import __version__
+from mcugen import firmware as fw
 from mcugen.boards import Board, get_board
 from mcugen.codegen.c_text import safe_text, stamp
+from mcugen.codegen.output import foreign_files, write_project
+from mcugen.errors import McugenError, OutputDirError, UnsupportedOpsError
 from mcugen.lower.call import c_float
-from mcugen.codegen.output import write_project
-from mcugen.errors import UnsupportedOpsError
-from mcugen.model.graph import Graph
-from mcugen.ops import format_unsupported
+from mcugen.model.graph import DTYPES, Graph, Tensor
 from mcugen.resources import template_environment
 from mcugen.support import require_supported
-from mcugen.tflm.source import KERNEL_SETS
+from mcugen.tflm.arena import estimate_tflm_arena
+from mcugen.tflm.cache import BuildProgress, LibraryEntry
+from mcugen.tflm.library import get_library
+from mcugen.tflm.ops import resolver_method
+from mcugen.tflm.source import KERNEL_SETS, find_tflm_root
+from mcugen.tflm.targets import target_for_board
 
 STYLE = "tflm"
 
@@ -42,32 +47,12 @@ class TflmProject:
     ops: tuple[str, ...]
 
 
-def default_kernels(board: Board) -> str:
-    """CMSIS-NN on Cortex-M7; TFLM's reference kernels on the host."""
-    return "reference" if board.is_host else "cmsis_nn"
-
-
 def resolver_ops(graph: Graph) -> list[tuple[str, str]]:
     """(opcode, MicroMutableOpResolver method) for each distinct operator, in first-use order.
 
     UnsupportedOpsError lists every operator TFLM cannot register, with its index."""
-    from mcugen.tflm.ops import resolver_method  # noqa: PLC0415
-
     require_supported(graph, STYLE)
-    missing = []
     ops = []
-    for op in graph.operators:
-        method = resolver_method(op.opcode)
-        if method is None:
-            missing.append(op)
-    if missing:
-        from mcugen.ops import UnsupportedOp  # noqa: PLC0415
-
-        bad = [UnsupportedOp(op.index, op.opcode, "TFLM has no resolver entry for it") for op in missing]
-        raise UnsupportedOpsError(
-            f"Model '{graph.name}' uses operator(s) TFLM cannot register: {format_unsupported(bad)}.",
-            hint="Use --style cubeai if it supports them, or replace them in the model.",
-        )
     # The flatbuffer still holds the shape ops mcugen folded; TFLM runs them, so register them too.
     opcodes: dict[str, None] = {}
     for op in graph.operators:
@@ -101,8 +86,7 @@ def _byte_array(data: bytes, per_line: int = 20) -> str:
     return "\n".join(lines)
 
 
-def _tensor_info(t) -> dict[str, Any]:
-    from mcugen.model.graph import DTYPES  # noqa: PLC0415
+def _tensor_info(t: Tensor) -> dict[str, Any]:
 
     codes = {name: code for code, (name, _, _) in DTYPES.items()}
     q = t.quant if (t.quant is not None and t.dtype != "float32" and len(t.quant.scale) == 1) else None
@@ -130,11 +114,10 @@ def render_tflm(
     *,
     kernels: str,
     arena_size: int,
-    library: Any,
-    firmware_options: Any = None,
+    library: LibraryEntry,
+    firmware_options: fw.FirmwareOptions | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """All project files in memory (relative path -> content) and the manifest."""
-    from mcugen import firmware as fw  # noqa: PLC0415
 
     ops = resolver_ops(graph)
     env = template_environment()
@@ -205,9 +188,9 @@ def generate_tflm(
     kernels: str | None = None,
     tflm_root: str | Path | None = None,
     force: bool = False,
-    firmware_options: Any = None,
+    firmware_options: fw.FirmwareOptions | None = None,
     arena_size: int | None = None,
-    progress: Any = None,
+    progress: Callable[[BuildProgress], None] | None = None,
     extra_files: dict[str, str | bytes] | None = None,
     extra_manifest: dict[str, Any] | None = None,
 ) -> TflmProject:
@@ -216,18 +199,11 @@ def generate_tflm(
     Raises UnsupportedOpsError (ops TFLM lacks), TflmTreeError (no tree, no CMSIS-NN),
     ToolchainError, OutputDirError, all before anything is written into out_dir.
     """
-    from mcugen.codegen.output import foreign_files  # noqa: PLC0415
-    from mcugen.errors import OutputDirError  # noqa: PLC0415
-    from mcugen.tflm.arena import estimate_tflm_arena  # noqa: PLC0415
-    from mcugen.tflm.library import get_library  # noqa: PLC0415
-    from mcugen.tflm.targets import target_for_board  # noqa: PLC0415
-    from mcugen.tflm.source import find_tflm_root  # noqa: PLC0415
 
     if isinstance(board, str):
         board = get_board(board)
-    kernels = kernels or default_kernels(board)
+    kernels = kernels or ("reference" if board.is_host else "cmsis_nn")  # as GenerateOptions.tflm_kernels
     if kernels not in KERNEL_SETS:
-        from mcugen.errors import McugenError  # noqa: PLC0415
 
         raise McugenError(f"Unknown kernel set '{kernels}'.", hint="Use --kernels cmsis_nn or --kernels reference.")
     resolver_ops(graph)  # unsupported ops stop here, before the long library build
