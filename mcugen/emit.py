@@ -29,12 +29,14 @@ MODEL_COPY = "model.tflite"
 
 @dataclass(frozen=True)
 class Generated:
+    """What `generate` wrote, with the footprint it checked and the style's own details."""
+
     out_dir: Path
     board: str
     style: str
-    files: tuple[str, ...]
+    files: tuple[str, ...]  # relative paths written
     footprint: Footprint
-    details: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)  # arena, data and kernel figures; the patch stages
 
     def to_json(self) -> dict[str, Any]:
         return {

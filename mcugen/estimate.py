@@ -265,21 +265,10 @@ def estimate(
         pools = tuple((p.region, p.size) for p in plan.pools)
     regions = _regions(board, base_placement, figures, pools) if base_placement else ()
     return Footprint(
-        model=graph.name,
-        board=board.name,
-        style=style,
-        macs=total_macs(graph),
-        activation_ram=activation,
-        runtime_ram=sum(runtime_parts.values()),
-        weights_flash=weights,
-        params_flash=params,
-        code_flash=code_total,
-        regions=regions,
-        plan=plan,
-        runtime_ram_parts=runtime_parts,
-        code_flash_parts=code_parts,
-        code_flash_basis=code.basis,
-        notes=tuple(notes),
+        model=graph.name, board=board.name, style=style, macs=total_macs(graph), activation_ram=activation,
+        runtime_ram=sum(runtime_parts.values()), weights_flash=weights, params_flash=params, code_flash=code_total,
+        regions=regions, plan=plan, runtime_ram_parts=runtime_parts, code_flash_parts=code_parts,
+        code_flash_basis=code.basis, notes=tuple(notes),
     )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from rich.console import Console
 from rich.table import Table
@@ -12,6 +13,12 @@ from rich.table import Table
 from mcugen.boards import Board
 from mcugen.estimate import Footprint
 from mcugen.inspect import ModelSummary
+from mcugen.metrics import OutputMetrics
+from mcugen.tflm.cache import CacheEntryInfo
+
+if TYPE_CHECKING:  # types only: `mcugen estimate` renders without loading the code generators and runners
+    from mcugen.emit import Generated
+    from mcugen.project import Built, MeasureReport
 
 console = Console(highlight=False, emoji=False)
 err_console = Console(stderr=True, highlight=False, emoji=False)
@@ -186,7 +193,7 @@ def json_text(obj: Any) -> str:
     return json.dumps(obj, indent=2, default=_json_default) + "\n"
 
 
-def render_generated(gen: Any) -> None:
+def render_generated(gen: Generated) -> None:
     fp = gen.footprint
     console.print(f"[bold]{gen.style}[/bold] project for [bold]{gen.board}[/bold] written to {gen.out_dir} "
                   f"({len(gen.files)} files)")
@@ -207,7 +214,7 @@ def render_generated(gen: Any) -> None:
     console.print(f"  estimate: RAM {fp.total_ram:,} B, flash {fp.total_flash:,} B; next: mcugen build {gen.out_dir}")
 
 
-def render_built(built: Any) -> None:
+def render_built(built: Built) -> None:
     t = Table(title=f"Build of {built.project_dir} for {built.board} ({built.seconds:.1f} s)", title_justify="left")
     for col, justify in (("region", "left"), ("kind", "left"), ("size", "right"), ("used", "right"),
                          ("estimate", "right"), ("%", "right"), ("sections", "left")):
@@ -227,7 +234,7 @@ def _count(v: float) -> str:
     return f"{v:,.0f}"
 
 
-def render_measure(rep: Any, built: Any = None, footprint: Any = None) -> None:
+def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Footprint | None = None) -> None:
     unit = rep.timing_unit
     console.print(f"[bold]{rep.model}[/bold] on [bold]{rep.board}[/bold] ({rep.style}, runner {rep.runner}): "
                   f"{rep.inputs} input(s) x {rep.runs} run(s)")
@@ -285,7 +292,7 @@ def render_measure(rep: Any, built: Any = None, footprint: Any = None) -> None:
 METRIC_COLUMNS = ("acc", "rmse", "mae", "l2r", "mean", "std", "nse", "cos")
 
 
-def metric_cells(m: Any) -> tuple[str, ...]:
+def metric_cells(m: OutputMetrics | None) -> tuple[str, ...]:
     """ST's validation figures of one output (mcugen.metrics.OutputMetrics), as table cells."""
     if m is None:
         return ("-",) * len(METRIC_COLUMNS)
@@ -301,7 +308,7 @@ def render_outputs(values: list) -> str:
     return "; ".join(parts)
 
 
-def render_cache(entries: list, root: Any) -> None:
+def render_cache(entries: list[CacheEntryInfo], root: Path) -> None:
     t = Table(title=f"TFLM library cache ({root})", title_justify="left")
     for col in ("name", "target", "kernels", "compiler", "size", "built", "build time", "ok"):
         t.add_column(col, overflow="fold")

@@ -17,24 +17,26 @@ from typing import Any, Sequence
 import numpy as np
 
 from mcugen.errors import McugenError
-from mcugen.metrics import compare
+from mcugen.metrics import OutputMetrics, compare
 from mcugen.model.fold import fold_constants, propagate_shapes
-from mcugen.model.graph import NUMPY_DTYPES, Graph
+from mcugen.model.graph import NUMPY_DTYPES, Graph, Quantization
 from mcugen.model.loader import parse_model, read_model_file
 from mcugen.reference import ARENA_SLACK, ReferenceError, tflm_runtime
 
 
 @dataclass(frozen=True)
 class OutputComparison:
+    """One output of the model, compared over all samples (and ST's figures)."""
+
     index: int
+    shape: tuple[int, ...]
     name: str
     dtype: str
-    shape: tuple[int, ...]
     max_abs_diff: float  # over all samples and elements (integers compared exactly)
     mismatches: int  # elements that differ, over all samples
     elements: int  # elements compared, over all samples
-    metrics: Any = None  # mcugen.metrics.OutputMetrics, in the float domain, vs the reference
-    float_metrics: Any = None  # the same vs the float model (when one was given)
+    metrics: OutputMetrics | None = None  # in the float domain, vs the reference
+    float_metrics: OutputMetrics | None = None  # the same vs the float model (when one was given)
 
     @property
     def bit_exact(self) -> bool:
@@ -121,7 +123,7 @@ def compare_outputs(graph: Graph, predicted: Sequence[Sequence[np.ndarray]],
                 float_metrics = compare([_deq(x, q) for x in p], f, classifier=None)
             except ValueError:
                 float_metrics = None
-        result.append(OutputComparison(k, t.name, t.dtype, tuple(int(d) for d in t.shape), max_diff, mismatches,
+        result.append(OutputComparison(k, tuple(int(d) for d in t.shape), t.name, t.dtype, max_diff, mismatches,
                                        elements, metrics, float_metrics))
     return tuple(result)
 
@@ -184,7 +186,7 @@ def float_model_outputs(path: str | Path, graph: Graph,
     return [model.run(s) for s in samples]
 
 
-def _deq(values: np.ndarray, q: Any) -> np.ndarray:
+def _deq(values: np.ndarray, q: Quantization | None) -> np.ndarray:
     if q is None:
         return values.astype(np.float64)
     return (values.astype(np.float64) - q.zero_point[0]) * q.scale[0]

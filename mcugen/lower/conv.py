@@ -2,41 +2,48 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from mcugen.lower import quant as Q
-from mcugen.lower.call import (
-    CRef,
-    KernelCall,
-    LoweringError,
-    StructParam,
-    activation,
-    check_dtype,
-    const_data,
-    i32_array,
-    in_tensor,
-    nhwc,
-    no_bias_dims,
-    numel,
-    opt_tensor,
-    out_tensor,
-    qparams,
-    require,
-    weights_array,
-)
-from mcugen.model.graph import Graph, Operator
+from mcugen.lower.call import ConstArray, CRef, KernelCall, LoweringError, StructParam, activation, check_dtype
+from mcugen.lower.call import const_data, i32_array, in_tensor, nhwc, no_bias_dims, numel, opt_tensor, out_tensor
+from mcugen.lower.call import qparams, require, weights_array
+from mcugen.model.graph import Graph, Operator, Tensor
 
 
-def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
+def _weighted(graph: Graph, op: Operator, what: str) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
+    """(input, weights, bias or None, output) of an int8 op with constant int8 weights (`what`:
+    "filter", "weights") and an optional constant int32 bias."""
     x = in_tensor(graph, op, 0, "input")
-    filt = in_tensor(graph, op, 1, "filter")
+    w = in_tensor(graph, op, 1, what)
     bias = opt_tensor(graph, op, 2)
     out = out_tensor(graph, op)
     check_dtype(x, ("int8",), "input")
     check_dtype(out, ("int8",), "output")
-    check_dtype(filt, ("int8",), "filter")
-    const_data(filt, "the filter")
+    check_dtype(w, ("int8",), what)
+    const_data(w, f"the {what}")
     if bias is not None:
         check_dtype(bias, ("int32",), "bias")
         const_data(bias, "the bias")
+    return x, w, bias, out
+
+
+def _constants(name: str, w: Tensor, bias: Tensor | None, mults: list[int], shifts: list[int],
+               comment: str) -> tuple[ConstArray, ...]:
+    """The weights, the requantization arrays (comment: "... {multipliers|shifts} ({what}) ...")
+    and the bias, in the order the generated data lists them."""
+    constants = [
+        weights_array(name, w, "int8_t"),
+        i32_array("multiplier", mults, comment.format("multipliers", "Q0.31")),
+        i32_array("shift", shifts, comment.format("shifts", "exponents")),
+    ]
+    if bias is not None:
+        constants.append(weights_array("bias", bias, "int32_t"))
+    return tuple(constants)
+
+
+def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
+    x, filt, bias, out = _weighted(graph, op, "filter")
     require(filt.quant is not None and bool(filt.quant.scale), "filter has no quantization")
     in_scale, in_zp = qparams(x)
     out_scale, out_zp = qparams(out)
@@ -79,13 +86,7 @@ def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
         }
         kernel, ptype, src = "mcu_depthwise_conv2d_s8", "mcu_dw_conv_params", "mcu_depthwise_conv2d_s8.c"
         macs = numel(out.shape) * fd["h"] * fd["w"]
-    constants = [
-        weights_array("filter", filt, "int8_t"),
-        i32_array("multiplier", mults, "per-channel output multipliers (Q0.31)"),
-        i32_array("shift", shifts, "per-channel output shifts (exponents)"),
-    ]
-    if bias is not None:
-        constants.append(weights_array("bias", bias, "int32_t"))
+    constants = _constants("filter", filt, bias, mults, shifts, "per-channel output {} ({})")
     structs = (
         StructParam("params", ptype, params),
         StructParam("quant", "mcu_per_channel_quant", {"multiplier": CRef("multiplier"), "shift": CRef("shift")}),
@@ -105,31 +106,13 @@ def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
         f"{op.option('fused_activation_function', 'NONE')}, {macs} MACs"
     )
     return KernelCall(op.index, op.opcode, kernel, (src,), (x.index,), (out.index,), call,
-                      constants=tuple(constants), structs=structs, summary=summary)
-
-
-def lower_conv2d(graph: Graph, op: Operator) -> KernelCall:
-    return _conv_common(graph, op, "conv")
-
-
-def lower_depthwise_conv2d(graph: Graph, op: Operator) -> KernelCall:
-    return _conv_common(graph, op, "depthwise")
+                      constants=constants, structs=structs, summary=summary)
 
 
 def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
-    x = in_tensor(graph, op, 0, "input")
-    w = in_tensor(graph, op, 1, "weights")
-    bias = opt_tensor(graph, op, 2)
-    out = out_tensor(graph, op)
-    check_dtype(x, ("int8",), "input")
-    check_dtype(out, ("int8",), "output")
-    check_dtype(w, ("int8",), "weights")
-    const_data(w, "the weights")
+    x, w, bias, out = _weighted(graph, op, "weights")
     require(op.option("weights_format", 0) in (0, "DEFAULT"), "shuffled weights format")
     require(len(w.shape) == 2, "weights are not 2-D")
-    if bias is not None:
-        check_dtype(bias, ("int32",), "bias")
-        const_data(bias, "the bias")
     in_scale, in_zp = qparams(x)
     out_scale, out_zp = qparams(out)
     units, depth = (int(d) for d in w.shape)
@@ -146,13 +129,7 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
         mults, shifts = [m] * units, [s] * units
         filter_offset = -int(w.quant.zero_point[0])
     act_min, act_max = activation(op, out)
-    constants = [
-        weights_array("weights", w, "int8_t"),
-        i32_array("multiplier", mults, "output multipliers (Q0.31), one per unit"),
-        i32_array("shift", shifts, "output shifts (exponents), one per unit"),
-    ]
-    if bias is not None:
-        constants.append(weights_array("bias", bias, "int32_t"))
+    constants = _constants("weights", w, bias, mults, shifts, "output {} ({}), one per unit")
     structs = (
         StructParam("params", "mcu_fc_params", {
             "input_offset": -in_zp, "filter_offset": filter_offset, "output_offset": out_zp,
@@ -174,11 +151,11 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
         f"{op.option('fused_activation_function', 'NONE')}, {batches * units * depth} MACs"
     )
     return KernelCall(op.index, op.opcode, "mcu_fully_connected_s8", ("mcu_fully_connected_s8.c",),
-                      (x.index,), (out.index,), call, constants=tuple(constants), structs=structs, summary=summary)
+                      (x.index,), (out.index,), call, constants=constants, structs=structs, summary=summary)
 
 
 LOWERINGS = {
-    "CONV_2D": lower_conv2d,
-    "DEPTHWISE_CONV_2D": lower_depthwise_conv2d,
+    "CONV_2D": partial(_conv_common, kind="conv"),
+    "DEPTHWISE_CONV_2D": partial(_conv_common, kind="depthwise"),
     "FULLY_CONNECTED": lower_fully_connected,
 }

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from mcugen.lower import quant as Q
-from mcugen.lower.call import (
-    MAX_DIMS,
-    KernelCall,
-    LoweringError,
-    StructParam,
-    activation,
-    check_dtype,
-    in_tensor,
-    int8_unary,
-    out_tensor,
-    pad6,
-    qparams,
-    require,
-    strides,
-)
-from mcugen.model.graph import Graph, Operator
+from mcugen.lower.call import MAX_DIMS, KernelCall, LoweringError, StructParam, activation, check_dtype, in_tensor
+from mcugen.lower.call import int8_unary, out_tensor, pad6, qparams, require, strides
+from mcugen.model.graph import Graph, Operator, Tensor
 
 
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...]) -> dict[str, list[int]]:
@@ -78,14 +67,6 @@ def _binary(graph: Graph, op: Operator, name: str) -> KernelCall:
                       structs=tuple(structs), summary=summary)
 
 
-def lower_add(graph: Graph, op: Operator) -> KernelCall:
-    return _binary(graph, op, "add")
-
-
-def lower_mul(graph: Graph, op: Operator) -> KernelCall:
-    return _binary(graph, op, "mul")
-
-
 def lower_softmax(graph: Graph, op: Operator) -> KernelCall:
     x = in_tensor(graph, op, 0, "input")
     out = out_tensor(graph, op)
@@ -115,18 +96,22 @@ def lower_softmax(graph: Graph, op: Operator) -> KernelCall:
                       structs=structs, summary=f"{outer} rows of {depth}, beta {op.option('beta', 1.0)}")
 
 
+def _activation_call(op: Operator, x: Tensor, out: Tensor, name: str, fields: dict[str, int]) -> KernelCall:
+    """The call of an int8 activation kernel mcu_<name>_s8(params, count, in, out)."""
+    kernel = f"mcu_{name}_s8"
+    call = f"{kernel}(&$s_params, {x.size}, (const int8_t *)$in0, (int8_t *)$out0)"
+    return KernelCall(op.index, op.opcode, kernel, (f"{kernel}.c",), (x.index,), (out.index,), call,
+                      structs=(StructParam("params", f"mcu_{name}_params", fields),), summary=f"{x.size} elements")
+
+
 def lower_logistic(graph: Graph, op: Operator) -> KernelCall:
     x, out = int8_unary(graph, op)
     in_scale, in_zp = qparams(x)
     _, out_zp = qparams(out)
     require(out_zp == -128, "int8 logistic output zero point must be -128")
     mult, shift, radius = Q.logistic_params(in_scale)
-    structs = (StructParam("params", "mcu_logistic_params", {
-        "input_zero_point": in_zp, "input_range_radius": radius, "input_multiplier": mult,
-        "input_left_shift": shift}),)
-    call = f"mcu_logistic_s8(&$s_params, {x.size}, (const int8_t *)$in0, (int8_t *)$out0)"
-    return KernelCall(op.index, op.opcode, "mcu_logistic_s8", ("mcu_logistic_s8.c",), (x.index,), (out.index,),
-                      call, structs=structs, summary=f"{x.size} elements")
+    return _activation_call(op, x, out, "logistic", {
+        "input_zero_point": in_zp, "input_range_radius": radius, "input_multiplier": mult, "input_left_shift": shift})
 
 
 def lower_hard_swish(graph: Graph, op: Operator) -> KernelCall:
@@ -137,13 +122,9 @@ def lower_hard_swish(graph: Graph, op: Operator) -> KernelCall:
         rm, rexp, om, oexp = Q.hard_swish_params(in_scale, out_scale)
     except Q.PrepareError as exc:
         raise LoweringError(str(exc)) from exc
-    structs = (StructParam("params", "mcu_hard_swish_params", {
-        "input_zero_point": in_zp, "output_zero_point": out_zp,
-        "reluish_multiplier_exponent": rexp, "output_multiplier_exponent": oexp,
-        "reluish_multiplier": rm, "output_multiplier": om}),)
-    call = f"mcu_hard_swish_s8(&$s_params, {x.size}, (const int8_t *)$in0, (int8_t *)$out0)"
-    return KernelCall(op.index, op.opcode, "mcu_hard_swish_s8", ("mcu_hard_swish_s8.c",), (x.index,), (out.index,),
-                      call, structs=structs, summary=f"{x.size} elements")
+    return _activation_call(op, x, out, "hard_swish", {
+        "input_zero_point": in_zp, "output_zero_point": out_zp, "reluish_multiplier_exponent": rexp,
+        "output_multiplier_exponent": oexp, "reluish_multiplier": rm, "output_multiplier": om})
 
 
 def lower_relu(graph: Graph, op: Operator) -> KernelCall:
@@ -151,12 +132,9 @@ def lower_relu(graph: Graph, op: Operator) -> KernelCall:
     in_scale, in_zp = qparams(x)
     out_scale, out_zp = qparams(out)
     mult, shift, act_min, act_max = Q.relu_params(in_scale, out_scale, out_zp, "int8")
-    structs = (StructParam("params", "mcu_relu_params", {
+    return _activation_call(op, x, out, "relu", {
         "input_zero_point": in_zp, "output_zero_point": out_zp, "multiplier": mult, "shift": shift,
-        "act_min": act_min, "act_max": act_max}),)
-    call = f"mcu_relu_s8(&$s_params, {x.size}, (const int8_t *)$in0, (int8_t *)$out0)"
-    return KernelCall(op.index, op.opcode, "mcu_relu_s8", ("mcu_relu_s8.c",), (x.index,), (out.index,), call,
-                      structs=structs, summary=f"{x.size} elements")
+        "act_min": act_min, "act_max": act_max})
 
 
 def lower_relu6(graph: Graph, op: Operator) -> KernelCall:
@@ -169,8 +147,8 @@ def lower_relu6(graph: Graph, op: Operator) -> KernelCall:
 
 
 LOWERINGS = {
-    "ADD": lower_add,
-    "MUL": lower_mul,
+    "ADD": partial(_binary, name="add"),
+    "MUL": partial(_binary, name="mul"),
     "SOFTMAX": lower_softmax,
     "LOGISTIC": lower_logistic,
     "HARD_SWISH": lower_hard_swish,

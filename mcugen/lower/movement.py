@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcugen.lower.call import (
-    MAX_DIMS,
-    KernelCall,
-    StructParam,
-    check_dtype,
-    const_data,
-    in_tensor,
-    numel,
-    opt_tensor,
-    out_tensor,
-    pad6,
-    qparams,
-    require,
-    strides,
-)
+from mcugen.lower.call import MAX_DIMS, KernelCall, StructParam, check_dtype, const_data, in_tensor, numel, opt_tensor
+from mcugen.lower.call import out_tensor, pad6, qparams, require, strides
 from mcugen.model.graph import DTYPE_SIZES, Graph, Operator
 
 

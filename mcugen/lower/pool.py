@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from mcugen.lower import quant as Q
-from mcugen.lower.call import (
-    MAX_DIMS,
-    KernelCall,
-    StructParam,
-    activation,
-    check_dtype,
-    const_data,
-    in_tensor,
-    int8_unary,
-    nhwc,
-    out_tensor,
-    pad6,
-    qparams,
-    require,
-)
+from mcugen.lower.call import MAX_DIMS, KernelCall, StructParam, activation, check_dtype, const_data, in_tensor
+from mcugen.lower.call import int8_unary, nhwc, out_tensor, pad6, qparams, require
 from mcugen.model.graph import Graph, Operator
 
 
@@ -45,14 +34,6 @@ def _pool(graph: Graph, op: Operator, kernel: str) -> KernelCall:
     call = f"{kernel}(NULL, &$s_params, &$s_in_dims, (const int8_t *)$in0, &$s_out_dims, (int8_t *)$out0)"
     return KernelCall(op.index, op.opcode, kernel, (f"{kernel}.c",), (x.index,), (out.index,), call,
                       structs=structs, summary=f"{fh}x{fw} stride {sh}x{sw} {pad_kind}")
-
-
-def lower_avgpool(graph: Graph, op: Operator) -> KernelCall:
-    return _pool(graph, op, "mcu_avgpool_s8")
-
-
-def lower_maxpool(graph: Graph, op: Operator) -> KernelCall:
-    return _pool(graph, op, "mcu_maxpool_s8")
 
 
 def lower_mean(graph: Graph, op: Operator) -> KernelCall:
@@ -100,7 +81,7 @@ def lower_mean(graph: Graph, op: Operator) -> KernelCall:
 
 
 LOWERINGS = {
-    "AVERAGE_POOL_2D": lower_avgpool,
-    "MAX_POOL_2D": lower_maxpool,
+    "AVERAGE_POOL_2D": partial(_pool, kernel="mcu_avgpool_s8"),
+    "MAX_POOL_2D": partial(_pool, kernel="mcu_maxpool_s8"),
     "MEAN": lower_mean,
 }

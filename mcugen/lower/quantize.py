@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 from mcugen.lower import quant as Q
-from mcugen.lower.call import (
-    C_TYPES,
-    SHORT,
-    KernelCall,
-    StructParam,
-    c_float,
-    check_dtype,
-    in_tensor,
-    out_tensor,
-    qparams,
-    require,
-)
+from mcugen.lower.call import C_TYPES, SHORT, KernelCall, StructParam, c_float, check_dtype, in_tensor, out_tensor
+from mcugen.lower.call import qparams, require
 from mcugen.model.graph import Graph, Operator
 
 

@@ -5,19 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from mcugen.lower import quant as Q
-from mcugen.lower.call import (
-    C_TYPES,
-    KernelCall,
-    StructParam,
-    check_dtype,
-    const_data,
-    in_tensor,
-    opt_tensor,
-    out_tensor,
-    qparams,
-    require,
-    weights_array,
-)
+from mcugen.lower.call import C_TYPES, KernelCall, StructParam, check_dtype, const_data, in_tensor, opt_tensor
+from mcugen.lower.call import out_tensor, qparams, require, weights_array
 from mcugen.model.graph import Graph, Operator
 
 

@@ -3,16 +3,7 @@
 from __future__ import annotations
 
 from mcugen.model.graph import Graph, Operator
-from mcugen.ops.base import (
-    PATCH_STAGE,
-    SEPARATE,
-    OpSpec,
-    Shape,
-    constant_input,
-    conv_out,
-    inputs,
-    numel,
-)
+from mcugen.ops.base import PATCH_STAGE, SEPARATE, OpSpec, Shape, constant_input, conv_out, inputs, numel
 
 BOTH = frozenset({"cubeai", "tflm"})
 TFLM_ONLY = frozenset({"tflm"})
@@ -33,13 +24,20 @@ def _conv_geometry(op: Operator, h: int, w: int, kh: int, kw: int) -> tuple[int,
     )
 
 
+def _filtered_shape(graph: Graph, op: Operator, channels: int) -> list[Shape]:
+    """The output of a convolution over the input with the op's filter: `channels` deep."""
+    n, h, w, _ = _nhwc(graph, op)
+    _, kh, kw, _ = inputs(graph, op, 2)[1].shape
+    oh, ow = _conv_geometry(op, h, w, kh, kw)
+    return [(n, oh, ow, channels)]
+
+
 def conv2d_shape(graph: Graph, op: Operator) -> list[Shape]:
-    n, h, w, c = _nhwc(graph, op)
-    o, kh, kw, i = inputs(graph, op, 2)[1].shape
+    c = _nhwc(graph, op)[3]
+    o, _, _, i = inputs(graph, op, 2)[1].shape
     if c % i:
         raise ValueError(f"input depth {c} is not a multiple of the filter depth {i}")
-    oh, ow = _conv_geometry(op, h, w, kh, kw)
-    return [(n, oh, ow, o)]
+    return _filtered_shape(graph, op, o)
 
 
 def conv2d_macs(graph: Graph, op: Operator) -> int:
@@ -49,13 +47,12 @@ def conv2d_macs(graph: Graph, op: Operator) -> int:
 
 
 def depthwise_shape(graph: Graph, op: Operator) -> list[Shape]:
-    n, h, w, c = _nhwc(graph, op)
-    _, kh, kw, oc = inputs(graph, op, 2)[1].shape
+    c = _nhwc(graph, op)[3]
+    oc = inputs(graph, op, 2)[1].shape[3]
     mult = op.option("depth_multiplier", 1) or oc // max(c, 1)
     if oc != c * mult and oc % c:
         raise ValueError(f"filter depth {oc} is not input depth {c} x depth multiplier {mult}")
-    oh, ow = _conv_geometry(op, h, w, kh, kw)
-    return [(n, oh, ow, oc)]
+    return _filtered_shape(graph, op, oc)
 
 
 def depthwise_macs(graph: Graph, op: Operator) -> int:

@@ -10,15 +10,8 @@ and beam search), plan (plan_memory, plan_pools), pools (cubeai's I/O allocation
 pools: parsing, capacities, the bytes the rest of the firmware reserves), check.
 """
 
-from mcugen.planner.buffers import (
-    DEFAULT_ALIGNMENT,
-    Buffer,
-    MemoryPlan,
-    Pool,
-    activation_tensors,
-    op_lower_bound,
-    overlap_allowances,
-)
+from mcugen.planner.buffers import DEFAULT_ALIGNMENT, Buffer, MemoryPlan, Pool, activation_tensors, op_lower_bound
+from mcugen.planner.buffers import overlap_allowances
 from mcugen.planner.check import check_plan, simulate_plan
 from mcugen.planner.placement import BEAM_ORDERS, BEAM_WIDTH, ORDERS, QUICK_ORDERS
 from mcugen.planner.plan import buffer_traffic, plan_memory, plan_pools

@@ -16,16 +16,8 @@ from typing import Iterable, Mapping
 
 from mcugen.errors import FitError
 from mcugen.model.graph import Graph
-from mcugen.planner.buffers import (
-    DEFAULT_ALIGNMENT,
-    Buffer,
-    MemoryPlan,
-    Pool,
-    align,
-    make_buffers,
-    op_lower_bound,
-    overlap_allowances,
-)
+from mcugen.planner.buffers import DEFAULT_ALIGNMENT, Buffer, MemoryPlan, Pool, align, make_buffers, op_lower_bound
+from mcugen.planner.buffers import overlap_allowances
 from mcugen.planner.placement import best_placement
 
 
@@ -45,17 +37,9 @@ def finish_plan(
     bound_op, bound_index = op_lower_bound(graph, placed, scratch_bytes, alignment, allow)
     bound_tensor = max((align(graph.tensors[t].nbytes, alignment) for t in tensors), default=0)
     return MemoryPlan(
-        arena_size=arena_size,
-        alignment=alignment,
-        buffers=tuple(placed),
-        offsets=offsets,
-        scratch=scratch,
-        bound_op=bound_op,
-        bound_op_index=bound_index,
-        bound_tensor=bound_tensor,
-        strategy=strategy,
-        overlaps=tuple((out_id, in_id, d) for (out_id, in_id), d in sorted(allow.items())),
-        pools=pools,
+        arena_size=arena_size, alignment=alignment, buffers=tuple(placed), offsets=offsets, scratch=scratch,
+        bound_op=bound_op, bound_op_index=bound_index, bound_tensor=bound_tensor, strategy=strategy,
+        overlaps=tuple((out_id, in_id, d) for (out_id, in_id), d in sorted(allow.items())), pools=pools,
     )
 
 

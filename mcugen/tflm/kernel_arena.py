@@ -113,48 +113,52 @@ def _per_channel(filt: TflmTensor, axis: int) -> list[int]:
     return [4 * n, 4 * n]
 
 
-def _model_conv(ctx: OpContext) -> KernelAllocations:
+def _conv_like(ctx: OpContext, quant_axis: int, cmsis_scratch: Callable[[OpContext, TflmTensor], int]
+               ) -> KernelAllocations:
+    """CONV_2D and DEPTHWISE_CONV_2D: op data, per-channel multipliers and shifts (the
+    filter's quantized axis), and the scratch CMSIS-NN's or the reference kernel asks for."""
     inp, filt = ctx.tensor(0), ctx.tensor(1)
     k = KernelAllocations(temp_tensors=ctx.io_tensors(2))
-    if ctx.cmsis:
-        k.init = [ctx.size("CmsisConvOpData")]
-        if inp.dtype in (_INT8, _INT16):
-            k.prepare = _per_channel(filt, 0)
-            g = _conv_geometry(ctx)
-            buf = _cmsis_conv_s8_buffer(g) if inp.dtype == _INT8 else _cmsis_conv_s16_buffer(g)
-            if buf > 0:
-                k.scratch = [buf]
-    else:
+    if not ctx.cmsis:
         k.init = [ctx.size("OpDataConv")]
-        k.prepare = _per_channel(filt, 0)
+        k.prepare = _per_channel(filt, quant_axis)
         if filt.dtype == _INT4:
             k.scratch = [math.prod(filt.shape)]
+        return k
+    k.init = [ctx.size("CmsisConvOpData")]
+    if inp.dtype in (_INT8, _INT16):
+        k.prepare = _per_channel(filt, quant_axis)
+    buf = cmsis_scratch(ctx, inp)
+    if buf > 0:
+        k.scratch = [buf]
     return k
+
+
+def _conv_scratch(ctx: OpContext, inp: TflmTensor) -> int:
+    if inp.dtype not in (_INT8, _INT16):
+        return 0
+    g = _conv_geometry(ctx)
+    return _cmsis_conv_s8_buffer(g) if inp.dtype == _INT8 else _cmsis_conv_s16_buffer(g)
+
+
+def _depthwise_scratch(ctx: OpContext, inp: TflmTensor) -> int:
+    if inp.dtype != _INT8:
+        return 0
+    g = _conv_geometry(ctx)
+    out_c = ctx.tensor(0, outputs=True).shape[3]
+    if (g["in_c"] == out_c and g["n"] == 1 and g["dil_w"] == 1 and g["dil_h"] == 1
+            and not (g["f_w"] == 3 and g["f_h"] == 3 and g["pad_h"] <= 1 and g["pad_w"] <= 1)
+            and ctx.dsp):
+        return g["in_c"] * g["f_w"] * g["f_h"] * 2  # arm_depthwise_conv_s8_opt (DSP)
+    return 0
+
+
+def _model_conv(ctx: OpContext) -> KernelAllocations:
+    return _conv_like(ctx, 0, _conv_scratch)
 
 
 def _model_depthwise(ctx: OpContext) -> KernelAllocations:
-    inp, filt, out = ctx.tensor(0), ctx.tensor(1), ctx.tensor(0, outputs=True)
-    k = KernelAllocations(temp_tensors=ctx.io_tensors(2))
-    if ctx.cmsis:
-        k.init = [ctx.size("CmsisConvOpData")]
-        if inp.dtype in (_INT8, _INT16):
-            k.prepare = _per_channel(filt, 3)
-        if inp.dtype == _INT8:
-            g = _conv_geometry(ctx)
-            out_c = out.shape[3]
-            buf = 0
-            if (g["in_c"] == out_c and g["n"] == 1 and g["dil_w"] == 1 and g["dil_h"] == 1
-                    and not (g["f_w"] == 3 and g["f_h"] == 3 and g["pad_h"] <= 1 and g["pad_w"] <= 1)
-                    and ctx.dsp):
-                buf = g["in_c"] * g["f_w"] * g["f_h"] * 2  # arm_depthwise_conv_s8_opt (DSP)
-            if buf > 0:
-                k.scratch = [buf]
-    else:
-        k.init = [ctx.size("OpDataConv")]
-        k.prepare = _per_channel(filt, 3)
-        if filt.dtype == _INT4:
-            k.scratch = [math.prod(filt.shape)]
-    return k
+    return _conv_like(ctx, 3, _depthwise_scratch)
 
 
 def _model_fully_connected(ctx: OpContext) -> KernelAllocations:

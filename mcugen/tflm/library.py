@@ -27,19 +27,8 @@ from typing import Callable
 
 from mcugen.errors import ToolchainError
 from mcugen.tflm import codesize
-from mcugen.tflm.cache import (
-    ENTRY_FILE,
-    LIBRARY_NAME,
-    BuildProgress,
-    LibraryEntry,
-    LibraryKey,
-    ProgressCallback,
-    key_lock,
-    library_key,
-    load_entry,
-    sweep_stale_tmp,
-    tflm_cache_dir,
-)
+from mcugen.tflm.cache import ENTRY_FILE, LIBRARY_NAME, BuildProgress, LibraryEntry, LibraryKey, ProgressCallback
+from mcugen.tflm.cache import key_lock, library_key, load_entry, sweep_stale_tmp, tflm_cache_dir
 from mcugen.tflm.source import TflmTree, find_tflm_root
 from mcugen.tflm.targets import TargetSpec, get_target
 from mcugen.tflm.toolchain import Toolchain, find_toolchain

@@ -96,14 +96,6 @@ def _add_build(variant: ArmVariant, graph: Graph, op: Operator) -> KernelCall:
 
 
 ADD = ArmVariant(
-    name="add",
-    opcodes=("ADD",),
-    kernel="mcu_add_s8_arm",
-    sources=("arm/mcu_add_s8_arm.c",),
-    handles="ADD, int8, both inputs of the output's shape (no broadcasting)",
-    pixels_in_flight=None,
-    accepts=_add_accepts,
-    scratch=lambda graph, op: 0,
-    transform=None,
-    build=_add_build,
-)
+    "add", ("ADD",), "mcu_add_s8_arm", ("arm/mcu_add_s8_arm.c",),
+    handles="ADD, int8, both inputs of the output's shape (no broadcasting)", pixels_in_flight=None,
+    accepts=_add_accepts, scratch=lambda graph, op: 0, transform=None, build=_add_build)

@@ -46,14 +46,6 @@ def _avgpool_build(variant: ArmVariant, graph: Graph, op: Operator) -> KernelCal
 
 
 AVGPOOL = ArmVariant(
-    name="avgpool",
-    opcodes=("AVERAGE_POOL_2D",),
-    kernel="mcu_avgpool_s8_arm",
-    sources=("arm/mcu_avgpool_s8_arm.c",),
-    handles="AVERAGE_POOL_2D, int8 (16-bit lane sums up to 255 taps, 32-bit beyond)",
-    pixels_in_flight=1,
-    accepts=_avgpool_accepts,
-    scratch=lambda graph, op: 0,
-    transform=None,
-    build=_avgpool_build,
-)
+    "avgpool", ("AVERAGE_POOL_2D",), "mcu_avgpool_s8_arm", ("arm/mcu_avgpool_s8_arm.c",),
+    handles="AVERAGE_POOL_2D, int8 (16-bit lane sums up to 255 taps, 32-bit beyond)", pixels_in_flight=1,
+    accepts=_avgpool_accepts, scratch=lambda graph, op: 0, transform=None, build=_avgpool_build)

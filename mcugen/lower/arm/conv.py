@@ -8,16 +8,8 @@ import dataclasses
 import numpy as np
 
 from mcugen.lower.arm import layouts as L
-from mcugen.lower.arm.variant import (
-    MAT_MULT_SOURCE,
-    ArmVariant,
-    ConvFacts,
-    conv_call,
-    conv_facts,
-    conv_requant,
-    dims,
-    in_channels,
-)
+from mcugen.lower.arm.variant import MAT_MULT_SOURCE, ArmVariant, ConvFacts, conv_call, conv_facts, conv_for
+from mcugen.lower.arm.variant import conv_requant, dims, in_channels
 from mcugen.lower.call import KernelCall
 from mcugen.model.graph import Graph, Operator
 
@@ -39,9 +31,7 @@ def matrix_call(variant: ArmVariant, graph: Graph, op: Operator, c: ConvFacts, w
 
 
 def _conv1x1_accepts(graph: Graph, op: Operator) -> str | None:
-    if op.opcode != "CONV_2D":
-        return "not CONV_2D"
-    c = conv_facts(graph, op)
+    c = conv_for(graph, op, ("CONV_2D",))
     if isinstance(c, str):
         return c
     o, kh, kw, i = c.filt.shape
@@ -67,17 +57,9 @@ def _conv1x1_build(variant: ArmVariant, graph: Graph, op: Operator) -> KernelCal
 
 
 CONV1X1 = ArmVariant(
-    name="conv1x1",
-    opcodes=("CONV_2D",),
-    kernel="mcu_conv2d_1x1_s8_arm",
-    sources=("arm/mcu_conv2d_1x1_s8_arm.c", MAT_MULT_SOURCE),
-    handles="CONV_2D, int8, 1x1 filter, any stride, groups = 1, any channel counts",
-    pixels_in_flight=1,
-    accepts=_conv1x1_accepts,
-    scratch=_conv1x1_scratch,
-    transform=L.conv1x1_filter,
-    build=_conv1x1_build,
-)
+    "conv1x1", ("CONV_2D",), "mcu_conv2d_1x1_s8_arm", ("arm/mcu_conv2d_1x1_s8_arm.c", MAT_MULT_SOURCE),
+    handles="CONV_2D, int8, 1x1 filter, any stride, groups = 1, any channel counts", pixels_in_flight=1,
+    accepts=_conv1x1_accepts, scratch=_conv1x1_scratch, transform=L.conv1x1_filter, build=_conv1x1_build)
 
 CONV1X1_W16 = dataclasses.replace(
     CONV1X1, name="conv1x1_w16", handles=CONV1X1.handles + "; int16 filter (2x flash)",
@@ -94,9 +76,7 @@ def _as_conv_filter(op: Operator, c: ConvFacts) -> np.ndarray:
 
 
 def _conv_accepts(graph: Graph, op: Operator) -> str | None:
-    if op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-        return "not a convolution"
-    c = conv_facts(graph, op)
+    c = conv_for(graph, op, ("CONV_2D", "DEPTHWISE_CONV_2D"))
     if isinstance(c, str):
         return c
     in_c = int(c.x.shape[3])
@@ -127,18 +107,10 @@ def _conv_build(variant: ArmVariant, graph: Graph, op: Operator) -> KernelCall:
 
 
 CONV = ArmVariant(
-    name="conv",
-    opcodes=("CONV_2D", "DEPTHWISE_CONV_2D"),
-    kernel="mcu_conv2d_s8_arm",
-    sources=("arm/mcu_conv2d_s8_arm.c", MAT_MULT_SOURCE),
+    "conv", ("CONV_2D", "DEPTHWISE_CONV_2D"), "mcu_conv2d_s8_arm", ("arm/mcu_conv2d_s8_arm.c", MAT_MULT_SOURCE),
     handles="CONV_2D, int8, any filter, stride, dilation and padding, groups = 1; "
-            "DEPTHWISE_CONV_2D with one input channel (any depth multiplier)",
-    pixels_in_flight=1,
-    accepts=_conv_accepts,
-    scratch=_conv_scratch,
-    transform=L.conv_filter,
-    build=_conv_build,
-)
+            "DEPTHWISE_CONV_2D with one input channel (any depth multiplier)", pixels_in_flight=1,
+    accepts=_conv_accepts, scratch=_conv_scratch, transform=L.conv_filter, build=_conv_build)
 
 CONV_W16 = dataclasses.replace(
     CONV, name="conv_w16", handles=CONV.handles + "; int16 filter (2x flash)",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcugen.lower.arm import layouts as L
-from mcugen.lower.arm.variant import ArmVariant, ConvFacts, conv_call, conv_facts, conv_requant, dims, in_channels
+from mcugen.lower.arm.variant import ArmVariant, ConvFacts, conv_call, conv_facts, conv_for, conv_requant, dims, in_channels
 from mcugen.lower.call import KernelCall
 from mcugen.model.graph import Graph, Operator
 
@@ -18,9 +18,7 @@ def _dw_w2d(c: ConvFacts) -> np.ndarray:
 
 
 def _dw_common(graph: Graph, op: Operator) -> ConvFacts | str:
-    if op.opcode != "DEPTHWISE_CONV_2D":
-        return "not DEPTHWISE_CONV_2D"
-    c = conv_facts(graph, op)
+    c = conv_for(graph, op, ("DEPTHWISE_CONV_2D",))
     if isinstance(c, str):
         return c
     channels = c.filt.shape[3]
@@ -74,29 +72,13 @@ def _dw_build(variant: ArmVariant, graph: Graph, op: Operator) -> KernelCall:
 
 
 DW3X3 = ArmVariant(
-    name="dw3x3",
-    opcodes=("DEPTHWISE_CONV_2D",),
-    kernel="mcu_depthwise_conv2d_3x3_s8_arm",
-    sources=("arm/mcu_depthwise_conv2d_3x3_s8_arm.c",),
-    handles="DEPTHWISE_CONV_2D, int8, 3x3, depth multiplier 1, channels % 4 == 0, any stride, "
-            "padding <= 1, no dilation",
-    pixels_in_flight=1,
-    accepts=_dw3x3_accepts,
-    scratch=_dw3x3_scratch,
-    transform=L.dw3x3_filter,
-    build=_dw_build,
-)
+    "dw3x3", ("DEPTHWISE_CONV_2D",), "mcu_depthwise_conv2d_3x3_s8_arm", ("arm/mcu_depthwise_conv2d_3x3_s8_arm.c",),
+    handles="DEPTHWISE_CONV_2D, int8, 3x3, depth multiplier 1, channels % 4 == 0, any stride, padding <= 1, "
+            "no dilation", pixels_in_flight=1,
+    accepts=_dw3x3_accepts, scratch=_dw3x3_scratch, transform=L.dw3x3_filter, build=_dw_build)
 
 DW = ArmVariant(
-    name="dw",
-    opcodes=("DEPTHWISE_CONV_2D",),
-    kernel="mcu_depthwise_conv2d_s8_arm",
-    sources=("arm/mcu_depthwise_conv2d_s8_arm.c",),
+    "dw", ("DEPTHWISE_CONV_2D",), "mcu_depthwise_conv2d_s8_arm", ("arm/mcu_depthwise_conv2d_s8_arm.c",),
     handles="DEPTHWISE_CONV_2D, int8, any filter size, stride, dilation and padding, depth multiplier 1, "
-            "channels % 4 == 0",
-    pixels_in_flight=1,
-    accepts=_dw_accepts,
-    scratch=_dw_scratch,
-    transform=L.dw_filter,
-    build=_dw_build,
-)
+            "channels % 4 == 0", pixels_in_flight=1,
+    accepts=_dw_accepts, scratch=_dw_scratch, transform=L.dw_filter, build=_dw_build)

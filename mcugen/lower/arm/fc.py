@@ -10,18 +10,8 @@ import numpy as np
 
 from mcugen.lower import quant as Q
 from mcugen.lower.arm import layouts as L
-from mcugen.lower.arm.variant import (
-    MAT_MULT_SOURCE,
-    SCRATCH_SETUP,
-    ArmVariant,
-    dims,
-    flags,
-    has_quant,
-    operand,
-    packed_stream,
-    qp,
-    requant_rows,
-)
+from mcugen.lower.arm.variant import MAT_MULT_SOURCE, SCRATCH_SETUP, ArmVariant, dims, flags, has_quant, operand
+from mcugen.lower.arm.variant import packed_stream, qp, requant_rows
 from mcugen.lower.call import KernelCall, StructParam
 from mcugen.model.graph import Graph, Operator, Tensor
 
@@ -129,17 +119,9 @@ def _fc_build(variant: ArmVariant, graph: Graph, op: Operator) -> KernelCall:
 
 
 FC = ArmVariant(
-    name="fc",
-    opcodes=("FULLY_CONNECTED",),
-    kernel="mcu_fully_connected_s8_arm",
-    sources=("arm/mcu_fully_connected_s8_arm.c", MAT_MULT_SOURCE),
-    handles="FULLY_CONNECTED, int8, weights zero point 0, any depth and units",
-    pixels_in_flight=None,
-    accepts=_fc_accepts,
-    scratch=_fc_scratch,
-    transform=L.conv1x1_filter,
-    build=_fc_build,
-)
+    "fc", ("FULLY_CONNECTED",), "mcu_fully_connected_s8_arm", ("arm/mcu_fully_connected_s8_arm.c", MAT_MULT_SOURCE),
+    handles="FULLY_CONNECTED, int8, weights zero point 0, any depth and units", pixels_in_flight=None,
+    accepts=_fc_accepts, scratch=_fc_scratch, transform=L.conv1x1_filter, build=_fc_build)
 
 FC_W16 = dataclasses.replace(
     FC, name="fc_w16", handles=FC.handles + "; int16 filter (2x flash)",

@@ -170,6 +170,13 @@ def conv_facts(graph: Graph, op: Operator) -> ConvFacts | str:
     return ConvFacts(x, filt, out, bias, in_zp, out_zp, sh, sw, dh, dw, pad_h, pad_w, act_min, act_max, mults, shifts)
 
 
+def conv_for(graph: Graph, op: Operator, opcodes: tuple[str, ...]) -> ConvFacts | str:
+    """op's convolution facts when it is one of `opcodes`, else why not."""
+    if op.opcode not in opcodes:
+        return f"not {' or '.join(opcodes)}"
+    return conv_facts(graph, op)
+
+
 def fold_bias(w2d: np.ndarray, bias: np.ndarray, in_zp: int) -> tuple[list[int], list[int]]:
     """Folded biases bias + input_offset * sum(w) and bounds on |accumulator| per channel,
     for filters w2d [out_c, K] over inputs in [-128, 127] (out-of-image taps add 0)."""
