@@ -21,7 +21,7 @@ from mcugen.metrics import OutputMetrics, compare
 from mcugen.model.fold import fold_constants, propagate_shapes
 from mcugen.model.graph import NUMPY_DTYPES, Graph, Quantization
 from mcugen.model.loader import parse_model, read_model_file
-from mcugen.reference import ARENA_SLACK, ReferenceError, tflm_runtime
+from mcugen.reference import ARENA_SLACK, ReferenceInterpreterError, tflm_runtime
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ class FloatModel:
             self.interpreter = runtime.Interpreter.from_bytes(data, arena_size=arena)
             self.interpreter.reset()
         except Exception as exc:
-            raise ReferenceError(f"The TFLM interpreter cannot load the float model {path}: {exc}") from exc
+            raise ReferenceInterpreterError(f"The TFLM interpreter cannot load the float model {path}: {exc}") from exc
 
     def run(self, sample: Sequence[np.ndarray]) -> list[np.ndarray]:
         for k, (array, tq, tf) in enumerate(zip(sample, self.graph.input_tensors, self.float_graph.input_tensors)):

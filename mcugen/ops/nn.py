@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from mcugen.model.graph import Graph, Operator
-from mcugen.ops.base import PATCH_STAGE, SEPARATE, OpSpec, Shape, constant_input, conv_out, inputs, numel
-
-BOTH = frozenset({"cubeai", "tflm"})
-TFLM_ONLY = frozenset({"tflm"})
+from mcugen.ops.base import PATCH_STAGE, OpSpec, Shape, constant_input, conv_out, inputs, numel
 
 
 def _nhwc(graph: Graph, op: Operator, position: int = 0) -> Shape:
@@ -129,16 +126,14 @@ def patch_stage_macs(graph: Graph, op: Operator) -> int:
 
 
 SPECS = [
-    OpSpec("CONV_2D", conv2d_shape, conv2d_macs, BOTH, SEPARATE, tflm_resolver="AddConv2D"),
-    OpSpec("DEPTHWISE_CONV_2D", depthwise_shape, depthwise_macs, BOTH, SEPARATE,
-           tflm_resolver="AddDepthwiseConv2D"),
-    OpSpec("FULLY_CONNECTED", fully_connected_shape, fully_connected_macs, BOTH, SEPARATE,
-           tflm_resolver="AddFullyConnected"),
-    OpSpec("AVERAGE_POOL_2D", pool_shape, pool_macs, BOTH, SEPARATE, tflm_resolver="AddAveragePool2D"),
-    OpSpec("MAX_POOL_2D", pool_shape, pool_macs, BOTH, SEPARATE, tflm_resolver="AddMaxPool2D"),
-    OpSpec("MEAN", mean_shape, mean_macs, BOTH, SEPARATE, tflm_resolver="AddMean"),
-    OpSpec("SVDF", svdf_shape, svdf_macs, BOTH, SEPARATE, tflm_resolver="AddSvdf"),
+    OpSpec("CONV_2D", conv2d_shape, conv2d_macs),
+    OpSpec("DEPTHWISE_CONV_2D", depthwise_shape, depthwise_macs),
+    OpSpec("FULLY_CONNECTED", fully_connected_shape, fully_connected_macs),
+    OpSpec("AVERAGE_POOL_2D", pool_shape, pool_macs),
+    OpSpec("MAX_POOL_2D", pool_shape, pool_macs),
+    OpSpec("MEAN", mean_shape, mean_macs),
+    OpSpec("SVDF", svdf_shape, svdf_macs),
     # Not in any .tflite: mcugen.patch puts it in place of a stage run patch by patch.
-    OpSpec(PATCH_STAGE, patch_stage_shape, patch_stage_macs, frozenset({"cubeai"}), SEPARATE,
+    OpSpec(PATCH_STAGE, patch_stage_shape, patch_stage_macs,
            note="the first layers, run patch by patch (--patch)"),
 ]
