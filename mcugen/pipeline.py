@@ -26,6 +26,7 @@ from mcugen.planner.pools import io_outside_bytes, parse_pools, plan_activations
 from mcugen.tflm.arena import estimate_tflm_arena
 from mcugen.tflm.targets import target_for_board
 
+
 @dataclass(frozen=True)
 class CubeaiPlanned:
     """The cubeai branch's result: the network as it will be generated, its plan and footprint."""
@@ -37,6 +38,8 @@ class CubeaiPlanned:
 
 @dataclass(frozen=True)
 class TflmPlanned:
+    """The tflm branch's result: the kernel set, the arena to declare, the footprint."""
+
     kernels: str  # cmsis_nn | reference
     arena: int  # the arena the application declares (mcugen.tflm.arena's estimate)
     footprint: Footprint

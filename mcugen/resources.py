@@ -9,6 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import jinja2
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -25,11 +27,9 @@ def templates_dir() -> Path:
 
 
 @lru_cache(maxsize=1)
-def template_environment():
+def template_environment() -> jinja2.Environment:
     """The jinja2 environment every generator renders templates/ with (strict: an
     undefined name is an error, not an empty string)."""
-    import jinja2  # noqa: PLC0415  (estimate and inspect never render)
-
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
