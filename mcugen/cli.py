@@ -173,7 +173,6 @@ def boards(json_out: bool = typer.Option(False, "--json", help="Print JSON inste
         report.render_boards(all_boards())
 
 
-
 def _library_progress(json_out: bool):
     """A rich progress bar for the one-off TFLM library build (silent with --json)."""
     if json_out or not sys.stderr.isatty():

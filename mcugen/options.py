@@ -3,7 +3,6 @@ flags, checked once, read by the pipeline (mcugen.pipeline) and the cubeai gener
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -14,9 +13,9 @@ from mcugen.firmware import FirmwareOptions
 from mcugen.lower.arm import DEFAULT_WIDE_LIMIT
 from mcugen.lower.kernels import Kernels
 from mcugen.model.graph import c_identifier
+from mcugen.ops.base import STYLES
 from mcugen.tflm.source import KERNEL_SETS
 
-STYLES = ("cubeai", "tflm")
 C_APIS = ("st-ai", "legacy", "both")
 
 
@@ -46,9 +45,6 @@ class GenerateOptions:
     placement: Mapping[str, str] = field(default_factory=dict)
     profile: bool = False
     tflm_root: str | Path | None = None
-
-    def replace(self, **changes: object) -> "GenerateOptions":
-        return dataclasses.replace(self, **changes)
 
     def checked(self) -> "GenerateOptions":
         """The options, or a McugenError naming what is wrong (before anything is computed)."""

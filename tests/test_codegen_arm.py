@@ -26,8 +26,6 @@ MODELS = Path(__file__).resolve().parent.parent / "examples" / "models"
 TFLM_CMSIS_PERSON_DETECT = 22.7e6  # instructions per inference, TFLM + CMSIS-NN, QEMU mps2-an500
 
 
-
-
 def arm_generate_kwargs(wide_limit: int | None = 4096) -> dict:
     """generate_cubeai arguments that put the Cortex-M7 kernels in, everywhere they apply
     (on the host too, where the kernels' ACLE emulation runs them), without the RAM rule."""

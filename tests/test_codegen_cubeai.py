@@ -33,7 +33,6 @@ ARM_FLAGS = ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-d16", "-mfloat-abi=hard"]
 STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 
 
-
 def model_path(name: str) -> Path:
     return MODELS_DIR / f"{name}.tflite"
 

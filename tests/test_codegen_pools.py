@@ -32,8 +32,6 @@ MODELS_DIR = ROOT / "examples" / "models"
 MODELS = sorted(p.stem for p in MODELS_DIR.glob("*.tflite"))
 
 
-
-
 def _graph(name: str):
     return load_model(MODELS_DIR / f"{name}.tflite")
 

@@ -37,8 +37,6 @@ APPS = {"stai": FIXTURES / "cubeai_stai_app.c", "legacy": FIXTURES / "cubeai_leg
 STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 
 
-
-
 # ---------------------------------------------------------------------------------
 # helpers
 

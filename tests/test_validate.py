@@ -19,8 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "examples" / "models"
 
 
-
-
 # ---------------------------------------------------------------------------------
 # the figures against numpy on known outputs
 

@@ -41,7 +41,6 @@ def sources_hash(root: Path | None = None) -> str:
     return h.hexdigest()
 
 
-
 # One board per firmware family: its bundle gives the runtime and board objects.
 FAMILY_BOARDS = {"mps2": "qemu-m7", "stm32h7": "nucleo-h743zi2", "imxrt": "mimxrt1170-evk"}
 _STUB_MODEL = """

@@ -1,8 +1,9 @@
 """The cubeai style: an X-CUBE-AI-shaped C project calling mcugen's own int8 kernels.
 
-`generate_cubeai(graph, board, out_dir)` lowers every operator (`lowering`),
-plans the activation arena (`mcugen.planner.plan_memory`, with the kernels'
-scratch needs), renders `templates/cubeai/` and writes a self-contained project:
+`generate_cubeai(lowered, board, out_dir, options)` takes the lowered network
+(mcugen.lower; a Graph is lowered here), plans the activation arena unless given a
+plan (mcugen.planner.pools.plan_activations, with the kernels' scratch needs),
+renders `templates/cubeai/` and writes a self-contained project:
 
     <name>.h / <name>.c            st-ai client API (stai_<name>_init, _run, ...), with
                                    c_api="legacy"/"both" also ai_<name>_create_and_init, _run, ...
@@ -25,9 +26,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from string import Template
 from dataclasses import dataclass
 from pathlib import Path
+from string import Template
 from typing import Any, Callable, Mapping
 
 import jinja2
@@ -36,13 +37,14 @@ import numpy as np
 from mcugen import __version__
 from mcugen import firmware as fw
 from mcugen.boards import Board, get_board
-from mcugen.codegen.output import write_project
-from mcugen.errors import McugenError
-from mcugen.lower import Kernels, LoweredGraph, lower
-from mcugen.lower.arm.config import ARM_CONFIG_HEADER, NETWORK_INCLUDE, arm_config_header
 from mcugen.codegen.c_text import c_array_init, render_struct, safe_text, stamp
 from mcugen.codegen.cubeai_context import NP_TO_C, IOTensor, activation_pools, io_context, io_tensor, pool_of
 from mcugen.codegen.cubeai_context import tensor_place
+from mcugen.codegen.output import write_project
+from mcugen.errors import McugenError
+from mcugen.estimate import WEIGHTS_ALIGNMENT
+from mcugen.lower import Kernels, LoweredGraph, lower
+from mcugen.lower.arm.config import ARM_CONFIG_HEADER, NETWORK_INCLUDE, arm_config_header
 from mcugen.lower.call import KERNEL_HEADERS, ConstArray
 from mcugen.model.graph import Graph, c_identifier
 from mcugen.ops import total_macs
@@ -54,10 +56,6 @@ from mcugen.resources import firmware_dir, template_environment
 
 STYLE = "cubeai"
 KERNELS_SUBDIR = "kernels"
-WEIGHTS_ALIGNMENT = 16
-
-# ---------------------------------------------------------------------------------
-# C text helpers
 
 
 def _align(n: int, a: int) -> int:

@@ -46,7 +46,6 @@ NP_TO_C = {
 }
 
 
-
 @dataclass(frozen=True)
 class IOTensor:
     k: int  # 1-based, as in the STAI macros

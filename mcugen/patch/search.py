@@ -27,17 +27,16 @@ from mcugen.lower.patch_stage import StageLowering, lower_patch_stage
 from mcugen.model.graph import Graph, Operator
 from mcugen.ops import REGISTRY, total_macs
 from mcugen.ops.base import PATCH_STAGE
-from mcugen.patch.tiling import PatchError, PatchStage, geometry, split, tiles_for
+from mcugen.patch.tiling import RASTER_OPS, PatchError, PatchStage, geometry, split, tiles_for
 from mcugen.planner import QUICK_ORDERS, plan_memory
 from mcugen.planner.pools import plan_activations, planning_graph
 
-PATCHABLE = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
+PATCHABLE = RASTER_OPS  # the windowed ops, whose tiles are cut from their receptive fields
 # `--patch auto` takes the smallest plan whose stages recompute at most this share of the
 # network's MACs; small tiles cost more instructions than MACs (bench/models.py measures it).
 AUTO_MAX_MAC_OVERHEAD = 0.10
 AUTO_GRIDS = ((2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (4, 8), (8, 4), (7, 4), (4, 7),
               (2, 1), (3, 1), (4, 1), (6, 1), (8, 1), (14, 2))
-
 
 
 def stage_chains(graph: Graph) -> list[tuple[int, ...]]:
@@ -95,7 +94,6 @@ def make_stage(graph: Graph, ops: Sequence[int], grid: tuple[int, int]) -> Patch
     return PatchStage(ops, layers, (n_h, n_w), patches, first.inputs[0], last.outputs[0], layer_macs, pixels)
 
 
-
 def apply_patches(graph: Graph, stage: PatchStage) -> Graph:
     """`graph` with the stage's operators replaced by one MCU_PATCH_STAGE op (at the
     first one's place) carrying the stage; later ops are renumbered."""
@@ -119,7 +117,6 @@ def stage_of(op: Operator) -> PatchStage | None:
 def recomputed_macs(graph: Graph) -> int:
     """MACs the graph's patch stages compute twice (0 for a graph without patches)."""
     return sum(stage.macs - stage.base_macs for op in graph.operators if (stage := stage_of(op)) is not None)
-
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,6 @@ class PatchError(McugenError):
     """The model has no stage that patch-based inference can run, or the options are wrong."""
 
 
-
 RASTER_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 
 
@@ -205,7 +204,6 @@ def tiles_for(graph: Graph, ops: Sequence[int], out_rows: tuple[int, int], out_c
 def split(size: int, parts: int) -> list[tuple[int, int]]:
     edges = [round(size * k / parts) for k in range(parts + 1)]
     return [(edges[k], edges[k + 1]) for k in range(parts)]
-
 
 
 @dataclass(frozen=True)

@@ -172,8 +172,6 @@ def build_groups(graph: Graph, inplace: bool) -> Groups:
     return groups
 
 
-
-
 def overlap_allowances(graph: Graph, buffers: list[Buffer]) -> dict[tuple[int, int], int]:
     """(output buffer id, input buffer id) -> minimum in - out offset distance, for
     every windowed op whose input dies with it (see mcugen.ops.access)."""
@@ -201,7 +199,6 @@ def overlap_allowances(graph: Graph, buffers: list[Buffer]) -> dict[tuple[int, i
     return allow
 
 
-
 def make_buffers(
     graph: Graph, scratch_bytes: Mapping[int, int], alignment: int, inplace: bool
 ) -> tuple[list[int], list[Buffer]]:
@@ -222,13 +219,11 @@ def make_buffers(
     return tensors, buffers
 
 
-
 @dataclass(frozen=True)
 class Pool:
     region: str
     size: int  # bytes the plan uses in this pool
     capacity: int  # bytes available in the region
-
 
 
 def op_lower_bound(

@@ -59,8 +59,6 @@ def place_first_fit(
     return shifted, align(size, alignment)
 
 
-
-
 def place_beam(
     buffers: list[Buffer], order: list[int], alignment: int, allow: Mapping[tuple[int, int], int], width: int
 ) -> tuple[list[Buffer], int]:
@@ -137,7 +135,6 @@ ORDERS: dict[str, Callable[[list[Buffer]], list[int]]] = {
     "reverse-use": lambda bs: sorted(range(len(bs)), key=lambda i: (-bs[i].first, -bs[i].size)),
     "reverse-last": lambda bs: sorted(range(len(bs)), key=lambda i: (-bs[i].last, -bs[i].size)),
 }
-
 
 
 def best_placement(

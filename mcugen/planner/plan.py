@@ -60,7 +60,6 @@ def plan_memory(
     return finish_plan(graph, tensors, placed, arena_size, strategy, allow, scratch_bytes, alignment)
 
 
-
 def buffer_traffic(graph: Graph, buffers: list[Buffer]) -> dict[int, int]:
     """Bytes read and written per inference in each buffer: how 'used' it is."""
     by_tensor = {t: b.id for b in buffers for t in b.tensors}
