@@ -7,6 +7,7 @@ spells an address itself.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,10 +18,23 @@ import yaml
 from mcugen.errors import BoardError
 from mcugen.resources import boards_file
 
-REGION_KINDS = ("flash", "ram", "external")
+REGION_KINDS = ("flash", "ram")
+# Speed classes, fastest first: where placement looks first (TCM: fast; on-chip SRAM and
+# flash behind the caches: normal; off-chip SDRAM and NOR: slow).
+SPEED_CLASSES = ("fast", "normal", "slow")
+# What makes a region usable: nothing (on-chip), the boot ROM (XIP NOR it boots from), or a
+# board-support routine in firmware/boards/<family> run by board_early_init() before the
+# .data/.bss set-up, compiled in only when a section is placed there (MCUGEN_INIT_<NAME>).
+REGION_INITS = ("none", "boot_rom", "sdram", "qspi")
 PLACEMENT_KEYS = ("code", "weights", "arena", "data", "stack")
 FPUS = {"fpv5-d16", "fpv5-sp-d16", "none"}
 TIMINGS = ("cycles", "instructions", "nanoseconds")
+# Firmware an on-board probe can run, each a USB identity (VID:PID) of its own:
+# mcugen/runners/probes.py maps them to the IDs that find the board's serial port.
+PROBE_FIRMWARES = ("stlink", "daplink", "mcu-link", "jlink")
+# Runner -> the flash setting it cannot do without.
+RUNNER_SETTINGS = {"pyocd": "pyocd_target", "openocd": "openocd_config", "qemu": "qemu_machine",
+                   "jlink": "jlink_device", "linkserver": "linkserver_device"}
 
 
 @dataclass(frozen=True)
@@ -28,9 +42,17 @@ class MemoryRegion:
     name: str
     base: int
     size: int
-    kind: str  # flash | ram | external
+    kind: str  # flash (read-only at run time) | ram
     source: str = ""
     note: str = ""
+    speed: str = "normal"  # SPEED_CLASSES
+    external: bool = False  # off-chip memory behind a controller (SEMC, FMC, QUADSPI, FlexSPI)
+    init: str = "none"  # REGION_INITS
+
+    @property
+    def speed_rank(self) -> int:
+        """0 for the fastest class; placement fills lower ranks first."""
+        return SPEED_CLASSES.index(self.speed)
 
     @property
     def end(self) -> int:
@@ -38,8 +60,13 @@ class MemoryRegion:
 
     @property
     def writable(self) -> bool:
-        """RAM at run time (external memory may be SDRAM or memory-mapped NOR)."""
+        """RAM at run time (internal SRAM or initialised SDRAM)."""
         return self.kind == "ram"
+
+    @property
+    def needs_firmware_init(self) -> bool:
+        """Its controller is set up by the board support (SDRAM, memory-mapped QSPI)."""
+        return self.init in ("sdram", "qspi")
 
 
 @dataclass(frozen=True)
@@ -67,12 +94,27 @@ class Uart:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """The debug probe on the board: it flashes the target and carries its UART (virtual COM port)."""
+
+    name: str
+    firmware: tuple[str, ...]  # PROBE_FIRMWARES it may run, the factory firmware first
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class FlashMethod:
-    runners: tuple[str, ...]  # in order of preference: qemu, pyocd, openocd, host
+    runners: tuple[str, ...]  # in order of preference: qemu, pyocd, openocd, jlink, linkserver, ...
     pyocd_target: str = ""
-    cmsis_pack: str = ""
+    cmsis_pack: str = ""          # Vendor.Name of the CMSIS pack pyOCD needs when it has no built-in target
+    cmsis_pack_url: str = ""      # where a person downloads that pack
     openocd_config: str = ""
     qemu_machine: str = ""
+    jlink_device: str = ""        # SEGGER J-Link device name
+    linkserver_device: str = ""   # NXP LinkServer device:board name
+    external_loader: str = ""     # STM32CubeProgrammer external loader (.stldr) for the board's QSPI flash
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +133,7 @@ class Board:
     flash: FlashMethod
     extra: dict[str, Any]  # family-specific facts (boot image layout, clock tree, ...)
     sources: tuple[str, ...] = ()
+    probe: Probe | None = None
 
     @property
     def is_host(self) -> bool:
@@ -134,6 +177,13 @@ def _int(path: Path, where: str, value: Any) -> int:
     return value
 
 
+def _baud(path: Path, where: str, value: Any) -> int:
+    baud = _int(path, where, value)
+    if baud == 0:
+        raise _fail(path, where, "a baud rate must be greater than 0")
+    return baud
+
+
 def _str(path: Path, where: str, value: Any, required: bool = True) -> str:
     if value is None and not required:
         return ""
@@ -156,10 +206,23 @@ def _check_keys(path: Path, where: str, entry: dict[str, Any], allowed: set[str]
 
 def _parse_region(path: Path, where: str, raw: Any) -> MemoryRegion:
     raw = _mapping(path, where, raw)
-    _check_keys(path, where, raw, {"name", "base", "size", "kind", "source", "note"})
+    _check_keys(path, where, raw, {"name", "base", "size", "kind", "source", "note", "speed", "external", "init"})
     kind = _str(path, f"{where}.kind", raw.get("kind"))
     if kind not in REGION_KINDS:
         raise _fail(path, f"{where}.kind", f"'{kind}' is not one of {', '.join(REGION_KINDS)}")
+    speed = _str(path, f"{where}.speed", raw.get("speed"))
+    if speed not in SPEED_CLASSES:
+        raise _fail(path, f"{where}.speed", f"'{speed}' is not one of {', '.join(SPEED_CLASSES)}")
+    external = raw.get("external", False)
+    if not isinstance(external, bool):
+        raise _fail(path, f"{where}.external", f"expected true or false, got {external!r}")
+    init = _str(path, f"{where}.init", raw.get("init", "none"))
+    if init not in REGION_INITS:
+        raise _fail(path, f"{where}.init", f"'{init}' is not one of {', '.join(REGION_INITS)}")
+    if external and init == "none":
+        raise _fail(path, f"{where}.init", "external memory needs an init (boot_rom, sdram or qspi)")
+    if init == "sdram" and kind != "ram" or init == "qspi" and kind != "flash":
+        raise _fail(path, f"{where}.init", f"init {init} does not fit a {kind} region")
     size = _int(path, f"{where}.size", raw.get("size"))
     if size == 0:
         raise _fail(path, f"{where}.size", "must be greater than 0")
@@ -173,6 +236,9 @@ def _parse_region(path: Path, where: str, raw: Any) -> MemoryRegion:
         kind=kind,
         source=_str(path, f"{where}.source", raw.get("source"), required=False),
         note=_str(path, f"{where}.note", raw.get("note"), required=False),
+        speed=speed,
+        external=external,
+        init=init,
     )
 
 
@@ -184,7 +250,7 @@ def _parse_board(path: Path, name: str, raw: Any) -> Board:
         where,
         raw,
         {"aliases", "description", "family", "core", "fpu", "clock_hz", "timing", "regions",
-         "placement", "uart", "flash", "extra", "sources"},
+         "placement", "uart", "flash", "extra", "sources", "probe"},
     )
     family = _str(path, f"{where}.family", raw.get("family"))
     is_host = family == "host"
@@ -224,6 +290,11 @@ def _parse_board(path: Path, name: str, raw: Any) -> Board:
             region = next(r for r in regions if r.name == values[key])
             if region.kind != "ram":
                 raise _fail(path, f"{where}.placement.{key}", f"region '{region.name}' is {region.kind}, not ram")
+        for key in PLACEMENT_KEYS:  # defaults stay on memory that works without extra set-up
+            region = next(r for r in regions if r.name == values[key])
+            if region.needs_firmware_init:
+                raise _fail(path, f"{where}.placement.{key}", f"region '{region.name}' needs init {region.init}; "
+                            "default placements use memory that works at reset (`--place` opts in)")
         placement = Placement(**values)
 
     uart = None
@@ -233,7 +304,7 @@ def _parse_board(path: Path, name: str, raw: Any) -> Board:
         uart = Uart(
             name=_str(path, f"{where}.uart.name", uraw.get("name")),
             base=_int(path, f"{where}.uart.base", uraw.get("base")),
-            baud=_int(path, f"{where}.uart.baud", uraw.get("baud", 115200)),
+            baud=_baud(path, f"{where}.uart.baud", uraw.get("baud", 115200)),
             tx=_str(path, f"{where}.uart.tx", uraw.get("tx"), required=False),
             rx=_str(path, f"{where}.uart.rx", uraw.get("rx"), required=False),
             source=_str(path, f"{where}.uart.source", uraw.get("source"), required=False),
@@ -241,24 +312,11 @@ def _parse_board(path: Path, name: str, raw: Any) -> Board:
     elif not is_host:
         raise _fail(path, f"{where}.uart", "a hardware board needs the UART that reaches the host")
 
-    fraw = _mapping(path, f"{where}.flash", raw.get("flash", {}))
-    _check_keys(path, f"{where}.flash", fraw, {"runners", "pyocd_target", "cmsis_pack", "openocd_config", "qemu_machine"})
-    runners = fraw.get("runners", [])
-    if not isinstance(runners, list) or not runners or not all(isinstance(r, str) for r in runners):
-        raise _fail(path, f"{where}.flash.runners", "expected a non-empty list of runner names")
-    flash = FlashMethod(
-        runners=tuple(runners),
-        pyocd_target=_str(path, f"{where}.flash.pyocd_target", fraw.get("pyocd_target"), required=False),
-        cmsis_pack=_str(path, f"{where}.flash.cmsis_pack", fraw.get("cmsis_pack"), required=False),
-        openocd_config=_str(path, f"{where}.flash.openocd_config", fraw.get("openocd_config"), required=False),
-        qemu_machine=_str(path, f"{where}.flash.qemu_machine", fraw.get("qemu_machine"), required=False),
-    )
-    if "pyocd" in flash.runners and not flash.pyocd_target:
-        raise _fail(path, f"{where}.flash", "runner pyocd needs pyocd_target")
-    if "openocd" in flash.runners and not flash.openocd_config:
-        raise _fail(path, f"{where}.flash", "runner openocd needs openocd_config")
-    if "qemu" in flash.runners and not flash.qemu_machine:
-        raise _fail(path, f"{where}.flash", "runner qemu needs qemu_machine")
+    flash = _parse_flash(path, f"{where}.flash", raw.get("flash", {}), regions)
+    probe = _parse_probe(path, f"{where}.probe", raw.get("probe")) if raw.get("probe") is not None else None
+    if probe is None and any(r not in ("qemu", "host") for r in flash.runners):
+        raise _fail(path, f"{where}.probe", "a board flashed through a debug probe needs its probe "
+                    "(name, firmware, source)")
 
     aliases = raw.get("aliases", []) or []
     if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
@@ -275,7 +333,40 @@ def _parse_board(path: Path, name: str, raw: Any) -> Board:
         family=family, core=_str(path, f"{where}.core", raw.get("core")), fpu=fpu,
         clock_hz=_int(path, f"{where}.clock_hz", raw.get("clock_hz")), timing=timing, regions=regions,
         placement=placement, uart=uart, flash=flash, extra=extra, sources=tuple(str(s) for s in sources),
+        probe=probe,
     )
+
+
+def _parse_flash(path: Path, where: str, raw: Any, regions: tuple[MemoryRegion, ...]) -> FlashMethod:
+    fraw = _mapping(path, where, raw)
+    settings = ("pyocd_target", "cmsis_pack", "cmsis_pack_url", "openocd_config", "qemu_machine", "jlink_device",
+                "linkserver_device", "external_loader", "source")
+    _check_keys(path, where, fraw, {"runners", *settings})
+    runners = fraw.get("runners", [])
+    if not isinstance(runners, list) or not runners or not all(isinstance(r, str) for r in runners):
+        raise _fail(path, f"{where}.runners", "expected a non-empty list of runner names")
+    flash = FlashMethod(runners=tuple(runners),
+                        **{k: _str(path, f"{where}.{k}", fraw.get(k), required=False) for k in settings})
+    for runner, setting in RUNNER_SETTINGS.items():
+        if runner in flash.runners and not getattr(flash, setting):
+            raise _fail(path, where, f"runner {runner} needs {setting}")
+    if flash.cmsis_pack and not re.fullmatch(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", flash.cmsis_pack):
+        raise _fail(path, f"{where}.cmsis_pack", f"expected Vendor.Name (as Keil.STM32H7xx_DFP), got {flash.cmsis_pack!r}")
+    if flash.external_loader and not any(r.init == "qspi" for r in regions):
+        raise _fail(path, f"{where}.external_loader", "an external loader needs a region with init qspi")
+    return flash
+
+
+def _parse_probe(path: Path, where: str, raw: Any) -> Probe:
+    praw = _mapping(path, where, raw)
+    _check_keys(path, where, praw, {"name", "firmware", "source", "note"})
+    firmware = praw.get("firmware")
+    if not isinstance(firmware, list) or not firmware or not all(f in PROBE_FIRMWARES for f in firmware):
+        raise _fail(path, f"{where}.firmware", f"expected a non-empty list of {', '.join(PROBE_FIRMWARES)}, "
+                    f"got {firmware!r}")
+    return Probe(name=_str(path, f"{where}.name", praw.get("name")), firmware=tuple(firmware),
+                 source=_str(path, f"{where}.source", praw.get("source")),
+                 note=_str(path, f"{where}.note", praw.get("note"), required=False))
 
 
 def load_boards(path: Path | None = None) -> dict[str, Board]:

@@ -22,17 +22,12 @@ from elftools.elf.elffile import ELFFile
 from mcugen.boards import Board, get_board
 from mcugen.errors import FitError, ToolchainError
 from mcugen.firmware import BUILD_DIR, ELF_NAME, read_manifest
+from mcugen.process import require, run
 
 DEFAULT_BUILD_TIMEOUT = 900.0     # seconds for one make run (a TFLM build is long)
 ESTIMATE_TOLERANCE = 0.05         # compare_with_estimate warns beyond 5 %
 MAX_ERROR_LINES = 25
 
-# Program -> Debian package that provides it.
-PACKAGES = {
-    "arm-none-eabi-gcc": "gcc-arm-none-eabi",
-    "make": "make",
-    "cc": "gcc",
-}
 NEWLIB_PACKAGE = "libnewlib-arm-none-eabi"
 
 
@@ -86,27 +81,16 @@ class BuildResult:
     log: str
 
 
-def _require(program: str, env_var: str | None = None) -> str:
-    path = shutil.which(program)
-    if path is None:
-        pkg = PACKAGES.get(program, program)
-        raise ToolchainError(f"'{program}' is not installed or not on PATH.",
-                             hint=f"Install it: apt-get install {pkg}" +
-                                  (f" {NEWLIB_PACKAGE}" if program.startswith("arm-none-eabi") else "") + ".")
-    return path
-
-
 def check_toolchain(board: Board) -> None:
     """ToolchainError naming the Debian package when a tool is missing."""
-    _require("make")
+    require("make")
     if board.is_host:
-        _require(os.environ.get("CC", "cc"))
+        require(os.environ.get("CC", "cc"))
         return
-    gcc = _require("arm-none-eabi-gcc")
+    gcc = require("arm-none-eabi-gcc")
     try:
-        out = subprocess.run([gcc, "-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16",
-                              "--specs=nano.specs", "-print-file-name=libc_nano.a"],
-                             capture_output=True, text=True, timeout=30)
+        out = run([gcc, "-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16",
+                   "--specs=nano.specs", "-print-file-name=libc_nano.a"], text=True, timeout=30)
         libc = out.stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         libc = ""
@@ -166,7 +150,8 @@ def build_project(project_dir: str | Path, jobs: int | None = None, timeout: flo
     jobs = jobs or os.cpu_count() or 1
     cmd = [make, "-C", str(project_dir), f"-j{jobs}", "--no-print-directory"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        # its own process group: a timeout or an interrupt stops the compilers with make
+        proc = run(cmd, text=True, errors="replace", timeout=timeout)
     except subprocess.TimeoutExpired:
         raise ToolchainError(f"The firmware build did not finish within {timeout:.0f} s.",
                              hint="Run `make` in the project directory to see where it stalls.") from None

@@ -14,8 +14,13 @@ from typing import List, Optional
 
 import typer
 
-from mcugen import __version__
+from mcugen import __version__, emit, interrupt, pipeline, process, project, report
+from mcugen.boards import PLACEMENT_KEYS, all_boards, get_board
 from mcugen.errors import McugenError
+from mcugen.estimate import require_fit
+from mcugen.inspect import summarize
+from mcugen.options import GenerateOptions
+from mcugen.tflm.cache import clear_cache, list_entries, tflm_cache_dir
 
 app = typer.Typer(
     name="mcugen",
@@ -40,6 +45,22 @@ PATCH_HELP = ("cubeai: run the first layers patch by patch (MCUNetV2) to cut the
               "or 4x3@7 to end the stage at op 7.")
 NO_IN_HELP = "cubeai: give the inputs their own buffers instead of places in the activations."
 NO_OUT_HELP = "cubeai: give the outputs their own buffers instead of places in the activations."
+RUNNER_HELP = ("qemu, host, pyocd, openocd, jlink, linkserver or stm32cubeprogrammer (default: the board's first "
+               "that can write the image; `mcugen boards` lists them).")
+PORT_HELP = "Serial port of the board (default: found from the debug probe's USB serial number)."
+BAUD_HELP = "UART baud rate (default: the board's, boards.yaml)."
+PROBE_HELP = "Debug probe serial number / unique id (default: the only one attached)."
+PACK_HELP = "pyocd: the board's CMSIS pack file (or $MCUGEN_CMSIS_PACK; default: the pack cache)."
+NO_DOWNLOAD_HELP = "pyocd: never download the CMSIS pack (cmsis-pack-manager); fail naming where to get it."
+
+
+def _runner_options(port: str | None, baud: int | None, probe: str | None, pack: Path | None,
+                    no_pack_download: bool) -> dict:
+    """What the user chose for the runner; unset ones are left out (a runner refuses what it cannot take)."""
+    options = {"port": port, "baud": baud, "probe": probe, "pack": str(pack) if pack else None,
+               "download_pack": False if no_pack_download else None}
+    return {k: v for k, v in options.items() if v is not None}
+
 
 # The flags generate, estimate and validate share (mcugen.options.GenerateOptions), declared once.
 STYLE_OPT = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP)
@@ -70,8 +91,6 @@ def _main(
 
 
 def _parse_place(items: list[str] | None) -> dict[str, str]:
-    from mcugen.boards import PLACEMENT_KEYS
-
     result = {}
     for item in items or []:
         key, sep, region = item.partition("=")
@@ -86,10 +105,8 @@ def _parse_place(items: list[str] | None) -> dict[str, str]:
 
 
 def _options(style: str, place: list[str] | None, no_inputs_allocation: bool, no_outputs_allocation: bool,
-             **choices: object):
+             **choices: object) -> GenerateOptions:
     """The GenerateOptions of a command's flags (checked: bad choices fail here)."""
-    from mcugen.options import GenerateOptions
-
     return GenerateOptions(style=style, placement=_parse_place(place), inputs_allocation=not no_inputs_allocation,
                            outputs_allocation=not no_outputs_allocation, **choices).checked()
 
@@ -104,14 +121,7 @@ def inspect(
 
     Example: mcugen inspect examples/person_detect/person_detect.tflite
     """
-    from mcugen.inspect import summarize
-    from mcugen.model.load import load_model
-    from mcugen.ops import check_shapes, require_known
-    from mcugen import report
-
-    graph = load_model(model)
-    require_known(graph)
-    check_shapes(graph)
+    graph = pipeline.load_checked(model)
     summary = summarize(graph)
     if json_out:
         report.print_json(summary.to_json())
@@ -140,16 +150,12 @@ def estimate(
     Example: mcugen estimate examples/models/person_detect.tflite --target stm32h7 --json
     Example: mcugen estimate examples/models/person_detect.tflite --target qemu-m7 --patch auto
     """
-    from mcugen import pipeline, report
-    from mcugen.boards import get_board
-    from mcugen.estimate import require_fit
-
     board = get_board(target)
     graph = pipeline.load_checked(model)
     options = _options(style, place, no_inputs_allocation, no_outputs_allocation, pools=pools, patch=patch,
                        c_api=c_api, kernels=kernels)
     if patch:  # the search takes seconds: say what is going on
-        _say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
+        report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
     fp = pipeline.estimate_model(graph, board, options)
     if json_out:
         report.print_json(fp.to_json())
@@ -160,50 +166,14 @@ def estimate(
 
 @app.command()
 def boards(json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
-    """List the known targets with their memory regions.
+    """List the known targets: memory regions, UART (instance, pins, baud), debug probe and runners.
 
     Example: mcugen boards
     """
-    from mcugen import report
-    from mcugen.boards import all_boards
-
     if json_out:
         report.print_json(report.boards_json(all_boards()))
     else:
         report.render_boards(all_boards())
-
-
-def _library_progress(json_out: bool):
-    """A rich progress bar for the one-off TFLM library build (silent with --json)."""
-    if json_out or not sys.stderr.isatty():
-        def plain(p):  # one line per phase change on non-terminals (CI logs)
-            if p.phase != getattr(plain, "last", None):
-                plain.last = p.phase
-                sys.stderr.write(f"mcugen: TFLM library: {p.phase} {p.message}\n")
-        return None if json_out else plain
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from mcugen.report import err_console
-
-    progress = Progress(TextColumn("[bold]TFLM library[/bold] {task.description}"), BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True)
-    task = {"id": None}
-
-    def update(p):
-        if task["id"] is None:
-            progress.start()
-            task["id"] = progress.add_task(p.phase, total=p.total or None)
-        progress.update(task["id"], description=p.phase, completed=p.done, total=p.total or None)
-        if p.phase == "done":
-            progress.stop()
-
-    return update
-
-
-def _say(json_out: bool):
-    from mcugen.report import err_console
-
-    return (lambda msg: None) if json_out else (lambda msg: err_console.print(f"[dim]mcugen: {msg}[/dim]"))
 
 
 @app.command()
@@ -222,22 +192,20 @@ def generate(
     place: Optional[List[str]] = PLACE_OPT,
     kernels: Optional[str] = KERNELS_OPT,
     tflm_root: Optional[Path] = TFLM_ROOT_OPT,
+    baud: Optional[int] = typer.Option(None, "--baud", min=1, help=BAUD_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Write a complete firmware project: network code and weights, board support, Makefile.
 
     Example: mcugen generate examples/models/person_detect.tflite --target qemu-m7 -o out/pd
     """
-    from mcugen import emit, pipeline, report
-    from mcugen.boards import get_board
-
     board = get_board(target)
     graph = pipeline.load_checked(model)
     options = _options(style, place, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
-                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
+                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root, baud=baud)
     if patch:  # the search takes seconds: say what is going on
-        _say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
-    gen = emit.generate(graph, board, output, options, force=force, progress=_library_progress(json_out))
+        report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
+    gen = emit.generate(graph, board, output, options, force=force, progress=report.library_progress(json_out))
     if json_out:
         report.print_json(gen.to_json())
     else:
@@ -254,8 +222,6 @@ def build(
 
     Example: mcugen build out/pd
     """
-    from mcugen import project, report
-
     built = project.build(project_dir, jobs=jobs)
     if json_out:
         report.print_json(built.to_json())
@@ -274,23 +240,25 @@ def _split_inputs(inputs: list[str] | None, random: int | None) -> tuple[list[st
 @app.command("flash-and-measure")
 def flash_and_measure(
     project_dir: Path = typer.Argument(..., help="A built project."),
-    runner: Optional[str] = typer.Option(None, "--runner", help="qemu, pyocd, openocd or host (default: the board's first)."),
+    runner: Optional[str] = typer.Option(None, "--runner", help=RUNNER_HELP),
     inputs: Optional[List[str]] = typer.Option(None, "--inputs", help="Input files (.npy/.npz/.bin/.bmp), repeatable."),
     random: Optional[int] = typer.Option(None, "--random", help="Seeded random inputs to add."),
     seed: int = typer.Option(0, "--seed", help="Seed for the random inputs."),
     runs: int = typer.Option(1, "--runs", min=1, help="Runs per input (timing statistics)."),
-    port: Optional[str] = typer.Option(None, "--port", help="Serial port of the board (auto-detected)."),
-    probe: Optional[str] = typer.Option(None, "--probe", help="Debug probe unique id (auto-detected)."),
+    port: Optional[str] = typer.Option(None, "--port", help=PORT_HELP),
+    baud: Optional[int] = typer.Option(None, "--baud", min=1, help="UART baud rate (default: the firmware's)."),
+    probe: Optional[str] = typer.Option(None, "--probe", help=PROBE_HELP),
+    pack: Optional[Path] = typer.Option(None, "--pack", help=PACK_HELP),
+    no_pack_download: bool = typer.Option(False, "--no-pack-download", help=NO_DOWNLOAD_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Flash (or start QEMU), send inputs over UART, read outputs and timing, compare with TFLM.
 
     Example: mcugen flash-and-measure out/pd --inputs examples/models/person.bmp
+    Example: mcugen flash-and-measure out/h7 --runner pyocd --pack Keil.STM32H7xx_DFP.4.1.3.pack --random 5
     """
-    from mcugen import project, report
-
     files, count = _split_inputs(inputs, random)
-    options = {k: v for k, v in (("port", port), ("probe", probe)) if v}
+    options = _runner_options(port, baud, probe, pack, no_pack_download)
     rep = project.measure_project(project_dir, runner=runner, input_files=files, random=count, seed=seed,
                                   runs=runs, runner_options=options)
     (Path(project_dir) / "build").mkdir(exist_ok=True)
@@ -303,10 +271,14 @@ def flash_and_measure(
 
 
 def _exit_if_not_exact(comparison) -> None:
+    # Outputs reach a comparison only when the link bound them to a run of their own input
+    # (mcugen.link: CRC-checked frames, run ids, inputs written before every run); any
+    # doubt on the link is a LinkError before this point, so a difference is the code's.
     if comparison is not None and not comparison.bit_exact:
         raise McugenError(
             f"The target's outputs differ from the TFLM reference (max abs diff {comparison.max_abs_diff:g}).",
-            hint="This is a bug in mcugen's generated code or kernels; please report it with the model.",
+            hint="The link checked that these outputs come from a run of this input (CRC-checked frames, run "
+                 "ids), so this is a bug in mcugen's generated code or kernels; please report it with the model.",
         )
 
 
@@ -330,9 +302,12 @@ def validate(
     force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
     kernels: Optional[str] = KERNELS_OPT,
     tflm_root: Optional[Path] = TFLM_ROOT_OPT,
-    runner: Optional[str] = typer.Option(None, "--runner", help="Override the board's runner."),
-    port: Optional[str] = typer.Option(None, "--port", help="Serial port of the board."),
-    probe: Optional[str] = typer.Option(None, "--probe", help="Debug probe unique id."),
+    runner: Optional[str] = typer.Option(None, "--runner", help=RUNNER_HELP),
+    port: Optional[str] = typer.Option(None, "--port", help=PORT_HELP),
+    baud: Optional[int] = typer.Option(None, "--baud", min=1, help=BAUD_HELP + " The firmware is built for it."),
+    probe: Optional[str] = typer.Option(None, "--probe", help=PROBE_HELP),
+    pack: Optional[Path] = typer.Option(None, "--pack", help=PACK_HELP),
+    no_pack_download: bool = typer.Option(False, "--no-pack-download", help=NO_DOWNLOAD_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Generate, build, run on the target and compare with the TFLM reference, in one go.
@@ -343,18 +318,16 @@ def validate(
 
     Example: mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs examples/models/person.bmp
     """
-    from mcugen import project, report
-
     files, count = _split_inputs(inputs, None)
     if not files and not inputs:
         count = 20
     options = _options(style, None, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
                        pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
-    runner_options = {k: v for k, v in (("port", port), ("probe", probe)) if v}
+    runner_options = _runner_options(port, baud, probe, pack, no_pack_download)
     gen, built, rep = project.validate(
         model, target, options, input_files=files, random=count, seed=seed, runs=runs, output=output, force=force,
-        runner=runner, runner_options=runner_options, progress=_say(json_out),
-        library_progress=_library_progress(json_out), float_model=float_model,
+        runner=runner, runner_options=runner_options, progress=report.say(json_out),
+        library_progress=report.library_progress(json_out), float_model=float_model,
     )
     if json_out:
         report.print_json({**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})
@@ -373,9 +346,6 @@ def cache_list(json_out: bool = typer.Option(False, "--json", help="Print JSON."
 
     Example: mcugen cache list
     """
-    from mcugen import report
-    from mcugen.tflm.cache import list_entries, tflm_cache_dir
-
     entries = list_entries()
     if json_out:
         report.print_json([{**{k: getattr(e, k) for k in ("name", "target", "kernels", "tree_revision", "compiler",
@@ -391,22 +361,31 @@ def cache_clear(name: Optional[str] = typer.Argument(None, help="One entry (from
 
     Example: mcugen cache clear
     """
-    from mcugen.tflm.cache import clear_cache
-
     removed = clear_cache(name)
     typer.echo(f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'}" + (": " + ", ".join(removed) if removed else ""))
 
 
 def main() -> None:
-    """Entry point: run the app, turn errors into messages and exit codes."""
+    """Entry point: run the app, turn errors, interrupts and exit codes into what a shell expects."""
+    previous = interrupt.install()  # Ctrl-C / SIGTERM / SIGHUP unwind as Interrupted, cleaning up on the way
     try:
-        app(standalone_mode=False)
+        _run_app()
+    finally:
+        interrupt.restore(previous)
+
+
+def _run_app() -> None:
+    try:
+        code = app(standalone_mode=False)
+    except interrupt.Interrupted as exc:
+        _stop_everything(exc.message)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:  # raised by hand somewhere; the handler raises Interrupted
+        _stop_everything("interrupted")
+        sys.exit(130)
     except McugenError as exc:
         _report_error(exc)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("mcugen: interrupted\n")
-        sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -423,18 +402,37 @@ def main() -> None:
             "This is a bug in mcugen; run again with --debug for the traceback and report it.\n"
         )
         sys.exit(70)
+    # typer hands back the code of a typer.Exit raised in a command instead of exiting with it
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _stop_everything(message: str) -> None:
+    """After an interrupt: what the unwinding did not already stop or remove, then one line."""
+    process.stop_all()
+    interrupt.remove_temporaries()
+    try:
+        report.err_console.show_cursor(True)  # a progress bar hides the cursor while it runs
+        sys.stderr.write(f"mcugen: {message}\n")
+        sys.stderr.flush()
+    except OSError:  # SIGHUP: the terminal is gone
+        pass
+
+
+# The messages are bounded where they are made; this only keeps a runaway one (a tool's
+# output, say) from flooding the terminal.
+PRINTED_MESSAGE_LIMIT = 8000
 
 
 def _report_error(exc: McugenError) -> None:
     if _state["debug"]:
         traceback.print_exc()
-    from rich.markup import escape
-
-    from mcugen.report import err_console
-
-    err_console.print(f"[bold red]error:[/bold red] {escape(exc.message)}", soft_wrap=True)
+    # mcugen's own messages may span lines (a compiler's output); anything else a terminal
+    # would act on is escaped, and markup from names in the message prints literally
+    message = report.safe_text(exc.message, PRINTED_MESSAGE_LIMIT, keep="\n\t")
+    report.err_console.print(f"[bold red]error:[/bold red] {message}", soft_wrap=True)
     if exc.hint:
-        err_console.print(f"[yellow]hint:[/yellow] {escape(exc.hint)}", soft_wrap=True)
+        hint = report.safe_text(exc.hint, PRINTED_MESSAGE_LIMIT, keep="\n\t")
+        report.err_console.print(f"[yellow]hint:[/yellow] {hint}", soft_wrap=True)
 
 
 if __name__ == "__main__":

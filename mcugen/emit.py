@@ -21,6 +21,7 @@ from mcugen.codegen.tflm import generate_tflm
 from mcugen.estimate import Footprint, require_fit
 from mcugen.model import Graph
 from mcugen.options import GenerateOptions
+from mcugen.outdir import check_output_dir
 from mcugen.pipeline import CubeaiPlanned, plan_model
 from mcugen.tflm.cache import BuildProgress
 
@@ -63,6 +64,8 @@ def generate(
     Refuses (before writing anything) unsupported operators, a model that does not
     fit the board, and an output directory holding files mcugen did not write.
     progress: the TFLM library build's progress (tflm style, first build only)."""
+    options = options.checked()
+    check_output_dir(out_dir, force)  # every option and the directory checked before any long work
     planned = plan_model(graph, board, options)
     footprint = planned.footprint
     require_fit(footprint)
@@ -75,14 +78,15 @@ def generate(
                    "params_bytes": project.params_bytes, "kernels": list(project.kernels), "name": project.name,
                    "c_api": project.c_api, "pools": list(project.pools),
                    "inputs_in_activations": options.inputs_allocation,
-                   "outputs_in_activations": options.outputs_allocation, "patch": footprint.patch}
+                   "outputs_in_activations": options.outputs_allocation, "patch": footprint.patch,
+                   "notes": list(project.notes)}
         files = project.files
     else:
         tflm = generate_tflm(graph, board, out_dir, kernels=planned.kernels, tflm_root=options.tflm_root,
                              force=force, firmware_options=options.firmware(), arena_size=planned.arena,
                              progress=progress, extra_files=extra_files, extra_manifest=extra_manifest)
         details = {"arena_size": tflm.arena_size, "kernels": tflm.kernels, "library": str(tflm.library),
-                   "ops": list(tflm.ops)}
+                   "ops": list(tflm.ops), "notes": list(tflm.notes)}
         files = tflm.files
     return Generated(Path(out_dir), board.name, options.style, tuple(files), footprint, details)
 

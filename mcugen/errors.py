@@ -46,7 +46,46 @@ class OutputDirError(McugenError):
 
 
 class LinkError(McugenError):
-    """The UART link to the target failed: timeout, framing, protocol or model mismatch."""
+    """The UART link to the target failed: timeout, framing, protocol or model mismatch.
+    The subclasses below say which; catch LinkError for all of them."""
+
+
+class LinkPortError(LinkError):
+    """The serial port or pipe cannot be opened, read or written (unplugged board, exited emulator)."""
+
+
+class LinkTimeoutError(LinkError):
+    """No valid answer within the time: silence, garbage, or frames that never completed."""
+
+
+class LinkCrcError(LinkError):
+    """No valid answer because the frames kept failing their CRC (either direction)."""
+
+
+class LinkFramingError(LinkError):
+    """A frame arrived intact (valid CRC) but breaks the protocol: a payload too short or too long
+    for its type, counts that do not add up, an answer of the wrong kind."""
+
+
+class TargetIdentityError(LinkError):
+    """The target is not the firmware asked for: another model (hash) or another protocol version."""
+
+
+class TargetRefusedError(LinkError):
+    """The target refused a request (NAK: bad arguments, unknown request, model init failed)."""
+
+
+class TargetResetError(LinkError):
+    """The target announced itself unasked: it has reset (watchdog, brown-out, button)."""
+
+
+class TargetFaultError(LinkError):
+    """The firmware reported a CPU fault."""
+
+
+class StaleResultError(LinkError):
+    """A result could not be bound to the run that was asked for (another run id, or no run):
+    it is never returned as a value."""
 
 
 class RunnerError(McugenError):

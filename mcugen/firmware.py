@@ -26,17 +26,18 @@ build.py and measure) is described by `Manifest`:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from mcugen.bootimage import fcb_c_source
-from mcugen.boards import PLACEMENT_KEYS, Board, get_board
+from mcugen.boards import Board, get_board
 from mcugen.errors import BoardError, McugenError
+from mcugen.memory_map import bin_flags, check_pool_regions, effective_placement, init_defines, render_linker_script
+from mcugen.outdir import clean_relpath
 from mcugen.resources import firmware_dir, template_environment
 
 MANIFEST_FILE = "mcugen.json"
@@ -54,8 +55,8 @@ RUNTIME_FILES = ("mcugen_protocol.c", "mcugen_protocol.h", "mcugen_crc32.c", "mc
 CORTEX_M7_FILES = ("cortex_m7.c", "cortex_m7.h", "startup_cm7.c")
 FAMILY_FILES = {
     "mps2": ("board.c",),
-    "stm32h7": ("board.c", "stm32h7_regs.h"),
-    "imxrt": ("board.c", "boot_header.c", "imxrt_regs.h"),
+    "stm32h7": ("board.c", "stm32h7_regs.h", "stm32h7_extmem.h"),
+    "imxrt": ("board.c", "boot_header.c", "imxrt_regs.h", "imxrt1050_regs.h", "imxrt1170_regs.h", "imxrt_semc.h"),
     "host": ("board.c",),
 }
 TIMING_CODES = {"cycles": 0, "instructions": 1, "nanoseconds": 2}
@@ -76,14 +77,24 @@ class FirmwareOptions:
     defines: dict[str, str] = field(default_factory=dict)
     # Activation pools (cubeai --pools): one NOLOAD section .nn_arena.<region> placed in each region.
     pools: tuple[str, ...] = ()
+    uart_baud: int = 0  # the UART's baud rate (--baud); 0: boards.yaml uart.baud
+
+    def board_for(self, board: Board) -> Board:
+        """The board as this firmware sees it (its UART at uart_baud)."""
+        if not self.uart_baud or board.uart is None:
+            return board
+        return dataclasses.replace(board, uart=dataclasses.replace(board.uart, baud=self.uart_baud))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> FirmwareOptions:
         raw = dict(raw or {})
-        unknown = sorted(set(raw) - {"placement", "stack_size", "opt_level", "defines", "pools"})
+        unknown = sorted(set(raw) - {"placement", "stack_size", "opt_level", "defines", "pools", "uart_baud"})
         if unknown:
             raise ManifestError(f"{MANIFEST_FILE}: unknown firmware option(s): {', '.join(unknown)}.",
-                                hint="Allowed: placement, stack_size, opt_level, defines, pools.")
+                                hint="Allowed: placement, stack_size, opt_level, defines, pools, uart_baud.")
+        baud = raw.get("uart_baud", 0)
+        if isinstance(baud, bool) or not isinstance(baud, int) or baud < 0:
+            raise ManifestError(f"{MANIFEST_FILE}: firmware.uart_baud must be a positive baud rate, got {baud!r}.")
         pools = raw.get("pools") or []
         if not isinstance(pools, list) or not all(isinstance(p, str) and re.fullmatch(r"[A-Za-z_]\w*", p)
                                                   for p in pools):
@@ -100,6 +111,7 @@ class FirmwareOptions:
             opt_level=str(raw.get("opt_level", DEFAULT_OPT_LEVEL)),
             defines={str(k): str(v) for k, v in (raw.get("defines") or {}).items()},
             pools=tuple(pools),
+            uart_baud=baud,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,6 +119,8 @@ class FirmwareOptions:
              "opt_level": self.opt_level, "defines": dict(self.defines)}
         if self.pools:
             d["pools"] = list(self.pools)
+        if self.uart_baud:
+            d["uart_baud"] = self.uart_baud
         return d
 
 
@@ -175,90 +189,9 @@ class FirmwareBundle:
     ldflags: tuple[str, ...]
     linker_script: str | None
     placement: dict[str, str]           # effective placement (board default + overrides)
+    bin_flags: tuple[str, ...] = ()     # objcopy flags for firmware.bin (sections kept out of it)
     outputs: tuple[str, ...] = ("elf",)  # build/firmware.<ext> the Makefile makes
     elf: str = f"{BUILD_DIR}/{ELF_NAME}"
-
-
-def effective_placement(board: Board, overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """The board's placement with overrides applied and checked."""
-    if board.placement is None:
-        if overrides:
-            raise BoardError(f"Board '{board.name}' has no memory regions: placement cannot be overridden.")
-        return {}
-    placement = board.placement.as_dict()
-    for key, region_name in (overrides or {}).items():
-        if key not in PLACEMENT_KEYS:
-            raise BoardError(f"Unknown placement key '{key}'.", hint=f"Use one of: {', '.join(PLACEMENT_KEYS)}.")
-        region = board.region(region_name)
-        if key in ("arena", "data", "stack") and region.kind != "ram":
-            raise BoardError(f"Cannot place {key} in '{region_name}' on {board.name}: it is {region.kind}, not ram.",
-                             hint="Activations, data and stack need internal RAM.")
-        if region.kind == "external":
-            raise BoardError(
-                f"Cannot place {key} in '{region_name}' on {board.name}: external memory needs its controller "
-                "set up at boot (SDRAM/QSPI init), which mcugen's board support does not do yet.",
-                hint="Choose an internal region: " + ", ".join(r.name for r in board.regions if r.kind != "external") + ".",
-            )
-        placement[key] = region_name
-    return placement
-
-
-def _boot_region(board: Board, placement: dict[str, str]) -> str:
-    """Where the vectors and reset code live: the first flash region the board
-    boots from, or the code region on RAM-only targets (QEMU)."""
-    flash = [r for r in board.regions if r.kind == "flash"]
-    return flash[0].name if flash else placement["code"]
-
-
-def check_pool_regions(board: Board, pools: tuple[str, ...] | list[str]) -> None:
-    """Activation pools need internal RAM regions of the board."""
-    for name in pools:
-        region = board.region(name)
-        if region.kind != "ram":
-            raise BoardError(f"Cannot place an activation pool in '{name}' on {board.name}: it is {region.kind}, "
-                             "not ram.", hint="Choose internal RAM: "
-                             + ", ".join(r.name for r in board.regions if r.kind == "ram") + ".")
-
-
-def render_linker_script(board: Board, placement: dict[str, str], stack_size: int,
-                         pools: tuple[str, ...] | list[str] = ()) -> str:
-    boot = _boot_region(board, placement)
-    boot_kind = board.region(boot).kind
-    load_region = boot if boot_kind == "flash" else None
-
-    def needs_load(key: str) -> bool:
-        return load_region is not None and board.region(placement[key]).kind == "ram"
-
-    copy_sections = []
-    code_load = needs_load("code")
-    if code_load:
-        copy_sections += [".text", ".ARM.extab", ".ARM.exidx", ".init_array"]
-    weights_load = needs_load("weights")
-    if weights_load:
-        copy_sections.append(".nn_weights")
-    data_load = load_region is not None
-    if data_load:
-        copy_sections.append(".data")
-
-    boot_header = None
-    if board.family == "imxrt":
-        boot_header = {k: int(board.extra[k]) for k in ("fcb_offset", "ivt_offset", "vector_offset")}
-
-    regions = [
-        {"name": r.name, "base": r.base, "size": r.size,
-         "attrs": "rx" if r.kind == "flash" else "rwx"}
-        for r in board.regions
-    ]
-    env = _jinja()
-    return env.get_template("common/linker.ld.j2").render(
-        board=board, regions=regions, placement=placement, boot_region=boot, load_region=load_region,
-        copy_sections=copy_sections, code_load=code_load, weights_load=weights_load, data_load=data_load,
-        boot_header=boot_header, stack_size=stack_size, pools=list(pools),
-    )
-
-
-def _jinja() -> jinja2.Environment:
-    return template_environment()
 
 
 def _c_ident(name: str) -> str:
@@ -314,6 +247,16 @@ def board_config_header(board: Board) -> str:
         d += [
             ("MCUGEN_FLASH_BASE", f"0x{int(x['flash_base']):08X}u", "extra.flash_base (FlexSPI XIP window)"),
         ]
+        sdram = [r for r in board.regions if r.init == "sdram"]
+        if sdram:
+            r = sdram[0]
+            if r.size & (r.size - 1) or r.base % r.size:
+                raise BoardError(f"{board.name}: SDRAM region '{r.name}' must be a power-of-two size at a base aligned "
+                                 "to it (the SEMC and the MPU decode it so).")
+            d += [
+                ("MCUGEN_SDRAM_BASE", f"0x{r.base:08X}u", f"region {r.name} (SEMC CS0 window)"),
+                ("MCUGEN_SDRAM_SIZE_LOG2", f"{r.size.bit_length() - 1}u", f"region {r.name}: {r.size >> 20} MiB"),
+            ]
     lines = [
         "/* Board facts from boards.yaml; generated by mcugen.firmware. Do not edit. */",
         "#ifndef MCUGEN_BOARD_CONFIG_H",
@@ -331,6 +274,7 @@ def firmware_bundle(board: Board | str, options: FirmwareOptions | None = None) 
     if isinstance(board, str):
         board = get_board(board)
     options = options or FirmwareOptions()
+    board = options.board_for(board)
     if board.family not in FAMILY_FILES:
         raise BoardError(f"Board '{board.name}' has family '{board.family}', which has no firmware support.",
                          hint=f"Supported families: {', '.join(sorted(FAMILY_FILES))}.")
@@ -355,6 +299,8 @@ def firmware_bundle(board: Board | str, options: FirmwareOptions | None = None) 
 
     placement = effective_placement(board, options.placement)
     defines = {"MCUGEN_BOARD_FAMILY": board.family}
+    if not board.is_host:
+        defines.update(init_defines(board, placement, options.pools))
     defines.update(options.defines)
     warnings = ["-Wall", "-Wextra"]
     common = [options.opt_level, "-g", "-ffunction-sections", "-fdata-sections", "-fno-common", *warnings]
@@ -393,15 +339,20 @@ def firmware_bundle(board: Board | str, options: FirmwareOptions | None = None) 
         ]),
         linker_script=linker_script, placement=placement,
         outputs=("elf", "hex", "bin") if any(r.kind == "flash" for r in board.regions) else ("elf", "hex"),
+        bin_flags=bin_flags(board, placement),
     )
 
 
 def write_files(project_dir: str | Path, files: dict[str, str | bytes]) -> list[Path]:
-    """Writes bundle files (or any relative path -> content map) under project_dir."""
+    """Writes bundle files (or any relative path -> content map) under project_dir, a
+    scratch directory (generated projects are written by mcugen.outdir.write_project).
+    Refuses a path that is not plain and relative, or a link where a file goes."""
     root = Path(project_dir)
     written = []
     for rel, content in files.items():
         path = root / rel
+        if clean_relpath(rel) is None or path.is_symlink():
+            raise ValueError(f"write_files: '{rel}' is not a plain path inside {root}")
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, bytes):
             path.write_bytes(content)
@@ -437,7 +388,7 @@ def render_makefile(
         if s.startswith("/") or ".." in Path(s).parts:
             raise McugenError(f"Source '{s}' is outside the project: generated projects must be self-contained.")
     werr = ["-Werror"] if werror else []
-    return _jinja().get_template("common/Makefile.j2").render(
+    return template_environment().get_template("common/Makefile.j2").render(
         bundle=bundle,
         prefix=ARM_TOOLCHAIN_PREFIX if bundle.toolchain == "arm-none-eabi" else "",
         host=bundle.toolchain == "host",

@@ -19,7 +19,7 @@ from mcugen.errors import LinkError
 from mcugen.firmware import BUILD_DIR, ELF_NAME, read_manifest
 from mcugen.link.client import TargetLink
 from mcugen.link.protocol import Announcement, TensorSpec
-from mcugen.runners.base import Runner, make_runner
+from mcugen.runners.base import Runner, choose_runner, make_runner
 
 CONNECT_TIMEOUT = 15.0        # seconds for the first announcement (QEMU boot, board reset)
 REQUEST_TIMEOUT = 3.0         # seconds for one request's answer
@@ -94,20 +94,19 @@ def measure_on_link(link: TargetLink, expected_hash: str | None, inputs: list[li
     for set_index, tensors in enumerate(inputs):
         if len(tensors) != len(ann.inputs):
             raise LinkError(f"Input set {set_index} has {len(tensors)} tensor(s); the model takes {len(ann.inputs)}.")
-        payloads = [(spec.index, _to_bytes(array, spec, f"Input {spec.index} of set {set_index}"))
+        payloads = [_to_bytes(array, spec, f"Input {spec.index} of set {set_index}")
                     for spec, array in zip(ann.inputs, tensors)]
         counts: list[int] = []
         for _ in range(runs):
             # The planner may let activations reuse the input's bytes (as X-CUBE-AI and TFLM
-            # do), so every run gets the input afresh: each count and the outputs belong
-            # to this input, not to what an earlier run left behind.
-            for index, data in payloads:
-                link.write_input(index, data)
-            batch = link.run(1, run_timeout)
-            if batch.status != 0:
-                raise LinkError(f"The model returned status {batch.status} on the target (input set {set_index}).",
+            # do), so every run gets the input afresh (infer() writes it): each count and the
+            # outputs belong to this input, not to what an earlier run left behind.
+            result = link.infer(payloads, run_timeout)
+            if result.status != 0:
+                raise LinkError(f"The model returned status {result.status} on the target (input set {set_index}).",
                                 hint="The generated code reported an error; rebuild with debug output to see where.")
-            counts.extend(batch.counts)
+            counts.extend(result.counts)
+        # Read back the last run's outputs: infer() bound them to its run id.
         outputs = []
         for spec in ann.outputs:
             raw = link.read_output(spec.index)
@@ -124,14 +123,19 @@ def measure(project_dir: str | Path, runner: Runner | str | None, inputs: list[l
             connect_timeout: float = CONNECT_TIMEOUT, profile: bool = False, **runner_options) -> Measurement:
     """Flash/start the project's firmware, run every input set `runs` times, return outputs and counters.
 
-    runner: a Runner, a runner name (qemu, host, pyocd, openocd), or None for the board's first runner.
-    runner_options: passed to the runner (port=, probe=, pack=, ...)."""
+    runner: a Runner, a runner name (qemu, host, pyocd, jlink, ...), or None for the board's first
+    runner that can write the image.
+    runner_options: passed to the runner (port=, baud=, probe=, pack=, ...)."""
     project_dir = Path(project_dir)
     manifest = read_manifest(project_dir)
-    board = get_board(manifest.board)
+    board = manifest.firmware.board_for(get_board(manifest.board))  # the UART at the firmware's baud rate
+    baud = runner_options.get("baud")
+    if baud and board.uart is not None and baud != board.uart.baud:
+        raise LinkError(f"The firmware in {project_dir} talks at {board.uart.baud} baud (its build); --baud {baud} "
+                        "would not reach it.", hint=f"Regenerate the project with --baud {baud}, or drop --baud.")
     if not isinstance(runner, Runner):
-        name = runner or board.flash.runners[0]
-        runner = make_runner(name, board, project_dir / BUILD_DIR / ELF_NAME, **runner_options)
+        elf = project_dir / BUILD_DIR / ELF_NAME
+        runner = make_runner(runner or choose_runner(board, elf, runner_options), board, elf, **runner_options)
     with runner:
         transport = runner.start()
         link = TargetLink(transport, timeout=timeout)

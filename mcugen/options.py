@@ -12,7 +12,7 @@ from mcugen.errors import McugenError
 from mcugen.firmware import FirmwareOptions
 from mcugen.lower.arm import DEFAULT_WIDE_LIMIT
 from mcugen.lower.kernels import Kernels
-from mcugen.model.graph import c_identifier
+from mcugen.names import check_network_name
 from mcugen.ops.base import STYLES
 from mcugen.tflm.source import KERNEL_SETS
 
@@ -31,7 +31,8 @@ class GenerateOptions:
     mcugen.patch.search), wide_limit (int16 filters up to this many bytes per layer).
     kernels: cubeai simd|portable, tflm cmsis_nn|reference (default: per board).
     placement: KEY=REGION overrides (code, weights, arena, data, stack); profile: time
-    every node with the board's counter; tflm_root: the TFLM tree (tflm)."""
+    every node with the board's counter; baud: the UART's rate in the firmware (default:
+    boards.yaml); tflm_root: the TFLM tree (tflm)."""
 
     style: str = "cubeai"
     name: str = "network"
@@ -44,6 +45,7 @@ class GenerateOptions:
     patch: str | None = None
     placement: Mapping[str, str] = field(default_factory=dict)
     profile: bool = False
+    baud: int | None = None
     tflm_root: str | Path | None = None
 
     def checked(self) -> "GenerateOptions":
@@ -52,7 +54,9 @@ class GenerateOptions:
             raise McugenError(f"Unknown style '{self.style}'.", hint="Use --style cubeai or --style tflm.")
         cubeai_only = {"--c-api": self.c_api != "st-ai", "--no-inputs-allocation": not self.inputs_allocation,
                        "--no-outputs-allocation": not self.outputs_allocation, "--pools": bool(self.pools),
-                       "--patch": bool(self.patch)}
+                       "--patch": bool(self.patch), "--name": self.name != "network"}
+        if self.baud is not None and (isinstance(self.baud, bool) or not isinstance(self.baud, int) or self.baud < 1):
+            raise McugenError(f"--baud {self.baud!r} is not a baud rate.", hint="Give a positive number, as 115200.")
         if self.style != "cubeai":
             if any(cubeai_only.values()):
                 raise McugenError(f"{', '.join(k for k, v in cubeai_only.items() if v)}: cubeai style only.",
@@ -62,11 +66,7 @@ class GenerateOptions:
                                   hint="Use --kernels cmsis_nn (default on Cortex-M7) or --kernels reference; "
                                   "simd/portable are for --style cubeai.")
             return self
-        if c_identifier(self.name) != self.name or not self.name:
-            raise McugenError(
-                f"'{self.name}' cannot be the network's C name.",
-                hint="Use a C identifier: letters, digits and '_', not starting with a digit (default: network).",
-            )
+        check_network_name(self.name)
         if self.c_api not in C_APIS:
             raise McugenError(f"Unknown client API '{self.c_api}'.", hint="Use --c-api st-ai, legacy or both.")
         self.cubeai_kernels()
@@ -83,7 +83,7 @@ class GenerateOptions:
     def firmware(self) -> FirmwareOptions:
         """The firmware build's options (profiling builds time every node with the board's counter)."""
         return FirmwareOptions(placement=dict(self.placement),
-                               defines={"MCUGEN_PROFILE": "1"} if self.profile else {})
+                               defines={"MCUGEN_PROFILE": "1"} if self.profile else {}, uart_baud=self.baud or 0)
 
 
 __all__ = ["C_APIS", "STYLES", "GenerateOptions"]

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
-import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -25,6 +24,7 @@ from mcugen.build import build_project, compare_with_estimate, memory_usage
 from mcugen.errors import McugenError
 from mcugen.firmware import MANIFEST_FILE, read_manifest
 from mcugen.inputs import make_samples
+from mcugen.interrupt import temporary_directory
 from mcugen.measure import measure
 from mcugen.model.graph import Graph
 from mcugen.model.load import load_model_bytes
@@ -33,6 +33,7 @@ from mcugen.options import GenerateOptions
 from mcugen.emit import MODEL_COPY, Generated, generate
 from mcugen.pipeline import load_checked
 from mcugen.reference import Reference
+from mcugen.runners.base import check_options
 from mcugen.tflm.cache import BuildProgress
 from mcugen.validate import FloatModel, ValidationResult, compare_outputs
 
@@ -246,16 +247,17 @@ def validate(
     compared with it (ST's figures per output: acc, rmse, mae, l2r, mean, std, nse, cos)."""
     graph = load_checked(model)
     board = get_board(target)
+    check_options(board, runner, runner_options or {})  # a refused --port/--baud/--pack before the build
     if float_model is not None:
         FloatModel(float_model, graph)  # a wrong float model fails before anything is built
     say = progress or (lambda _msg: None)
-    tmp = None
-    if output is None:
-        tmp = tempfile.mkdtemp(prefix="mcugen-validate-")
-        out = Path(tmp) / "project"
-    else:
-        out = Path(output)
-    try:
+    baud = (runner_options or {}).get("baud")
+    if baud:  # the firmware is built for the rate the link will use
+        options = dataclasses.replace(options, baud=baud)
+    with ExitStack() as stack:
+        # a temporary project is removed however this ends (an error, Ctrl-C, SIGTERM)
+        out = Path(output) if output is not None else \
+            stack.enter_context(temporary_directory("mcugen-validate-")) / "project"
         say(f"generating the {options.style} project for {board.name}")
         gen = generate(graph, board, out, options, force=force or output is None, progress=library_progress)
         say("building")
@@ -264,9 +266,6 @@ def validate(
         report = measure_project(out, runner=runner, input_files=input_files, random=random, seed=seed,
                                  runs=runs, runner_options=runner_options, float_model=float_model)
         return gen, built, report
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def validate_host(

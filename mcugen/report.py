@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mcugen.boards import Board
 from mcugen.estimate import Footprint
 from mcugen.inspect import ModelSummary
 from mcugen.metrics import OutputMetrics
-from mcugen.tflm.cache import CacheEntryInfo
+from mcugen.text import printable
+from mcugen.tflm.cache import BuildProgress, CacheEntryInfo
 
 if TYPE_CHECKING:  # types only: `mcugen estimate` renders without loading the code generators and runners
     from mcugen.emit import Generated
@@ -22,6 +25,21 @@ if TYPE_CHECKING:  # types only: `mcugen estimate` renders without loading the c
 
 console = Console(highlight=False, emoji=False)
 err_console = Console(stderr=True, highlight=False, emoji=False)
+
+
+TEXT_LIMIT = 200  # characters of one model-derived text (a name, a description) in a report
+
+
+def safe_text(value: Any, limit: int | None = TEXT_LIMIT, keep: str = "") -> str:
+    """Any text that did not come from this module (model names and descriptions, file paths,
+    error messages) made safe to embed in rich markup: control characters and escape sequences
+    written as escapes (but those in `keep`), long text shortened, markup such as [bold] or [/x]
+    printed literally."""
+    return escape(printable(str(value), limit, keep))
+
+
+def _joined(values: Iterable[Any], limit: int | None = TEXT_LIMIT) -> str:
+    return ", ".join(safe_text(v, limit) for v in values)
 
 
 def kib(n: int) -> str:
@@ -54,18 +72,19 @@ def _quant(scale: float | None, zp: int | None) -> str:
 
 
 def render_summary(s: ModelSummary, layers: bool = True) -> None:
-    console.print(f"[bold]{s.name}[/bold]  sha256 {s.sha256[:16]}…  {s.file_bytes:,} B file")
+    console.print(f"[bold]{safe_text(s.name)}[/bold]  sha256 {s.sha256[:16]}…  {s.file_bytes:,} B file")
     if s.description:
-        console.print(f"description: {s.description}")
+        console.print(f"description: {safe_text(s.description)}")
     folded = f" (+{len(s.folded)} shape ops folded at load time)" if s.folded else ""
-    console.print(f"{s.operators} operators{folded}, {s.tensors} tensors: {', '.join(s.opcodes)}")
+    console.print(f"{s.operators} operators{folded}, {s.tensors} tensors: {_joined(s.opcodes)}")
 
     io = Table(title="Inputs and outputs", title_justify="left")
     for col in ("", "name", "type", "shape", "bytes", "(scale, zero point)"):
         io.add_column(col)
     for kind, items in (("input", s.inputs), ("output", s.outputs)):
         for i, t in enumerate(items, 1):
-            io.add_row(f"{kind} {i}", t.name, t.dtype, shape_str(t.shape), f"{t.bytes:,}", _quant(t.scale, t.zero_point))
+            io.add_row(f"{kind} {i}", safe_text(t.name), t.dtype, shape_str(t.shape), f"{t.bytes:,}",
+                       _quant(t.scale, t.zero_point))
     console.print(io)
 
     totals = Table(show_header=False, title="Totals", title_justify="left")
@@ -77,7 +96,7 @@ def render_summary(s: ModelSummary, layers: bool = True) -> None:
     totals.add_row("ram (total)", kib(s.ram_total))
     totals.add_row("lower bounds", f"largest op {s.plan.bound_op:,} B, largest tensor {s.plan.bound_tensor:,} B")
     for style, bad in s.styles.items():
-        totals.add_row(f"style {style}", "supported" if not bad else "unsupported: " + ", ".join(bad))
+        totals.add_row(f"style {style}", "supported" if not bad else "unsupported: " + _joined(bad))
     console.print(totals)
 
     if not layers:
@@ -89,7 +108,7 @@ def render_summary(s: ModelSummary, layers: bool = True) -> None:
     for layer in s.layers:
         flag = ("not in " + "/".join(layer.unsupported_in)) if layer.unsupported_in else ""
         table.add_row(
-            str(layer.index), layer.opcode, shape_str(layer.output_shape), layer.dtype,
+            str(layer.index), safe_text(layer.opcode), shape_str(layer.output_shape), layer.dtype,
             f"{layer.macs:,}", f"{layer.weight_bytes:,}", f"{layer.activation_bytes:,}", flag,
         )
     console.print(table)
@@ -98,7 +117,7 @@ def render_summary(s: ModelSummary, layers: bool = True) -> None:
 def render_patch(pt: Mapping[str, Any]) -> None:
     """One line on what --patch did: the stages, and the figures with and without it."""
     before, after = pt["activation_ram_unpatched"], pt["activation_ram_patched"]
-    stages = "; ".join(f"ops {st['ops'][0]}..{st['ops'][1]} in {st['grid']} patches "
+    stages = "; ".join(f"ops {st['ops'][0]}..{st['ops'][1]} in {safe_text(st['grid'])} patches "
                        f"({st['workspace']:,} B workspace)" for st in pt["stages"])
     console.print(
         f"patch-based: {stages}. Activation RAM {after:,} B instead of {before:,} B "
@@ -107,18 +126,21 @@ def render_patch(pt: Mapping[str, Any]) -> None:
 
 
 def render_footprint(fp: Footprint) -> None:
-    console.print(f"[bold]{fp.model}[/bold] on [bold]{fp.board}[/bold], style {fp.style}: {fp.macs:,} MACs")
+    console.print(f"[bold]{safe_text(fp.model)}[/bold] on [bold]{safe_text(fp.board)}[/bold], style "
+                  f"{safe_text(fp.style)}: {fp.macs:,} MACs")
     t = Table(show_header=True, title="Footprint", title_justify="left")
     t.add_column("")
     t.add_column("bytes", justify="right")
     t.add_column("KiB", justify="right")
     t.add_column("")
     plan = fp.plan
-    pools = "; pools " + ", ".join(f"{p.region} {p.size:,} of {p.capacity:,}" for p in plan.pools) if plan.pools else ""
+    pools = ("; pools " + ", ".join(f"{safe_text(p.region)} {p.size:,} of {p.capacity:,}" for p in plan.pools)
+             if plan.pools else "")
     rows = [
         ("activation RAM", fp.activation_ram,
-         f"planned ({plan.strategy}); lower bounds {plan.bound_op:,} (op) / {plan.bound_tensor:,} (tensor){pools}"),
-        ("runtime RAM", fp.runtime_ram, ", ".join(f"{k} {v:,}" for k, v in fp.runtime_ram_parts.items())),
+         f"planned ({safe_text(plan.strategy)}); lower bounds {plan.bound_op:,} (op) / {plan.bound_tensor:,} "
+         f"(tensor){pools}"),
+        ("runtime RAM", fp.runtime_ram, ", ".join(f"{safe_text(k)} {v:,}" for k, v in fp.runtime_ram_parts.items())),
         ("weights flash", fp.weights_flash, "model constants"),
         ("params flash", fp.params_flash, "requantization tables" if fp.params_flash else ""),
         ("code flash", fp.code_flash, "estimate (see below)"),
@@ -138,14 +160,14 @@ def render_footprint(fp: Footprint) -> None:
             r.add_column(col, justify=justify)
         for reg in fp.regions:
             status = "[green]fits[/green]" if reg.fits else "[red]DOES NOT FIT[/red]"
-            r.add_row(reg.name, reg.kind, f"0x{reg.base:08X}", f"{reg.size:,}", f"{reg.used:,}", f"{reg.free:,}",
-                      status, ", ".join(f"{k} {v:,}" for k, v in reg.items.items()))
+            r.add_row(safe_text(reg.name), safe_text(reg.kind), f"0x{reg.base:08X}", f"{reg.size:,}", f"{reg.used:,}",
+                      f"{reg.free:,}", status, ", ".join(f"{safe_text(k)} {v:,}" for k, v in reg.items.items()))
         console.print(r)
-    console.print(f"code flash is an estimate: {fp.code_flash_basis}")
-    parts = ", ".join(f"{k} {v:,}" for k, v in fp.code_flash_parts.items())
+    console.print(f"code flash is an estimate: {safe_text(fp.code_flash_basis, None)}")
+    parts = ", ".join(f"{safe_text(k)} {v:,}" for k, v in fp.code_flash_parts.items())
     console.print(f"  {parts}", style="dim")
     for note in fp.notes:
-        console.print(f"note: {note}", style="dim")
+        console.print(f"note: {safe_text(note, None)}", style="dim")
     console.print("[green]fits[/green]" if fp.fits else "[red]does not fit[/red]")
 
 
@@ -153,17 +175,39 @@ def _size(n: int) -> str:
     return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 and n % (1024 * 1024) == 0 else f"{n // 1024} KiB"
 
 
+def _probe_text(b: Board) -> str:
+    if b.probe is None:
+        return "-"
+    default, *others = b.probe.firmware
+    return f"{b.probe.name}: {default}" + (f" (or {', '.join(others)})" if others else "")
+
+
 def render_boards(boards: list[Board]) -> None:
     t = Table(title="Targets", title_justify="left", show_lines=True)
-    for col in ("name", "aliases", "core", "clock", "memory regions", "code/weights/arena", "runners"):
+    for col in ("name", "aliases", "core", "clock", "memory regions", "code/weights/arena"):
         t.add_column(col, overflow="fold")
     for b in boards:
-        regions = "\n".join(f"{r.name} {_size(r.size)} {r.kind}" for r in b.regions) or "-"
-        place = f"{b.placement.code}/{b.placement.weights}/{b.placement.arena}" if b.placement else "-"
+        regions = "\n".join(f"{safe_text(r.name)} {_size(r.size)} {safe_text(r.kind)}" for r in b.regions) or "-"
+        place = (safe_text(f"{b.placement.code}/{b.placement.weights}/{b.placement.arena}") if b.placement
+                 else "-")
         clock = f"{b.clock_hz / 1e6:g} MHz" if b.clock_hz else "-"
-        t.add_row(b.name, ", ".join(b.aliases) or "-", f"{b.core} {b.fpu if b.fpu != 'none' else ''}".strip(),
-                  clock, regions, place, ", ".join(b.flash.runners))
+        t.add_row(safe_text(b.name), _joined(b.aliases) or "-",
+                  safe_text(f"{b.core} {b.fpu if b.fpu != 'none' else ''}".strip()), clock, regions, place)
     console.print(t)
+    # The serial link and how to flash, in a table of its own (the first is wide already).
+    s = Table(title="Serial and probes", title_justify="left")
+    for col in ("name", "UART", "TX/RX", "baud", "probe: firmware", "runners"):
+        s.add_column(col, overflow="fold")
+    for b in boards:
+        u = b.uart
+        s.add_row(safe_text(b.name), safe_text(u.name) if u else "-",
+                  safe_text(f"{u.tx}/{u.rx}") if u and (u.tx or u.rx) else "-",
+                  str(u.baud) if u else "-", safe_text(_probe_text(b)), _joined(b.flash.runners))
+    console.print(s)
+
+
+_FLASH_SETTINGS = ("pyocd_target", "cmsis_pack", "cmsis_pack_url", "openocd_config", "qemu_machine", "jlink_device",
+                   "linkserver_device", "external_loader")
 
 
 def boards_json(boards: list[Board]) -> list[dict]:
@@ -182,8 +226,12 @@ def boards_json(boards: list[Board]) -> list[dict]:
                 for r in b.regions
             ],
             "placement": b.placement.as_dict() if b.placement else None,
-            "uart": {"name": b.uart.name, "base": b.uart.base, "baud": b.uart.baud} if b.uart else None,
+            "uart": {"name": b.uart.name, "base": b.uart.base, "baud": b.uart.baud, "tx": b.uart.tx or None,
+                     "rx": b.uart.rx or None, "source": b.uart.source} if b.uart else None,
+            "probe": {"name": b.probe.name, "firmware": list(b.probe.firmware), "source": b.probe.source,
+                      "note": b.probe.note} if b.probe else None,
             "runners": list(b.flash.runners),
+            "flash": {k: getattr(b.flash, k) for k in _FLASH_SETTINGS if getattr(b.flash, k)},
         }
         for b in boards
     ]
@@ -195,39 +243,46 @@ def json_text(obj: Any) -> str:
 
 def render_generated(gen: Generated) -> None:
     fp = gen.footprint
-    console.print(f"[bold]{gen.style}[/bold] project for [bold]{gen.board}[/bold] written to {gen.out_dir} "
-                  f"({len(gen.files)} files)")
+    console.print(f"[bold]{safe_text(gen.style)}[/bold] project for [bold]{safe_text(gen.board)}[/bold] written "
+                  f"to {safe_text(gen.out_dir, None)} ({len(gen.files)} files)")
     details = gen.details
     if gen.style == "cubeai":
         console.print(f"  arena {details['arena_size']:,} B, weights {details['weights_bytes']:,} B, "
-                      f"params {details['params_bytes']:,} B, kernels: {', '.join(details['kernels'])}")
+                      f"params {details['params_bytes']:,} B, kernels: {_joined(details['kernels'])}")
         pools = details.get("pools") or []
         io = [w for w, inside in (("inputs", details.get("inputs_in_activations", True)),
                                   ("outputs", details.get("outputs_in_activations", True))) if inside]
-        console.print(f"  API {details.get('c_api', 'st-ai')} ({details.get('name', 'network')}.h); activations in "
-                      + ", ".join(f"{p['region']} {p['size']:,} B" for p in pools)
+        api, name = safe_text(details.get("c_api", "st-ai")), safe_text(details.get("name", "network"))
+        console.print(f"  API {api} ({name}.h); "
+                      "activations in " + ", ".join(f"{safe_text(p['region'])} {p['size']:,} B" for p in pools)
                       + (f"; {' and '.join(io)} inside them" if io else "; inputs and outputs in their own buffers"))
     else:
-        console.print(f"  arena {details['arena_size']:,} B (estimated TFLM need), kernels {details['kernels']}, "
-                      f"ops: {', '.join(details['ops'])}")
-        console.print(f"  library {details['library']}", style="dim")
-    console.print(f"  estimate: RAM {fp.total_ram:,} B, flash {fp.total_flash:,} B; next: mcugen build {gen.out_dir}")
+        console.print(f"  arena {details['arena_size']:,} B (estimated TFLM need), kernels "
+                      f"{safe_text(details['kernels'])}, ops: {_joined(details['ops'])}")
+        console.print(f"  library {safe_text(details['library'], None)}", style="dim")
+    console.print(f"  estimate: RAM {fp.total_ram:,} B, flash {fp.total_flash:,} B; next: mcugen build "
+                  f"{safe_text(gen.out_dir, None)}")
+    for note in details.get("notes") or ():  # what the output directory kept, replaced or ignored
+        err_console.print(f"[yellow]note:[/yellow] {safe_text(note, None)}", soft_wrap=True)
 
 
 def render_built(built: Built) -> None:
-    t = Table(title=f"Build of {built.project_dir} for {built.board} ({built.seconds:.1f} s)", title_justify="left")
+    t = Table(title=f"Build of {safe_text(built.project_dir, None)} for {safe_text(built.board)} "
+                    f"({built.seconds:.1f} s)", title_justify="left")
     for col, justify in (("region", "left"), ("kind", "left"), ("size", "right"), ("used", "right"),
                          ("estimate", "right"), ("%", "right"), ("sections", "left")):
         t.add_column(col, justify=justify, overflow="fold")
     for name, r in built.regions.items():
         est = built.estimate.get(name)
-        sections = ", ".join(f"{k} {v:,}" for k, v in sorted(r["sections"].items(), key=lambda kv: -kv[1])[:5])
-        t.add_row(name, r["kind"], f"{r['size']:,}", f"{r['used']:,}", f"{est:,}" if est is not None else "-",
+        biggest = sorted(r["sections"].items(), key=lambda kv: -kv[1])[:5]
+        sections = ", ".join(f"{safe_text(k)} {v:,}" for k, v in biggest)
+        t.add_row(safe_text(name), safe_text(r["kind"]), f"{r['size']:,}", f"{r['used']:,}",
+                  f"{est:,}" if est is not None else "-",
                   f"{100 * r['used'] / r['size']:.1f}" if r["size"] else "-", sections)
     console.print(t)
-    console.print(f"ELF: {built.elf}")
+    console.print(f"ELF: {safe_text(built.elf, None)}")
     for w in built.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w} (estimate and build differ by more than 5%)")
+        console.print(f"[yellow]warning:[/yellow] {safe_text(w, None)} (estimate and build differ by more than 5%)")
 
 
 def _count(v: float) -> str:
@@ -236,7 +291,9 @@ def _count(v: float) -> str:
 
 def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Footprint | None = None) -> None:
     unit = rep.timing_unit
-    console.print(f"[bold]{rep.model}[/bold] on [bold]{rep.board}[/bold] ({rep.style}, runner {rep.runner}): "
+    console.print(f"[bold]{safe_text(rep.model)}[/bold] on [bold]{safe_text(rep.board)}[/bold] "
+                  f"({safe_text(rep.style)}, "
+                  f"runner {safe_text(rep.runner)}): "
                   f"{rep.inputs} input(s) x {rep.runs} run(s)")
     t = Table(title="Timing per inference", title_justify="left")
     for col in ("", "min", "median", "max"):
@@ -259,7 +316,7 @@ def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Fo
     if rep.style == "tflm" and rep.extra_u32:
         mem.add_row("TFLM arena_used_bytes()", f"{rep.extra_u32:,}")
     for name, r in rep.memory.items():
-        mem.add_row(f"region {name}", f"{r['used']:,} of {r['size']:,}")
+        mem.add_row(f"region {safe_text(name)}", f"{r['used']:,} of {r['size']:,}")
     console.print(mem)
     if footprint is not None and getattr(footprint, "patch", None):
         render_patch(footprint.patch)
@@ -269,24 +326,25 @@ def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Fo
         for col in ("output", "shape", "max abs diff", "mismatches", *METRIC_COLUMNS):
             o.add_column(col, justify="left" if col in ("output", "shape") else "right")
         for out in cmp.outputs:
-            o.add_row(out.name[:40], shape_str(out.shape), f"{out.max_abs_diff:g}", f"{out.mismatches}/{out.elements}",
+            o.add_row(safe_text(out.name, 40), shape_str(out.shape), f"{out.max_abs_diff:g}",
+                      f"{out.mismatches}/{out.elements}",
                       *metric_cells(out.metrics))
         console.print(o)
         if any(getattr(out, "float_metrics", None) is not None for out in cmp.outputs):
-            f = Table(title=f"Outputs vs the float model ({getattr(rep, 'float_model', None) or 'float'})",
+            f = Table(title=f"Outputs vs the float model ({safe_text(getattr(rep, 'float_model', None) or 'float')})",
                       title_justify="left")
             for col in ("output", "shape", *METRIC_COLUMNS):
                 f.add_column(col, justify="left" if col in ("output", "shape") else "right")
             for out in cmp.outputs:
-                f.add_row(out.name[:40], shape_str(out.shape), *metric_cells(out.float_metrics))
+                f.add_row(safe_text(out.name, 40), shape_str(out.shape), *metric_cells(out.float_metrics))
             console.print(f)
         verdict = "[green]bit-exact[/green]" if cmp.bit_exact else "[red]NOT bit-exact[/red]"
         console.print(f"{verdict}: max abs diff {cmp.max_abs_diff:g} over {cmp.inputs} input(s)")
     if rep.outputs and len(rep.outputs) <= 8:
         for name, outs in zip(rep.input_names, rep.outputs):
-            console.print(f"  {name}: {render_outputs(list(outs))}")
+            console.print(f"  {safe_text(name)}: {safe_text(render_outputs(list(outs)), None)}")
     for note in rep.notes:
-        console.print(f"note: {note}", style="dim")
+        console.print(f"note: {safe_text(note, None)}", style="dim")
 
 
 METRIC_COLUMNS = ("acc", "rmse", "mae", "l2r", "mean", "std", "nse", "cos")
@@ -309,12 +367,51 @@ def render_outputs(values: list) -> str:
 
 
 def render_cache(entries: list[CacheEntryInfo], root: Path) -> None:
-    t = Table(title=f"TFLM library cache ({root})", title_justify="left")
+    t = Table(title=f"TFLM library cache ({safe_text(root, None)})", title_justify="left")
     for col in ("name", "target", "kernels", "compiler", "size", "built", "build time", "ok"):
         t.add_column(col, overflow="fold")
     for e in entries:
-        t.add_row(e.name, e.target, e.kernels, e.compiler.split(" ")[0], f"{e.size_bytes / 1e6:.1f} MB",
-                  e.created, f"{e.build_seconds:.0f} s", "yes" if e.valid else "broken")
+        t.add_row(safe_text(e.name), safe_text(e.target), safe_text(e.kernels), safe_text(e.compiler.split(" ")[0]),
+                  f"{e.size_bytes / 1e6:.1f} MB", safe_text(e.created), f"{e.build_seconds:.0f} s",
+                  "yes" if e.valid else "broken")
     console.print(t)
     if not entries:
         console.print("empty: the first tflm build fills it (about 5 minutes per configuration)")
+
+
+# ---------------------------------------------------------------------------------
+# progress while a command works
+
+
+def say(json_out: bool) -> Callable[[str], None]:
+    """What a command says while it works, dimmed on stderr (nothing with --json)."""
+    return (lambda msg: None) if json_out else (
+        lambda msg: err_console.print(f"[dim]mcugen: {safe_text(msg, None)}[/dim]"))
+
+
+def library_progress(json_out: bool) -> Callable[[BuildProgress], None] | None:
+    """The one-off TFLM library build's progress: a rich progress bar on a terminal, one
+    line per phase on a pipe (CI logs), nothing with --json."""
+    if json_out:
+        return None
+    if not sys.stderr.isatty():
+        last: list[str] = []
+
+        def plain(p: BuildProgress) -> None:
+            if p.phase not in last[-1:]:
+                last.append(p.phase)
+                sys.stderr.write(f"mcugen: TFLM library: {p.phase} {p.message}\n")
+        return plain
+    progress = Progress(TextColumn("[bold]TFLM library[/bold] {task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True)
+    task: dict[str, Any] = {"id": None}
+
+    def update(p: BuildProgress) -> None:
+        if task["id"] is None:
+            progress.start()
+            task["id"] = progress.add_task(p.phase, total=p.total or None)
+        progress.update(task["id"], description=p.phase, completed=p.done, total=p.total or None)
+        if p.phase == "done":
+            progress.stop()
+
+    return update

@@ -32,10 +32,12 @@ def make_echo_project(
     defines: dict[str, str] | None = None,
     stack_size: int = 8192,
     werror: bool = True,
+    opt_level: str = "-O2",
 ) -> Manifest:
     project_dir.mkdir(parents=True, exist_ok=True)
     digest = echo_hash(n0, name)
-    options = FirmwareOptions(placement=placement or {}, stack_size=stack_size, defines=defines or {})
+    options = FirmwareOptions(placement=placement or {}, stack_size=stack_size, defines=defines or {},
+                              opt_level=opt_level)
     bundle = firmware_bundle(board, options)
     write_files(project_dir, bundle.files)
     hash_init = "{" + ", ".join(f"0x{b:02x}" for b in bytes.fromhex(digest)) + "}"

@@ -12,6 +12,8 @@ would call. `acle_case` checks the emulated DSP operations themselves.
     cases = [prepare(*conv_case(rng, ...)), ...]
     results = run_host(cases)          # gcc build with the ACLE emulation (+ ASan/UBSan)
     results = run_qemu(cases)          # arm-none-eabi-gcc -O2 build, real DSP instructions
+    results = run_qemu(cases, defines=("MCU_PORTABLE_C=1",))   # the kernels' ISO C path
+    results = run_qemu(cases, compiler="clang")                 # clang-compiled, gcc-linked
 
 Used by tests/test_kernels_arm.py and bench/kernels.py.
 """
@@ -497,18 +499,39 @@ def cmsis_nn_sources() -> list[Path]:
                   if not p.stem.endswith(("_f16", "_f32")))
 
 
-def qemu_driver(opt_level: str = "-O2", cmsis: bool = False) -> Path:
+def clang_make_overrides() -> list[str]:
+    """make variables that compile a generated Makefile's C with clang for the Arm target
+    (newlib's headers from arm-none-eabi-gcc's sysroot, its enum size ABI) and link with
+    arm-none-eabi-gcc (newlib and libgcc as built for it)."""
+    return [f"CC=clang --target=arm-none-eabi --sysroot={arm_sysroot()}", "LINKER=arm-none-eabi-gcc",
+            "EXTRA_CFLAGS=-fshort-enums"]
+
+
+def arm_sysroot() -> str:
+    """arm-none-eabi-gcc's newlib root (Debian's gcc prints no -print-sysroot)."""
+    libc = subprocess.run(["arm-none-eabi-gcc", "-print-file-name=libc.a"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    return str(Path(libc).resolve().parent.parent)
+
+
+def qemu_driver(opt_level: str = "-O2", cmsis: bool = False, defines: tuple[str, ...] = (),
+                compiler: str = "gcc") -> Path:
     """The driver as mps2-an500 firmware (the mps2 board support's startup, linker script
     and counter), built with the project's Makefile template; cached by source digest.
-    cmsis: also link CMSIS-NN (MCUGEN_CMSIS_NN, default: the shared TFLM tree's copy)."""
+    cmsis: also link CMSIS-NN (MCUGEN_CMSIS_NN, default: the shared TFLM tree's copy).
+    defines: NAME=VALUE for every source (e.g. MCU_PORTABLE_C=1: the kernels' ISO C path);
+    compiler "clang": C compiled by clang, linked by arm-none-eabi-gcc."""
     from mcugen.build import build_project
     from mcugen.firmware import FirmwareOptions, Manifest, firmware_bundle, render_makefile, write_files, \
         write_manifest
 
+    if compiler not in ("gcc", "clang"):
+        raise ValueError(f"compiler {compiler!r}: gcc or clang")
     cmsis_srcs = cmsis_nn_sources() if cmsis else []
     if cmsis and not cmsis_srcs:
         raise FileNotFoundError(f"CMSIS-NN not found at {CMSIS_NN} (set MCUGEN_CMSIS_NN)")
-    out = _build_dir() / f"driver-qemu-{_sources_digest(opt_level + (' cmsis' if cmsis else ''))}"
+    key = " ".join([opt_level, *(["cmsis"] if cmsis else []), *defines, compiler])
+    out = _build_dir() / f"driver-qemu-{_sources_digest(key)}"
     elf = out / "build" / "firmware.elf"
     if elf.exists():
         return elf
@@ -532,7 +555,7 @@ def qemu_driver(opt_level: str = "-O2", cmsis: bool = False) -> Path:
         if p.suffix == ".c":
             app.append(f"kernels/arm/{p.name}")
     include_dirs = ["kernels", "app"]
-    defines: dict[str, str] = {}
+    app_defines: dict[str, str] = dict(d.split("=", 1) for d in defines)
     extra_cflags: list[str] = []
     if cmsis_srcs:
         for p in sorted((CMSIS_NN / "Include").rglob("*.h")):
@@ -541,13 +564,19 @@ def qemu_driver(opt_level: str = "-O2", cmsis: bool = False) -> Path:
             files[f"cmsis_nn/{p.parent.name}/{p.name}"] = p.read_text()
             app.append(f"cmsis_nn/{p.parent.name}/{p.name}")
         include_dirs.append("cmsis_nn/Include")
-        defines["DRIVER_CMSIS"] = "1"
+        app_defines["DRIVER_CMSIS"] = "1"
         extra_cflags = ["-Wno-error"]  # third-party code, whatever its warnings
     files["Makefile"] = render_makefile(bundle, app_sources=app, app_include_dirs=include_dirs,
-                                        app_defines=defines, extra_cflags=extra_cflags, werror=not cmsis_srcs)
+                                        app_defines=app_defines, extra_cflags=extra_cflags, werror=not cmsis_srcs)
     write_files(out, files)
     write_manifest(out, Manifest("qemu-m7", "cubeai", "arm-kernel-driver", "0" * 64, options))
-    build_project(out)
+    if compiler == "clang":
+        proc = subprocess.run(["make", "-C", str(out), "-j2", "--no-print-directory", *clang_make_overrides()],
+                              capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+        if proc.returncode != 0:
+            raise RuntimeError(f"clang build of the driver failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
+    else:
+        build_project(out)
     return elf
 
 
@@ -562,5 +591,6 @@ def qemu_command(elf: Path) -> list[str]:
 
 
 def run_qemu(cases: list[Case], timeout: float = QEMU_TIMEOUT, cmsis: bool = False,
-             opt_level: str = "-O2") -> list[Result]:
-    return _run_driver(qemu_command(qemu_driver(opt_level, cmsis=cmsis)), cases, timeout)
+             opt_level: str = "-O2", defines: tuple[str, ...] = (), compiler: str = "gcc") -> list[Result]:
+    return _run_driver(qemu_command(qemu_driver(opt_level, cmsis=cmsis, defines=defines, compiler=compiler)),
+                       cases, timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -92,8 +93,33 @@ def test_truncated_model_is_a_clean_error(tmp_path, person_detect):
 def test_boards_json():
     r = mcugen("boards", "--json")
     assert r.returncode == 0
-    names = [b["name"] for b in json.loads(r.stdout)]
-    assert "qemu-m7" in names and "nucleo-h743zi2" in names
+    boards = {b["name"]: b for b in json.loads(r.stdout)}
+    assert "qemu-m7" in boards and "nucleo-h743zi2" in boards
+    h7 = boards["nucleo-h743zi2"]
+    assert {k: h7["uart"][k] for k in ("name", "tx", "rx", "baud")} == {"name": "USART3", "tx": "PD8", "rx": "PD9",
+                                                                       "baud": 115200}
+    assert h7["probe"]["name"] == "ST-LINK/V3E" and h7["probe"]["firmware"] == ["stlink"]
+    assert h7["runners"] == ["pyocd", "openocd", "stm32cubeprogrammer", "jlink"]
+    assert h7["flash"]["jlink_device"] == "STM32H743ZI" and h7["flash"]["cmsis_pack"] == "Keil.STM32H7xx_DFP"
+    rt = boards["mimxrt1050-evkb"]
+    assert rt["uart"]["tx"] == "GPIO_AD_B0_12" and rt["probe"]["firmware"] == ["daplink", "jlink"]
+    assert rt["flash"]["linkserver_device"] == "MIMXRT1052xxxxB:EVKB-IMXRT1050"
+    assert boards["qemu-m7"]["probe"] is None
+
+
+def test_boards_table_shows_uart_pins_baud_and_probe():
+    import os
+
+    r = subprocess.run([sys.executable, "-m", "mcugen", "boards"], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "COLUMNS": "200"})
+    assert r.returncode == 0
+    serial = r.stdout[r.stdout.index("Serial and probes"):]
+    rows = {line.split("│")[1].strip(): line for line in serial.splitlines() if line.count("│") > 5}
+    h747 = [c.strip() for c in rows["stm32h747i-disco"].split("│")[1:-1]]
+    assert h747 == ["stm32h747i-disco", "USART1", "PA9/PA10", "115200", "ST-LINK/V3E: stlink",
+                    "pyocd, openocd, stm32cubeprogrammer, jlink"]
+    rt = [c.strip() for c in rows["mimxrt1050-evkb"].split("│")[1:-1]]
+    assert rt[1:5] == ["LPUART1", "GPIO_AD_B0_12/GPIO_AD_B0_13", "115200", "OpenSDA: daplink (or jlink)"]
 
 
 def test_inspect_and_estimate_do_not_import_tensorflow(person_detect):
@@ -112,7 +138,7 @@ def test_internal_errors_are_reported_without_traceback(monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("mcugen.boards.all_boards", broken)
+    monkeypatch.setattr("mcugen.cli.all_boards", broken)
     monkeypatch.setattr(sys, "argv", ["mcugen", "boards"])
     with pytest.raises(SystemExit) as exit_info:
         cli.main()
@@ -170,7 +196,7 @@ def test_generate_legacy_api_own_io_json(person_detect, tmp_path):
 def test_library_progress_is_one_line_per_phase_off_a_terminal(capsys):
     """The TFLM library build's progress (first tflm build): silent with --json, one line
     per phase on a pipe (CI logs), never one per object."""
-    from mcugen.cli import _library_progress
+    from mcugen.report import library_progress as _library_progress
     from mcugen.tflm.cache import BuildProgress
 
     assert _library_progress(True) is None
@@ -181,3 +207,190 @@ def test_library_progress_is_one_line_per_phase_off_a_terminal(capsys):
     assert capsys.readouterr().err.splitlines() == [
         "mcugen: TFLM library: configure reading TFLM's Makefile", "mcugen: TFLM library: compile ",
         "mcugen: TFLM library: done 212 s"]
+
+
+def test_runner_options_it_cannot_use_are_refused(tmp_path):
+    out = tmp_path / "p"
+    r = mcugen("generate", MODELS / "hello_world_int8.tflite", "-t", "qemu-m7", "-o", out)
+    assert r.returncode == 0, r.stderr
+    r = mcugen("flash-and-measure", out, "--probe", "0670FF")
+    assert r.returncode == 1 and "The qemu runner does not take --probe" in r.stderr
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+
+
+# ---------------------------------------------------------------------------------
+# Hostile text in the model: rich markup and terminal escape sequences in its description, tensor
+# names and file name print literally (escaped), never as markup, and never reach the terminal.
+
+# each as long as the name it replaces in hello_world_int8
+HOSTILE_DESCRIPTION = b"[bold][/x]\x1b[2J!"
+HOSTILE_INPUT = b"[/x]in\x1b]0;pwn\x07[red]\r[b]inputs"
+HOSTILE_OUTPUT = "[/]out\x1b[31m\u009b[x][i]output".encode()
+HOSTILE_FILE = "[bold]m[red]\x1b[31m"  # a file name cannot hold the / of a closing tag
+
+
+def _hostile_model(tmp_path, edit_more=None):
+    import _tflite_edit as edit
+
+    data = (MODELS / "hello_world_int8.tflite").read_bytes()
+    assert (len(HOSTILE_DESCRIPTION), len(HOSTILE_INPUT), len(HOSTILE_OUTPUT)) == (15, 29, 25)
+    data = edit.rename(data, b"MLIR Converted.", HOSTILE_DESCRIPTION)
+    data = edit.rename(data, b"serving_default_dense_input:0", HOSTILE_INPUT)
+    data = edit.rename(data, b"StatefulPartitionedCall:0", HOSTILE_OUTPUT)
+    if edit_more:
+        data = edit_more(data)
+    path = tmp_path / f"{HOSTILE_FILE}.tflite"
+    path.write_bytes(data)
+    return path
+
+
+def _wide(*args, timeout=120):
+    import os
+
+    env = {**os.environ, "COLUMNS": "250"}  # no wrapping inside the names
+    return subprocess.run([sys.executable, "-m", "mcugen", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def _terminal_safe(r: subprocess.CompletedProcess) -> None:
+    for stream in (r.stdout, r.stderr):
+        bad = [c for c in stream if (ord(c) < 32 and c not in "\n") or 0x7F <= ord(c) <= 0x9F]
+        assert not bad, f"control characters {bad!r} reached the terminal"
+    assert "Traceback" not in r.stderr and "MarkupError" not in r.stderr and "internal error" not in r.stderr
+
+
+def test_hostile_names_print_literally(tmp_path):
+    model = _hostile_model(tmp_path)
+
+    r = _wide("inspect", model)
+    assert r.returncode == 0, r.stderr
+    _terminal_safe(r)
+    assert "description: [bold][/x]\\x1b[2J!" in r.stdout
+    assert "[/x]in\\x1b]0;pwn\\x07[red]\\x0d[b]inputs" in r.stdout
+    assert "[/]out\\x1b[31m\\x9b[x][i]output" in r.stdout
+    assert "[bold]m[red]\\x1b[31m" in r.stdout
+
+    r = _wide("inspect", model, "--json")  # JSON keeps the names exact (json escapes them)
+    assert r.returncode == 0 and json.loads(r.stdout)["inputs"][0]["name"] == HOSTILE_INPUT.decode()
+    _terminal_safe(r)
+
+    r = _wide("estimate", model, "-t", "qemu-m7")
+    assert r.returncode == 0, r.stderr
+    _terminal_safe(r)
+    assert "[bold]m[red]\\x1b[31m on " in r.stdout
+
+    r = _wide("generate", model, "-t", "host", "-o", tmp_path / "out[/x]")
+    assert r.returncode == 0, r.stderr
+    _terminal_safe(r)
+    assert "out[/x]" in r.stdout
+
+
+def test_hostile_names_in_error_messages(tmp_path):
+    import _tflite_edit as edit
+
+    # the input tensor (named with markup and escapes) gets a zero dimension: refused, named
+    model = _hostile_model(tmp_path, lambda data: edit.set_dim(data, 0, 1, 0))
+    for command in (["inspect", model], ["estimate", model, "-t", "qemu-m7"],
+                    ["generate", model, "-t", "host", "-o", tmp_path / "p"]):
+        r = _wide(*command)
+        assert r.returncode == 1, r.stderr
+        _terminal_safe(r)
+        assert "Tensor 0 '[/x]in\\x1b]0;pwn\\x07[red]\\x0d[b]inputs' (model input 1) has no elements" in r.stderr
+
+    cut = tmp_path / "[bold]\x1b[2Jcut.tflite"  # the file name alone carries the markup
+    cut.write_bytes(model.read_bytes()[:100])
+    r = _wide("inspect", cut)
+    assert r.returncode == 1 and "'[bold]\\x1b[2Jcut' is a corrupt or truncated TFLite file" in r.stderr
+    _terminal_safe(r)
+
+
+@pytest.mark.slow
+def test_hostile_names_through_build_and_validate(tmp_path):
+    model = _hostile_model(tmp_path)
+    out = tmp_path / "p[/x]"
+    r = _wide("generate", model, "-t", "host", "-o", out)
+    assert r.returncode == 0, r.stderr
+    r = _wide("build", out, timeout=600)
+    assert r.returncode == 0, r.stderr
+    _terminal_safe(r)
+    assert "p[/x]" in r.stdout
+    r = _wide("validate", model, "-t", "host", "--inputs", "2", timeout=600)
+    assert r.returncode == 0, r.stderr
+    _terminal_safe(r)
+    assert "[/]out\\x1b[31m\\x9b[x][i]o" in r.stdout and "bit-exact" in r.stdout  # cut at 40 characters
+
+
+def test_int8_lstm_is_reported_as_unsupported_not_as_a_dynamic_shape():
+    pytest.importorskip("tensorflow")
+    from tfmodels import cached_tflite, int8_lstm
+
+    r = mcugen("inspect", cached_tflite("int8_lstm", int8_lstm))
+    assert r.returncode == 1
+    assert "operator UNIDIRECTIONAL_SEQUENCE_LSTM at index 0 is not supported by mcugen" in r.stderr
+    assert "dynamic or empty" not in r.stderr and "Traceback" not in r.stderr
+
+
+# Boards as people have them: the runner, its serial port, baud and CMSIS pack, through the CLI
+
+
+@pytest.fixture
+def h7_project(tmp_path, person_detect):
+    from _images import make_project
+
+    return make_project(tmp_path / "h7", "nucleo-h743zi2", person_detect, 0x08000000)
+
+
+def test_openocd_finds_the_port_itself_then_stops_at_the_probe(h7_project):
+    """issue 18: `--runner openocd` asked for --port although --help said it is found."""
+    import os
+
+    r = mcugen("flash-and-measure", h7_project, "--runner", "openocd", "--random", "1")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "needs the board's serial port" not in r.stderr
+    assert "No serial port of nucleo-h743zi2's probe ST-LINK/V3E (stlink 0483:374B" in r.stderr
+    master, slave = os.openpty()
+    try:  # the port given: the real OpenOCD runs and finds no ST-LINK
+        r = mcugen("flash-and-measure", h7_project, "--runner", "openocd", "--port", os.ttyname(slave),
+                   "--baud", "115200", "--random", "1")
+    finally:
+        os.close(master)
+        os.close(slave)
+    if shutil.which("openocd"):
+        assert r.returncode == 1 and "OpenOCD failed" in r.stderr and "No probe found" in r.stderr
+
+
+def test_vendor_tools_missing_say_where_to_get_them(h7_project):
+    r = mcugen("flash-and-measure", h7_project, "--runner", "jlink", "--random", "1")
+    if shutil.which("JLinkExe") is None:
+        assert r.returncode == 1 and "'JLinkExe' is not installed" in r.stderr
+        assert "https://www.segger.com/downloads/jlink/" in r.stderr and "Traceback" not in r.stderr
+    r = mcugen("flash-and-measure", h7_project, "--runner", "linkserver")
+    assert r.returncode == 1 and "Runner 'linkserver' cannot run nucleo-h743zi2" in r.stderr
+
+
+def test_pyocd_pack_option(h7_project, tmp_path):
+    """--pack exists; a real pack reaches pyOCD's probe search; a broken one is a clear error."""
+    from _cmsis_pack import build_flm, build_pack
+
+    good = build_pack(tmp_path / "Keil.STM32H7xx_DFP.9.9.9.pack", build_flm(tmp_path / "a.FLM"))
+    r = mcugen("flash-and-measure", h7_project, "--runner", "pyocd", "--pack", good, "--random", "1")
+    assert r.returncode == 1 and "No debug probe found for nucleo-h743zi2" in r.stderr, r.stderr
+    bad = tmp_path / "broken.pack"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    r = mcugen("flash-and-measure", h7_project, "--runner", "pyocd", "--pack", bad, "--no-pack-download")
+    assert r.returncode == 1 and "is not a usable CMSIS pack: it is not a zip archive" in r.stderr
+    assert "internal error" not in r.stderr and "MalformedCmsisPackError" not in r.stderr
+
+
+def test_baud_reaches_the_firmware_and_is_checked(person_detect, h7_project, tmp_path):
+    r = mcugen("flash-and-measure", h7_project, "--runner", "openocd", "--baud", "921600", "--random", "1")
+    assert r.returncode == 1 and "talks at 115200 baud (its build); --baud 921600 would not reach it" in r.stderr
+    r = mcugen("generate", person_detect, "-t", "stm32h7", "-o", tmp_path / "fast", "--baud", "921600", "--json")
+    assert r.returncode == 0, r.stderr
+    config = (tmp_path / "fast" / "firmware" / "generated" / "mcugen_board_config.h").read_text()
+    assert "#define MCUGEN_UART_BAUD 921600u" in config
+    assert json.loads((tmp_path / "fast" / "mcugen.json").read_text())["firmware"]["uart_baud"] == 921600
+    r = mcugen("validate", person_detect, "-t", "qemu-m7", "--baud", "9600")
+    assert r.returncode == 1 and "The qemu runner does not take --baud" in r.stderr  # before any build
+    r = mcugen("flash-and-measure", h7_project, "--baud", "0")
+    assert r.returncode == 2

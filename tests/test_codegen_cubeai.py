@@ -142,8 +142,9 @@ def test_weights_in_their_section_and_aligned(tmp_path):
     project = generate_cubeai(graph, "host", tmp_path / "p")
     data_c = (project.out_dir / "network_data.c").read_text()
     data_h = (project.out_dir / "network_data.h").read_text()
-    assert 'section(".nn_weights")' in data_c
-    assert data_h.count("__attribute__((aligned(16)))") >= 3
+    assert 'MCU_SECTION(".nn_weights") MCU_ALIGNED(16) const network_weights_t network_weights' in data_c
+    assert data_h.count("uint8_t pad_before_op") >= 1  # members on 16-byte boundaries, in ISO C
+    assert f"sizeof(network_weights_t) == {project.weights_bytes}u" in data_c
     assert "network_op2_multiplier" in data_h  # per-channel/per-unit tables precomputed
     assert (project.weights_bytes, project.params_bytes) == weights_blob_bytes(lower(graph, get_board("host")))
 
@@ -196,7 +197,7 @@ def test_unsupported_ops_listed_before_anything_is_written(tmp_path):
     with pytest.raises(UnsupportedOpsError) as err:
         generate_cubeai(graph, "host", out)
     assert "TANH" in err.value.message and "LEAKY_RELU" in err.value.message
-    assert all(f"#{u.index} {u.opcode}" in err.value.message for u in found) and "--style tflm" in err.value.hint
+    assert all(f"{u.opcode} at index {u.index}" in err.value.message for u in found) and "--style tflm" in err.value.hint
     assert not out.exists()
 
 

@@ -65,7 +65,7 @@ def test_linker_script_follows_placement_and_overrides():
 
 @pytest.mark.parametrize("placement, match", [
     ({"arena": "flash"}, "not ram"),
-    ({"weights": "sdram"}, "external memory"),
+    ({"stack": "sdram"}, "set-up itself runs on the stack"),
     ({"stack": "nowhere"}, "no memory region"),
     ({"heap": "dtcm"}, "Unknown placement key"),
 ])

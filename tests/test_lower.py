@@ -85,7 +85,7 @@ def test_lowering_is_the_support_check(models_dir):
     assert [(u.index, u.opcode) for u in found] == [(1, "TANH")] and found[0].reason
     with pytest.raises(UnsupportedOpsError) as err:
         lower(bad, get_board("qemu-m7"))
-    assert "#1 TANH" in err.value.message and "--style tflm" in err.value.hint
+    assert "operator TANH at index 1" in err.value.message and "--style tflm" in err.value.hint
 
 
 def test_kernel_policy():

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+import socket
+import threading
 import time
 
 import numpy as np
 import pytest
 
-from conftest import MODELS, REAL_MODELS
+import _tflite_edit as edit
+from conftest import MODELS, REAL_MODELS, needs_tf
 from mcugen.errors import ModelError
 from mcugen.model.load import load_model, load_model_bytes
 from mcugen.model.graph import c_identifier
@@ -173,3 +177,174 @@ def test_c_identifier():
     assert c_identifier("0abc") == "_0abc"
     assert c_identifier("int") == "int_"
     assert c_identifier("///", fallback="t3") == "t3"
+
+
+# --- what the loader says about bad files ----------------------------------------------------
+
+HELLO = MODELS / "hello_world_int8.tflite"
+MESSAGE_LIMIT = 600
+
+
+def _refusal(data: bytes, name: str = "m") -> str:
+    with pytest.raises(ModelError) as err:
+        load_model_bytes(data, name)
+    message = err.value.message
+    assert len(message) < MESSAGE_LIMIT and (err.value.hint or "") and len(err.value.hint) < MESSAGE_LIMIT
+    return message
+
+
+def test_operator_input_out_of_range_names_the_operator_and_the_byte():
+    data = HELLO.read_bytes()
+    at = edit.op_input_position(data, 1, 0)
+    message = _refusal(edit.put(data, at, "i", 77))
+    assert "Operator 1 (FULLY_CONNECTED, subgraph 0)" in message
+    assert "tensor index 77, out of range (the subgraph has 10 tensors)" in message
+    assert f"byte offset 0x{at:x}" in message
+
+
+def test_bad_buffer_index_names_the_tensor():
+    message = _refusal(edit.set_buffer(HELLO.read_bytes(), 1, 99))
+    assert "Tensor 1 'sequential/dense_2/BiasAdd/ReadVariableOp': buffer index 99 out of range" in message
+    assert "(the model has 13 buffers)" in message
+
+
+@pytest.mark.parametrize("cut", [9, 16, 100, 1000, 2000, 2703])
+def test_truncated_file_names_what_is_cut(cut):
+    message = _refusal(HELLO.read_bytes()[:cut])
+    assert "while reading it" not in message
+    assert "byte offset 0x" in message or "the file is only" in message, message
+
+
+def test_zero_size_tensor_is_refused_with_its_name(person_detect):
+    """Before, a zero dimension reached the planner and ended in an IndexError (ops/access.py)."""
+    g = load_model(person_detect)
+    conv = next(op for op in g.operators if op.opcode == "CONV_2D")
+    out = conv.outputs[0]
+    message = _refusal(edit.set_dim(person_detect.read_bytes(), out, 1, 0))
+    name = g.tensors[out].name
+    assert f"Tensor {out} '{name}' (output 0 of operator {conv.index} (CONV_2D)) has no elements" in message
+
+
+def test_negative_dimension_is_refused():
+    message = _refusal(edit.set_dim(HELLO.read_bytes(), 7, 1, -5))
+    assert "Tensor 7 " in message and "negative dimension" in message and "[1, -5]" in message
+
+
+def test_absurd_rank_is_refused():
+    data = HELLO.read_bytes()
+    # a tensor whose shape vector is followed by enough bytes to be read as 12 dimensions
+    index = next(i for i in range(10) if edit.vector(data, edit.tensor(data, i), edit.TENSOR_SHAPE)[0] + 48 < len(data))
+    first, _ = edit.vector(data, edit.tensor(data, index), edit.TENSOR_SHAPE)
+    message = _refusal(edit.put(data, first - 4, "I", 12))
+    assert f"Tensor {index} " in message and "has 12 dimensions; TFLite tensors have at most 8" in message
+
+
+def test_element_count_overflow_is_refused():
+    data = edit.set_dim(edit.set_dim(HELLO.read_bytes(), 7, 0, 65536), 7, 1, 65536)
+    message = _refusal(data)
+    assert "Tensor 7 " in message and "4,294,967,296 elements" in message and "32-bit" in message
+
+
+def test_long_and_hostile_names_are_escaped_and_shortened_in_messages():
+    old = b"sequential/dense_1/MatMul;sequential/dense_1/Relu;sequential/dense_1/BiasAdd"
+    hostile = b"[/x][bold]\x1b[2J\x1b]0;owned\x07\r\n" + b"z" * 80
+    data = edit.set_dim(edit.rename(HELLO.read_bytes(), old, hostile), 8, 1, 0)
+    message = _refusal(data)
+    assert "Tensor 8 '[/x][bold]\\x1b[2J\\x1b]0;owned\\x07\\x0d" in message
+    assert "…zzz" in message and "zzz' (output 0" in message
+    assert not any(ord(c) < 32 for c in message)
+
+
+def test_only_regular_files_are_read(tmp_path):
+    fifo = tmp_path / "pipe.tflite"
+    os.mkfifo(fifo)
+    result: dict = {}
+
+    def load():
+        try:
+            load_model(fifo)
+        except ModelError as exc:
+            result["message"] = exc.message
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(5)
+    if reader.is_alive():  # blocked in open(): unblock it by opening the other end
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(5)
+        pytest.fail("loading a FIFO blocked")
+    assert "is a named pipe (FIFO), not a .tflite file" in result["message"]
+
+    with pytest.raises(ModelError, match="is a directory, not a .tflite file"):
+        load_model(tmp_path)
+    with pytest.raises(ModelError, match="is a character device, not a .tflite file"):
+        load_model("/dev/zero")
+    sock_path = tmp_path / "s.tflite"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(str(sock_path))
+        with pytest.raises(ModelError, match="is a socket, not a .tflite file"):
+            load_model(sock_path)
+    finally:
+        sock.close()
+    link = tmp_path / "link.tflite"
+    link.symlink_to(HELLO)
+    assert load_model(link).name == "link"
+
+
+def test_file_size_is_capped(tmp_path):
+    big = tmp_path / "big.tflite"
+    with open(big, "wb") as f:
+        f.truncate((64 << 20) + 1)  # sparse: no disk, no memory
+    with pytest.raises(ModelError, match=r"is 67,108,865 bytes; mcugen reads models up to 64 MiB"):
+        load_model(big)
+
+
+def test_options_match_the_generated_accessors():
+    """The options reader takes its field layout from the flatc-generated classes: same values."""
+    import tflite
+
+    from mcugen.model.options import OPTION_TYPE_NAMES, option_fields
+
+    checked = 0
+    for path in REAL_MODELS:
+        data = path.read_bytes()
+        sg = tflite.Model.GetRootAs(data, 0).Subgraphs(0)
+        for i, op in enumerate(parse_model(data, "m").operators):
+            raw = sg.Operators(i)
+            if not raw.BuiltinOptionsType():
+                continue
+            type_name = OPTION_TYPE_NAMES[raw.BuiltinOptionsType()]
+            opts = getattr(tflite, type_name)()
+            opts.Init(raw.BuiltinOptions().Bytes, raw.BuiltinOptions().Pos)
+            fields = option_fields(type_name)
+            assert fields and set(op.options) == {f.name for f in fields}
+            for f in fields:
+                if f.vector:
+                    expected = tuple(getattr(opts, f.accessor + "AsNumpy")().tolist()) \
+                        if getattr(opts, f.accessor + "Length")() else ()
+                else:
+                    expected = getattr(opts, f.accessor)()
+                value = op.options[f.name]
+                if isinstance(value, str):  # an enum decoded to its name
+                    value = {"SAME": 0, "VALID": 1, "NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3,
+                             "TANH": 4}[value]
+                assert value == expected, (path.stem, i, f.name)
+                checked += 1
+    assert checked > 100
+
+
+@needs_tf
+def test_int8_lstm_is_reported_as_an_unsupported_operator():
+    """Its five intermediates have shape [0] by design: not a degenerate tensor, not a dynamic shape."""
+    from tfmodels import cached_tflite, int8_lstm
+
+    from mcugen.ops import require_known
+
+    g = load_model(cached_tflite("int8_lstm", int8_lstm))
+    lstm = g.operators[0]
+    assert lstm.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM" and len(lstm.intermediates) == 5
+    assert all(g.tensors[i].shape == (0,) for i in lstm.intermediates)
+    with pytest.raises(ModelError) as err:
+        require_known(g)
+    assert "operator UNIDIRECTIONAL_SEQUENCE_LSTM at index 0 is not supported by mcugen" in err.value.message

@@ -288,3 +288,78 @@ def odd_stage(input_shape=(37, 41, 3)):
     x = L.GlobalAveragePooling2D()(x)
     x = L.Dense(4)(x)
     return _randomize(tf.keras.Model(inp, x))
+
+
+def cached_tflite(name: str, make: Callable[..., bytes], **kwargs: Any) -> Path:
+    """Path of the .tflite bytes make(**kwargs) returns, built once per cache key like `cached_model`."""
+    key_src = json.dumps({"v": CACHE_VERSION, "name": name, "src": inspect.getsource(make), "k": kwargs},
+                         sort_keys=True, default=str)
+    path = cache_dir() / f"{name}-{hashlib.sha256(key_src.encode()).hexdigest()[:16]}.tflite"
+    if path.is_file():
+        return path
+    _silence_tf()
+    data = make(**kwargs)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+    return path
+
+
+def int8_lstm(timesteps=8, features=4, units=8, classes=3, seed=0) -> bytes:
+    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM (static batch 1 and sequence length) and a dense head.
+
+    Keras 3's LSTM exports as a WHILE loop; the converter fuses an LSTM only from a function
+    that declares the Keras 2 `standard_lstm` interface (api_implements "lstm_*", the
+    arguments inputs, init_h, init_c, kernel, recurrent_kernel, bias and five results), so
+    the layer is written as such a function. Its quantized form has five intermediates of
+    shape [0], empty by design."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+
+    def standard_lstm(inputs, init_h, init_c, kernel, recurrent_kernel, bias):
+        h, c = init_h, init_c
+        outs = []
+        for t in range(timesteps):
+            z = tf.matmul(inputs[:, t, :], kernel) + tf.matmul(h, recurrent_kernel) + bias
+            i, f, g, o = tf.split(z, 4, axis=1)
+            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+            h = tf.sigmoid(o) * tf.tanh(c)
+            outs.append(h)
+        return h, tf.stack(outs, axis=1), h, c, tf.constant(1.0)
+
+    lstm = tf.function(standard_lstm, autograph=False, experimental_attributes={
+        "api_implements": f"lstm_mcugen_test_{seed}", "api_preferred_device": "CPU",
+        "time_major": False, "go_backwards": False})
+
+    class Classifier(tf.Module):
+        def __init__(self):
+            self.kernel = tf.Variable(rng.normal(0, 0.5, (features, 4 * units)).astype(np.float32))
+            self.recurrent = tf.Variable(rng.normal(0, 0.5, (units, 4 * units)).astype(np.float32))
+            self.bias = tf.Variable(rng.normal(0, 0.2, (4 * units,)).astype(np.float32))
+            self.dense = tf.Variable(rng.normal(0, 0.5, (units, classes)).astype(np.float32))
+
+        @tf.function(input_signature=[tf.TensorSpec([1, timesteps, features], tf.float32)])
+        def __call__(self, x):
+            zeros = tf.zeros([1, units])
+            # tensors, not variables: the converter needs the weights' static shapes
+            last, *_ = lstm(x, zeros, zeros, tf.identity(self.kernel), tf.identity(self.recurrent),
+                            tf.identity(self.bias))
+            return tf.matmul(last, self.dense)
+
+    module = Classifier()
+    with tempfile.TemporaryDirectory() as saved:
+        tf.saved_model.save(module, saved, signatures=module.__call__.get_concrete_function())
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved)
+
+        def representative():
+            for _ in range(16):
+                yield [rng.uniform(-1, 1, size=(1, timesteps, features)).astype(np.float32)]
+
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+        return converter.convert()

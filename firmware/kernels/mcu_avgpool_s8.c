@@ -19,7 +19,7 @@ mcu_status mcu_avgpool_s8(const mcu_context *ctx, const mcu_pool_params *params,
     int32_t b, oy, ox, c;
     (void)ctx;
     for (b = 0; b < output_dims->n; ++b) {
-        const int8_t *in_batch = input + (size_t)b * in_h * in_w * depth;
+        const int8_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)depth;
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * params->stride_h - params->pad_h;
             const int32_t fy_start = mcu_max32(0, -y0);
@@ -28,7 +28,7 @@ mcu_status mcu_avgpool_s8(const mcu_context *ctx, const mcu_pool_params *params,
                 const int32_t x0 = ox * params->stride_w - params->pad_w;
                 const int32_t fx_start = mcu_max32(0, -x0);
                 const int32_t fx_end = mcu_min32(params->filter_w, in_w - x0);
-                int8_t *out = output + (((size_t)b * out_h + oy) * out_w + ox) * depth;
+                int8_t *out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)depth;
                 const int32_t count = (fy_end - fy_start) * (fx_end - fx_start);
                 if (fy_end <= fy_start || fx_end <= fx_start) {
                     return MCU_ERROR_EMPTY_WINDOW;
@@ -37,9 +37,9 @@ mcu_status mcu_avgpool_s8(const mcu_context *ctx, const mcu_pool_params *params,
                     int32_t acc = 0;
                     int32_t fy, fx;
                     for (fy = fy_start; fy < fy_end; ++fy) {
-                        const int8_t *row = in_batch + ((size_t)(y0 + fy) * in_w) * depth + c;
+                        const int8_t *row = in_batch + ((size_t)(y0 + fy) * (size_t)in_w) * (size_t)depth + (size_t)c;
                         for (fx = fx_start; fx < fx_end; ++fx) {
-                            acc += row[(size_t)(x0 + fx) * depth];
+                            acc += row[(size_t)(x0 + fx) * (size_t)depth];
                         }
                     }
                     acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;

@@ -14,7 +14,7 @@ mcu_status mcu_concat(int32_t num_inputs, const void *const *inputs, const int32
     int32_t row, i;
     for (row = 0; row < outer; ++row) {
         for (i = 0; i < num_inputs; ++i) {
-            const uint8_t *src = (const uint8_t *)inputs[i] + (size_t)row * copy_bytes[i];
+            const uint8_t *src = (const uint8_t *)inputs[i] + (size_t)row * (size_t)copy_bytes[i];
             memcpy(out, src, (size_t)copy_bytes[i]);
             out += copy_bytes[i];
         }

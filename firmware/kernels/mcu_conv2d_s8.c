@@ -44,15 +44,15 @@ mcu_status mcu_conv2d_s8(const mcu_context *ctx, const mcu_conv_params *params,
     filters_per_group = out_c / groups;
 
     for (b = 0; b < output_dims->n; ++b) {
-        const int8_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
+        const int8_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * params->stride_h - params->pad_h;
             for (ox = 0; ox < out_w; ++ox) {
                 const int32_t x0 = ox * params->stride_w - params->pad_w;
-                int8_t *out = output + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
+                int8_t *out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)out_c;
                 for (oc = 0; oc < out_c; ++oc) {
                     const int32_t group = oc / filters_per_group;
-                    const int8_t *f_oc = filter + (size_t)oc * k_h * k_w * k_c;
+                    const int8_t *f_oc = filter + (size_t)oc * (size_t)k_h * (size_t)k_w * (size_t)k_c;
                     int32_t acc = 0;
                     int32_t ky, kx, ic;
                     for (ky = 0; ky < k_h; ++ky) {
@@ -67,8 +67,8 @@ mcu_status mcu_conv2d_s8(const mcu_context *ctx, const mcu_conv_params *params,
                             if (x < 0 || x >= in_w) {
                                 continue;
                             }
-                            in_px = in_batch + ((size_t)y * in_w + x) * in_c + (size_t)group * k_c;
-                            f_px = f_oc + ((size_t)ky * k_w + kx) * k_c;
+                            in_px = in_batch + ((size_t)y * (size_t)in_w + (size_t)x) * (size_t)in_c + (size_t)group * (size_t)k_c;
+                            f_px = f_oc + ((size_t)ky * (size_t)k_w + (size_t)kx) * (size_t)k_c;
                             for (ic = 0; ic < k_c; ++ic) {
                                 acc += (int32_t)f_px[ic] * ((int32_t)in_px[ic] + params->input_offset);
                             }

@@ -38,12 +38,12 @@ mcu_status mcu_depthwise_conv2d_s8(const mcu_context *ctx, const mcu_dw_conv_par
         return MCU_ERROR_ARGUMENT;
     }
     for (b = 0; b < output_dims->n; ++b) {
-        const int8_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
+        const int8_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * params->stride_h - params->pad_h;
             for (ox = 0; ox < out_w; ++ox) {
                 const int32_t x0 = ox * params->stride_w - params->pad_w;
-                int8_t *out = output + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
+                int8_t *out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)out_c;
                 for (ic = 0; ic < in_c; ++ic) {
                     for (m = 0; m < mult; ++m) {
                         const int32_t oc = ic * mult + m;
@@ -59,8 +59,8 @@ mcu_status mcu_depthwise_conv2d_s8(const mcu_context *ctx, const mcu_dw_conv_par
                                 if (x < 0 || x >= in_w) {
                                     continue;
                                 }
-                                acc += (int32_t)filter[((size_t)ky * k_w + kx) * out_c + oc] *
-                                       ((int32_t)in_batch[((size_t)y * in_w + x) * in_c + ic] +
+                                acc += (int32_t)filter[((size_t)ky * (size_t)k_w + (size_t)kx) * (size_t)out_c + (size_t)oc] *
+                                       ((int32_t)in_batch[((size_t)y * (size_t)in_w + (size_t)x) * (size_t)in_c + (size_t)ic] +
                                         params->input_offset);
                             }
                         }

@@ -32,9 +32,9 @@ mcu_status mcu_fully_connected_s8(const mcu_context *ctx, const mcu_fc_params *p
         return MCU_ERROR_ARGUMENT;
     }
     for (b = 0; b < batches; ++b) {
-        const int8_t *in = input + (size_t)b * depth;
+        const int8_t *in = input + (size_t)b * (size_t)depth;
         for (u = 0; u < units; ++u) {
-            const int8_t *w = filter + (size_t)u * depth;
+            const int8_t *w = filter + (size_t)u * (size_t)depth;
             int32_t acc = 0;
             for (d = 0; d < depth; ++d) {
                 acc += ((int32_t)w[d] + params->filter_offset) * ((int32_t)in[d] + params->input_offset);
@@ -44,7 +44,7 @@ mcu_status mcu_fully_connected_s8(const mcu_context *ctx, const mcu_fc_params *p
             }
             acc = mcu_mul_by_quantized_mult(acc, quant->multiplier[u], quant->shift[u]);
             acc += params->output_offset;
-            output[(size_t)b * units + u] = (int8_t)mcu_clamp32(acc, params->act_min, params->act_max);
+            output[(size_t)b * (size_t)units + (size_t)u] = (int8_t)mcu_clamp32(acc, params->act_min, params->act_max);
         }
     }
     return MCU_OK;

@@ -139,6 +139,12 @@ typedef struct {
     int32_t stride2[MCU_MAX_DIMS];
 } mcu_broadcast;
 
+/* sum of i_k * stride[k] over the first five dimensions, in size_t */
+#define MCU_BROADCAST_OFFSET5(stride, i0, i1, i2, i3, i4)                                    \
+    ((size_t)(i0) * (size_t)(stride)[0] + (size_t)(i1) * (size_t)(stride)[1] +                \
+     (size_t)(i2) * (size_t)(stride)[2] + (size_t)(i3) * (size_t)(stride)[3] +                \
+     (size_t)(i4) * (size_t)(stride)[4])
+
 /* For the binary kernels' implementations: walks the broadcast output in order and
  * sets output[o] = ONE(params, a, b) from the two inputs' broadcast elements. */
 #define MCU_BROADCAST_BINARY(ONE, params, bc, input1, input2, output)                            \
@@ -151,15 +157,12 @@ typedef struct {
         for (i2 = 0; i2 < d_[2]; ++i2)                                                            \
         for (i3 = 0; i3 < d_[3]; ++i3)                                                            \
         for (i4 = 0; i4 < d_[4]; ++i4) {                                                          \
-            const size_t a_ = (size_t)i0 * (bc)->stride1[0] + (size_t)i1 * (bc)->stride1[1] +     \
-                              (size_t)i2 * (bc)->stride1[2] + (size_t)i3 * (bc)->stride1[3] +     \
-                              (size_t)i4 * (bc)->stride1[4];                                      \
-            const size_t b_ = (size_t)i0 * (bc)->stride2[0] + (size_t)i1 * (bc)->stride2[1] +     \
-                              (size_t)i2 * (bc)->stride2[2] + (size_t)i3 * (bc)->stride2[3] +     \
-                              (size_t)i4 * (bc)->stride2[4];                                      \
+            const size_t a_ = MCU_BROADCAST_OFFSET5((bc)->stride1, i0, i1, i2, i3, i4);           \
+            const size_t b_ = MCU_BROADCAST_OFFSET5((bc)->stride2, i0, i1, i2, i3, i4);           \
             for (i5 = 0; i5 < d_[5]; ++i5) {                                                      \
-                (output)[o_++] = ONE((params), (input1)[a_ + (size_t)i5 * (bc)->stride1[5]],      \
-                                     (input2)[b_ + (size_t)i5 * (bc)->stride2[5]]);               \
+                const size_t i5_ = (size_t)i5;                                                    \
+                (output)[o_++] = ONE((params), (input1)[a_ + i5_ * (size_t)(bc)->stride1[5]],     \
+                                     (input2)[b_ + i5_ * (size_t)(bc)->stride2[5]]);              \
             }                                                                                     \
         }                                                                                         \
     } while (0)

@@ -34,10 +34,10 @@ mcu_status mcu_mean_s8(const mcu_context *ctx, const mcu_mean_params *p, const i
     for (i2 = 0; i2 < d[2]; ++i2)
     for (i3 = 0; i3 < d[3]; ++i3)
     for (i4 = 0; i4 < d[4]; ++i4) {
-        const size_t o = (size_t)i0 * s[0] + (size_t)i1 * s[1] + (size_t)i2 * s[2] +
-                         (size_t)i3 * s[3] + (size_t)i4 * s[4];
+        const size_t o = (size_t)i0 * (size_t)s[0] + (size_t)i1 * (size_t)s[1] + (size_t)i2 * (size_t)s[2] +
+                         (size_t)i3 * (size_t)s[3] + (size_t)i4 * (size_t)s[4];
         for (i5 = 0; i5 < d[5]; ++i5) {
-            int32_t *a = &acc[o + (size_t)i5 * s[5]];
+            int32_t *a = &acc[o + (size_t)i5 * (size_t)s[5]];
             *a = mcu_wrap_add(*a, input[in++]);
         }
     }

@@ -34,7 +34,7 @@ static void softmax(const mcu_softmax_params *p, int32_t outer, int32_t depth,
     const int32_t out_max = out_bits == 8 ? INT8_MAX : INT16_MAX;
     int32_t i, c;
     for (i = 0; i < outer; ++i) {
-        const int8_t *in = input + (size_t)i * depth;
+        const int8_t *in = input + (size_t)i * (size_t)depth;
         int32_t max_in_row = INT8_MIN;
         int32_t sum_of_exps = 0; /* Q12.19 */
         int num_bits_over_unit, exponent;
@@ -58,9 +58,9 @@ static void softmax(const mcu_softmax_params *p, int32_t outer, int32_t depth,
                 v = mcu_clamp32(mcu_wrap_add(unsat, out_min), out_min, out_max);
             }
             if (out_bits == 8) {
-                ((int8_t *)output)[(size_t)i * depth + c] = (int8_t)v;
+                ((int8_t *)output)[(size_t)i * (size_t)depth + (size_t)c] = (int8_t)v;
             } else {
-                ((int16_t *)output)[(size_t)i * depth + c] = (int16_t)v;
+                ((int16_t *)output)[(size_t)i * (size_t)depth + (size_t)c] = (int16_t)v;
             }
         }
     }

@@ -30,7 +30,7 @@ int32_t mcu_svdf_s8_get_buffer_size(int32_t batches, int32_t filters, int32_t un
             return MCU_ERROR_ARGUMENT;                                                              \
         }                                                                                           \
         scratch = (int32_t *)ctx->buf;                                                              \
-        scratch_out = scratch + (size_t)p->batches * p->filters;                                    \
+        scratch_out = scratch + (size_t)p->batches * (size_t)p->filters;                                \
         /* Shift the whole state left by one step. */                                               \
         for (j = 0; j + 1 < n_state; ++j) {                                                         \
             state[j] = state[j + 1];                                                                \
@@ -38,9 +38,9 @@ int32_t mcu_svdf_s8_get_buffer_size(int32_t batches, int32_t filters, int32_t un
         /* Feature projection into the newest column. */                                            \
         for (b = 0; b < p->batches; ++b) {                                                          \
             const int8_t *w = weights_feature;                                                      \
-            STATE_T *column = state + (size_t)b * p->filters * p->memory + (p->memory - 1);         \
+            STATE_T *column = state + (size_t)b * (size_t)p->filters * (size_t)p->memory + (size_t)(p->memory - 1);\
             for (f = 0; f < p->filters; ++f) {                                                      \
-                const int8_t *x = input + (size_t)b * p->input_size;                                \
+                const int8_t *x = input + (size_t)b * (size_t)p->input_size;                        \
                 int32_t dot = 0;                                                                    \
                 for (c = 0; c < p->input_size; ++c) {                                               \
                     dot += (int32_t)(*w++) * ((int32_t)x[c] - p->input_zero_point);                 \
@@ -54,8 +54,8 @@ int32_t mcu_svdf_s8_get_buffer_size(int32_t batches, int32_t filters, int32_t un
         /* Time weights x state, per filter. */                                                     \
         for (b = 0; b < p->batches; ++b) {                                                          \
             const STATE_T *t = weights_time;                                                        \
-            const STATE_T *s = state + (size_t)b * p->memory * p->filters;                          \
-            int32_t *out = scratch + (size_t)b * p->filters;                                        \
+            const STATE_T *s = state + (size_t)b * (size_t)p->memory * (size_t)p->filters;          \
+            int32_t *out = scratch + (size_t)b * (size_t)p->filters;                                \
             for (f = 0; f < p->filters; ++f) {                                                      \
                 int32_t acc = 0;                                                                    \
                 for (j = 0; j < p->memory; ++j) {                                                   \
@@ -66,8 +66,8 @@ int32_t mcu_svdf_s8_get_buffer_size(int32_t batches, int32_t filters, int32_t un
         }                                                                                           \
         /* Bias, sum over rank, requantize. */                                                      \
         for (b = 0; b < p->batches; ++b) {                                                          \
-            int32_t *out = scratch_out + (size_t)b * p->units;                                      \
-            const int32_t *s = scratch + (size_t)b * p->filters;                                    \
+            int32_t *out = scratch_out + (size_t)b * (size_t)p->units;                              \
+            const int32_t *s = scratch + (size_t)b * (size_t)p->filters;                            \
             for (u = 0; u < p->units; ++u) {                                                        \
                 out[u] = bias != NULL ? bias[u] : 0;                                                \
                 for (r = 0; r < p->rank; ++r) {                                                     \

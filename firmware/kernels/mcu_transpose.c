@@ -23,10 +23,10 @@ mcu_status mcu_transpose(const mcu_transpose_params *p, int32_t element_bytes,
     for (i2 = 0; i2 < d[2]; ++i2)
     for (i3 = 0; i3 < d[3]; ++i3)
     for (i4 = 0; i4 < d[4]; ++i4) {
-        const size_t base = (size_t)i0 * s[0] + (size_t)i1 * s[1] + (size_t)i2 * s[2] +
-                            (size_t)i3 * s[3] + (size_t)i4 * s[4];
+        const size_t base = (size_t)i0 * (size_t)s[0] + (size_t)i1 * (size_t)s[1] + (size_t)i2 * (size_t)s[2] +
+                            (size_t)i3 * (size_t)s[3] + (size_t)i4 * (size_t)s[4];
         for (i5 = 0; i5 < d[5]; ++i5) {
-            const size_t src = (base + (size_t)i5 * s[5]) * (size_t)element_bytes;
+            const size_t src = (base + (size_t)i5 * (size_t)s[5]) * (size_t)element_bytes;
             memcpy(out + o, in + src, (size_t)element_bytes);
             o += (size_t)element_bytes;
         }

@@ -12,8 +12,10 @@
 /* Receive buffer for one payload; transmit is streamed (no buffer). */
 static uint8_t rx_payload[MCUGEN_MAX_PAYLOAD];
 static uint64_t run_counts[MCUGEN_MAX_RUNS_PER_REQUEST];
-static uint32_t last_runs;        /* 0: no RUN served yet */
+static uint32_t result_id;        /* run id of the result held; 0: none (no run, or inputs written since) */
+static uint32_t last_runs;
 static int32_t last_status;
+static uint8_t inputs_fresh;      /* a WRITE_INPUT came after the last RUN */
 static int32_t init_status;
 static uint64_t counter_overhead; /* cost of two back-to-back counter reads */
 static uint32_t tx_crc;
@@ -233,15 +235,18 @@ static void handle_write_input(const frame_header *hdr)
         return;
     }
     memcpy(mcugen_model_input(index) + offset, &rx_payload[8], n);
+    inputs_fresh = 1u;
+    result_id = 0u; /* the outputs may share memory with the inputs */
     send_status(MCUGEN_MSG_ACK, hdr->seq, MCUGEN_STATUS_OK, hdr->type);
 }
 
 static void send_run_done(uint16_t seq)
 {
-    uint8_t p[8];
-    put_u32(&p[0], (uint32_t)last_status);
-    put_u32(&p[4], last_runs);
-    tx_begin(MCUGEN_MSG_RUN_DONE, 0, seq, (uint16_t)(8u + 8u * last_runs));
+    uint8_t p[12];
+    put_u32(&p[0], result_id);
+    put_u32(&p[4], (uint32_t)last_status);
+    put_u32(&p[8], last_runs);
+    tx_begin(MCUGEN_MSG_RUN_DONE, 0, seq, (uint16_t)(12u + 8u * last_runs));
     tx_put(p, sizeof p);
     for (uint32_t i = 0; i < last_runs; i++) {
         uint8_t v[8];
@@ -254,12 +259,13 @@ static void send_run_done(uint16_t seq)
 
 static void handle_run(const frame_header *hdr)
 {
-    if (hdr->len != 4u) {
+    if (hdr->len != 8u) {
         send_status(MCUGEN_MSG_NAK, hdr->seq, MCUGEN_STATUS_BAD_LENGTH, hdr->type);
         return;
     }
-    uint32_t runs = get_u32(rx_payload);
-    if (runs == 0u || runs > MCUGEN_MAX_RUNS_PER_REQUEST) {
+    uint32_t run_id = get_u32(&rx_payload[0]);
+    uint32_t runs = get_u32(&rx_payload[4]);
+    if (run_id == 0u || runs == 0u || runs > MCUGEN_MAX_RUNS_PER_REQUEST) {
         send_status(MCUGEN_MSG_NAK, hdr->seq, MCUGEN_STATUS_BAD_ARGS, hdr->type);
         return;
     }
@@ -267,6 +273,11 @@ static void handle_run(const frame_header *hdr)
         send_status(MCUGEN_MSG_NAK, hdr->seq, MCUGEN_STATUS_NOT_READY, hdr->type);
         return;
     }
+    if (!inputs_fresh && mcugen_model_get_info()->n_inputs != 0u) {
+        send_status(MCUGEN_MSG_NAK, hdr->seq, MCUGEN_STATUS_STALE_INPUT, hdr->type);
+        return;
+    }
+    inputs_fresh = 0u;
     int32_t status = 0;
     uint32_t done = 0;
     while (done < runs) {
@@ -279,27 +290,40 @@ static void handle_run(const frame_header *hdr)
             break;
         }
     }
+    result_id = run_id;
     last_runs = done;
     last_status = status;
     send_run_done(hdr->seq);
 }
 
+/* Checks the run id that starts a result request: 1 when the target holds a
+ * successful result of it, else answers NAK (length or no result) and gives 0. */
+static int result_request_ok(const frame_header *hdr, uint16_t len)
+{
+    uint16_t status = MCUGEN_STATUS_OK;
+    if (hdr->len != len) {
+        status = MCUGEN_STATUS_BAD_LENGTH;
+    } else if (result_id == 0u || get_u32(rx_payload) != result_id || last_status != 0) {
+        status = MCUGEN_STATUS_NO_RESULT;
+    }
+    if (status != MCUGEN_STATUS_OK) {
+        send_status(MCUGEN_MSG_NAK, hdr->seq, status, hdr->type);
+        return 0;
+    }
+    return 1;
+}
+
 static void handle_read_output(const frame_header *hdr)
 {
     const mcugen_model_info *info = mcugen_model_get_info();
-    if (hdr->len != 12u) {
-        send_status(MCUGEN_MSG_NAK, hdr->seq, MCUGEN_STATUS_BAD_LENGTH, hdr->type);
+    if (!result_request_ok(hdr, 16u)) {
         return;
     }
-    uint32_t index = get_u16(&rx_payload[0]);
-    uint32_t offset = get_u32(&rx_payload[4]);
-    uint32_t max = get_u32(&rx_payload[8]);
+    uint32_t index = get_u16(&rx_payload[4]);
+    uint32_t offset = get_u32(&rx_payload[8]);
+    uint32_t max = get_u32(&rx_payload[12]);
     if (index >= info->n_outputs || offset > info->outputs[index].bytes) {
         send_status(MCUGEN_MSG_NAK, hdr->seq, MCUGEN_STATUS_BAD_ARGS, hdr->type);
-        return;
-    }
-    if (last_runs == 0u || last_status != 0) {
-        send_status(MCUGEN_MSG_NAK, hdr->seq, MCUGEN_STATUS_NOT_READY, hdr->type);
         return;
     }
     uint32_t total = info->outputs[index].bytes;
@@ -307,15 +331,16 @@ static void handle_read_output(const frame_header *hdr)
     if (n > max) {
         n = max;
     }
-    if (n > MCUGEN_MAX_PAYLOAD - 12u) {
-        n = MCUGEN_MAX_PAYLOAD - 12u;
+    if (n > MCUGEN_MAX_PAYLOAD - 16u) {
+        n = MCUGEN_MAX_PAYLOAD - 16u;
     }
-    uint8_t p[12];
-    put_u16(&p[0], (uint16_t)index);
-    put_u16(&p[2], 0);
-    put_u32(&p[4], offset);
-    put_u32(&p[8], total);
-    tx_begin(MCUGEN_MSG_OUTPUT_DATA, 0, hdr->seq, (uint16_t)(12u + n));
+    uint8_t p[16];
+    put_u32(&p[0], result_id);
+    put_u16(&p[4], (uint16_t)index);
+    put_u16(&p[6], 0);
+    put_u32(&p[8], offset);
+    put_u32(&p[12], total);
+    tx_begin(MCUGEN_MSG_OUTPUT_DATA, 0, hdr->seq, (uint16_t)(16u + n));
     tx_put(p, sizeof p);
     tx_put(mcugen_model_output(index) + offset, n);
     tx_end();
@@ -328,17 +353,16 @@ __attribute__((weak)) uint32_t mcugen_model_profile(const uint64_t **counts)
     return 0u;
 }
 
-#define PROFILE_PER_FRAME ((MCUGEN_MAX_PAYLOAD - 8u) / 8u)
+#define PROFILE_PER_FRAME ((MCUGEN_MAX_PAYLOAD - 12u) / 8u)
 
 static void handle_read_profile(const frame_header *hdr)
 {
     const uint64_t *counts = 0;
     uint32_t total = mcugen_model_profile(&counts);
-    if (hdr->len != 4u) {
-        send_status(MCUGEN_MSG_NAK, hdr->seq, MCUGEN_STATUS_BAD_LENGTH, hdr->type);
+    if (!result_request_ok(hdr, 8u)) {
         return;
     }
-    uint32_t first = get_u32(&rx_payload[0]);
+    uint32_t first = get_u32(&rx_payload[4]);
     if (first > total) {
         send_status(MCUGEN_MSG_NAK, hdr->seq, MCUGEN_STATUS_BAD_ARGS, hdr->type);
         return;
@@ -347,10 +371,11 @@ static void handle_read_profile(const frame_header *hdr)
     if (n > PROFILE_PER_FRAME) {
         n = PROFILE_PER_FRAME;
     }
-    uint8_t p[8];
-    put_u32(&p[0], total);
-    put_u32(&p[4], first);
-    tx_begin(MCUGEN_MSG_PROFILE_DATA, 0, hdr->seq, (uint16_t)(8u + 8u * n));
+    uint8_t p[12];
+    put_u32(&p[0], result_id);
+    put_u32(&p[4], total);
+    put_u32(&p[8], first);
+    tx_begin(MCUGEN_MSG_PROFILE_DATA, 0, hdr->seq, (uint16_t)(12u + 8u * n));
     tx_put(p, sizeof p);
     for (uint32_t i = 0; i < n; i++) {
         uint8_t v[8];
@@ -412,8 +437,11 @@ int mcugen_serve(void)
             handle_run(&hdr);
             break;
         case MCUGEN_MSG_GET_RESULT:
-            if (last_runs == 0u) {
-                send_status(MCUGEN_MSG_NAK, hdr.seq, MCUGEN_STATUS_NOT_READY, hdr.type);
+            /* The result held, under its own run id: the host compares it with the one it asks for. */
+            if (hdr.len != 4u) {
+                send_status(MCUGEN_MSG_NAK, hdr.seq, MCUGEN_STATUS_BAD_LENGTH, hdr.type);
+            } else if (result_id == 0u) {
+                send_status(MCUGEN_MSG_NAK, hdr.seq, MCUGEN_STATUS_NO_RESULT, hdr.type);
             } else {
                 send_run_done(hdr.seq);
             }

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
+from mcugen import process
 from mcugen.codesize import MAT_MULT_FILE, MAT_MULT_VARIANTS, TABLE_FLAGS, TABLE_PATH, load_table
 from mcugen.firmware import firmware_bundle, write_files
 from mcugen.mapfile import usage_by_file
@@ -29,6 +29,8 @@ from mcugen.resources import firmware_dir
 from mcugen.tflm.cache import LibraryEntry
 from mcugen.tflm.codesize import code_size_estimate, load_analysis
 from mcugen.tflm.ops import REGISTRATIONS
+
+COMPILE_TIMEOUT = 300.0  # seconds for one compile or link of the measuring run
 
 
 def sources_hash(root: Path | None = None) -> str:
@@ -73,7 +75,7 @@ def _object_sizes(obj: Path) -> dict[str, int]:
 
 
 def _compile(cc: str, flags: list[str], src: Path, obj: Path, rel: str) -> dict[str, int]:
-    proc = subprocess.run([cc, *flags, "-c", str(src), "-o", str(obj)], capture_output=True, text=True)
+    proc = process.run([cc, *flags, "-c", str(src), "-o", str(obj)], text=True, timeout=COMPILE_TIMEOUT)
     if proc.returncode != 0:
         raise RuntimeError(f"compiling {rel} failed:\n{proc.stderr}")
     return _object_sizes(obj)
@@ -87,7 +89,7 @@ def measure_objects(compiler: str = "arm-none-eabi-gcc") -> dict:
     cc = shutil.which(compiler)
     if cc is None:
         raise RuntimeError(f"{compiler} not found (Debian package gcc-arm-none-eabi)")
-    version = subprocess.run([cc, "-dumpversion"], capture_output=True, text=True, check=True).stdout.strip()
+    version = process.run([cc, "-dumpversion"], text=True, timeout=COMPILE_TIMEOUT).stdout.strip()
     objects: dict[str, dict[str, int]] = {}
     libc: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,8 +126,8 @@ def measure_objects(compiler: str = "arm-none-eabi-gcc") -> dict:
                     objects[rel] = sizes
             elf = proj / "stub.elf"
             ldflags = [f.replace("build/firmware.map", str(proj / "stub.map")) for f in bundle.ldflags]
-            proc = subprocess.run([cc, *map(str, objs), *ldflags, "-o", str(elf)], capture_output=True,
-                                  text=True, cwd=proj)
+            proc = process.run([cc, *map(str, objs), *ldflags, "-o", str(elf)], text=True, cwd=proj,
+                               timeout=COMPILE_TIMEOUT)
             if proc.returncode != 0:
                 raise RuntimeError(f"linking the {family} stub failed:\n{proc.stderr}")
             libc[family] = sum(u.code + u.data for src, u in usage_by_file(proj / "stub.map").items()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +20,7 @@ import numpy as np
 
 from mcugen.errors import McugenError, RunnerError, ToolchainError
 from mcugen.model.graph import NUMPY_DTYPES
+from mcugen.process import require, run
 
 HOST_BUILD_DIR = "build/host"
 CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror")
@@ -43,12 +43,7 @@ def read_project_manifest(project_dir: str | Path) -> dict:
 
 
 def host_compiler() -> str:
-    cc = os.environ.get("CC", "cc")
-    path = shutil.which(cc)
-    if path is None:
-        raise ToolchainError(f"The host C compiler '{cc}' is not installed or not on PATH.",
-                             hint="Install it: apt-get install gcc (or set CC).")
-    return path
+    return require(os.environ.get("CC", "cc"))
 
 
 def host_executable(project_dir: str | Path, manifest: dict | None = None) -> Path:
@@ -75,7 +70,7 @@ def build_host(project_dir: str | Path, *, extra_cflags: Sequence[str] = (), for
     exe.parent.mkdir(parents=True, exist_ok=True)
     argv = host_build_command(manifest, host_compiler(), str(exe.relative_to(root)), extra_cflags)
     try:
-        proc = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+        proc = run(argv, cwd=root, text=True, errors="replace", timeout=BUILD_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
         raise ToolchainError(f"Compiling {root} for the host took longer than {BUILD_TIMEOUT:.0f} s.") from exc
     if proc.returncode != 0:
@@ -124,7 +119,7 @@ def run_host_process(project_dir: str | Path, data: bytes, args: Sequence[str] =
     """Runs the built harness on raw input bytes (no output parsing, no exit-code check)."""
     exe = build_host(project_dir)
     try:
-        return subprocess.run([str(exe), *args], input=data, capture_output=True, timeout=timeout)
+        return run([str(exe), *args], input=data, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise RunnerError(f"{exe.name} did not finish within {timeout:.0f} s.") from exc
 

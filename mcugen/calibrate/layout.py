@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
 
+from mcugen import process
 from mcugen.tflm.layout import LAYOUT_TARGETS, TABLE_PATH
 from mcugen.tflm.library import application_flags
 from mcugen.tflm.ops import REGISTRATIONS
@@ -55,7 +55,7 @@ def measure_layout(flags: dict, params_types: list[str]) -> dict[str, tuple[int,
                 *(f"-D{d}" for d in flags["defines"]),
                 *(f"-I{d}" for d in flags["include_dirs_abs"]), *includes,
                 "-O0", "-c", str(PROBE_SOURCE), "-o", str(obj)]
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        out = process.run(argv, text=True, timeout=300)
         if out.returncode != 0:
             raise RuntimeError("layout probe did not compile:\n" + out.stderr[-4000:])
         with open(obj, "rb") as fh:

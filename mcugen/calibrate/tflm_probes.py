@@ -33,6 +33,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcugen import process
 from mcugen.errors import RunnerError, ToolchainError
 from mcugen.tflm.cache import LibraryEntry, cache_root
 from mcugen.tflm.ops import RESOLVER_METHODS
@@ -64,10 +65,7 @@ def probe_ops_inc() -> str:
 
 def _run(argv: list[str], cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     try:
-        out = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                             stdin=subprocess.DEVNULL)
-    except FileNotFoundError as exc:
-        raise ToolchainError(f"{argv[0]} not found.", hint="Install the toolchain.") from exc
+        out = process.run([process.require(argv[0]), *argv[1:]], cwd=cwd, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise ToolchainError(f"{Path(argv[0]).name} did not finish within {timeout:.0f} s.") from exc
     if out.returncode != 0:
@@ -151,8 +149,7 @@ def measure_arena(
                         "-semihosting-config", "enable=on,target=native", "-kernel", str(probe),
                         "-device", f"loader,file={blob},addr=0x{MODEL_ADDR:08X}"]
             try:
-                out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s,
-                                     stdin=subprocess.DEVNULL)
+                out = process.run(argv, text=True, timeout=timeout_s)
             except subprocess.TimeoutExpired as exc:
                 raise RunnerError(f"The arena probe did not finish within {timeout_s:.0f} s.",
                                   hint="The model may be too large for the probe's arena.") from exc
@@ -221,8 +218,7 @@ def measure_python_interpreter(model: bytes | str | os.PathLike[str], timeout_s:
     with tempfile.TemporaryDirectory(prefix="mcugen-pyarena-") as tmp_name:
         path = Path(tmp_name) / "model.tflite"
         path.write_bytes(data)
-        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                             text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+        out = process.run([sys.executable, "-c", code, str(path)], text=True, timeout=timeout_s)
     text = out.stdout + out.stderr
     total, head, tail = (_PY_TOTAL.search(text), _PY_HEAD.search(text), _PY_TAIL.search(text))
     if out.returncode != 0 or not (total and head and tail):

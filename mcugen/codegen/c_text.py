@@ -12,12 +12,16 @@ from mcugen.lower.call import CRef, StructParam, c_float
 from mcugen.model.graph import Graph
 
 
+C99_MAX_STRING = 4095  # the longest string literal every C99 compiler must take (5.2.4.1)
+
+
 def c_array_init(values: np.ndarray, ctype: str, per_line: int = 24) -> str:
-    """A C initializer for a flat array: a string literal for 8-bit data, numbers otherwise."""
+    """A C initializer for a flat array: a string literal for 8-bit data (up to the C99
+    limit), numbers otherwise."""
     flat = np.ascontiguousarray(values).reshape(-1)
     if flat.size == 0:
         return "{ 0 }"
-    if ctype in ("int8_t", "uint8_t"):
+    if ctype in ("int8_t", "uint8_t") and flat.size <= C99_MAX_STRING:
         raw = flat.astype(np.uint8 if ctype == "uint8_t" else np.int8).tobytes()
         chunk = 48
         lines = []

@@ -40,7 +40,6 @@ from mcugen.boards import Board, get_board
 from mcugen.codegen.c_text import c_array_init, render_struct, safe_text, stamp
 from mcugen.codegen.cubeai_context import NP_TO_C, IOTensor, activation_pools, io_context, io_tensor, pool_of
 from mcugen.codegen.cubeai_context import tensor_place
-from mcugen.codegen.output import write_project
 from mcugen.errors import McugenError
 from mcugen.estimate import WEIGHTS_ALIGNMENT
 from mcugen.lower import Kernels, LoweredGraph, lower
@@ -49,6 +48,7 @@ from mcugen.lower.call import KERNEL_HEADERS, ConstArray
 from mcugen.model.graph import Graph, c_identifier
 from mcugen.ops import total_macs
 from mcugen.options import GenerateOptions
+from mcugen.outdir import write_project
 from mcugen.patch.search import recomputed_macs
 from mcugen.planner import MemoryPlan
 from mcugen.planner.pools import plan_activations
@@ -98,6 +98,7 @@ class GeneratedProject:
     include_dirs: tuple[str, ...]
     c_api: str = "st-ai"
     pools: tuple[dict[str, Any], ...] = ()  # per activation pool: region, section, size
+    notes: tuple[str, ...] = ()  # what writing the directory kept, replaced or ignored (mcugen.outdir)
 
     @property
     def manifest_path(self) -> Path:
@@ -230,10 +231,14 @@ def render_project(
             states.append({"offset": plan.offsets[t.index], "bytes": t.nbytes, "fill": fill, "name": safe_text(t.name),
                            "pool": pool_of(plan, t.index)})
 
-    weights_size = _align(4, WEIGHTS_ALIGNMENT)
+    # Explicit padding members put every weights member at a multiple of WEIGHTS_ALIGNMENT:
+    # ISO C has no member alignment attribute (the blob itself is aligned with MCU_ALIGNED).
+    weights_size = 4
     for m in weights:
-        weights_size = _align(weights_size, WEIGHTS_ALIGNMENT) + m["nbytes"]
-    weights_size = _align(weights_size, WEIGHTS_ALIGNMENT)
+        m["pad"] = _align(weights_size, WEIGHTS_ALIGNMENT) - weights_size
+        weights_size += m["pad"] + m["nbytes"]
+    weights_tail = _align(weights_size, WEIGHTS_ALIGNMENT) - weights_size
+    weights_size += weights_tail
     params_bytes = sum(p["nbytes"] for p in params)
 
     inputs = tuple(io_tensor(graph, k + 1, graph.tensors[t], plan, inputs_in_activations)
@@ -264,7 +269,8 @@ def render_project(
         "inputs": [io_context(io, f"in_{io.k}") for io in inputs],
         "outputs": [io_context(io, f"out_{io.k}") for io in outputs],
         "arena_size": plan.arena_size, "arena_alignment": plan.alignment, "own_activations": own_activations,
-        "weights": weights, "params": params, "weights_size": weights_size, "params_bytes": params_bytes,
+        "weights": weights, "weights_tail": weights_tail, "params": params, "weights_size": weights_size,
+        "params_bytes": params_bytes,
         "weights_signature": digest[:8], "context_magic": hashlib.sha256(f"ctx:{name}:{digest}".encode()).hexdigest()[:8],
         "structs": structs, "nodes": nodes, "states": states, "macc": macs, "n_nodes": len(graph.operators),
         "flags": flags, "context_size": context_size, "pools": pool_list, "legacy": legacy, "c_api": c_api,
@@ -389,8 +395,8 @@ def generate_cubeai(
     files = {**files, **(extra_files or {})}
     manifest = {**manifest, **(extra_manifest or {})}
     out = Path(out_dir)
-    write_project(out, files, manifest, force=force)
-    return dataclasses.replace(summary, out_dir=out, files=tuple(sorted(files)))
+    written = write_project(out, files, manifest, force=force)
+    return dataclasses.replace(summary, out_dir=out, files=tuple(sorted(files)), notes=tuple(written.notes()))
 
 
 __all__ = ["GeneratedProject", "IOTensor", "generate_cubeai", "render_project"]

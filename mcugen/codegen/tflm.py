@@ -19,12 +19,13 @@ from mcugen import __version__
 from mcugen import firmware as fw
 from mcugen.boards import Board, get_board
 from mcugen.codegen.c_text import safe_text, stamp
-from mcugen.codegen.output import foreign_files, write_project
-from mcugen.errors import McugenError, OutputDirError, UnsupportedOpsError
+from mcugen.errors import McugenError, UnsupportedOpsError
 from mcugen.lower.call import c_float
 from mcugen.model.graph import DTYPES, Graph, Tensor
+from mcugen.outdir import check_output_dir, write_project
 from mcugen.resources import template_environment
 from mcugen.support import require_supported
+from mcugen.text import quoted
 from mcugen.tflm.arena import estimate_tflm_arena
 from mcugen.tflm.cache import BuildProgress, LibraryEntry
 from mcugen.tflm.library import get_library
@@ -45,6 +46,7 @@ class TflmProject:
     library: Path
     files: tuple[str, ...]
     ops: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # what writing the directory kept, replaced or ignored (mcugen.outdir)
 
 
 def resolver_ops(graph: Graph) -> list[tuple[str, str]]:
@@ -62,7 +64,7 @@ def resolver_ops(graph: Graph) -> list[tuple[str, str]]:
     for opcode in opcodes:
         method = resolver_method(opcode)
         if method is None:
-            raise UnsupportedOpsError(f"Model '{graph.name}' needs {opcode}, which TFLM cannot register.")
+            raise UnsupportedOpsError(f"Model {quoted(graph.name)} needs {opcode}, which TFLM cannot register.")
         ops.append((opcode, method))
     return ops
 
@@ -199,21 +201,14 @@ def generate_tflm(
     Raises UnsupportedOpsError (ops TFLM lacks), TflmTreeError (no tree, no CMSIS-NN),
     ToolchainError, OutputDirError, all before anything is written into out_dir.
     """
-
     if isinstance(board, str):
         board = get_board(board)
     kernels = kernels or ("reference" if board.is_host else "cmsis_nn")  # as GenerateOptions.tflm_kernels
     if kernels not in KERNEL_SETS:
-
         raise McugenError(f"Unknown kernel set '{kernels}'.", hint="Use --kernels cmsis_nn or --kernels reference.")
     resolver_ops(graph)  # unsupported ops stop here, before the long library build
     out = Path(out_dir)
-    if not force and foreign_files(out):  # also refuse before the long library build
-        shown = ", ".join(foreign_files(out)[:12])
-        raise OutputDirError(
-            f"Output directory '{out}' holds file(s) mcugen did not write: {shown}.",
-            hint="Choose an empty directory, or pass --force to overwrite them.",
-        )
+    check_output_dir(out, force)  # also refuse before the long library build
     target = target_for_board(board)
     tree = find_tflm_root(tflm_root)
     library = get_library(tree, target, kernels, progress=progress)
@@ -224,8 +219,9 @@ def generate_tflm(
     )
     files = {**files, **(extra_files or {})}
     manifest = {**manifest, **(extra_manifest or {})}
-    write_project(out, files, manifest, force=force)
+    written = write_project(out, files, manifest, force=force)
     return TflmProject(
         out_dir=out, board=board.name, kernels=kernels, arena_size=arena, arena_need_estimate=need,
         library=library.library, files=tuple(sorted(files)), ops=tuple(manifest["tflm"]["ops"]),
+        notes=tuple(written.notes()),
     )

@@ -5,20 +5,23 @@ Frame, all integers little-endian:
     A5 5A | type u8 | flags u8 | seq u16 | len u16 | payload[len] | crc32 u32
 
 crc32 is CRC-32/ISO-HDLC (zlib.crc32) over type..payload. The constants mirror
-firmware/runtime/mcugen_protocol.h; tests check that the two agree.
+firmware/runtime/mcugen_protocol.h; tests check that the two agree. The decoders
+check every payload length and count before use and raise LinkFramingError, which
+names the frame type and the byte counts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from mcugen.errors import LinkError
+from mcugen.errors import LinkFramingError, TargetIdentityError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 SYNC = b"\xA5\x5A"
 HEADER = struct.Struct("<2sBBHH")      # sync, type, flags, seq, len
 HEADER_BYTES = HEADER.size             # 8
@@ -48,10 +51,14 @@ STATUS_BAD_ARGS = 3
 STATUS_BAD_LENGTH = 4
 STATUS_NOT_READY = 5
 STATUS_TOO_LARGE = 6
+STATUS_STALE_INPUT = 7
+STATUS_NO_RESULT = 8
 STATUS_NAMES = {
     STATUS_OK: "ok", STATUS_BAD_CRC: "bad CRC", STATUS_BAD_TYPE: "unknown request type",
-    STATUS_BAD_ARGS: "bad arguments", STATUS_BAD_LENGTH: "bad length", STATUS_NOT_READY: "not ready",
-    STATUS_TOO_LARGE: "announcement too large",
+    STATUS_BAD_ARGS: "bad arguments", STATUS_BAD_LENGTH: "bad length",
+    STATUS_NOT_READY: "not ready (the model failed to initialise)", STATUS_TOO_LARGE: "announcement too large",
+    STATUS_STALE_INPUT: "no input written since the last run",
+    STATUS_NO_RESULT: "no result for this run id",
 }
 MSG_NAMES = {
     MSG_HELLO: "HELLO", MSG_WRITE_INPUT: "WRITE_INPUT", MSG_RUN: "RUN", MSG_GET_RESULT: "GET_RESULT",
@@ -60,15 +67,21 @@ MSG_NAMES = {
     MSG_READ_PROFILE: "READ_PROFILE", MSG_PROFILE_DATA: "PROFILE_DATA",
 }
 
+STATUS_PAYLOAD = struct.Struct("<HBB")           # ACK/NAK: status, request type, 0
 WRITE_INPUT_HEADER = struct.Struct("<HHI")       # index, reserved, offset
-READ_OUTPUT_REQUEST = struct.Struct("<HHII")     # index, reserved, offset, max bytes
-OUTPUT_DATA_HEADER = struct.Struct("<HHII")      # index, reserved, offset, total bytes
+RUN_REQUEST = struct.Struct("<II")               # run id, runs
+RUN_ID = struct.Struct("<I")                     # GET_RESULT: the run id asked for
+RUN_DONE_HEADER = struct.Struct("<IiI")          # run id, model status, runs done; then u64 counter[runs]
+READ_OUTPUT_REQUEST = struct.Struct("<IHHII")    # run id, index, reserved, offset, max bytes
+OUTPUT_DATA_HEADER = struct.Struct("<IHHII")     # run id, index, reserved, offset, total bytes
+READ_PROFILE_REQUEST = struct.Struct("<II")      # run id, first node
+PROFILE_HEADER = struct.Struct("<III")           # run id, nodes in all, first node; then u64 counter[n]
+COUNTER = struct.Struct("<Q")
 MAX_INPUT_CHUNK = MAX_PAYLOAD - WRITE_INPUT_HEADER.size
 MAX_OUTPUT_CHUNK = MAX_PAYLOAD - OUTPUT_DATA_HEADER.size
 ANNOUNCE_FIXED = struct.Struct("<HHBBBBIIIiHH32s")
 TENSOR_FIXED = struct.Struct("<BBHIfi")          # dtype, rank, reserved, bytes, scale, zero point
 FAULT_PAYLOAD = struct.Struct("<6I")
-PROFILE_HEADER = struct.Struct("<II")            # nodes in all, first node
 
 TIMING_UNITS = {0: "cycles", 1: "instructions", 2: "nanoseconds"}
 
@@ -94,6 +107,9 @@ class Frame:
     def type_name(self) -> str:
         return MSG_NAMES.get(self.type, f"0x{self.type:02X}")
 
+    def describe(self) -> str:
+        return f"{self.type_name} (seq {self.seq}, {len(self.payload)}-byte payload)"
+
 
 def encode_frame(msg_type: int, seq: int, payload: bytes = b"", flags: int = 0) -> bytes:
     if len(payload) > MAX_PAYLOAD:
@@ -105,44 +121,89 @@ def encode_frame(msg_type: int, seq: int, payload: bytes = b"", flags: int = 0) 
 
 @dataclass
 class FrameStats:
-    """What the parser threw away; reported in LinkErrors."""
+    """What arrived on the line and what the parser made of it; reported in LinkErrors."""
 
-    garbage_bytes: int = 0
+    bytes: int = 0                  # every byte received
+    frames: int = 0                 # frames with a valid CRC
+    garbage_bytes: int = 0          # bytes skipped outside frames
     crc_errors: int = 0
-    oversize_headers: int = 0
-    frames: int = 0
-    first_garbage: bytes = b""
+    oversize_headers: int = 0       # sync marker followed by an impossible length
+    false_starts: int = 0           # headers whose frame never completed before a later valid frame
+    ignored: int = 0                # valid frames that answered nothing asked (counted by the client)
+    garbage_sample: bytes = b""     # the first bytes of the latest garbage run
+    last_frame: str = ""            # the latest valid frame, e.g. "RUN_DONE (seq 12, 20-byte payload)"
+    last_ignored: str = ""
 
-    def describe(self) -> str:
+    def copy(self) -> FrameStats:
+        return dataclasses.replace(self)
+
+    def since(self, before: FrameStats) -> FrameStats:
+        """The counts of what arrived after `before` was taken."""
+        counts = {f: getattr(self, f) - getattr(before, f) for f in
+                  ("bytes", "frames", "garbage_bytes", "crc_errors", "oversize_headers", "false_starts", "ignored")}
+        return FrameStats(**counts, garbage_sample=self.garbage_sample if counts["garbage_bytes"] else b"",
+                          last_frame=self.last_frame if counts["frames"] else "",
+                          last_ignored=self.last_ignored if counts["ignored"] else "")
+
+    def describe(self, pending: str = "") -> str:
         parts = [f"{self.frames} valid frame(s)"]
+        if self.ignored:
+            parts.append(f"{self.ignored} of them not an answer to the request (last: {self.last_ignored})")
         if self.garbage_bytes:
-            parts.append(f"{self.garbage_bytes} byte(s) outside frames (first: {self.first_garbage[:16].hex(' ')})")
+            parts.append(f"{self.garbage_bytes} byte(s) skipped outside valid frames "
+                         f"(latest: {self.garbage_sample.hex(' ')})")
         if self.crc_errors:
             parts.append(f"{self.crc_errors} frame(s) with a bad CRC")
         if self.oversize_headers:
             parts.append(f"{self.oversize_headers} header(s) with an impossible length")
-        return ", ".join(parts)
+        if self.false_starts:
+            parts.append(f"{self.false_starts} header(s) whose frame never completed")
+        if pending:
+            parts.append(pending)
+        return f"{self.bytes} byte(s): " + ", ".join(parts)
 
 
 class FrameParser:
     """Incremental frame parser: feed bytes, take frames. Resynchronises on the
     sync marker after garbage, bad lengths and bad CRCs (hunting restarts one
-    byte after the rejected sync, so a frame hidden in garbage is still found)."""
+    byte after the rejected sync, so a frame hidden in garbage is still found).
+    A header that waits for more bytes does not hold a complete valid frame
+    behind it hostage: a stray `A5 5A` or a plausible length before a real frame
+    would otherwise swallow it until the next answer arrives."""
 
     def __init__(self) -> None:
         self.buf = bytearray()
         self.stats = FrameStats()
 
     def feed(self, data: bytes) -> None:
+        self.stats.bytes += len(data)
         self.buf += data
 
     def _skip(self, n: int) -> None:
         if n <= 0:
             return
-        if len(self.stats.first_garbage) < 16:
-            self.stats.first_garbage += bytes(self.buf[: 16 - len(self.stats.first_garbage)])
+        self.stats.garbage_sample = bytes(self.buf[:min(n, 16)])
         self.stats.garbage_bytes += n
         del self.buf[:n]
+
+    def _valid_frame_at(self, pos: int) -> bool:
+        """A complete frame with a valid CRC starts at pos."""
+        if len(self.buf) - pos < HEADER_BYTES:
+            return False
+        length = HEADER.unpack_from(self.buf, pos)[4]
+        end = pos + HEADER_BYTES + length
+        if length > MAX_PAYLOAD or len(self.buf) < end + CRC_BYTES:
+            return False
+        return zlib.crc32(self.buf[pos + 2:end]) & 0xFFFFFFFF == struct.unpack_from("<I", self.buf, end)[0]
+
+    def _later_frame(self) -> int:
+        """Offset of a complete valid frame after the first byte, or -1."""
+        pos = self.buf.find(SYNC, 1)
+        while pos >= 0:
+            if self._valid_frame_at(pos):
+                return pos
+            pos = self.buf.find(SYNC, pos + 1)
+        return -1
 
     def next_frame(self) -> Frame | None:
         while True:
@@ -162,16 +223,34 @@ class FrameParser:
                 continue
             total = HEADER_BYTES + length + CRC_BYTES
             if len(self.buf) < total:
-                return None
-            body = bytes(self.buf[2:HEADER_BYTES + length])
-            (crc,) = struct.unpack_from("<I", self.buf, HEADER_BYTES + length)
-            if zlib.crc32(body) & 0xFFFFFFFF != crc:
+                later = self._later_frame()
+                if later < 0:
+                    return None
+                self.stats.false_starts += 1
+                self._skip(later)
+                continue
+            if not self._valid_frame_at(0):
                 self.stats.crc_errors += 1
                 self._skip(1)
                 continue
+            payload = bytes(self.buf[HEADER_BYTES:HEADER_BYTES + length])
             del self.buf[:total]
+            frame = Frame(msg_type, flags, seq, payload)
             self.stats.frames += 1
-            return Frame(msg_type, flags, seq, body[HEADER_BYTES - 2:])
+            self.stats.last_frame = frame.describe()
+            return frame
+
+    def pending(self) -> str:
+        """What waits in the buffer for more bytes, in words ('' when nothing does)."""
+        if not self.buf:
+            return ""
+        if len(self.buf) < HEADER_BYTES:
+            return f"{len(self.buf)} byte(s) of a frame header ({self.buf.hex(' ')}), then nothing"
+        _, msg_type, _, seq, length = HEADER.unpack_from(self.buf)
+        name = MSG_NAMES.get(msg_type, f"0x{msg_type:02X}")
+        total = HEADER_BYTES + length + CRC_BYTES
+        return (f"an incomplete frame: its header says {name} (seq {seq}, {length}-byte payload) but only "
+                f"{len(self.buf)} of its {total} bytes arrived")
 
 
 @dataclass(frozen=True)
@@ -188,7 +267,8 @@ class TensorSpec:
         try:
             return DTYPES[self.dtype_code]
         except KeyError:
-            raise LinkError(f"The target reports tensor type code {self.dtype_code}, which mcugen does not know.") from None
+            raise LinkFramingError(f"The target reports tensor type code {self.dtype_code}, which mcugen "
+                                   "does not know.") from None
 
     @property
     def dtype_name(self) -> str:
@@ -217,8 +297,9 @@ def decode_announcement(payload: bytes) -> Announcement:
         (version, max_payload, unit, n_in, n_out, name_len, clock, act, extra, init_status, max_runs,
          api, digest) = ANNOUNCE_FIXED.unpack_from(payload)
         if version != PROTOCOL_VERSION:
-            raise LinkError(f"The target speaks link protocol version {version}; this mcugen speaks {PROTOCOL_VERSION}.",
-                            hint="Regenerate and rebuild the firmware with this mcugen.")
+            raise TargetIdentityError(
+                f"The target speaks link protocol version {version}; this mcugen speaks {PROTOCOL_VERSION}.",
+                hint="Regenerate and rebuild the firmware with this mcugen.")
         pos = ANNOUNCE_FIXED.size
         name = payload[pos:pos + name_len].decode("utf-8", errors="replace")
         pos += name_len
@@ -232,8 +313,9 @@ def decode_announcement(payload: bytes) -> Announcement:
         if pos != len(payload):
             raise struct.error(f"{len(payload) - pos} trailing bytes")
     except struct.error as exc:
-        raise LinkError(f"The target's announcement is malformed ({exc}).",
-                        hint="The firmware and this mcugen disagree on the protocol; rebuild the firmware.") from None
+        raise LinkFramingError(f"The target's announcement ({len(payload)} bytes) is malformed ({exc}).",
+                               hint="The firmware and this mcugen disagree on the protocol; rebuild the firmware.") \
+            from None
     return Announcement(
         protocol_version=version, max_payload=max_payload, timing_unit=TIMING_UNITS.get(unit, f"unit{unit}"),
         clock_hz=clock, activation_bytes=act, extra_u32=extra, init_status=init_status,
@@ -256,10 +338,92 @@ def encode_announcement(a: Announcement) -> bytes:
 
 
 def describe_fault(payload: bytes) -> str:
-    try:
-        exc, pc, cfsr, hfsr, mmfar, bfar = FAULT_PAYLOAD.unpack(payload)
-    except struct.error:
-        return "a fault (malformed report)"
+    if len(payload) != FAULT_PAYLOAD.size:
+        return f"a fault (malformed report: {len(payload)} bytes, expected {FAULT_PAYLOAD.size})"
+    exc, pc, cfsr, hfsr, mmfar, bfar = FAULT_PAYLOAD.unpack(payload)
     name = FAULT_NAMES.get(exc, f"exception {exc}")
     return (f"{name} at pc=0x{pc:08X} (CFSR=0x{cfsr:08X} HFSR=0x{hfsr:08X} "
             f"MMFAR=0x{mmfar:08X} BFAR=0x{bfar:08X})")
+
+
+# ---- answers, decoded after their lengths and counts are checked ----------------------
+
+_MISMATCH_HINT = "The firmware and this mcugen disagree on the protocol, or the line corrupts frames that " \
+                 "still pass the CRC; rebuild the firmware with this mcugen."
+
+
+def _malformed(frame: Frame, expected: str, why: str = "") -> LinkFramingError:
+    return LinkFramingError(
+        f"The target sent a malformed {frame.type_name} frame (seq {frame.seq}): a {len(frame.payload)}-byte "
+        f"payload, expected {expected}{why}.", hint=_MISMATCH_HINT)
+
+
+@dataclass(frozen=True)
+class Status:
+    """An ACK or NAK: the status and the request type it answers."""
+
+    status: int
+    request_type: int
+
+    @property
+    def name(self) -> str:
+        return STATUS_NAMES.get(self.status, f"status {self.status}")
+
+
+def decode_status(frame: Frame) -> Status:
+    if len(frame.payload) != STATUS_PAYLOAD.size:
+        raise _malformed(frame, f"{STATUS_PAYLOAD.size} bytes (u16 status, u8 request type, u8 0)")
+    status, request_type, _ = STATUS_PAYLOAD.unpack(frame.payload)
+    return Status(status, request_type)
+
+
+@dataclass(frozen=True)
+class RunDone:
+    run_id: int
+    status: int                  # mcugen_model_run()'s return value, 0 = ok
+    counts: tuple[int, ...]      # counter value per run done
+
+
+def decode_run_done(frame: Frame) -> RunDone:
+    size = len(frame.payload)
+    if size < RUN_DONE_HEADER.size:
+        raise _malformed(frame, f"at least {RUN_DONE_HEADER.size} bytes (u32 run id, i32 status, u32 runs done)")
+    run_id, status, done = RUN_DONE_HEADER.unpack_from(frame.payload)
+    if size != RUN_DONE_HEADER.size + COUNTER.size * done:
+        raise _malformed(frame, f"{RUN_DONE_HEADER.size} + 8 x runs bytes", f" (it says {done} run(s) done)")
+    return RunDone(run_id, status, struct.unpack_from(f"<{done}Q", frame.payload, RUN_DONE_HEADER.size))
+
+
+@dataclass(frozen=True)
+class OutputData:
+    run_id: int
+    index: int
+    offset: int
+    total: int
+    data: bytes
+
+
+def decode_output_data(frame: Frame) -> OutputData:
+    if len(frame.payload) < OUTPUT_DATA_HEADER.size:
+        raise _malformed(frame, f"at least {OUTPUT_DATA_HEADER.size} bytes "
+                                "(u32 run id, u16 output, u16 0, u32 offset, u32 total bytes)")
+    run_id, index, _, offset, total = OUTPUT_DATA_HEADER.unpack_from(frame.payload)
+    return OutputData(run_id, index, offset, total, frame.payload[OUTPUT_DATA_HEADER.size:])
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    run_id: int
+    total: int                   # nodes in all
+    first: int
+    counts: tuple[int, ...]
+
+
+def decode_profile_data(frame: Frame) -> ProfileData:
+    size = len(frame.payload)
+    if size < PROFILE_HEADER.size or (size - PROFILE_HEADER.size) % COUNTER.size:
+        raise _malformed(frame, f"{PROFILE_HEADER.size} + 8 x nodes bytes "
+                                "(u32 run id, u32 nodes in all, u32 first node, u64 counter per node)")
+    run_id, total, first = PROFILE_HEADER.unpack_from(frame.payload)
+    n = (size - PROFILE_HEADER.size) // COUNTER.size
+    return ProfileData(run_id, total, first, struct.unpack_from(f"<{n}Q", frame.payload, PROFILE_HEADER.size))

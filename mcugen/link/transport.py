@@ -13,10 +13,12 @@ import os
 import select
 import time
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
 
-from mcugen.errors import LinkError
+from mcugen.errors import LinkPortError
 
-DEFAULT_BAUD = 115200
+DEFAULT_BAUD = 115200  # when a board names none; runners use boards.yaml uart.baud (or --baud)
 
 
 class Transport(ABC):
@@ -45,15 +47,21 @@ class Transport(ABC):
         self.close()
 
 
+@dataclass(eq=False)
 class SerialTransport(Transport):
     """pyserial port. `port` is a device path (/dev/ttyACM0, /dev/pts/3)."""
 
-    def __init__(self, port: str, baudrate: int = DEFAULT_BAUD, write_timeout: float = 10.0) -> None:
-        self.port = port
-        self.baudrate = baudrate
-        self.write_timeout = write_timeout
-        self.name = port
-        self._serial = None
+    port: str
+    baudrate: int = DEFAULT_BAUD
+    write_timeout: float = 10.0
+    _serial: Any = field(default=None, init=False, repr=False)  # the open serial.Serial
+
+    def __post_init__(self) -> None:
+        baudrate = self.baudrate
+        if isinstance(baudrate, bool) or not isinstance(baudrate, int) or baudrate <= 0:
+            raise LinkPortError(f"Baud rate {baudrate!r} is not a positive whole number.",
+                                hint="Pass --baud as the firmware's rate, e.g. --baud 115200 (the board's default).")
+        self.name = self.port
 
     def open(self) -> None:
         import serial  # pyserial
@@ -63,8 +71,11 @@ class SerialTransport(Transport):
         try:
             self._serial = serial.Serial(self.port, self.baudrate, timeout=0, write_timeout=self.write_timeout,
                                          exclusive=True)
+        except ValueError as exc:  # pyserial: a rate the port's driver cannot set
+            raise LinkPortError(f"Cannot open serial port {self.port} at {self.baudrate} baud: {exc}.",
+                                hint="Choose a rate the probe's virtual COM port supports (--baud).") from None
         except (serial.SerialException, OSError) as exc:
-            raise LinkError(f"Cannot open serial port {self.port}: {exc}.",
+            raise LinkPortError(f"Cannot open serial port {self.port}: {exc}.",
                             hint="Check the port name (--port), that the board is connected, and that no "
                                  "other program (a terminal, another mcugen) holds the port.") from None
         self._serial.reset_input_buffer()
@@ -73,7 +84,7 @@ class SerialTransport(Transport):
         import serial
 
         if self._serial is None:
-            raise LinkError(f"Serial port {self.port} is not open.")
+            raise LinkPortError(f"Serial port {self.port} is not open.")
         try:
             # pyserial's read(n) waits for all n bytes: wait for the first byte
             # only, then take what has already arrived.
@@ -87,22 +98,22 @@ class SerialTransport(Transport):
             self._serial.timeout = 0
             return first + self._serial.read(min(n - 1, waiting))
         except (serial.SerialException, OSError) as exc:
-            raise LinkError(f"Reading {self.port} failed: {exc}.",
+            raise LinkPortError(f"Reading {self.port} failed: {exc}.",
                             hint="The board may have been unplugged, or the emulator has exited.") from None
 
     def write(self, data: bytes) -> None:
         import serial
 
         if self._serial is None:
-            raise LinkError(f"Serial port {self.port} is not open.")
+            raise LinkPortError(f"Serial port {self.port} is not open.")
         try:
             self._serial.write(data)
             self._serial.flush()
         except serial.SerialTimeoutException:
-            raise LinkError(f"Writing to {self.port} timed out after {self.write_timeout:.0f} s: "
+            raise LinkPortError(f"Writing to {self.port} timed out after {self.write_timeout:.0f} s: "
                             "the target does not take data.") from None
         except (serial.SerialException, OSError) as exc:
-            raise LinkError(f"Writing to {self.port} failed: {exc}.") from None
+            raise LinkPortError(f"Writing to {self.port} failed: {exc}.") from None
 
     def close(self) -> None:
         if self._serial is not None:
@@ -112,17 +123,17 @@ class SerialTransport(Transport):
                 self._serial = None
 
 
+@dataclass(eq=False)
 class PipeTransport(Transport):
     """Reads from read_fd, writes to write_fd (may be the same fd, e.g. a socket).
     The transport owns the descriptors and closes them."""
 
-    def __init__(self, read_fd: int, write_fd: int, name: str = "pipe", write_timeout: float = 10.0) -> None:
-        self.read_fd = read_fd
-        self.write_fd = write_fd
-        self.name = name
-        self.write_timeout = write_timeout
-        self._open = False
-        self._eof = False
+    read_fd: int
+    write_fd: int
+    name: str = "pipe"
+    write_timeout: float = 10.0
+    _open: bool = field(default=False, init=False, repr=False)
+    _eof: bool = field(default=False, init=False, repr=False)  # the target closed its end
 
     def open(self) -> None:
         os.set_blocking(self.read_fd, False)
@@ -131,9 +142,9 @@ class PipeTransport(Transport):
 
     def read(self, n: int, timeout: float) -> bytes:
         if not self._open:
-            raise LinkError(f"{self.name} is not open.")
+            raise LinkPortError(f"{self.name} is not open.")
         if self._eof:
-            raise LinkError(f"The target closed {self.name}: the firmware process has exited.")
+            raise LinkPortError(f"The target closed {self.name}: the firmware process has exited.")
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
             remaining = deadline - time.monotonic()
@@ -144,10 +155,10 @@ class PipeTransport(Transport):
                 except BlockingIOError:
                     data = None
                 except OSError as exc:
-                    raise LinkError(f"Reading {self.name} failed: {exc}.") from None
+                    raise LinkPortError(f"Reading {self.name} failed: {exc}.") from None
                 if data == b"":
                     self._eof = True
-                    raise LinkError(f"The target closed {self.name}: the firmware process has exited.")
+                    raise LinkPortError(f"The target closed {self.name}: the firmware process has exited.")
                 if data:
                     return data
             if remaining <= 0:
@@ -155,13 +166,13 @@ class PipeTransport(Transport):
 
     def write(self, data: bytes) -> None:
         if not self._open:
-            raise LinkError(f"{self.name} is not open.")
+            raise LinkPortError(f"{self.name} is not open.")
         view = memoryview(data)
         deadline = time.monotonic() + self.write_timeout
         while view:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise LinkError(f"Writing to {self.name} timed out: the target does not read its input.")
+                raise LinkPortError(f"Writing to {self.name} timed out: the target does not read its input.")
             _, ready, _ = select.select([], [self.write_fd], [], remaining)
             if not ready:
                 continue
@@ -170,7 +181,7 @@ class PipeTransport(Transport):
             except BlockingIOError:
                 continue
             except (BrokenPipeError, ConnectionResetError):
-                raise LinkError(f"The target closed {self.name}: the firmware process has exited.") from None
+                raise LinkPortError(f"The target closed {self.name}: the firmware process has exited.") from None
             view = view[n:]
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from mcugen.lower import quant as Q
 from mcugen.model.graph import Graph, Operator, Tensor
 
 MAX_DIMS = 6
-KERNEL_HEADERS = ("mcu_kernels.h", "mcu_fixedpoint.h")
+KERNEL_HEADERS = ("mcu_kernels.h", "mcu_fixedpoint.h", "mcu_compiler.h")
 
 C_TYPES = {
     "int8": "int8_t",

@@ -1,6 +1,6 @@
 """The patch-based stage (mcugen --patch, op MCU_PATCH_STAGE): its tiles lowered, each
 patch's workspace planned, and its C, one loop over the patches, written from
-templates/cubeai/patch_stage.c.j2.
+templates/lower/patch_stage.c.j2.
 
 Every tile is an ordinary kernel call (mcugen.lower.portable, or its Cortex-M7 variant
 as mcugen.lower.kernels allows on tiles) with its own shapes. The workspace (each
@@ -26,7 +26,7 @@ from mcugen.planner import QUICK_ORDERS, MemoryPlan, plan_memory
 from mcugen.resources import template_environment
 
 COPY_SOURCE = "mcu_copy_tile.c"
-TEMPLATE = "cubeai/patch_stage.c.j2"
+TEMPLATE = "lower/patch_stage.c.j2"
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ class Operator:
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     version: int = 1
     custom_code: str | None = None
+    intermediates: tuple[int, ...] = ()  # scratch tensors some kernels declare (LSTM), often empty by design
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.options.get(name, default)

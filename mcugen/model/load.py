@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mcugen.model.check import check_graph
+from mcugen.model.check import check_graph, check_tensors
 from mcugen.model.fold import fold_constants, propagate_shapes
 from mcugen.model.graph import Graph
 from mcugen.model.loader import model_name_from_path, parse_model, read_model_file
@@ -17,7 +17,9 @@ def load_model(path: str | Path) -> Graph:
 
 
 def load_model_bytes(data: bytes, name: str = "model") -> Graph:
-    graph = propagate_shapes(fold_constants(parse_model(data, name)))
+    graph = parse_model(data, name)
+    check_tensors(graph)
+    graph = propagate_shapes(fold_constants(graph))
     check_graph(graph)
     return graph
 

@@ -60,7 +60,7 @@ def min_distance(graph: Graph, op: Operator, group: int = GROUP) -> int | None:
     if op.opcode == PATCH_STAGE:
         return op.option("stage").min_distance(graph)
     g = geometry(graph, op)
-    if g is None:
+    if g is None or g.steps == 0:  # nothing written (an empty tensor): keep input and output apart
         return None
     write_end, read_start = step_bounds(g)
     suffix_min = np.minimum.accumulate(read_start[::-1])[::-1]

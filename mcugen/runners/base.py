@@ -1,38 +1,38 @@
 """Common base of the runners (cf. Zephyr's west runners, runners/core.py).
 
 A runner knows one way to get firmware running and to reach its UART: start
-QEMU, exec the host build, flash through pyOCD or OpenOCD. Each declares its
-capabilities, builds its command line in one function (`command()`, tested
-for its exact argv), checks its programs with `require()`, and is a context
-manager: `with runner: transport = runner.start()` always stops what it started.
+QEMU, exec the host build, flash through pyOCD, OpenOCD, J-Link, LinkServer or
+STM32CubeProgrammer (runners/tool.py for the command-line ones). Each declares its
+capabilities (`RunnerCaps`), builds its command line in one function
+(`command()`, tested for its exact argv), and is a context manager:
+`with runner: transport = runner.start()` always stops what it started.
 
-Every subprocess a runner starts is registered here and killed at interpreter
-exit or on SIGTERM/SIGHUP, and asked to die with its parent (PR_SET_PDEATHSIG):
-no emulator stays behind.
+Runners register themselves by name (`@register`); `make_runner` checks a
+request against the board and the runner's capabilities before constructing
+anything. This module imports no runner: the package (`mcugen/runners/__init__.py`)
+imports every runner module, so the registry is complete whenever this module
+can be imported. Child processes (QEMU, OpenOCD, the host build) are started and
+stopped by mcugen.process.
 """
 
 from __future__ import annotations
 
-import atexit
-import ctypes
-import os
-import shutil
-import signal
-import subprocess
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from mcugen.boards import Board
 from mcugen.errors import RunnerError
 from mcugen.link.transport import Transport
+from mcugen.process import MissingProgramError, require
 
-STOP_GRACE_SECONDS = 2.0
+__all__ = ["MissingProgramError", "Runner", "RunnerCaps", "check_options", "choose_runner", "image_regions",
+           "make_runner", "register", "require", "runner_names"]
 
-
-class MissingProgramError(RunnerError):
-    """A program a runner needs is not installed."""
+# What the user can pass to a runner, as the CLI spells it.
+OPTION_FLAGS = {"port": "--port", "baud": "--baud", "probe": "--probe", "pack": "--pack",
+                "download_pack": "--no-pack-download", "frequency": "--frequency"}
 
 
 @dataclass(frozen=True)
@@ -40,97 +40,11 @@ class RunnerCaps:
     flash: bool = False        # writes the image to non-volatile memory
     reset: bool = False        # can reset the target
     emulated: bool = False     # no hardware needed
-    counter_unit: str = ""     # what the firmware's counter means on this runner
-
-
-def require(program: str, package: str) -> str:
-    """Path of `program`, or MissingProgramError naming the Debian package."""
-    path = shutil.which(program)
-    if path is None:
-        raise MissingProgramError(f"'{program}' is not installed or not on PATH.",
-                                  hint=f"Install it: apt-get install {package}.")
-    return path
-
-
-# ---- processes that must not outlive us -------------------------------------------------
-
-_live: set[subprocess.Popen] = set()
-_live_lock = threading.Lock()
-_handlers_installed = False
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except Exception:
-        pass
-
-
-def kill_process(proc: subprocess.Popen, grace: float = STOP_GRACE_SECONDS) -> None:
-    if proc.poll() is None:
-        try:
-            proc.terminate()
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            try:
-                proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
-        except ProcessLookupError:
-            pass
-    with _live_lock:
-        _live.discard(proc)
-
-
-def _kill_all() -> None:
-    with _live_lock:
-        procs = list(_live)
-    for p in procs:
-        kill_process(p, grace=0.5)
-
-
-def _install_handlers() -> None:
-    global _handlers_installed
-    if _handlers_installed:
-        return
-    _handlers_installed = True
-    atexit.register(_kill_all)
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        previous = signal.getsignal(sig)
-
-        def handler(signum, frame, previous=previous):
-            _kill_all()
-            if callable(previous):
-                previous(signum, frame)
-            else:
-                raise SystemExit(128 + signum)
-
-        try:
-            signal.signal(sig, handler)
-        except (ValueError, OSError):
-            pass
-
-
-def spawn(argv: list[str], **kwargs) -> subprocess.Popen:
-    """Popen that is killed at exit and dies with this process."""
-    _install_handlers()
-    try:
-        proc = subprocess.Popen(argv, preexec_fn=_die_with_parent, **kwargs)
-    except OSError as exc:
-        raise RunnerError(f"Cannot start {argv[0]}: {exc.strerror}.") from None
-    with _live_lock:
-        _live.add(proc)
-    return proc
-
-
-def live_processes() -> list[subprocess.Popen]:
-    with _live_lock:
-        return [p for p in _live if p.poll() is None]
+    counter_unit: str = ""     # what the firmware's counter means on this runner (boards.yaml `timing`)
+    options: tuple[str, ...] = ()  # what a user may choose (port=, probe=, ...): anything else is refused
+    board_setting: str = ""    # the boards.yaml flash setting it needs (qemu_machine, pyocd_target, ...)
+    host: bool = False         # runs the native build (the host board only)
+    loader_flash: bool = False  # programs memory-mapped flash that needs an external loader (regions with init qspi)
 
 
 class Runner(ABC):
@@ -138,10 +52,17 @@ class Runner(ABC):
 
     name = "runner"
     caps = RunnerCaps()
+    transport: Transport | None = None  # the link to the target's UART while started
 
     def __init__(self, board: Board, elf: str | Path) -> None:
         self.board = board
         self.elf = Path(elf)
+
+    def close_transport(self) -> None:
+        """Closes the transport start() opened; stop() calls it first (safe to call again)."""
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
 
     @abstractmethod
     def command(self) -> list[str]:
@@ -156,8 +77,19 @@ class Runner(ABC):
         """Release everything start() acquired. Safe to call more than once."""
 
     def check_image(self) -> None:
+        """RunnerError unless the image exists and this runner can write every region it fills."""
         if not self.elf.is_file():
             raise RunnerError(f"No firmware image at {self.elf}.", hint="Build the project first (mcugen build).")
+        if self.caps.loader_flash:
+            return
+        needs_loader = [r for r in image_regions(self.elf, self.board) if r.init == "qspi"]
+        if needs_loader:
+            able = [n for n in self.board.flash.runners if n in _REGISTRY and _REGISTRY[n].caps.loader_flash]
+            names = ", ".join(f"{r.name} (0x{r.base:08X})" for r in needs_loader)
+            raise RunnerError(f"The image puts data in {names}, external flash that the {self.name} runner cannot "
+                              "program (it needs an external loader).",
+                              hint=(f"Use --runner {' or '.join(able)}." if able else
+                                    "Place the weights in on-chip flash (--place weights=flash) instead."))
 
     def __enter__(self) -> Runner:
         return self
@@ -166,29 +98,104 @@ class Runner(ABC):
         self.stop()
 
 
+_T = TypeVar("_T", bound=type)
+_REGISTRY: dict[str, type[Runner]] = {}
+
+
+def register(cls: _T) -> _T:
+    """Class decorator: makes the runner available to make_runner under `cls.name`."""
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise ValueError(f"two runners named {cls.name!r}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
 def runner_names() -> list[str]:
-    return ["qemu", "host", "pyocd", "openocd"]
+    return sorted(_REGISTRY)
 
 
-def make_runner(name: str, board: Board, elf: str | Path, **options) -> Runner:
-    """A runner by name; options go to its constructor (port=, probe=, ...)."""
+def runner_class(name: str) -> type[Runner]:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise RunnerError(f"Unknown runner '{name}'.", hint=f"Known runners: {', '.join(runner_names())}.") from None
+
+
+def check_request(cls: type[Runner], board: Board, options: dict[str, Any]) -> None:
+    """RunnerError unless runner `cls` can run `board` with these options (its caps)."""
+    caps, name = cls.caps, cls.name
     if name not in board.flash.runners:
         raise RunnerError(f"Runner '{name}' cannot run {board.name}.",
                           hint=f"Runners for this board: {', '.join(board.flash.runners)}.")
-    if name == "qemu":
-        from mcugen.runners.qemu import QemuRunner
-        return QemuRunner(board, elf, **options)
-    if name == "host":
-        from mcugen.runners.host import HostRunner
-        return HostRunner(board, elf, **options)
-    if name == "pyocd":
-        from mcugen.runners.pyocd import PyocdRunner
-        return PyocdRunner(board, elf, **options)
-    if name == "openocd":
-        from mcugen.runners.openocd import OpenocdRunner
-        return OpenocdRunner(board, elf, **options)
-    raise RunnerError(f"Unknown runner '{name}'.", hint=f"Known runners: {', '.join(runner_names())}.")
+    if caps.host != board.is_host:
+        what = "runs the native build of the host target" if caps.host else "needs a Cortex-M target"
+        raise RunnerError(f"Runner '{name}' {what}; {board.name} is {'' if board.is_host else 'not '}the host.")
+    if caps.board_setting and not getattr(board.flash, caps.board_setting, ""):
+        raise RunnerError(f"boards.yaml gives no flash.{caps.board_setting} for {board.name}: runner '{name}' "
+                          "cannot run it.", hint="Add it to the board's entry or choose another runner.")
+    if caps.counter_unit and caps.counter_unit != board.timing:
+        raise RunnerError(f"Runner '{name}' counts {caps.counter_unit}, but boards.yaml says {board.name} counts "
+                          f"{board.timing}.", hint="Fix the board's `timing` or its runners in boards.yaml.")
+    refused = sorted(k for k, v in options.items() if v is not None and k not in caps.options)
+    if refused:
+        flags = ", ".join(OPTION_FLAGS.get(k, k) for k in refused)
+        taken = ", ".join(OPTION_FLAGS.get(k, k) for k in caps.options)
+        why = (": it runs no hardware, so there is no probe or serial port to choose" if caps.emulated else "")
+        raise RunnerError(f"The {name} runner does not take {flags}{why}.",
+                          hint=f"Drop {flags}" + (f"; it takes {taken}." if taken else "."))
 
 
-def default_env() -> dict[str, str]:
-    return dict(os.environ)
+def check_options(board: Board, runner: str | None, options: dict[str, Any]) -> None:
+    """Before any build: RunnerError unless `runner` (else one of the board's runners) takes these options."""
+    names = [runner] if runner else list(board.flash.runners)
+    errors = []
+    for name in names:
+        try:
+            check_request(runner_class(name), board, options)
+            return
+        except RunnerError as exc:
+            errors.append(exc)
+    raise errors[0]
+
+
+def image_regions(elf: str | Path, board: Board) -> list:
+    """The board's memory regions that the ELF's loadable bytes go to (empty for a board with
+    no external flash needing a loader: nothing to decide there, and nothing is parsed)."""
+    if not any(r.init == "qspi" for r in board.regions):
+        return []
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        with open(elf, "rb") as f:
+            spans = [(seg["p_paddr"], seg["p_filesz"]) for seg in ELFFile(f).iter_segments()
+                     if seg["p_type"] == "PT_LOAD" and seg["p_filesz"]]
+    except (ELFError, OSError, ValueError) as exc:
+        raise RunnerError(f"{elf} is not a readable ELF image: {exc}.", hint="Rebuild it (mcugen build).") from None
+    return [r for r in board.regions if any(a < r.end and a + n > r.base for a, n in spans)]
+
+
+def choose_runner(board: Board, elf: str | Path, options: dict[str, Any] | None = None) -> str:
+    """The board's first runner that takes these options and can write this image (weights in
+    QSPI flash need a runner with an external loader); the first runner when none can (its
+    check then says why)."""
+    loader = any(r.init == "qspi" for r in board.regions) and Path(elf).is_file() and \
+        any(r.init == "qspi" for r in image_regions(elf, board))
+    for name in board.flash.runners:
+        cls = _REGISTRY.get(name)
+        if cls is None or (loader and not cls.caps.loader_flash):
+            continue
+        try:
+            check_request(cls, board, options or {})
+        except RunnerError:
+            continue
+        return name
+    return board.flash.runners[0]
+
+
+def make_runner(name: str, board: Board, elf: str | Path, **options: Any) -> Runner:
+    """A runner by name, checked against the board and its caps; options go to its
+    constructor (port=, probe=, ...; None values are dropped)."""
+    cls = runner_class(name)
+    check_request(cls, board, options)
+    return cls(board, elf, **{k: v for k, v in options.items() if v is not None})

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 from mcugen.boards import Board
 from mcugen.link.transport import PipeTransport, Transport
-from mcugen.runners.base import Runner, RunnerCaps, kill_process, spawn
+from mcugen.process import spawn, stop as stop_process
+from mcugen.runners.base import Runner, RunnerCaps, register
 
 
+@register
 class HostRunner(Runner):
     name = "host"
-    caps = RunnerCaps(flash=False, reset=False, emulated=True, counter_unit="nanoseconds")
+    caps = RunnerCaps(flash=False, reset=False, emulated=True, counter_unit="nanoseconds", host=True)
 
     def __init__(self, board: Board, elf: str | Path) -> None:
         super().__init__(board, elf)
@@ -27,8 +30,6 @@ class HostRunner(Runner):
         self.proc = spawn(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         # The transport owns duplicates of the pipe ends.
-        import os
-
         self.transport = PipeTransport(os.dup(self.proc.stdout.fileno()), os.dup(self.proc.stdin.fileno()),
                                        name=f"pipes of {self.elf.name}")
         self.proc.stdout.close()
@@ -37,8 +38,6 @@ class HostRunner(Runner):
         return self.transport
 
     def stop(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
+        self.close_transport()
         if self.proc is not None:
-            kill_process(self.proc)
+            stop_process(self.proc)

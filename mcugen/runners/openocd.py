@@ -1,19 +1,13 @@
-"""OpenOCD runner: `openocd -f <board cfg> -c "program <elf> verify reset exit"`,
-then the board's virtual COM port (`port=` or found by the ST-LINK serial)."""
+"""OpenOCD runner: `openocd -f <board cfg> [-c "adapter serial <probe>"] -c "program <elf>
+verify reset exit"`, then the board's virtual COM port (`port=`, else found from the
+probe's USB identity)."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from mcugen.boards import Board
-from mcugen.errors import RunnerError
-from mcugen.link.transport import SerialTransport, Transport
-from mcugen.runners.base import Runner, RunnerCaps, kill_process, require, spawn
-
-OPENOCD_PROGRAM = "openocd"
-OPENOCD_PACKAGE = "openocd"
-FLASH_TIMEOUT = 120.0
+from mcugen.runners.base import RunnerCaps, register
+from mcugen.runners.tool import ToolRunner
 
 
 def openocd_command(program: str, config: str, elf: str | Path, adapter_serial: str | None = None) -> list[str]:
@@ -24,54 +18,16 @@ def openocd_command(program: str, config: str, elf: str | Path, adapter_serial: 
     return argv
 
 
-class OpenocdRunner(Runner):
+@register
+class OpenocdRunner(ToolRunner):
     name = "openocd"
-    caps = RunnerCaps(flash=True, reset=True, emulated=False, counter_unit="cycles")
+    caps = RunnerCaps(flash=True, reset=True, emulated=False, counter_unit="cycles",
+                      options=("port", "baud", "probe"), board_setting="openocd_config")
+    program = "openocd"
+    tool_name = "OpenOCD"
+    install_hint = "Install it: apt-get install openocd (or a build from https://openocd.org)."
+    no_probe_phrases = ("open failed", "no device found", "unable to find a matching cmsis-dap device")
+    no_probe_hint = "No probe found: connect the board's ST-LINK USB port (and check the udev permissions)."
 
-    def __init__(self, board: Board, elf: str | Path, port: str | None = None, probe: str | None = None,
-                 program: str = OPENOCD_PROGRAM, timeout: float = FLASH_TIMEOUT) -> None:
-        super().__init__(board, elf)
-        self.port = port
-        self.probe = probe
-        self.program = program
-        self.timeout = timeout
-        self.transport: SerialTransport | None = None
-
-    def command(self) -> list[str]:
-        return openocd_command(self.program, self.board.flash.openocd_config, self.elf, self.probe)
-
-    def flash(self) -> str:
-        argv = self.command()
-        argv[0] = require(self.program, OPENOCD_PACKAGE)
-        proc = spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            out, _ = proc.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            kill_process(proc)
-            raise RunnerError(f"OpenOCD did not finish flashing within {self.timeout:.0f} s.") from None
-        finally:
-            kill_process(proc)
-        if proc.returncode != 0:
-            tail = "\n".join(out.splitlines()[-15:])
-            hint = ("No probe found: connect the board's ST-LINK USB port." if "open failed" in out or
-                    "no device found" in out.lower() else "See OpenOCD's output above.")
-            raise RunnerError(f"OpenOCD failed (exit {proc.returncode}):\n{tail}", hint=hint)
-        return out
-
-    def start(self) -> Transport:
-        self.check_image()
-        if not self.port:
-            raise RunnerError("The OpenOCD runner needs the board's serial port.", hint="Pass it with --port.")
-        self.transport = SerialTransport(self.port, self.board.uart.baud if self.board.uart else 115200)
-        self.transport.open()  # before the reset, so the boot announcement is not lost
-        try:
-            self.flash()
-        except BaseException:
-            self.stop()
-            raise
-        return self.transport
-
-    def stop(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
+    def command(self, program: str | None = None) -> list[str]:
+        return openocd_command(program or self.program, self.board.flash.openocd_config, self.elf, self.probe)

@@ -20,7 +20,8 @@ from mcugen.boards import Board
 from mcugen.errors import RunnerError
 from mcugen.firmware import QEMU_ICOUNT_SHIFT
 from mcugen.link.transport import SerialTransport, Transport
-from mcugen.runners.base import Runner, RunnerCaps, kill_process, require, spawn
+from mcugen.process import require, spawn, stop as stop_process
+from mcugen.runners.base import Runner, RunnerCaps, register
 
 QEMU_PROGRAM = "qemu-system-arm"
 QEMU_PACKAGE = "qemu-system-arm"
@@ -44,9 +45,11 @@ def qemu_command(program: str, machine: str, cpu: str, elf: str | Path, icount_s
     ]
 
 
+@register
 class QemuRunner(Runner):
     name = "qemu"
-    caps = RunnerCaps(flash=False, reset=False, emulated=True, counter_unit="instructions")
+    caps = RunnerCaps(flash=False, reset=False, emulated=True, counter_unit="instructions",
+                      board_setting="qemu_machine")
 
     def __init__(self, board: Board, elf: str | Path, program: str = QEMU_PROGRAM, pty_timeout: float = PTY_TIMEOUT) -> None:
         super().__init__(board, elf)
@@ -113,11 +116,9 @@ class QemuRunner(Runner):
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
+        self.close_transport()
         if self.proc is not None:
-            kill_process(self.proc)
+            stop_process(self.proc)
             if self.proc.stdout is not None:
                 try:
                     self.proc.stdout.close()

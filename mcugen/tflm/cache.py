@@ -35,11 +35,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from mcugen.errors import McugenError
+from mcugen.resources import cache_root
 from mcugen.tflm.source import TflmTree, find_tflm_root
 from mcugen.tflm.targets import get_target
 from mcugen.tflm.toolchain import Toolchain, find_toolchain
 
-CACHE_ENV_VAR = "MCUGEN_CACHE_DIR"
 LIBRARY_NAME = "libtensorflow-microlite.a"
 ENTRY_FILE = "entry.json"
 ENTRY_FORMAT = 1  # bump when the entry layout changes; part of the key
@@ -149,18 +149,6 @@ class BuildProgress:
 
 
 ProgressCallback = Callable[[BuildProgress], None]
-
-
-def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The mcugen cache folder: argument, $MCUGEN_CACHE_DIR, or the user cache dir."""
-    if cache_dir is not None:
-        return Path(cache_dir)
-    env = os.environ.get(CACHE_ENV_VAR, "")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("mcugen"))
 
 
 def tflm_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:

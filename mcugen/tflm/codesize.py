@@ -43,6 +43,8 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
 
+from mcugen import process
+from mcugen.errors import McugenError
 from mcugen.tflm.cache import LibraryEntry
 from mcugen.tflm.ops import REGISTRATIONS
 
@@ -420,10 +422,10 @@ def toolchain_archives(cc: str, cpu_flags: list[str], libc: str = "nano") -> lis
         tool = cxx if lib.startswith("libstdc++") else cc
         arg = "-print-libgcc-file-name" if lib == "libgcc.a" else f"-print-file-name={lib}"
         try:
-            path = subprocess.run([tool, *cpu_flags, arg], capture_output=True, text=True,
-                                  timeout=30, check=True).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
+            found = process.run([tool, *cpu_flags, arg], text=True, timeout=30)
+        except (McugenError, subprocess.SubprocessError):
             continue
+        path = found.stdout.strip() if found.returncode == 0 else ""
         if path and os.path.isabs(path) and os.path.isfile(path):
             out.append(Path(path).resolve())
     return out

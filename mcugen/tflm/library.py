@@ -15,7 +15,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from mcugen import process
 from mcugen.errors import ToolchainError
 from mcugen.tflm import codesize
 from mcugen.tflm.cache import ENTRY_FILE, LIBRARY_NAME, BuildProgress, LibraryEntry, LibraryKey, ProgressCallback
@@ -42,13 +42,7 @@ _POLL_S = 0.5
 
 
 def _find_make() -> str:
-    make = shutil.which("make")
-    if not make:
-        raise ToolchainError(
-            "GNU make not found; TFLM's library is built by its own Makefile.",
-            hint="Install make (Debian/Ubuntu: apt install make).",
-        )
-    return make
+    return process.require("make")
 
 
 def _check_makefile_python() -> None:
@@ -211,8 +205,7 @@ def query_make_flags(
                         goals=("-s", "mcugen_flags"), make=make)
     argv[1:1] = [f"--eval={_FLAGS_RULE}"]
     try:
-        out = subprocess.run(argv, cwd=tree.root, env=env, capture_output=True, text=True,
-                             timeout=600, stdin=subprocess.DEVNULL)
+        out = process.run(argv, cwd=tree.root, env=env, text=True, timeout=600)
     except subprocess.TimeoutExpired as exc:
         raise ToolchainError("TFLM's Makefile did not answer within 600 s.") from exc
     text = "$ " + shlex.join(argv) + "\n" + out.stdout + out.stderr
@@ -324,14 +317,12 @@ def _run_make(
     argv: list[str], cwd: Path, env: dict[str, str], log_path: Path, timeout_s: float,
     on_tick: Callable[[], None] | None = None,
 ) -> int:
-    """Run make in its own process group; kill the whole group on timeout or interrupt."""
+    """Run make in its own process group (mcugen.process); stops the whole group when
+    it ends, times out or is interrupted."""
     with open(log_path, "ab") as log:
         log.write(("$ " + shlex.join(argv) + "\n").encode())
         log.flush()
-        proc = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
-        )
+        proc = process.spawn(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout_s
         try:
             while True:
@@ -347,35 +338,7 @@ def _run_make(
                         hint=f"See {log_path}.",
                     )
         finally:
-            if proc.poll() is None:
-                _kill_group(proc)
-
-
-def _die_with_parent() -> None:
-    """In the make child (Linux): SIGTERM when mcugen dies, even by SIGKILL."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        except (OSError, AttributeError):
-            pass
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError, AttributeError):
-        proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError, AttributeError):
-            proc.kill()
-        proc.wait(timeout=10)
+            process.stop(proc, grace=10)  # the whole group: make and its compilers
 
 
 def _tail(path: Path, lines: int = 25) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcugen import process
 from mcugen.errors import ToolchainError
 from mcugen.tflm.targets import TargetSpec
 
@@ -30,25 +30,23 @@ def find_toolchain(target: TargetSpec, toolchain_root: str | os.PathLike[str] | 
     tools = {}
     for role, tool in (("cc", "gcc"), ("cxx", "g++"), ("ar", "ar")):
         name = target.tool_prefix + tool
-        if toolchain_root is not None:
-            candidate = Path(toolchain_root) / name
-            found = str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
-        else:
-            found = shutil.which(name)
-        if not found:
-            where = f" in {toolchain_root}" if toolchain_root is not None else " on PATH"
+        if toolchain_root is None:
+            tools[role] = Path(process.require(name))
+            continue
+        candidate = Path(toolchain_root) / name
+        if not (candidate.is_file() and os.access(candidate, os.X_OK)):
             raise ToolchainError(
-                f"{name} not found{where}; it is needed to build the TFLM library for {target.name}.",
+                f"{name} not found in {toolchain_root}; it is needed to build the TFLM library for {target.name}.",
                 hint=f"Install {target.package}.",
             )
-        tools[role] = Path(found)
+        tools[role] = candidate
     try:
-        out = subprocess.run(
-            [str(tools["cc"]), "--version"], capture_output=True, text=True, timeout=30, check=True
-        ).stdout
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ToolchainError(
-            f"{tools['cc']} does not run: {exc}", hint=f"Reinstall {target.package}."
-        ) from exc
+        ran = process.run([str(tools["cc"]), "--version"], text=True, timeout=30)
+    except (ToolchainError, subprocess.SubprocessError) as exc:
+        raise ToolchainError(f"{tools['cc']} does not run: {exc}", hint=f"Reinstall {target.package}.") from exc
+    if ran.returncode != 0:
+        raise ToolchainError(f"{tools['cc']} does not run: `--version` exited with {ran.returncode} "
+                             f"{ran.stderr.strip()[:500]}".rstrip(), hint=f"Reinstall {target.package}.")
+    out = ran.stdout
     version = out.splitlines()[0].strip() if out.strip() else "unknown"
     return Toolchain(cc=tools["cc"], cxx=tools["cxx"], ar=tools["ar"], version=version)

@@ -67,8 +67,12 @@ typedef struct {
     uint32_t attributes;  /* MPU_RASR_* without SIZE/ENABLE */
 } cm7_mpu_region;
 
-static inline void cm7_dsb(void) { __asm volatile("dsb 0xF" ::: "memory"); }
-static inline void cm7_isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
+/* Code that runs from board_early_init(), before the copy tables fill RAM: it must stay in the
+ * boot region even when .text goes to ITCM (the linker script keeps .text.board_early_init* there). */
+#define CM7_EARLY_TEXT __attribute__((section(".text.board_early_init.helpers")))
+
+__attribute__((always_inline)) static inline void cm7_dsb(void) { __asm volatile("dsb 0xF" ::: "memory"); }
+__attribute__((always_inline)) static inline void cm7_isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
 
 /* MPU: program the regions (background map stays on), then enable. */
 void cm7_mpu_init(const cm7_mpu_region *regions, uint32_t count);

@@ -38,8 +38,14 @@ void mcugen_report_fault(uint32_t exception, uint32_t pc)
 }
 
 /* The loops must stay loops: memcpy/memset may live in .text, which can be a
- * RAM region (ITCM) that this very function fills. */
-__attribute__((used, noreturn, optimize("no-tree-loop-distribute-patterns"))) static void reset_c(void)
+ * RAM region (ITCM) that this very function fills. (clang has no optimize
+ * attribute; no_builtin keeps its loop-idiom pass from calling them.) */
+#if defined(__clang__)
+#define STARTUP_KEEP_LOOPS no_builtin("memcpy", "memset")
+#else
+#define STARTUP_KEEP_LOOPS optimize("no-tree-loop-distribute-patterns")
+#endif
+__attribute__((used, noreturn, STARTUP_KEEP_LOOPS)) static void reset_c(void)
 {
     SCB_VTOR = (uint32_t)(uintptr_t)&mcugen_vector_table[0];
     board_early_init();

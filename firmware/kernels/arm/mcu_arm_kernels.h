@@ -4,7 +4,7 @@
  * TFLM, in far fewer instructions.
  *
  * What differs from the portable kernels is what the code generator prepares
- * (mcugen/codegen/arm/, one descriptor per variant, which documents the exact
+ * (mcugen/lower/arm/, one descriptor per variant, which documents the exact
  * layouts):
  *   - filters are reordered into the order the inner loops read them
  *     (channel pairs interleaved for the matrix kernels; tap pairs, int16 and
@@ -52,13 +52,24 @@ typedef struct {
     int32_t flags;                    /* MCU_ARM_REQUANT_EXACT, MCU_ARM_WIDE */
 } mcu_arm_conv_params;
 
+/* The kernels' hot loops are instantiated as separate functions (one per
+ * requantization form); gcc 12's pre-RA scheduler would hoist their loads and
+ * SXTB16s to the top of the body and spill them, so it is off there, and the
+ * matrix kernels must not be cloned (gcc only: clang has neither knob). */
+#if MCU_GCC
+#define MCU_ARM_NO_SCHED __attribute__((optimize("no-schedule-insns")))
+#define MCU_ARM_NOCLONE __attribute__((noclone))
+#else
+#define MCU_ARM_NO_SCHED
+#define MCU_ARM_NOCLONE
+#endif
+
 /* TFLM's requantization of one accumulator with its channel's multiplier and shift,
  * clamped to the activation range: the MCU_ARM_REQUANT_EXACT path of the kernels.
  * Out of line on purpose: inlined into every call site it would grow the kernels
  * by 300-700 B each for a path only some layers take. */
-__attribute__((unused, noinline)) static int32_t mcu_arm_requant_channel_exact(const mcu_arm_conv_params *p,
-                                                                              int32_t acc, int32_t mult,
-                                                                              int32_t shift)
+MCU_STATIC_NOINLINE int32_t mcu_arm_requant_channel_exact(const mcu_arm_conv_params *p, int32_t acc, int32_t mult,
+                                                          int32_t shift)
 {
     const mcu_arm_requant r = {0, mult, 0, shift};
     return mcu_clamp32(mcu_arm_requant_exact(acc, &r, p->output_offset), p->act_min, p->act_max);

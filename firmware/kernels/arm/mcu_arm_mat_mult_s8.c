@@ -113,52 +113,85 @@ int32_t *mcu_arm_expand_s8(const int8_t *src, int32_t n, int32_t pad, int32_t *c
     } while (0)
 
 /* Steps are unrolled 8 times; a block enters the unrolled body at the step
- * that leaves a multiple of 8 (Duff's device, through a label address computed
- * once per call), so the loop test runs once per 8 steps. */
+ * that leaves a multiple of 8 (Duff's device), so the loop test runs once per
+ * 8 steps. With the GNU dialect the entry is a label address computed once per
+ * call (computed goto: one branch per block); in ISO C it is a switch on
+ * steps % 8 per block (a table branch and its bound check): person_detect
+ * 10.28 M instructions instead of 10.19 M with gcc, 17.7 M instead of 15.7 M
+ * with clang. */
+#ifndef MM_COMPUTED_GOTO
+#define MM_COMPUTED_GOTO MCU_GNUC
+#endif
+
+#define MM_UNROLLED_BODY_2X2(STEP, w, c, rounds)                  \
+    do {                                                          \
+        MM_FIRST_ENTRY(0, mm8)                                    \
+            STEP(w, c);                                           \
+        MM_ENTRY(7, mm7)                                          \
+            STEP(w, c);                                           \
+        MM_ENTRY(6, mm6)                                          \
+            STEP(w, c);                                           \
+        MM_ENTRY(5, mm5)                                          \
+            STEP(w, c);                                           \
+        MM_ENTRY(4, mm4)                                          \
+            STEP(w, c);                                           \
+        MM_ENTRY(3, mm3)                                          \
+            STEP(w, c);                                           \
+        MM_ENTRY(2, mm2)                                          \
+            STEP(w, c);                                           \
+        MM_ENTRY(1, mm1)                                          \
+            STEP(w, c);                                           \
+    } while (--(rounds) > 0)
+
+#if MM_COMPUTED_GOTO
+/* __extension__ marks the two GNU constructs as deliberate (no -Wpedantic). */
+#define MM_FIRST_ENTRY(k, label) label:
+#define MM_ENTRY(k, label) label:
 #define MM_UNROLLED_2X2(STEP, w, c, rounds, entry)                \
     do {                                                          \
-        goto *(entry);                                            \
-        do {                                                      \
-        mm8:                                                      \
-            STEP(w, c);                                           \
-        mm7:                                                      \
-            STEP(w, c);                                           \
-        mm6:                                                      \
-            STEP(w, c);                                           \
-        mm5:                                                      \
-            STEP(w, c);                                           \
-        mm4:                                                      \
-            STEP(w, c);                                           \
-        mm3:                                                      \
-            STEP(w, c);                                           \
-        mm2:                                                      \
-            STEP(w, c);                                           \
-        mm1:                                                      \
-            STEP(w, c);                                           \
-        } while (--(rounds) > 0);                                 \
+        __extension__({ goto *(entry); });                        \
+        MM_UNROLLED_BODY_2X2(STEP, w, c, rounds);                 \
     } while (0)
+#define MM_LABEL(label) (__extension__ && label)
+#else
+#define MM_FIRST_ENTRY(k, label) case k:
+#define MM_ENTRY(k, label) MCU_FALLTHROUGH; case k:
+#define MM_UNROLLED_2X2(STEP, w, c, rounds, entry)                \
+    do {                                                          \
+        switch (entry) {                                          \
+        default:                                                  \
+            MM_UNROLLED_BODY_2X2(STEP, w, c, rounds);             \
+        }                                                         \
+    } while (0)
+#endif
 
 #define requant_exact(p, acc, mult, shift) ((int8_t)mcu_arm_requant_channel_exact(p, acc, mult, shift))
 
-#define MM_FN __attribute__((noinline, noclone, optimize("no-schedule-insns")))
+#define MM_FN MCU_NOINLINE MCU_ARM_NOCLONE MCU_ARM_NO_SCHED
 
 /* The 2-pixel kernel's body for one requantization form and clamp (constants
  * in each instantiation; a macro because gcc cannot inline a function with a
  * computed goto). Pre-RA scheduling is off in the instantiations: gcc 12 would
  * hoist loads and SXTB16s out of order and spill them. */
+#if MM_COMPUTED_GOTO
 #define MM2_SETUP                                                                                               \
     const void *entry;                                                                                          \
     switch (steps & 7) {                                                                                        \
-    case 1: entry = &&mm1; break;                                                                               \
-    case 2: entry = &&mm2; break;                                                                               \
-    case 3: entry = &&mm3; break;                                                                               \
-    case 4: entry = &&mm4; break;                                                                               \
-    case 5: entry = &&mm5; break;                                                                               \
-    case 6: entry = &&mm6; break;                                                                               \
-    case 7: entry = &&mm7; break;                                                                               \
-    default: entry = &&mm8; break;                                                                              \
+    case 1: entry = MM_LABEL(mm1); break;                                                                       \
+    case 2: entry = MM_LABEL(mm2); break;                                                                       \
+    case 3: entry = MM_LABEL(mm3); break;                                                                       \
+    case 4: entry = MM_LABEL(mm4); break;                                                                       \
+    case 5: entry = MM_LABEL(mm5); break;                                                                       \
+    case 6: entry = MM_LABEL(mm6); break;                                                                       \
+    case 7: entry = MM_LABEL(mm7); break;                                                                       \
+    default: entry = MM_LABEL(mm8); break;                                                                      \
     }                                                                                                           \
     const int32_t rounds0 = (steps + 7) >> 3
+#else
+#define MM2_SETUP                                                                                               \
+    const int32_t entry = steps & 7;                                                                            \
+    const int32_t rounds0 = (steps + 7) >> 3
+#endif
 
 /* All output channels of the pixel pair in cols, from the stream at w. */
 #define MM2_BLOCKS(exact, clamp, STEP, wide)                                                                    \
@@ -319,7 +352,7 @@ void mcu_arm_mat_mult_1x1_pairs(const mcu_arm_conv_params *params, mcu_arm_walk 
 #endif
     default: break;
     }
-    __builtin_trap(); /* a variant the generator did not compile in: fault loudly, never compute wrong */
+    MCU_TRAP(); /* a variant the generator did not compile in: fault loudly, never compute wrong */
 }
 
 void mcu_arm_mat_mult_2px(const mcu_arm_conv_params *params, const int32_t *cols, int32_t steps,
@@ -347,7 +380,7 @@ void mcu_arm_mat_mult_2px(const mcu_arm_conv_params *params, const int32_t *cols
 #endif
     default: break;
     }
-    __builtin_trap(); /* a variant the generator did not compile in: fault loudly, never compute wrong */
+    MCU_TRAP(); /* a variant the generator did not compile in: fault loudly, never compute wrong */
 }
 
 /* The 1-pixel kernel: the same stream, cols with 2 words a step. */
@@ -441,5 +474,5 @@ void mcu_arm_mat_mult_1px(const mcu_arm_conv_params *params, const int32_t *cols
         return;
     }
 #endif
-    __builtin_trap(); /* a variant the generator did not compile in */
+    MCU_TRAP(); /* a variant the generator did not compile in */
 }

@@ -26,7 +26,7 @@ mcu_status mcu_avgpool_s8_arm(const mcu_context *ctx, const mcu_pool_params *par
     int32_t b, oy, ox;
     (void)ctx;
     for (b = 0; b < output_dims->n; ++b) {
-        const int8_t *in_batch = input + (size_t)b * in_h * in_w * depth;
+        const int8_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)depth;
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * params->stride_h - params->pad_h;
             const int32_t fy_start = mcu_max32(0, -y0);
@@ -37,9 +37,9 @@ mcu_status mcu_avgpool_s8_arm(const mcu_context *ctx, const mcu_pool_params *par
                 const int32_t fx_end = mcu_min32(params->filter_w, in_w - x0);
                 const int32_t count = (fy_end - fy_start) * (fx_end - fx_start);
                 const int32_t row_w = fx_end - fx_start;
-                const int8_t *first = in_batch + ((size_t)(y0 + fy_start) * in_w + (x0 + fx_start)) * depth;
+                const int8_t *first = in_batch + ((size_t)(y0 + fy_start) * (size_t)in_w + (size_t)(x0 + fx_start)) * (size_t)depth;
                 const int32_t row_skip = (in_w - row_w) * depth;
-                int8_t *out = output + (((size_t)b * out_h + oy) * out_w + ox) * depth;
+                int8_t *out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)depth;
                 int32_t c = 0;
                 if (fy_end <= fy_start || fx_end <= fx_start) {
                     return MCU_ERROR_EMPTY_WINDOW;

@@ -7,7 +7,7 @@
  * channels), then mcu_arm_mat_mult_2px computes all output channels of both.
  * At most 2 pixels in flight: the expansion reads both before any write.
  *
- * packed: as prepared by mcugen.codegen.arm (variant "conv1x1"):
+ * packed: as prepared by mcugen.lower.arm (variant "conv1x1"):
  * channel pairs interleaved per 4 input channels, input channels padded with
  * zeros to a multiple of 4; input_offset * sum(filter) folded into rq[].bias.
  */
@@ -46,7 +46,7 @@ mcu_status mcu_conv2d_1x1_s8_arm(const mcu_context *ctx, const mcu_arm_conv_para
     mcu_arm_mat_mult_1x1_pairs(params, &walk, in_c, pixels / 2, cols, steps, packed, out_c, output);
     if (pixels & 1) {
         mcu_arm_expand_s8(walk.in, in_c, 0, cols, 2, doubled);
-        mcu_arm_mat_mult_1px(params, cols, steps, packed, out_c, output + (size_t)(pixels - 1) * out_c);
+        mcu_arm_mat_mult_1px(params, cols, steps, packed, out_c, output + (size_t)(pixels - 1) * (size_t)out_c);
     }
     return MCU_OK;
 }

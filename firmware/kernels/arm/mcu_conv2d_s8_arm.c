@@ -10,7 +10,7 @@
  * time; out-of-image taps take pad_value (the input zero point). Padding
  * elements have zero weights.
  *
- * packed: as prepared by mcugen.codegen.arm (variant "conv"): per
+ * packed: as prepared by mcugen.lower.arm (variant "conv"): per
  * output channel [kh][row_len] int8, channel pairs interleaved per 4 values.
  * At most 2 pixels in flight.
  */
@@ -68,7 +68,7 @@ static void im2col_pixel(const mcu_arm_conv_params *params, const mcu_dims *inpu
                         dst[i] = (int8_t)pad;
                     }
                 } else {
-                    const int8_t *src = image + ((size_t)y * in_w + x) * in_c;
+                    const int8_t *src = image + ((size_t)y * (size_t)in_w + (size_t)x) * (size_t)in_c;
                     for (i = 0; i < in_c; ++i) {
                         dst[i] = src[i];
                     }
@@ -151,8 +151,8 @@ mcu_status mcu_conv2d_s8_arm(const mcu_context *ctx, const mcu_arm_conv_params *
         --ox_end;
     }
     for (b = 0; b < output_dims->n; ++b) {
-        const int8_t *image = input + (size_t)b * image_bytes;
-        int8_t *out = output + (size_t)b * out_h * out_w * out_c;
+        const int8_t *image = input + (size_t)b * (size_t)image_bytes;
+        int8_t *out = output + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)out_c;
         const int32_t pixels = out_h * out_w;
         pixel_walk pw;
         int32_t p, k;

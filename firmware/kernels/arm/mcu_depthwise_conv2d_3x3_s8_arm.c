@@ -17,7 +17,7 @@
  * right edge has its rows copied into scratch with pad_value in the missing
  * columns, so every pixel runs the same code.
  *
- * packed (mcugen.codegen.arm, variant "dw3x3"), per group of 4 channels, 34 words
+ * packed (mcugen.lower.arm, variant "dw3x3"), per group of 4 channels, 34 words
  * in the order the loop reads them:
  *   bias[4]                                  (mcu_arm_requant.bias)
  *   pair p = 0..3: {2 w[ta][c], 2 w[tb][c]} for c = 0..3   (bottom half = ta)
@@ -74,7 +74,7 @@ typedef struct {
 
 #define DW_RUN_ARGS \
     const dw_run_args *a, const int8_t *r0, const int8_t *r1, const int8_t *r2, int8_t *out, int32_t n
-#define DW_FN __attribute__((noinline, optimize("no-schedule-insns"))) static void
+#define DW_FN MCU_NOINLINE MCU_ARM_NO_SCHED static void
 
 DW_FN dw_run(DW_RUN_ARGS) { DW_RUN_BODY(0, 0) }
 DW_FN dw_run_clamp(DW_RUN_ARGS) { DW_RUN_BODY(0, 1) }
@@ -123,7 +123,7 @@ mcu_status mcu_depthwise_conv2d_3x3_s8_arm(const mcu_context *ctx, const mcu_arm
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
     const int32_t sh = params->stride_h, sw = params->stride_w;
-    const size_t row_bytes = (size_t)in_w * c;
+    const size_t row_bytes = (size_t)in_w * (size_t)c;
     int8_t *pad_row, *window;
     dw_run_args args;
     dw_run_fn run;
@@ -149,8 +149,8 @@ mcu_status mcu_depthwise_conv2d_3x3_s8_arm(const mcu_context *ctx, const mcu_arm
                                                               : dw_run;
     interior_columns(out_w, in_w, sw, params->pad_w, &ox_first, &ox_end);
     for (b = 0; b < output_dims->n; ++b) {
-        const int8_t *image = input + (size_t)b * in_h * row_bytes;
-        int8_t *out = output + (size_t)b * out_h * out_w * c;
+        const int8_t *image = input + (size_t)b * (size_t)in_h * row_bytes;
+        int8_t *out = output + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)c;
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * sh - params->pad_h;
             const int8_t *rows[3];
@@ -165,11 +165,11 @@ mcu_status mcu_depthwise_conv2d_3x3_s8_arm(const mcu_context *ctx, const mcu_arm
                 if (ox == ox_first && ox_end > ox_first) {
                     /* the interior of the row in one run */
                     for (ky = 0; ky < 3; ++ky) {
-                        r[ky] = rows[ky] ? rows[ky] + (size_t)x0 * c : pad_row;
+                        r[ky] = rows[ky] ? rows[ky] + (size_t)x0 * (size_t)c : pad_row;
                         args.inc[ky] = rows[ky] ? sw * c - c : -c;
                     }
                     run(&args, r[0], r[1], r[2], out, ox_end - ox_first);
-                    out += (size_t)(ox_end - ox_first - 1) * c;
+                    out += (size_t)(ox_end - ox_first - 1) * (size_t)c;
                     ox = ox_end - 1;
                     continue;
                 }
@@ -183,7 +183,7 @@ mcu_status mcu_depthwise_conv2d_3x3_s8_arm(const mcu_context *ctx, const mcu_arm
                     }
                     for (kx = 0; kx < 3; ++kx, dst += c) {
                         const int32_t x = x0 + kx;
-                        copy_words(dst, (x < 0 || x >= in_w) ? pad_row : rows[ky] + (size_t)x * c, c);
+                        copy_words(dst, (x < 0 || x >= in_w) ? pad_row : rows[ky] + (size_t)x * (size_t)c, c);
                     }
                     r[ky] = window + ky * 3 * c;
                 }

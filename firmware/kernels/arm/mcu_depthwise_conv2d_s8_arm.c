@@ -13,7 +13,7 @@
  * windows inside the image, one for edge windows, which are first copied into
  * scratch with pad_value where they leave the image.
  *
- * packed (mcugen.codegen.arm, variant "dw"), per group of 4 channels:
+ * packed (mcugen.lower.arm, variant "dw"), per group of 4 channels:
  *   bias[4]
  *   for each tap pair (ta, tb): {2 w[ta][c], 2 w[tb][c]} for c = 0..3 (bottom = ta)
  *   an odd last tap t: {2 w[t][0], 2 w[t][2]}, {2 w[t][1], 2 w[t][3]}
@@ -61,7 +61,7 @@ typedef struct {
     }
 
 #define DWG_ARGS const dwg_args *a, const int32_t *offs, const int8_t *base, int8_t *out
-#define DWG_FN __attribute__((noinline, optimize("no-schedule-insns"))) static void
+#define DWG_FN MCU_NOINLINE MCU_ARM_NO_SCHED static void
 
 DWG_FN dwg_pixel(DWG_ARGS) { DWG_PIXEL_BODY(0, 0) }
 DWG_FN dwg_pixel_clamp(DWG_ARGS) { DWG_PIXEL_BODY(0, 1) }
@@ -92,7 +92,7 @@ mcu_status mcu_depthwise_conv2d_s8_arm(const mcu_context *ctx, const mcu_arm_con
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
     const int32_t dh = params->dilation_h, dw = params->dilation_w;
     const int32_t table_words = (taps + 2) & ~1;
-    const size_t row_bytes = (size_t)in_w * c;
+    const size_t row_bytes = (size_t)in_w * (size_t)c;
     int32_t *inside, *edge;
     int8_t *window;
     dwg_args args;
@@ -118,8 +118,8 @@ mcu_status mcu_depthwise_conv2d_s8_arm(const mcu_context *ctx, const mcu_arm_con
             : (params->act_min > -128 || params->act_max < 127) ? dwg_pixel_clamp
                                                                 : dwg_pixel;
     for (b = 0; b < output_dims->n; ++b) {
-        const int8_t *image = input + (size_t)b * in_h * row_bytes;
-        int8_t *out = output + (size_t)b * out_h * out_w * c;
+        const int8_t *image = input + (size_t)b * (size_t)in_h * row_bytes;
+        int8_t *out = output + (size_t)b * (size_t)out_h * (size_t)out_w * (size_t)c;
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * params->stride_h - params->pad_h;
             const int rows_inside = y0 >= 0 && y0 + (k_h - 1) * dh < in_h;
@@ -128,7 +128,7 @@ mcu_status mcu_depthwise_conv2d_s8_arm(const mcu_context *ctx, const mcu_arm_con
                 int32_t ky, kx, i;
                 int8_t *dst = window;
                 if (rows_inside && x0 >= 0 && x0 + (k_w - 1) * dw < in_w) {
-                    pixel(&args, inside, image + (size_t)y0 * row_bytes + (size_t)x0 * c, out);
+                    pixel(&args, inside, image + (size_t)y0 * row_bytes + (size_t)x0 * (size_t)c, out);
                     continue;
                 }
                 for (ky = 0; ky < k_h; ++ky) {
@@ -141,7 +141,7 @@ mcu_status mcu_depthwise_conv2d_s8_arm(const mcu_context *ctx, const mcu_arm_con
                                 mcu_store32(dst + i, pad4);
                             }
                         } else {
-                            const int8_t *src = image + (size_t)y * row_bytes + (size_t)x * c;
+                            const int8_t *src = image + (size_t)y * row_bytes + (size_t)x * (size_t)c;
                             for (i = 0; i < c; i += 4) {
                                 mcu_store32(dst + i, mcu_load32(src + i));
                             }

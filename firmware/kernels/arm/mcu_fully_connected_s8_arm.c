@@ -4,7 +4,7 @@
  *
  * A 1x1 convolution over `batches` pixels: each input row is expanded once
  * to doubled int16, then mcu_arm_mat_mult_2px (two rows at a time) or _1px.
- * packed: as prepared by mcugen.codegen.arm (variant "fc"): unit pairs
+ * packed: as prepared by mcugen.lower.arm (variant "fc"): unit pairs
  * interleaved per 4 depth elements, depth padded with zeros to a multiple of 4.
  */
 #include "mcu_arm_kernels.h"
@@ -38,14 +38,14 @@ mcu_status mcu_fully_connected_s8_arm(const mcu_context *ctx, const mcu_arm_fc_p
     cp.flags = params->flags;
     cols = (int32_t *)ctx->buf;
     for (b = 0; b + 2 <= batches; b += 2) {
-        mcu_arm_expand_s8(input + (size_t)b * depth, depth, 0, cols, 4, doubled);
-        mcu_arm_expand_s8(input + (size_t)(b + 1) * depth, depth, 0, cols + 2, 4, doubled);
-        mcu_arm_mat_mult_2px(&cp, cols, steps, packed, units, output + (size_t)b * units,
-                             output + (size_t)(b + 1) * units);
+        mcu_arm_expand_s8(input + (size_t)b * (size_t)depth, depth, 0, cols, 4, doubled);
+        mcu_arm_expand_s8(input + (size_t)(b + 1) * (size_t)depth, depth, 0, cols + 2, 4, doubled);
+        mcu_arm_mat_mult_2px(&cp, cols, steps, packed, units, output + (size_t)b * (size_t)units,
+                             output + (size_t)(b + 1) * (size_t)units);
     }
     if (b < batches) {
-        mcu_arm_expand_s8(input + (size_t)b * depth, depth, 0, cols, 2, doubled);
-        mcu_arm_mat_mult_1px(&cp, cols, steps, packed, units, output + (size_t)b * units);
+        mcu_arm_expand_s8(input + (size_t)b * (size_t)depth, depth, 0, cols, 2, doubled);
+        mcu_arm_mat_mult_1px(&cp, cols, steps, packed, units, output + (size_t)b * (size_t)units);
     }
     return MCU_OK;
 }
