@@ -11,6 +11,7 @@ table fails when it changed and the table was not re-measured.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import shutil
@@ -164,8 +165,12 @@ def tflm_reference_table(entry: LibraryEntry, libc: str = "nano") -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if "--update" in argv:
+    parser = argparse.ArgumentParser(prog="python -m mcugen.calibrate.codesize",
+                                     description="The code-size table the estimate reads (mcugen/data/code_sizes.json): "
+                                                 "printed, or re-measured with --update after a firmware change.")
+    parser.add_argument("--update", action="store_true", help="compile every firmware file and rewrite the table")
+    args = parser.parse_args(argv)
+    if args.update:
         table = update_table()
         print(f"measured {len(table['objects'])} objects -> {TABLE_PATH}")
     else:
