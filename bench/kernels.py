@@ -6,7 +6,7 @@ Run: python bench/kernels.py [--model PATH] [--synthetic/--no-synthetic] [--wide
 Every CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED / AVERAGE_POOL_2D / ADD of
 person_detect (its real weights and quantization, random int8 inputs), then
 typical MobileNet V1 / V2, MnasNet and SSDLite layer shapes (synthetic weights),
-each run with the portable kernel, the Cortex-M7 variant mcugen.codegen.arm
+each run with the portable kernel, the Cortex-M7 variant mcugen.lower.arm
 selects and (when its sources are found, MCUGEN_CMSIS_NN) the CMSIS-NN kernel
 TFLM's cmsis_nn kernels call, in one QEMU mps2-an500 run (-icount shift=0: the
 board timer counts instructions; tests/kernel_driver). Outputs are compared
@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import arm_harness as H  # noqa: E402
-from mcugen.codegen.arm import DEFAULT_WIDE_LIMIT, select_arm_variant  # noqa: E402
-from mcugen.model import load_model  # noqa: E402
+from mcugen.lower.arm import DEFAULT_WIDE_LIMIT, select_arm_variant  # noqa: E402
+from mcugen.model.load import load_model  # noqa: E402
 from mcugen.model.graph import Graph, Operator  # noqa: E402
 
 TFLM_CMSIS_PERSON_DETECT = 22.7e6

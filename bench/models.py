@@ -30,17 +30,19 @@ sys.path.insert(0, str(ROOT / "tests"))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from mcugen import project  # noqa: E402
+from mcugen import emit, pipeline, project  # noqa: E402
 from mcugen.boards import get_board  # noqa: E402
 from mcugen.mapfile import PROJECT_GROUPS, group_usage, usage_by_file  # noqa: E402
+from mcugen.ops import total_macs  # noqa: E402
+from mcugen.options import GenerateOptions  # noqa: E402
 
 MODELS = ROOT / "examples" / "models"
 CONFIGS = {
-    "cubeai": {"style": "cubeai", "arm_kernels": True},
-    "cubeai-portable": {"style": "cubeai", "arm_kernels": False},
-    "cubeai-patch": {"style": "cubeai", "arm_kernels": True, "patch": "auto"},
-    "cubeai-noin": {"style": "cubeai", "arm_kernels": True, "inputs_allocation": False},
-    "cubeai-patch-noin": {"style": "cubeai", "arm_kernels": True, "patch": "auto", "inputs_allocation": False},
+    "cubeai": {"style": "cubeai"},
+    "cubeai-portable": {"style": "cubeai", "kernels": "portable"},
+    "cubeai-patch": {"style": "cubeai", "patch": "auto"},
+    "cubeai-noin": {"style": "cubeai", "inputs_allocation": False},
+    "cubeai-patch-noin": {"style": "cubeai", "patch": "auto", "inputs_allocation": False},
     "tflm-cmsis_nn": {"style": "tflm", "kernels": "cmsis_nn"},
     "tflm-reference": {"style": "tflm", "kernels": "reference"},
 }
@@ -78,20 +80,16 @@ def code_flash(project_dir: Path) -> dict[str, int]:
 
 def run_one(model: str, config: str, inputs: int, layers: bool, workdir: Path) -> dict:
     cfg = CONFIGS[config]
-    graph = project.load_checked(model_path(model))
+    graph = pipeline.load_checked(model_path(model))
     board = get_board("qemu-m7")
     out = workdir / f"{model}-{config}"
     t0 = time.perf_counter()
-    gen = project.generate(graph, board, out, style=cfg["style"], force=True, kernels=cfg.get("kernels"),
-                           arm_kernels=cfg.get("arm_kernels", True), profile=layers, patch=cfg.get("patch"),
-                           inputs_allocation=cfg.get("inputs_allocation", True))
+    gen = emit.generate(graph, board, out, GenerateOptions(**cfg, profile=layers), force=True)
     project.build(out)
     rep = project.measure_project(out, runner="qemu", random=inputs, seed=1, profile=layers)
     code = code_flash(out)
     runtime_code = sum(v for k, v in code.items() if k in ("kernels", "network runtime", "tflm library", "application",
                                                             "libc/libgcc"))
-    from mcugen.ops import total_macs  # noqa: PLC0415
-
     macs = total_macs(graph)  # the model's (a patched network computes more)
     patch = gen.footprint.patch
     result = {

@@ -5,7 +5,7 @@ Run: python bench/networks.py [--nets NAME ...] [--wide-limit N|all|none] [--jso
 
 For each model: the tflm style project (CMSIS-NN kernels, the TFLM tree of
 MCUGEN_TFLM_ROOT or the shared one), the cubeai project, and the cubeai project
-with mcugen.codegen.arm's kernels (arm_kernel_selector), each built with
+with mcugen.lower.arm's kernels (every variant that applies, no RAM rule), each built with
 arm-none-eabi-gcc -O2 and run on QEMU mps2-an500 (-icount shift=0: the timer
 counts instructions) on one seeded random input; every output is compared with
 TFLM's reference interpreter. Models: person_detect (bundled) and the synthetic
@@ -27,14 +27,13 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from mcugen.boards import get_board  # noqa: E402
 from mcugen.build import build_project  # noqa: E402
-from mcugen.codegen import generate_cubeai, render_project  # noqa: E402
-from mcugen.codegen.arm import DEFAULT_WIDE_LIMIT  # noqa: E402
-from mcugen.codegen.arm.select import arm_kernel_selector, patch_network_source  # noqa: E402
+from mcugen.codegen import generate_cubeai  # noqa: E402
+from mcugen.lower import Kernels  # noqa: E402
+from mcugen.lower.arm import DEFAULT_WIDE_LIMIT  # noqa: E402
 from mcugen.inputs import make_samples  # noqa: E402
 from mcugen.measure import measure  # noqa: E402
-from mcugen.model import load_model  # noqa: E402
+from mcugen.model.load import load_model  # noqa: E402
 from mcugen.ops import total_macs  # noqa: E402
 
 
@@ -77,12 +76,8 @@ def run_cubeai(model: Path, out: Path, wide_limit: int | None, arm: bool) -> dic
     from mcugen.validate import compare_outputs
 
     graph = load_model(model)
-    kwargs = {}
-    if arm:
-        select = arm_kernel_selector(wide_limit)
-        files, _, _ = render_project(graph, get_board("qemu-m7"), select_kernel=select)
-        kwargs = {"select_kernel": select, "extra_files": {"network.c": patch_network_source(files["network.c"])}}
-    project = generate_cubeai(graph, "qemu-m7", out, force=True, **kwargs)
+    kernels = Kernels(simd=arm, wide_limit=wide_limit, max_ram_growth=None)
+    project = generate_cubeai(graph, "qemu-m7", out, kernels=kernels, force=True)
     build_project(project.out_dir)
     samples = make_samples(graph, (), random=1, seed=0)
     m = measure(project.out_dir, "qemu", samples, runs=1)

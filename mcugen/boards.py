@@ -328,20 +328,11 @@ def _parse_board(path: Path, name: str, raw: Any) -> Board:
     _mapping(path, f"{where}.extra", extra)
 
     return Board(
-        name=name,
-        aliases=tuple(aliases),
+        name=name, aliases=tuple(aliases),
         description=_str(path, f"{where}.description", raw.get("description", ""), required=False),
-        family=family,
-        core=_str(path, f"{where}.core", raw.get("core")),
-        fpu=fpu,
-        clock_hz=_int(path, f"{where}.clock_hz", raw.get("clock_hz")),
-        timing=timing,
-        regions=regions,
-        placement=placement,
-        uart=uart,
-        flash=flash,
-        extra=extra,
-        sources=tuple(str(s) for s in sources),
+        family=family, core=_str(path, f"{where}.core", raw.get("core")), fpu=fpu,
+        clock_hz=_int(path, f"{where}.clock_hz", raw.get("clock_hz")), timing=timing, regions=regions,
+        placement=placement, uart=uart, flash=flash, extra=extra, sources=tuple(str(s) for s in sources),
         probe=probe,
     )
 

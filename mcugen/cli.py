@@ -14,8 +14,13 @@ from typing import List, Optional
 
 import typer
 
-from mcugen import __version__, interrupt, process
+from mcugen import __version__, emit, interrupt, pipeline, process, project, report
+from mcugen.boards import PLACEMENT_KEYS, all_boards, get_board
 from mcugen.errors import McugenError
+from mcugen.estimate import require_fit
+from mcugen.inspect import summarize
+from mcugen.options import GenerateOptions
+from mcugen.tflm.cache import clear_cache, list_entries, tflm_cache_dir
 
 app = typer.Typer(
     name="mcugen",
@@ -57,6 +62,20 @@ def _runner_options(port: str | None, baud: int | None, probe: str | None, pack:
     return {k: v for k, v in options.items() if v is not None}
 
 
+# The flags generate, estimate and validate share (mcugen.options.GenerateOptions), declared once.
+STYLE_OPT = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP)
+NAME_OPT = typer.Option("network", "--name", help="C name of the network (cubeai).")
+C_API_OPT = typer.Option("st-ai", "--c-api", help=C_API_HELP)
+NO_IN_OPT = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP)
+NO_OUT_OPT = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP)
+POOLS_OPT = typer.Option(None, "--pools", help=POOLS_HELP)
+PATCH_OPT = typer.Option(None, "--patch", help=PATCH_HELP)
+KERNELS_OPT = typer.Option(None, "--kernels", help=KERNELS_HELP)
+PLACE_OPT = typer.Option(None, "--place", help="Override a placement: KEY=REGION with KEY in code, weights, arena, "
+                         "data, stack.")
+TFLM_ROOT_OPT = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (or $MCUGEN_TFLM_ROOT).")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"mcugen {__version__}")
@@ -72,8 +91,6 @@ def _main(
 
 
 def _parse_place(items: list[str] | None) -> dict[str, str]:
-    from mcugen.boards import PLACEMENT_KEYS
-
     result = {}
     for item in items or []:
         key, sep, region = item.partition("=")
@@ -87,10 +104,11 @@ def _parse_place(items: list[str] | None) -> dict[str, str]:
     return result
 
 
-def _check_style(style: str) -> str:
-    if style not in ("cubeai", "tflm"):
-        raise McugenError(f"Unknown style '{style}'.", hint="Use --style cubeai or --style tflm.")
-    return style
+def _options(style: str, place: list[str] | None, no_inputs_allocation: bool, no_outputs_allocation: bool,
+             **choices: object) -> GenerateOptions:
+    """The GenerateOptions of a command's flags (checked: bad choices fail here)."""
+    return GenerateOptions(style=style, placement=_parse_place(place), inputs_allocation=not no_inputs_allocation,
+                           outputs_allocation=not no_outputs_allocation, **choices).checked()
 
 
 @app.command()
@@ -103,14 +121,7 @@ def inspect(
 
     Example: mcugen inspect examples/person_detect/person_detect.tflite
     """
-    from mcugen.inspect import summarize
-    from mcugen.model import load_model
-    from mcugen.ops import check_shapes, require_known
-    from mcugen import report
-
-    graph = load_model(model)
-    require_known(graph)
-    check_shapes(graph)
+    graph = pipeline.load_checked(model)
     summary = summarize(graph)
     if json_out:
         report.print_json(summary.to_json())
@@ -122,16 +133,14 @@ def inspect(
 def estimate(
     model: Path = typer.Argument(..., help="A quantized .tflite model."),
     target: str = typer.Option(..., "--target", "-t", help="Board name or alias (see `mcugen boards`)."),
-    style: str = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP),
-    place: Optional[List[str]] = typer.Option(
-        None, "--place", help="Override a placement: KEY=REGION with KEY in code, weights, arena, data, stack."
-    ),
-    pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
-    patch: Optional[str] = typer.Option(None, "--patch", help=PATCH_HELP),
-    no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
-    no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
-    c_api: str = typer.Option("st-ai", "--c-api", help=C_API_HELP),
-    kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
+    style: str = STYLE_OPT,
+    place: Optional[List[str]] = PLACE_OPT,
+    pools: Optional[str] = POOLS_OPT,
+    patch: Optional[str] = PATCH_OPT,
+    no_inputs_allocation: bool = NO_IN_OPT,
+    no_outputs_allocation: bool = NO_OUT_OPT,
+    c_api: str = C_API_OPT,
+    kernels: Optional[str] = KERNELS_OPT,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Will the model fit the board? Activation RAM, runtime RAM, weights and code flash, per region.
@@ -141,18 +150,13 @@ def estimate(
     Example: mcugen estimate examples/models/person_detect.tflite --target stm32h7 --json
     Example: mcugen estimate examples/models/person_detect.tflite --target qemu-m7 --patch auto
     """
-    from mcugen import project, report
-    from mcugen.boards import get_board
-    from mcugen.estimate import require_fit
-
     board = get_board(target)
-    graph = project.load_checked(model)
+    graph = pipeline.load_checked(model)
+    options = _options(style, place, no_inputs_allocation, no_outputs_allocation, pools=pools, patch=patch,
+                       c_api=c_api, kernels=kernels)
     if patch:  # the search takes seconds: say what is going on
-        _say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
-    fp = project.estimate_model(graph, board, _check_style(style), placement=_parse_place(place), pools=pools,
-                                inputs_allocation=not no_inputs_allocation,
-                                outputs_allocation=not no_outputs_allocation, c_api=c_api, kernels=kernels,
-                                patch=patch)
+        report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
+    fp = pipeline.estimate_model(graph, board, options)
     if json_out:
         report.print_json(fp.to_json())
     else:
@@ -166,48 +170,10 @@ def boards(json_out: bool = typer.Option(False, "--json", help="Print JSON inste
 
     Example: mcugen boards
     """
-    from mcugen import report
-    from mcugen.boards import all_boards
-
     if json_out:
         report.print_json(report.boards_json(all_boards()))
     else:
         report.render_boards(all_boards())
-
-
-
-def _library_progress(json_out: bool):
-    """A rich progress bar for the one-off TFLM library build (silent with --json)."""
-    if json_out or not sys.stderr.isatty():
-        def plain(p):  # one line per phase change on non-terminals (CI logs)
-            if p.phase != getattr(plain, "last", None):
-                plain.last = p.phase
-                sys.stderr.write(f"mcugen: TFLM library: {p.phase} {p.message}\n")
-        return None if json_out else plain
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from mcugen.report import err_console
-
-    progress = Progress(TextColumn("[bold]TFLM library[/bold] {task.description}"), BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True)
-    task = {"id": None}
-
-    def update(p):
-        if task["id"] is None:
-            progress.start()
-            task["id"] = progress.add_task(p.phase, total=p.total or None)
-        progress.update(task["id"], description=p.phase, completed=p.done, total=p.total or None)
-        if p.phase == "done":
-            progress.stop()
-
-    return update
-
-
-def _say(json_out: bool):
-    from mcugen.report import err_console, safe_text
-
-    return (lambda msg: None) if json_out else (
-        lambda msg: err_console.print(f"[dim]mcugen: {safe_text(msg, None)}[/dim]"))
 
 
 @app.command()
@@ -215,17 +181,17 @@ def generate(
     model: Path = typer.Argument(..., help="A quantized .tflite model."),
     target: str = typer.Option(..., "--target", "-t", help="Board name or alias (see `mcugen boards`)."),
     output: Path = typer.Option(..., "--output", "-o", help="Project directory to write."),
-    style: str = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP),
-    name: str = typer.Option("network", "--name", help="C name of the network (cubeai)."),
-    c_api: str = typer.Option("st-ai", "--c-api", help=C_API_HELP),
-    no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
-    no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
-    pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
-    patch: Optional[str] = typer.Option(None, "--patch", help=PATCH_HELP),
+    style: str = STYLE_OPT,
+    name: str = NAME_OPT,
+    c_api: str = C_API_OPT,
+    no_inputs_allocation: bool = NO_IN_OPT,
+    no_outputs_allocation: bool = NO_OUT_OPT,
+    pools: Optional[str] = POOLS_OPT,
+    patch: Optional[str] = PATCH_OPT,
     force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
-    place: Optional[List[str]] = typer.Option(None, "--place", help="Override a placement: KEY=REGION."),
-    kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
-    tflm_root: Optional[Path] = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (or $MCUGEN_TFLM_ROOT)."),
+    place: Optional[List[str]] = PLACE_OPT,
+    kernels: Optional[str] = KERNELS_OPT,
+    tflm_root: Optional[Path] = TFLM_ROOT_OPT,
     baud: Optional[int] = typer.Option(None, "--baud", min=1, help=BAUD_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -233,18 +199,13 @@ def generate(
 
     Example: mcugen generate examples/models/person_detect.tflite --target qemu-m7 -o out/pd
     """
-    from mcugen import project, report
-    from mcugen.boards import get_board
-
     board = get_board(target)
-    graph = project.load_checked(model)
+    graph = pipeline.load_checked(model)
+    options = _options(style, place, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
+                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root, baud=baud)
     if patch:  # the search takes seconds: say what is going on
-        _say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
-    gen = project.generate(graph, board, output, style=_check_style(style), force=force, name=name,
-                           placement=_parse_place(place), kernels=kernels, tflm_root=tflm_root,
-                           progress=_library_progress(json_out), c_api=c_api,
-                           inputs_allocation=not no_inputs_allocation, outputs_allocation=not no_outputs_allocation,
-                           pools=pools, patch=patch, baud=baud)
+        report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
+    gen = emit.generate(graph, board, output, options, force=force, progress=report.library_progress(json_out))
     if json_out:
         report.print_json(gen.to_json())
     else:
@@ -261,8 +222,6 @@ def build(
 
     Example: mcugen build out/pd
     """
-    from mcugen import project, report
-
     built = project.build(project_dir, jobs=jobs)
     if json_out:
         report.print_json(built.to_json())
@@ -298,8 +257,6 @@ def flash_and_measure(
     Example: mcugen flash-and-measure out/pd --inputs examples/models/person.bmp
     Example: mcugen flash-and-measure out/h7 --runner pyocd --pack Keil.STM32H7xx_DFP.4.1.3.pack --random 5
     """
-    from mcugen import project, report
-
     files, count = _split_inputs(inputs, random)
     options = _runner_options(port, baud, probe, pack, no_pack_download)
     rep = project.measure_project(project_dir, runner=runner, input_files=files, random=count, seed=seed,
@@ -329,22 +286,22 @@ def _exit_if_not_exact(comparison) -> None:
 def validate(
     model: Path = typer.Argument(..., help="A quantized .tflite model."),
     target: str = typer.Option("host", "--target", "-t", help="Board name or alias; host runs natively."),
-    style: str = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP),
+    style: str = STYLE_OPT,
     inputs: Optional[List[str]] = typer.Option(None, "--inputs", help="N random inputs, or input files (repeatable)."),
     seed: int = typer.Option(0, "--seed", help="Seed for the random inputs."),
     runs: int = typer.Option(1, "--runs", min=1, help="Runs per input."),
     float_model: Optional[Path] = typer.Option(
         None, "--float-model", help="The float .tflite the model came from: also compare every output with it."),
-    name: str = typer.Option("network", "--name", help="C name of the network (cubeai)."),
-    c_api: str = typer.Option("st-ai", "--c-api", help=C_API_HELP),
-    no_inputs_allocation: bool = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP),
-    no_outputs_allocation: bool = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP),
-    pools: Optional[str] = typer.Option(None, "--pools", help=POOLS_HELP),
-    patch: Optional[str] = typer.Option(None, "--patch", help=PATCH_HELP),
+    pools: Optional[str] = POOLS_OPT,
+    patch: Optional[str] = PATCH_OPT,
+    name: str = NAME_OPT,
+    c_api: str = C_API_OPT,
+    no_inputs_allocation: bool = NO_IN_OPT,
+    no_outputs_allocation: bool = NO_OUT_OPT,
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Keep the project here (default: temporary)."),
     force: bool = typer.Option(False, "--force", help="Overwrite files in OUTPUT that mcugen did not write."),
-    kernels: Optional[str] = typer.Option(None, "--kernels", help=KERNELS_HELP),
-    tflm_root: Optional[Path] = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree."),
+    kernels: Optional[str] = KERNELS_OPT,
+    tflm_root: Optional[Path] = TFLM_ROOT_OPT,
     runner: Optional[str] = typer.Option(None, "--runner", help=RUNNER_HELP),
     port: Optional[str] = typer.Option(None, "--port", help=PORT_HELP),
     baud: Optional[int] = typer.Option(None, "--baud", min=1, help=BAUD_HELP + " The firmware is built for it."),
@@ -361,18 +318,16 @@ def validate(
 
     Example: mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs examples/models/person.bmp
     """
-    from mcugen import project, report
-
     files, count = _split_inputs(inputs, None)
     if not files and not inputs:
         count = 20
-    options = _runner_options(port, baud, probe, pack, no_pack_download)
+    options = _options(style, None, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
+                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
+    runner_options = _runner_options(port, baud, probe, pack, no_pack_download)
     gen, built, rep = project.validate(
-        model, target, style=_check_style(style), input_files=files, random=count, seed=seed, runs=runs,
-        output=output, force=force, kernels=kernels, tflm_root=tflm_root, runner=runner, runner_options=options,
-        progress=_say(json_out), library_progress=_library_progress(json_out), float_model=float_model, name=name,
-        c_api=c_api, inputs_allocation=not no_inputs_allocation, outputs_allocation=not no_outputs_allocation,
-        pools=pools, patch=patch,
+        model, target, options, input_files=files, random=count, seed=seed, runs=runs, output=output, force=force,
+        runner=runner, runner_options=runner_options, progress=report.say(json_out),
+        library_progress=report.library_progress(json_out), float_model=float_model,
     )
     if json_out:
         report.print_json({**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})
@@ -391,9 +346,6 @@ def cache_list(json_out: bool = typer.Option(False, "--json", help="Print JSON."
 
     Example: mcugen cache list
     """
-    from mcugen import report
-    from mcugen.tflm.library import list_entries, tflm_cache_dir
-
     entries = list_entries()
     if json_out:
         report.print_json([{**{k: getattr(e, k) for k in ("name", "target", "kernels", "tree_revision", "compiler",
@@ -409,8 +361,6 @@ def cache_clear(name: Optional[str] = typer.Argument(None, help="One entry (from
 
     Example: mcugen cache clear
     """
-    from mcugen.tflm.library import clear_cache
-
     removed = clear_cache(name)
     typer.echo(f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'}" + (": " + ", ".join(removed) if removed else ""))
 
@@ -461,9 +411,7 @@ def _stop_everything(message: str) -> None:
     process.stop_all()
     interrupt.remove_temporaries()
     try:
-        report = sys.modules.get("mcugen.report")
-        if report is not None:  # a progress bar hides the cursor while it runs
-            report.err_console.show_cursor(True)
+        report.err_console.show_cursor(True)  # a progress bar hides the cursor while it runs
         sys.stderr.write(f"mcugen: {message}\n")
         sys.stderr.flush()
     except OSError:  # SIGHUP: the terminal is gone
@@ -478,15 +426,13 @@ PRINTED_MESSAGE_LIMIT = 8000
 def _report_error(exc: McugenError) -> None:
     if _state["debug"]:
         traceback.print_exc()
-    from mcugen.report import err_console, safe_text
-
     # mcugen's own messages may span lines (a compiler's output); anything else a terminal
     # would act on is escaped, and markup from names in the message prints literally
-    message = safe_text(exc.message, PRINTED_MESSAGE_LIMIT, keep="\n\t")
-    err_console.print(f"[bold red]error:[/bold red] {message}", soft_wrap=True)
+    message = report.safe_text(exc.message, PRINTED_MESSAGE_LIMIT, keep="\n\t")
+    report.err_console.print(f"[bold red]error:[/bold red] {message}", soft_wrap=True)
     if exc.hint:
-        hint = safe_text(exc.hint, PRINTED_MESSAGE_LIMIT, keep="\n\t")
-        err_console.print(f"[yellow]hint:[/yellow] {hint}", soft_wrap=True)
+        hint = report.safe_text(exc.hint, PRINTED_MESSAGE_LIMIT, keep="\n\t")
+        report.err_console.print(f"[yellow]hint:[/yellow] {hint}", soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,13 @@ from typing import Any, Mapping
 from mcugen import codesize
 from mcugen.boards import Board
 from mcugen.errors import FitError
+from mcugen.lower import LoweredGraph, lower
 from mcugen.model.graph import Graph
-from mcugen.ops import REGISTRY, require_supported, total_macs
+from mcugen.ops import total_macs
 from mcugen.planner import MemoryPlan, plan_memory
+from mcugen.support import require_supported
+from mcugen.tflm.arena import estimate_tflm_arena
+from mcugen.tflm.targets import target_for_board
 
 WEIGHTS_ALIGNMENT = 16
 # The legacy client API (cubeai --c-api legacy: main.c calls ai_<name>_*): its code and
@@ -129,41 +133,39 @@ def _align(n: int, a: int) -> int:
     return (n + a - 1) // a * a
 
 
-def cubeai_data_bytes(graph: Graph, lowered) -> tuple[int, int]:
+def weights_blob_bytes(lowered: LoweredGraph) -> tuple[int, int]:
+    """(weights blob bytes, params bytes) the cubeai generator emits for `lowered`: the blob
+    (.nn_weights) starts with a signature word and holds every call's weight arrays and the
+    constant inputs, each 16-byte aligned; params are the .rodata arrays."""
+    graph = lowered.graph
+    size = _align(4, WEIGHTS_ALIGNMENT)
+    seen: set[int] = set()
+    params = 0
+    for call in lowered.calls:
+        for c in call.constants:
+            if c.weights:
+                size = _align(size, WEIGHTS_ALIGNMENT) + c.nbytes
+            else:
+                params += c.nbytes
+        for t in call.inputs:
+            if t >= 0 and graph.tensors[t].is_constant and t not in seen:
+                seen.add(t)
+                size = _align(size, WEIGHTS_ALIGNMENT) + graph.tensors[t].nbytes
+    return _align(size, WEIGHTS_ALIGNMENT), params
+
+
+def cubeai_data_bytes(lowered: LoweredGraph) -> tuple[int, int]:
     """(weights, params) as the cubeai generator lays them out: weights are the model's
     constants the ops read (aligned, as in the .nn_weights blob); params is everything
     else computed at generation time: requantization tables and, with the Cortex-M7
     kernels, the filters re-laid out for SIMD (int16 where that pays) with their
     per-channel bias and requantization words."""
-    from mcugen.codegen import data_sizes  # noqa: PLC0415
-
+    graph = lowered.graph
     used = {i for op in graph.operators for i in op.inputs if i >= 0}
     constants = sum(_align(graph.tensors[i].nbytes, WEIGHTS_ALIGNMENT) for i in used if graph.tensors[i].is_constant)
-    blob, params = data_sizes(graph, lowered=lowered)
+    blob, params = weights_blob_bytes(lowered)
     weights = min(constants, blob)
     return weights, blob + params - weights
-
-
-def arm_selector(board: Board, wide_limit: int | None = None):
-    """Every Cortex-M7 SIMD variant that runs an op (int16 filters up to wide_limit bytes,
-    default DEFAULT_WIDE_LIMIT), or None off Cortex-M7: the portable kernels."""
-    if board.is_host or board.core != "cortex-m7":
-        return None
-    from mcugen.codegen.arm.select import arm_kernel_selector  # noqa: PLC0415
-    from mcugen.codegen.arm.variants import DEFAULT_WIDE_LIMIT  # noqa: PLC0415
-
-    return arm_kernel_selector(DEFAULT_WIDE_LIMIT if wide_limit is None else wide_limit)
-
-
-def default_selector(board: Board, graph: Graph, wide_limit: int | None = None):
-    """The kernel variants `generate` uses for this board and model (Cortex-M7 SIMD on
-    Cortex-M7 where their scratch keeps the activation RAM within 2% or 1 KiB)."""
-    select = arm_selector(board, wide_limit)
-    if select is None:
-        return None
-    from mcugen.codegen.arm.select import ram_bounded  # noqa: PLC0415
-
-    return ram_bounded(graph, select)
 
 
 def tflm_weights_bytes(graph: Graph) -> int:
@@ -188,7 +190,7 @@ def _regions(board: Board, placement: Mapping[str, str], figures: Mapping[str, i
 
 
 def estimate(
-    graph: Graph,
+    model: Graph | LoweredGraph,
     board: Board,
     style: str = "cubeai",
     *,
@@ -196,38 +198,36 @@ def estimate(
     plan: MemoryPlan | None = None,
     tflm_arena: int | None = None,
     tflm_code: codesize.CodeSize | None = None,
-    select_kernel=None,
     tflm_kernels: str | None = None,
     io_outside: int = 0,
     c_api: str = "st-ai",
-    lowered=None,
 ) -> Footprint:
-    """The footprint of `graph` on `board` in `style`. Raises UnsupportedOpsError first.
+    """The footprint of a model on `board` in `style`. Raises UnsupportedOpsError first.
 
-    A plan with several pools (cubeai --pools) puts each pool's bytes in its region;
-    io_outside: bytes of inputs/outputs the application keeps outside the activations
-    (cubeai --no-inputs-allocation / --no-outputs-allocation), counted with the data;
-    c_api "legacy" adds the legacy API layer's code and data; lowered: the graph already
-    lowered with select_kernel (mcugen.codegen.lower), when the caller has it."""
-    require_supported(graph, style)
-    if style == "cubeai" and select_kernel is None and plan is None:
-        select_kernel = default_selector(board, graph)
-    if style != "cubeai":
-        lowered = None
-    elif lowered is None:
-        from mcugen.codegen import lower  # noqa: PLC0415
-
-        lowered = lower(graph, select_kernel, check=False)  # once, for plan, data and code
+    cubeai: of a LoweredGraph (a Graph is lowered here with the default kernels), with
+    its plan (default: the plain activation plan of its kernels' scratch); a plan with
+    several pools (--pools) puts each pool's bytes in its region. io_outside: bytes of
+    inputs/outputs the application keeps outside the activations (--no-inputs-allocation
+    / --no-outputs-allocation), counted with the data; c_api "legacy" adds the legacy API
+    layer's code and data. tflm: of a Graph, with TFLM's arena (estimated when not given)."""
+    lowered: LoweredGraph | None = None
+    if style == "cubeai":
+        lowered = model if isinstance(model, LoweredGraph) else lower(model, board)
+        graph = lowered.graph
+    else:
+        graph = model.graph if isinstance(model, LoweredGraph) else model
+        require_supported(graph, style)
     if plan is None:
         plan = plan_memory(graph, lowered.scratch_bytes) if lowered is not None else plan_memory(graph)
     notes: list[str] = []
     if lowered is not None:
         activation = plan.arena_size
-        weights, params = cubeai_data_bytes(graph, lowered)
-        code = codesize.cubeai_code_size(graph, board, lowered)
+        weights, params = cubeai_data_bytes(lowered)
+        code = codesize.cubeai_code_size(lowered, board)
     else:
         if tflm_arena is None:
-            tflm_arena = _tflm_arena_estimate(graph, board)
+            tflm_arena = estimate_tflm_arena(graph, kernels="reference" if board.is_host else "cmsis_nn",
+                                             target=target_for_board(board)).total
         activation = tflm_arena
         weights = tflm_weights_bytes(graph)
         params = 0  # TFLM computes them at AllocateTensors, into the arena
@@ -265,30 +265,11 @@ def estimate(
         pools = tuple((p.region, p.size) for p in plan.pools)
     regions = _regions(board, base_placement, figures, pools) if base_placement else ()
     return Footprint(
-        model=graph.name,
-        board=board.name,
-        style=style,
-        macs=total_macs(graph),
-        activation_ram=activation,
-        runtime_ram=sum(runtime_parts.values()),
-        weights_flash=weights,
-        params_flash=params,
-        code_flash=code_total,
-        regions=regions,
-        plan=plan,
-        runtime_ram_parts=runtime_parts,
-        code_flash_parts=code_parts,
-        code_flash_basis=code.basis,
-        notes=tuple(notes),
+        model=graph.name, board=board.name, style=style, macs=total_macs(graph), activation_ram=activation,
+        runtime_ram=sum(runtime_parts.values()), weights_flash=weights, params_flash=params, code_flash=code_total,
+        regions=regions, plan=plan, runtime_ram_parts=runtime_parts, code_flash_parts=code_parts,
+        code_flash_basis=code.basis, notes=tuple(notes),
     )
-
-
-def _tflm_arena_estimate(graph: Graph, board: Board) -> int:
-    from mcugen.tflm.arena import estimate_tflm_arena  # noqa: PLC0415  (tflm style only)
-    from mcugen.tflm.library import target_for_board  # noqa: PLC0415
-
-    kernels = "reference" if board.is_host else "cmsis_nn"
-    return estimate_tflm_arena(graph, kernels=kernels, target=target_for_board(board)).total
 
 
 def require_fit(footprint: Footprint) -> None:
@@ -312,10 +293,4 @@ def require_fit(footprint: Footprint) -> None:
     )
 
 
-def supported_styles(graph: Graph) -> list[str]:
-    from mcugen.ops import unsupported_ops
-
-    return [s for s in ("cubeai", "tflm") if not unsupported_ops(graph, s)]
-
-
-__all__ = ["Footprint", "RegionUse", "estimate", "require_fit", "REGISTRY"]
+__all__ = ["Footprint", "RegionUse", "cubeai_data_bytes", "estimate", "require_fit", "weights_blob_bytes"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mcugen.model.graph import Graph, Tensor
-from mcugen.ops import op_macs, unsupported_ops
+from mcugen.ops import STYLES, op_macs
 from mcugen.planner import MemoryPlan, plan_memory
+from mcugen.support import unsupported_ops
 
 
 @dataclass(frozen=True)
@@ -115,10 +116,11 @@ def io_info(t: Tensor) -> IoInfo:
 
 
 def summarize(graph: Graph) -> ModelSummary:
-    styles = {s: [f"#{u.index} {u.opcode}" for u in unsupported_ops(graph, s)] for s in ("cubeai", "tflm")}
+    unsupported = {s: unsupported_ops(graph, s) for s in STYLES}  # each style checked once
+    styles = {s: [f"#{u.index} {u.opcode}" for u in bad] for s, bad in unsupported.items()}
     bad_by_op: dict[int, list[str]] = {}
-    for style in ("cubeai", "tflm"):
-        for u in unsupported_ops(graph, style):
+    for style, bad in unsupported.items():
+        for u in bad:
             bad_by_op.setdefault(u.index, []).append(style)
     layers = []
     for op in graph.operators:

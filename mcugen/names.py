@@ -17,7 +17,10 @@ import re
 from functools import lru_cache
 from pathlib import PurePosixPath
 
+from jinja2 import meta
+
 from mcugen.errors import McugenError
+from mcugen.resources import template_environment
 
 MAX_NAME_LENGTH = 64  # C compilers take more; file names and symbols stay readable
 NETWORK_TEMPLATE_STEM = "network"  # templates/cubeai/network*.j2 -> <name>*
@@ -32,10 +35,6 @@ class InvalidNameError(McugenError):
 @lru_cache(maxsize=1)
 def _rendered_templates() -> tuple[str, ...]:
     """The cubeai templates that become files: those no other template includes."""
-    from jinja2 import meta  # noqa: PLC0415  (jinja2 stays out of inspect/estimate start-up)
-
-    from mcugen.resources import template_environment  # noqa: PLC0415  (same reason)
-
     env = template_environment()
     names = [t for t in env.list_templates(extensions=["j2"]) if t.startswith(f"{STYLE_TEMPLATES}/")]
     included: set[str] = set()

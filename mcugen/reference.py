@@ -20,15 +20,15 @@ from mcugen.model.graph import NUMPY_DTYPES, Graph
 ARENA_SLACK = 1 << 20  # bytes on top of every activation tensor: TFLM's own bookkeeping
 
 
-class ReferenceError(McugenError):
+class ReferenceInterpreterError(McugenError):
     """The reference interpreter is missing or failed."""
 
 
-def _runtime():
+def tflm_runtime():
     try:
         from tflite_micro.python.tflite_micro import runtime  # noqa: PLC0415
     except ImportError as exc:
-        raise ReferenceError(
+        raise ReferenceInterpreterError(
             "The TFLM reference interpreter (Python package tflite-micro) is not installed.",
             hint="pip install 'mcugen[reference]' (or pip install tflite-micro).",
         ) from exc
@@ -45,28 +45,28 @@ class Reference:
     """One interpreter for one model; `run(sample)` returns its outputs."""
 
     def __init__(self, graph: Graph) -> None:
-        runtime = _runtime()
+        runtime = tflm_runtime()
         self.graph = graph
         try:
             self.interpreter = runtime.Interpreter.from_bytes(graph.model_bytes, arena_size=arena_size_for(graph))
             self.interpreter.reset()
         except Exception as exc:  # the extension raises RuntimeError/ValueError with TFLM's log
-            raise ReferenceError(f"The TFLM reference interpreter cannot load '{graph.name}': {exc}") from exc
+            raise ReferenceInterpreterError(f"The TFLM reference interpreter cannot load '{graph.name}': {exc}") from exc
 
     def run(self, sample: Sequence[np.ndarray]) -> list[np.ndarray]:
         graph = self.graph
         if len(sample) != len(graph.inputs):
-            raise ReferenceError(f"{len(sample)} arrays for a model with {len(graph.inputs)} inputs.")
+            raise ReferenceInterpreterError(f"{len(sample)} arrays for a model with {len(graph.inputs)} inputs.")
         try:
             for k, (array, t) in enumerate(zip(sample, graph.input_tensors)):
                 data = np.ascontiguousarray(np.asarray(array, dtype=NUMPY_DTYPES[t.dtype]).reshape(t.shape))
                 self.interpreter.set_input(data, k)
             self.interpreter.invoke()
             return [np.array(self.interpreter.get_output(k), copy=True) for k in range(len(graph.outputs))]
-        except ReferenceError:
+        except ReferenceInterpreterError:
             raise
         except Exception as exc:
-            raise ReferenceError(f"The TFLM reference interpreter failed on '{graph.name}': {exc}") from exc
+            raise ReferenceInterpreterError(f"The TFLM reference interpreter failed on '{graph.name}': {exc}") from exc
 
 
 def reference_outputs(graph: Graph, samples: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:

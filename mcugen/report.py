@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mcugen.boards import Board
 from mcugen.estimate import Footprint
 from mcugen.inspect import ModelSummary
+from mcugen.metrics import OutputMetrics
 from mcugen.text import printable
+from mcugen.tflm.cache import BuildProgress, CacheEntryInfo
+
+if TYPE_CHECKING:  # types only: `mcugen estimate` renders without loading the code generators and runners
+    from mcugen.emit import Generated
+    from mcugen.project import Built, MeasureReport
 
 console = Console(highlight=False, emoji=False)
 err_console = Console(stderr=True, highlight=False, emoji=False)
@@ -233,7 +241,7 @@ def json_text(obj: Any) -> str:
     return json.dumps(obj, indent=2, default=_json_default) + "\n"
 
 
-def render_generated(gen: Any) -> None:
+def render_generated(gen: Generated) -> None:
     fp = gen.footprint
     console.print(f"[bold]{safe_text(gen.style)}[/bold] project for [bold]{safe_text(gen.board)}[/bold] written "
                   f"to {safe_text(gen.out_dir, None)} ({len(gen.files)} files)")
@@ -258,7 +266,7 @@ def render_generated(gen: Any) -> None:
         err_console.print(f"[yellow]note:[/yellow] {safe_text(note, None)}", soft_wrap=True)
 
 
-def render_built(built: Any) -> None:
+def render_built(built: Built) -> None:
     t = Table(title=f"Build of {safe_text(built.project_dir, None)} for {safe_text(built.board)} "
                     f"({built.seconds:.1f} s)", title_justify="left")
     for col, justify in (("region", "left"), ("kind", "left"), ("size", "right"), ("used", "right"),
@@ -281,7 +289,7 @@ def _count(v: float) -> str:
     return f"{v:,.0f}"
 
 
-def render_measure(rep: Any, built: Any = None, footprint: Any = None) -> None:
+def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Footprint | None = None) -> None:
     unit = rep.timing_unit
     console.print(f"[bold]{safe_text(rep.model)}[/bold] on [bold]{safe_text(rep.board)}[/bold] "
                   f"({safe_text(rep.style)}, "
@@ -342,7 +350,7 @@ def render_measure(rep: Any, built: Any = None, footprint: Any = None) -> None:
 METRIC_COLUMNS = ("acc", "rmse", "mae", "l2r", "mean", "std", "nse", "cos")
 
 
-def metric_cells(m: Any) -> tuple[str, ...]:
+def metric_cells(m: OutputMetrics | None) -> tuple[str, ...]:
     """ST's validation figures of one output (mcugen.metrics.OutputMetrics), as table cells."""
     if m is None:
         return ("-",) * len(METRIC_COLUMNS)
@@ -358,7 +366,7 @@ def render_outputs(values: list) -> str:
     return "; ".join(parts)
 
 
-def render_cache(entries: list, root: Any) -> None:
+def render_cache(entries: list[CacheEntryInfo], root: Path) -> None:
     t = Table(title=f"TFLM library cache ({safe_text(root, None)})", title_justify="left")
     for col in ("name", "target", "kernels", "compiler", "size", "built", "build time", "ok"):
         t.add_column(col, overflow="fold")
@@ -369,3 +377,41 @@ def render_cache(entries: list, root: Any) -> None:
     console.print(t)
     if not entries:
         console.print("empty: the first tflm build fills it (about 5 minutes per configuration)")
+
+
+# ---------------------------------------------------------------------------------
+# progress while a command works
+
+
+def say(json_out: bool) -> Callable[[str], None]:
+    """What a command says while it works, dimmed on stderr (nothing with --json)."""
+    return (lambda msg: None) if json_out else (
+        lambda msg: err_console.print(f"[dim]mcugen: {safe_text(msg, None)}[/dim]"))
+
+
+def library_progress(json_out: bool) -> Callable[[BuildProgress], None] | None:
+    """The one-off TFLM library build's progress: a rich progress bar on a terminal, one
+    line per phase on a pipe (CI logs), nothing with --json."""
+    if json_out:
+        return None
+    if not sys.stderr.isatty():
+        last: list[str] = []
+
+        def plain(p: BuildProgress) -> None:
+            if p.phase not in last[-1:]:
+                last.append(p.phase)
+                sys.stderr.write(f"mcugen: TFLM library: {p.phase} {p.message}\n")
+        return plain
+    progress = Progress(TextColumn("[bold]TFLM library[/bold] {task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True)
+    task: dict[str, Any] = {"id": None}
+
+    def update(p: BuildProgress) -> None:
+        if task["id"] is None:
+            progress.start()
+            task["id"] = progress.add_task(p.phase, total=p.total or None)
+        progress.update(task["id"], description=p.phase, completed=p.done, total=p.total or None)
+        if p.phase == "done":
+            progress.stop()
+
+    return update

@@ -1,4 +1,4 @@
-"""Where mcugen's data lives: templates/, firmware/ and boards.yaml.
+"""Where mcugen's data lives: templates/, firmware/ and boards.yaml; and its cache folder.
 
 From a source checkout or an editable install they sit at the top of the
 repository; a wheel carries them in mcugen/_data (see pyproject.toml).
@@ -6,10 +6,14 @@ repository; a wheel carries them in mcugen/_data (see pyproject.toml).
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
+import jinja2
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
+CACHE_ENV_VAR = "MCUGEN_CACHE_DIR"
 
 
 @lru_cache(maxsize=None)
@@ -25,11 +29,9 @@ def templates_dir() -> Path:
 
 
 @lru_cache(maxsize=1)
-def template_environment():
+def template_environment() -> jinja2.Environment:
     """The jinja2 environment every generator renders templates/ with (strict: an
     undefined name is an error, not an empty string)."""
-    import jinja2  # noqa: PLC0415  (estimate and inspect never render)
-
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
@@ -51,3 +53,16 @@ def project_root() -> Path | None:
     """The source checkout, when mcugen runs from one (examples/, ../shared)."""
     root = _PACKAGE_DIR.parent
     return root if (root / "pyproject.toml").is_file() else None
+
+
+def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The mcugen cache folder (TFLM libraries, CMSIS packs): argument, $MCUGEN_CACHE_DIR,
+    or the user cache dir."""
+    if cache_dir is not None:
+        return Path(cache_dir)
+    env = os.environ.get(CACHE_ENV_VAR, "")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir  # noqa: PLC0415  (only when a cache is used)
+
+    return Path(user_cache_dir("mcugen"))

@@ -1,10 +1,5 @@
-"""`mcugen validate MODEL --target host`: the cubeai network against TFLM, bit for bit.
-
-`validate_host(model_path)` is the library form of `mcugen validate --target host`
-(mcugen.project.validate): generate the cubeai project, build it with the host
-compiler, run the given input files plus `n_random` seeded random samples through
-the UART protocol over pipes and through the TFLM reference interpreter, and
-compare every output element.
+"""Comparing a target's outputs with the TFLM reference, bit for bit (`mcugen validate`,
+whose pipeline is mcugen.project.validate).
 
 Next to that verdict, `compare_outputs` gives ST's float-domain figures per output
 (acc, rmse, mae, l2r, mean and std of the error, nse, cos; mcugen.metrics) against
@@ -15,27 +10,33 @@ the dequantized inputs).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from mcugen.model.graph import Graph
+from mcugen.errors import McugenError
+from mcugen.metrics import OutputMetrics, compare
+from mcugen.model.fold import fold_constants, propagate_shapes
+from mcugen.model.graph import NUMPY_DTYPES, Graph, Quantization
+from mcugen.model.loader import parse_model, read_model_file
+from mcugen.reference import ARENA_SLACK, ReferenceInterpreterError, tflm_runtime
 
 
 @dataclass(frozen=True)
 class OutputComparison:
+    """One output of the model, compared over all samples (and ST's figures)."""
+
     index: int
+    shape: tuple[int, ...]
     name: str
     dtype: str
-    shape: tuple[int, ...]
     max_abs_diff: float  # over all samples and elements (integers compared exactly)
     mismatches: int  # elements that differ, over all samples
     elements: int  # elements compared, over all samples
-    metrics: Any = None  # mcugen.metrics.OutputMetrics, in the float domain, vs the reference
-    float_metrics: Any = None  # the same vs the float model (when one was given)
+    metrics: OutputMetrics | None = None  # in the float domain, vs the reference
+    float_metrics: OutputMetrics | None = None  # the same vs the float model (when one was given)
 
     @property
     def bit_exact(self) -> bool:
@@ -81,7 +82,6 @@ def compare_outputs(graph: Graph, predicted: Sequence[Sequence[np.ndarray]],
     """Element-wise comparison per output over all samples, with ST's float-domain
     figures against the reference and (float_reference: the float model's outputs)
     against the float model."""
-    from mcugen.metrics import compare  # noqa: PLC0415
 
     result = []
     for k, t in enumerate(graph.output_tensors):
@@ -123,7 +123,7 @@ def compare_outputs(graph: Graph, predicted: Sequence[Sequence[np.ndarray]],
                 float_metrics = compare([_deq(x, q) for x in p], f, classifier=None)
             except ValueError:
                 float_metrics = None
-        result.append(OutputComparison(k, t.name, t.dtype, tuple(int(d) for d in t.shape), max_diff, mismatches,
+        result.append(OutputComparison(k, tuple(int(d) for d in t.shape), t.name, t.dtype, max_diff, mismatches,
                                        elements, metrics, float_metrics))
     return tuple(result)
 
@@ -134,11 +134,6 @@ class FloatModel:
     takes a sample of the quantized model and returns float outputs."""
 
     def __init__(self, path: str | Path, graph: Graph) -> None:
-        from mcugen.errors import McugenError  # noqa: PLC0415
-        from mcugen.model.fold import fold_constants, propagate_shapes  # noqa: PLC0415
-        from mcugen.model.loader import parse_model, read_model_file  # noqa: PLC0415
-        from mcugen.reference import ARENA_SLACK, ReferenceError, _runtime  # noqa: PLC0415
-
         data = read_model_file(path)
         fg = propagate_shapes(fold_constants(parse_model(data, Path(path).stem)))
         problems = []
@@ -157,16 +152,14 @@ class FloatModel:
                               hint="Give the float .tflite the quantized model was converted from.")
         self.graph, self.float_graph = graph, fg
         arena = sum(t.nbytes for t in fg.tensors if not t.is_constant) + len(data) + ARENA_SLACK
-        runtime = _runtime()
+        runtime = tflm_runtime()
         try:
             self.interpreter = runtime.Interpreter.from_bytes(data, arena_size=arena)
             self.interpreter.reset()
         except Exception as exc:
-            raise ReferenceError(f"The TFLM interpreter cannot load the float model {path}: {exc}") from exc
+            raise ReferenceInterpreterError(f"The TFLM interpreter cannot load the float model {path}: {exc}") from exc
 
     def run(self, sample: Sequence[np.ndarray]) -> list[np.ndarray]:
-        from mcugen.model.graph import NUMPY_DTYPES  # noqa: PLC0415
-
         for k, (array, tq, tf) in enumerate(zip(sample, self.graph.input_tensors, self.float_graph.input_tensors)):
             q = tq.quant if tq.dtype != "float32" else None
             real = _deq(np.asarray(array).reshape(-1), q)
@@ -193,39 +186,10 @@ def float_model_outputs(path: str | Path, graph: Graph,
     return [model.run(s) for s in samples]
 
 
-def _deq(values: np.ndarray, q: Any) -> np.ndarray:
+def _deq(values: np.ndarray, q: Quantization | None) -> np.ndarray:
     if q is None:
         return values.astype(np.float64)
     return (values.astype(np.float64) - q.zero_point[0]) * q.scale[0]
 
 
-def validate_host(
-    model_path: str | Path,
-    n_random: int = 20,
-    seed: int = 0,
-    input_files: Sequence[str | Path] = (),
-    *,
-    keep_dir: str | Path | None = None,
-    name: str = "network",
-    float_model: str | Path | None = None,
-) -> ValidationResult:
-    """Generate, build and run the cubeai network on the host and compare with TFLM: the
-    library form of `mcugen validate MODEL --target host` (mcugen.project.validate).
-
-    keep_dir: generate there (and keep it) instead of a temporary directory."""
-    import dataclasses  # noqa: PLC0415
-
-    from mcugen import project  # noqa: PLC0415
-
-    t0 = time.perf_counter()
-    _, built, report = project.validate(
-        model_path, "host", input_files=input_files, random=n_random, seed=seed, output=keep_dir,
-        force=keep_dir is not None, name=name, float_model=float_model,
-    )
-    timings = {"build": built.seconds, "total": time.perf_counter() - t0}
-    return dataclasses.replace(report.comparison, timings=timings,
-                               project_dir=str(keep_dir) if keep_dir is not None else None)
-
-
-__all__ = ["FloatModel", "OutputComparison", "ValidationResult", "compare_outputs", "float_model_outputs",
-           "validate_host"]
+__all__ = ["FloatModel", "OutputComparison", "ValidationResult", "compare_outputs", "float_model_outputs"]

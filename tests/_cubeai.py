@@ -8,9 +8,10 @@ from typing import Sequence
 import numpy as np
 
 from mcugen.codegen import generate_cubeai
-from mcugen.hostrun import build_host, run_on_host
+from mcugen.calibrate.hostrun import build_host, run_on_host
 from mcugen.inputs import make_samples
-from mcugen.model import Graph, load_model
+from mcugen.model import Graph
+from mcugen.model.load import load_model
 from mcugen.reference import reference_outputs
 from mcugen.validate import compare_outputs
 

@@ -1,9 +1,9 @@
 """Runs the Cortex-M7 kernels against the portable kernels, on the host or on QEMU.
 
 A case is one operator in a small synthetic Graph (or a real model's): the
-Cortex-M7 side is prepared by mcugen.codegen.arm (the variant's stream: layout,
+Cortex-M7 side is prepared by mcugen.lower.arm (the variant's stream: layout,
 folded bias, requantization), the portable side with TFLM's prepare arithmetic
-(mcugen.codegen.quant), as the cubeai lowering does. tests/kernel_driver/driver.c
+(mcugen.lower.quant), as the cubeai lowering does. tests/kernel_driver/driver.c
 runs both on every case and returns both outputs and, on QEMU, the instruction
 counts of both calls (QEMU -icount shift=0: the mps2 timer counts instructions);
 built with CMSIS-NN (run_qemu(cmsis=True)) it also runs the CMSIS-NN kernel TFLM
@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from mcugen.codegen import quant as Q
-from mcugen.codegen.arm import ArmCall, ArmVariant, select_arm_variant
+from mcugen.lower import quant as Q
+from mcugen.lower.arm import ArmVariant, select_arm_variant
+from mcugen.lower.call import KernelCall
 from mcugen.model.graph import Graph, Operator, Quantization, Tensor
 from mcugen.ops.access import min_distance
 
@@ -125,7 +126,7 @@ class Case:
     overlap: bool = False        # run the Cortex-M7 kernel in place at its min distance
     in_shift: int = 0            # misalign its input by this many bytes
     variant: ArmVariant | None = None
-    call: ArmCall | None = None
+    call: KernelCall | None = None
     distance: int | None = None
     blobs: list[bytes] = field(default_factory=list)
     out_bytes: int = 0
@@ -246,7 +247,7 @@ def _qp(t: Tensor) -> tuple[float, int]:
 
 
 def _portable_blobs(graph: Graph, op: Operator, blobs: list[bytes]) -> None:
-    """The portable kernel's arguments, computed as mcugen.codegen.lowering does."""
+    """The portable kernel's arguments, computed as mcugen.lower's op families do."""
     x = graph.tensors[op.inputs[0]]
     out = graph.tensors[op.outputs[0]]
     in_scale, in_zp = _qp(x)
@@ -311,7 +312,7 @@ def _portable_blobs(graph: Graph, op: Operator, blobs: list[bytes]) -> None:
         raise ValueError(op.opcode)
 
 
-def _arm_blobs(call: ArmCall, blobs: list[bytes]) -> None:
+def _arm_blobs(call: KernelCall, blobs: list[bytes]) -> None:
     structs = {s.name: s for s in call.structs}
     consts = {c.name: c for c in call.constants}
     p = structs["params"]

@@ -152,9 +152,9 @@ def test_rt_sdram_placement_sets_up_the_semc(board, size_log2):
 
 
 def test_a_family_without_the_controller_still_refuses(monkeypatch):
-    from mcugen import firmware
+    from mcugen import firmware, memory_map
 
-    monkeypatch.setitem(firmware.FAMILY_INITS, "imxrt", set())
+    monkeypatch.setitem(memory_map.FAMILY_INITS, "imxrt", set())
     with pytest.raises(BoardError, match="does not set up its sdram controller"):
         firmware.firmware_bundle("rt1170", firmware.FirmwareOptions(placement={"arena": "sdram"}))
 

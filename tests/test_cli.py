@@ -138,7 +138,7 @@ def test_internal_errors_are_reported_without_traceback(monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("mcugen.boards.all_boards", broken)
+    monkeypatch.setattr("mcugen.cli.all_boards", broken)
     monkeypatch.setattr(sys, "argv", ["mcugen", "boards"])
     with pytest.raises(SystemExit) as exit_info:
         cli.main()
@@ -191,6 +191,22 @@ def test_generate_legacy_api_own_io_json(person_detect, tmp_path):
     assert "ai_pd_create_and_init" in main and "ai_pd_run" in main
     r = mcugen("generate", person_detect, "-t", "host", "-o", tmp_path / "q", "--c-api", "cube")
     assert r.returncode == 1 and "client API" in r.stderr
+
+
+def test_library_progress_is_one_line_per_phase_off_a_terminal(capsys):
+    """The TFLM library build's progress (first tflm build): silent with --json, one line
+    per phase on a pipe (CI logs), never one per object."""
+    from mcugen.report import library_progress as _library_progress
+    from mcugen.tflm.cache import BuildProgress
+
+    assert _library_progress(True) is None
+    report = _library_progress(False)
+    for p in (BuildProgress("configure", 0, 0, "reading TFLM's Makefile"), BuildProgress("compile", 0, 315),
+              BuildProgress("compile", 150, 315), BuildProgress("compile", 315, 315), BuildProgress("done", 315, 315, "212 s")):
+        report(p)
+    assert capsys.readouterr().err.splitlines() == [
+        "mcugen: TFLM library: configure reading TFLM's Makefile", "mcugen: TFLM library: compile ",
+        "mcugen: TFLM library: done 212 s"]
 
 
 def test_runner_options_it_cannot_use_are_refused(tmp_path):

@@ -1,4 +1,4 @@
-"""Whole networks on the Cortex-M7 kernels, through the cubeai generator's select_kernel hook.
+"""Whole networks on the Cortex-M7 kernels, through the cubeai generator's kernel policy (mcugen.lower.kernels).
 
 Bit-exact with TFLM's reference interpreter on the host (the ACLE emulation) for the
 bundled and synthetic models, and on QEMU (the real instructions) for person_detect,
@@ -16,25 +16,20 @@ import pytest
 from _cubeai import check_bit_exact
 from conftest import read_person_bmp
 
-from mcugen.boards import get_board
-from mcugen.codegen import generate_cubeai, render_project
-from mcugen.codegen.arm import select_arm_variant
-from mcugen.codegen.arm.select import arm_kernel_selector, patch_network_source
-from mcugen.model import load_model
+from mcugen.codegen import generate_cubeai
+from mcugen.lower import Kernels
+from mcugen.lower.arm import select_arm_variant
+from mcugen.model.load import load_model
 from conftest import needs_reference, needs_tf  # noqa: E402
 
 MODELS = Path(__file__).resolve().parent.parent / "examples" / "models"
 TFLM_CMSIS_PERSON_DETECT = 22.7e6  # instructions per inference, TFLM + CMSIS-NN, QEMU mps2-an500
 
 
-
-
-def arm_generate_kwargs(graph, board: str, wide_limit: int | None = 4096) -> dict:
-    """generate_cubeai arguments that put the Cortex-M7 kernels in (network.c patched
-    to include their header until the template does)."""
-    select = arm_kernel_selector(wide_limit)
-    files, _, _ = render_project(graph, get_board(board), select_kernel=select)
-    return {"select_kernel": select, "extra_files": {"network.c": patch_network_source(files["network.c"])}}
+def arm_generate_kwargs(wide_limit: int | None = 4096) -> dict:
+    """generate_cubeai arguments that put the Cortex-M7 kernels in, everywhere they apply
+    (on the host too, where the kernels' ACLE emulation runs them), without the RAM rule."""
+    return {"kernels": Kernels(wide_limit=wide_limit, max_ram_growth=None, any_core=True)}
 
 
 @needs_reference
@@ -42,7 +37,7 @@ def arm_generate_kwargs(graph, board: str, wide_limit: int | None = 4096) -> dic
                                   "keyword_scrambled_8bit"])
 def test_bundled_models_bit_exact_with_arm_kernels(name, tmp_path):
     graph = load_model(MODELS / f"{name}.tflite")
-    check_bit_exact(graph, tmp_path / name, n=8, **arm_generate_kwargs(graph, "host"))
+    check_bit_exact(graph, tmp_path / name, n=8, **arm_generate_kwargs())
 
 
 @needs_reference
@@ -51,7 +46,7 @@ def test_person_detect_images_with_arm_kernels(wide_limit, tmp_path):
     graph = load_model(MODELS / "person_detect.tflite")
     samples = [[read_person_bmp(MODELS / "person.bmp")], [read_person_bmp(MODELS / "no_person.bmp")]]
     _, predicted, _ = check_bit_exact(graph, tmp_path / "pd", samples=samples,
-                                      **arm_generate_kwargs(graph, "host", wide_limit))
+                                      **arm_generate_kwargs(wide_limit))
     assert predicted[0][0].reshape(-1).tolist() == [-113, 113]
     assert predicted[1][0].reshape(-1).tolist() == [57, -57]
 
@@ -81,7 +76,7 @@ def test_synthetic_nets_bit_exact_with_arm_kernels(net, tmp_path):
     builder, kwargs = _nets()[net]
     graph = load_model(cached_model(net, builder, **kwargs))
     assert any(select_arm_variant(graph, op) is not None for op in graph.operators)
-    check_bit_exact(graph, tmp_path / net, n=6, **arm_generate_kwargs(graph, "host"))
+    check_bit_exact(graph, tmp_path / net, n=6, **arm_generate_kwargs())
 
 
 @pytest.mark.slow
@@ -95,7 +90,7 @@ def test_person_detect_on_qemu_meets_the_instruction_goals(tmp_path):
     graph = load_model(MODELS / "person_detect.tflite")
     images = [[read_person_bmp(MODELS / "person.bmp")], [read_person_bmp(MODELS / "no_person.bmp")]]
     results = {}
-    for kind, kwargs in (("arm", arm_generate_kwargs(graph, "qemu-m7")), ("portable", {})):
+    for kind, kwargs in (("arm", arm_generate_kwargs()), ("portable", {"kernels": Kernels(simd=False)})):
         project = generate_cubeai(graph, "qemu-m7", tmp_path / kind, **kwargs)
         build_project(project.out_dir)
         results[kind] = measure(project.out_dir, "qemu", images, runs=1)

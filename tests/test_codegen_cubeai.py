@@ -14,11 +14,15 @@ import pytest
 from _cubeai import check_bit_exact
 from conftest import read_person_bmp
 
-from mcugen.codegen import data_sizes, generate_cubeai, unsupported_ops
+from mcugen.boards import get_board
+from mcugen.codegen import generate_cubeai
 from mcugen.errors import McugenError, OutputDirError, UnsupportedOpsError
-from mcugen.hostrun import build_host, run_host_process, run_on_host
+from mcugen.estimate import weights_blob_bytes
+from mcugen.calibrate.hostrun import build_host, run_host_process, run_on_host
 from mcugen.inputs import make_samples
-from mcugen.model import load_model
+from mcugen.lower import lower, unsupported_ops
+from mcugen.model.load import load_model
+from mcugen.options import GenerateOptions
 from conftest import needs_reference, needs_tf, needs_arm  # noqa: E402
 
 SHARED_MODELS = Path("/work/shared/models")
@@ -27,7 +31,6 @@ REAL = ["person_detect", "hello_world_int8", "micro_speech_quantized", "keyword_
 FIXTURES = Path(__file__).parent / "fixtures"
 ARM_FLAGS = ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-d16", "-mfloat-abi=hard"]
 STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
-
 
 
 def model_path(name: str) -> Path:
@@ -95,7 +98,7 @@ def test_synthetic_nets_bit_exact(net, tmp_path):
     name, builder, kwargs, n, _ = next(x for x in _nets() if x[0] == net)
     graph = load_model(_tf_model(name, builder, **kwargs))
     project, _, _ = check_bit_exact(graph, tmp_path / name, n=n)
-    assert data_sizes(graph)[0] == project.weights_bytes
+    assert weights_blob_bytes(lower(graph, get_board("host")))[0] == project.weights_bytes
 
 
 # ---------------------------------------------------------------------------------
@@ -143,7 +146,7 @@ def test_weights_in_their_section_and_aligned(tmp_path):
     assert data_h.count("uint8_t pad_before_op") >= 1  # members on 16-byte boundaries, in ISO C
     assert f"sizeof(network_weights_t) == {project.weights_bytes}u" in data_c
     assert "network_op2_multiplier" in data_h  # per-channel/per-unit tables precomputed
-    assert (project.weights_bytes, project.params_bytes) == data_sizes(graph)
+    assert (project.weights_bytes, project.params_bytes) == weights_blob_bytes(lower(graph, get_board("host")))
 
 
 def test_regenerate_over_own_output_and_stale_files(tmp_path):
@@ -194,19 +197,20 @@ def test_unsupported_ops_listed_before_anything_is_written(tmp_path):
     with pytest.raises(UnsupportedOpsError) as err:
         generate_cubeai(graph, "host", out)
     assert "TANH" in err.value.message and "LEAKY_RELU" in err.value.message
-    assert "op index" in err.value.message and "--style tflm" in err.value.hint
+    assert all(f"{u.opcode} at index {u.index}" in err.value.message for u in found) and "--style tflm" in err.value.hint
     assert not out.exists()
 
 
 def test_bad_network_name(tmp_path):
     with pytest.raises(McugenError, match="C name"):
-        generate_cubeai(load_model(model_path("hello_world_int8")), "host", tmp_path / "p", name="my-net")
+        generate_cubeai(load_model(model_path("hello_world_int8")), "host", tmp_path / "p",
+                        GenerateOptions(name="my-net"))
 
 
 @needs_reference
 def test_custom_network_name(tmp_path):
     graph = load_model(model_path("hello_world_int8"))
-    project, _, _ = check_bit_exact(graph, tmp_path / "p", n=5, name="sine")
+    project, _, _ = check_bit_exact(graph, tmp_path / "p", n=5, options=GenerateOptions(name="sine"))
     assert (project.out_dir / "sine.h").is_file()
     assert "stai_sine_run" in (project.out_dir / "sine.h").read_text()
 
@@ -373,7 +377,7 @@ def test_qemu_firmware_sections_and_outputs(tmp_path):
 
 @needs_reference
 def test_validate_host_json(tmp_path):
-    from mcugen.validate import validate_host
+    from mcugen.project import validate_host
 
     result = validate_host(model_path("person_detect"), n_random=3,
                            input_files=[MODELS_DIR / "person.bmp"])
@@ -384,8 +388,8 @@ def test_validate_host_json(tmp_path):
 
 def test_no_reference_or_tensorflow_imports():
     code = (
-        "import sys, mcugen.codegen, mcugen.hostrun, mcugen.validate, mcugen.reference;"
-        "from mcugen.model import load_model; import mcugen.codegen as c;"
+        "import sys, mcugen.codegen, mcugen.calibrate.hostrun, mcugen.validate, mcugen.reference;"
+        "from mcugen.model.load import load_model; import mcugen.lower as c;"
         f"c.unsupported_ops(load_model({str(model_path('person_detect'))!r}));"
         "bad=[m for m in ('tflite_micro','tensorflow') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )

@@ -1,5 +1,5 @@
-"""Activation pools and I/O allocation of the cubeai style (mcugen.codegen.pools and
-mcugen.project.cubeai_plan): the split, its fit, no tensor across two pools, the
+"""Activation pools and I/O allocation of the cubeai style (mcugen.planner.pools and
+mcugen.pipeline.cubeai_plan): the split, its fit, no tensor across two pools, the
 linker sections, and bit-exact runs with the pools guarded."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mcugen.boards import get_board
-from mcugen.codegen.pools import (
+from mcugen.planner.pools import (
     compact_pools,
     parse_pools,
     parse_size,
@@ -19,8 +19,11 @@ from mcugen.codegen.pools import (
     pool_capacities,
 )
 from mcugen.errors import BoardError, FitError, McugenError
-from mcugen.estimate import default_selector
-from mcugen.model import load_model
+from mcugen.lower import lower
+from mcugen.options import GenerateOptions
+from mcugen.emit import generate
+from mcugen.pipeline import cubeai_plan
+from mcugen.model.load import load_model
 from mcugen.planner import check_plan, plan_pools
 from conftest import needs_reference, needs_tf, needs_arm, needs_qemu  # noqa: E402
 
@@ -29,17 +32,13 @@ MODELS_DIR = ROOT / "examples" / "models"
 MODELS = sorted(p.stem for p in MODELS_DIR.glob("*.tflite"))
 
 
-
-
 def _graph(name: str):
     return load_model(MODELS_DIR / f"{name}.tflite")
 
 
 def _scratch(graph):
     """Scratch bytes per op of the portable kernels (the host's)."""
-    from mcugen.codegen import lower
-
-    return lower(graph, None, check=False).scratch_bytes
+    return lower(graph, get_board("host")).scratch_bytes
 
 
 # ---------------------------------------------------------------------------------
@@ -121,20 +120,17 @@ def test_largest_tensor_fitting_no_pool_is_refused_with_the_figures():
         plan_activations(graph, pools=[("dtcm", 16 * 1024), ("sram4", 16 * 1024)])
     message = err.value.message
     assert "36,864" in message and "dtcm (16,384 B)" in message and "sram4" in message
-    from mcugen import project
-
+    board = get_board("stm32h7")
     with pytest.raises(FitError, match="no pool can hold it"):
-        project.cubeai_plan(graph, get_board("stm32h7"), pools="dtcm:16K,sram4:16K")
+        cubeai_plan(lower(graph, board), board, GenerateOptions(pools="dtcm:16K,sram4:16K"))
 
 
 def test_stm32h7_dtcm_axisram_plan_fits_the_regions():
     """person_detect with --pools dtcm,axisram on stm32h7: everything fits the DTCM that the
     stack and data leave free (the AXI SRAM pool is not needed, so dropped)."""
-    from mcugen import project
-
     board = get_board("stm32h7")
     graph = _graph("person_detect")
-    plan, fp = project.cubeai_plan(graph, board, default_selector(board, graph), pools="dtcm,axisram")
+    plan, fp = cubeai_plan(lower(graph, board), board, GenerateOptions(pools="dtcm,axisram"))
     assert [p.region for p in plan.pools] == ["dtcm"]
     dtcm = board.region("dtcm")
     assert plan.pools[0].size <= plan.pools[0].capacity <= dtcm.size - 16 * 1024
@@ -157,7 +153,7 @@ def test_pools_touch_only_their_plan(model, tmp_path):
     sys.path.insert(0, str(Path(__file__).parent))
     from _cubeai import check_bit_exact
 
-    from mcugen.hostrun import run_host_process, run_on_host
+    from mcugen.calibrate.hostrun import run_host_process, run_on_host
     from mcugen.inputs import make_samples
 
     graph = _graph(model)
@@ -166,7 +162,7 @@ def test_pools_touch_only_their_plan(model, tmp_path):
     plan = plan_activations(graph, scratch, pools=[("a", max(b.size for b in single.buffers)), ("b", 1 << 20)])
     assert len(plan.pools) == 2
     root = tmp_path / "p"
-    project, expected, _ = check_bit_exact(graph, root, n=3, plan=plan, c_api="both")
+    project, expected, _ = check_bit_exact(graph, root, n=3, plan=plan, options=GenerateOptions(c_api="both"))
     assert [p["section"] for p in project.pools] == [".nn_arena.a", ".nn_arena.b"]
     samples = make_samples(graph, (), random=3, seed=0)
     guarded = run_on_host(root, samples, args=["-g", "-f", "0xEE"])
@@ -185,7 +181,7 @@ def test_linker_script_places_each_pool_in_its_region(tmp_path):
     from mcugen.build import memory_usage
 
     board = get_board("stm32h7")
-    gen = project.generate(_graph("person_detect"), board, tmp_path / "p", pools="dtcm,axisram", c_api="both")
+    gen = generate(_graph("person_detect"), board, tmp_path / "p", GenerateOptions(pools="dtcm,axisram", c_api="both"))
     script = (tmp_path / "p" / "firmware" / "generated" / "linker.ld").read_text()
     assert ".nn_arena.dtcm (NOLOAD)" in script and "} > dtcm" in script
     built = project.build(tmp_path / "p")
@@ -217,7 +213,7 @@ def test_mobilenet_split_on_stm32h7_and_the_same_split_on_qemu(tmp_path):
 
     graph = load_model(cached_model("mobilenet_v1_224", M.mobilenet_v1, input_shape=(224, 224, 3), alpha=0.25))
     h7 = get_board("stm32h7")
-    gen = project.generate(graph, h7, tmp_path / "h7", pools="dtcm,axisram")
+    gen = generate(graph, h7, tmp_path / "h7", GenerateOptions(pools="dtcm,axisram"))
     pools = gen.details["pools"]
     assert [p["region"] for p in pools] == ["dtcm", "axisram"]
     plan_h7 = gen.footprint.plan
@@ -231,7 +227,7 @@ def test_mobilenet_split_on_stm32h7_and_the_same_split_on_qemu(tmp_path):
         assert r.used <= r.size
 
     spec = ",".join(f"{region}:{p.capacity}" for region, p in zip(("ssram23", "psram"), plan_h7.pools))
-    q = project.generate(graph, get_board("qemu-m7"), tmp_path / "q", pools=spec)
+    q = generate(graph, get_board("qemu-m7"), tmp_path / "q", GenerateOptions(pools=spec))
     plan_q = q.footprint.plan
     assert [(b.pool, b.offset, b.tensors) for b in plan_q.buffers] == \
         [(b.pool, b.offset, b.tensors) for b in plan_h7.buffers]

@@ -21,9 +21,11 @@ from conftest import read_person_bmp
 
 from mcugen.boards import get_board
 from mcugen.inputs import make_samples
-from mcugen.model import Graph, load_model
+from mcugen.model import Graph
+from mcugen.model.load import load_model
 from mcugen.model.graph import NUMPY_DTYPES
 from mcugen.ops import total_macs
+from mcugen.options import GenerateOptions
 from conftest import needs_arm, needs_qemu, needs_reference, needs_tf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,18 +37,15 @@ APPS = {"stai": FIXTURES / "cubeai_stai_app.c", "legacy": FIXTURES / "cubeai_leg
 STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 
 
-
-
 # ---------------------------------------------------------------------------------
 # helpers
 
 
 def generate(graph: Graph, target: str, out: Path, **kwargs):
     """The project as `mcugen generate` writes it (Cortex-M7 kernels on qemu-m7), both APIs."""
-    from mcugen import project
+    from mcugen.emit import generate as pipeline_generate
 
-    kwargs.setdefault("c_api", "both")
-    return project.generate(graph, get_board(target), out, force=True, **kwargs)
+    return pipeline_generate(graph, get_board(target), out, GenerateOptions(**{"c_api": "both", **kwargs}), force=True)
 
 
 def _manifest(root: Path) -> dict:
@@ -408,8 +407,8 @@ def test_generated_main_runs_the_api(target, c_api, tmp_path):
 
     model = MODELS_DIR / "micro_speech_quantized.tflite"
     pools = "fast:2K,slow" if target == "host" else "ssram23:2K,psram"
-    gen, built, rep = project.validate(model, target, random=3, c_api=c_api, inputs_allocation=False,
-                                       outputs_allocation=False, pools=pools, output=tmp_path / "p", force=True)
+    options = GenerateOptions(c_api=c_api, inputs_allocation=False, outputs_allocation=False, pools=pools)
+    gen, built, rep = project.validate(model, target, options, random=3, output=tmp_path / "p", force=True)
     main = (tmp_path / "p" / "main.c").read_text()
     assert bool(re.search(r"\bai_network_run\(", main)) == (c_api == "legacy")
     assert bool(re.search(r"\bstai_network_run\(", main)) == (c_api == "st-ai")

@@ -13,6 +13,9 @@ import pytest
 
 from conftest import MODELS, REAL_MODELS, read_person_bmp
 from mcugen import project
+from mcugen.options import GenerateOptions
+from mcugen.emit import generate
+from mcugen.pipeline import load_checked
 from mcugen.boards import get_board
 
 pytestmark = pytest.mark.slow
@@ -46,8 +49,8 @@ BIG_NETS = ["mobilenet_v1_224", "mobilenet_v1_224_u8_f32", "mobilenet_v2_224"]
 
 
 def _validate(path, target, style, n, tmp_path, **kw):
-    gen, built, rep = project.validate(path, target, style=style, random=n, seed=3, output=tmp_path / "p", force=True,
-                                       **kw)
+    gen, built, rep = project.validate(path, target, GenerateOptions(style=style, **kw), random=n, seed=3,
+                                       output=tmp_path / "p", force=True)
     assert rep.inputs == n
     assert rep.comparison.bit_exact, [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
     assert rep.comparison.max_abs_diff == 0
@@ -91,8 +94,8 @@ def _check_arena(rep, gen):
 @pytest.mark.parametrize("kernels, expected", [("cmsis_nn", 22_717_939), ("reference", 524_000_000)])
 def test_person_detect_tflm_on_qemu(kernels, expected, tmp_path):
     out = tmp_path / kernels
-    graph = project.load_checked(MODELS / "person_detect.tflite")
-    project.generate(graph, get_board("qemu-m7"), out, style="tflm", kernels=kernels)
+    graph = load_checked(MODELS / "person_detect.tflite")
+    generate(graph, get_board("qemu-m7"), out, GenerateOptions(style="tflm", kernels=kernels))
     project.build(out)
     rep = project.measure_project(out, input_files=[MODELS / "person.bmp", MODELS / "no_person.bmp"])
     assert [o[0].reshape(-1).tolist() for o in rep.outputs] == [[-113, 113], [57, -57]]
@@ -136,7 +139,7 @@ def test_tflm_arena_estimate_is_tight(tmp_path):
     from mcugen.errors import LinkError
     from mcugen.measure import measure
 
-    graph = project.load_checked(MODELS / "person_detect.tflite")
+    graph = load_checked(MODELS / "person_detect.tflite")
     good = generate_tflm(graph, "host", tmp_path / "good")
     bad = generate_tflm(graph, "host", tmp_path / "bad", arena_size=good.arena_size - 16)
     for p in (good, bad):
@@ -149,9 +152,9 @@ def test_tflm_arena_estimate_is_tight(tmp_path):
 
 @pytest.mark.parametrize("board", ["stm32h7", "stm32h747i-disco", "rt1050", "rt1170"])
 def test_person_detect_builds_and_fits_on_boards(board, tmp_path):
-    graph = project.load_checked(MODELS / "person_detect.tflite")
+    graph = load_checked(MODELS / "person_detect.tflite")
     out = tmp_path / board
-    gen = project.generate(graph, get_board(board), out)
+    gen = generate(graph, get_board(board), out)
     built = project.build(out)
     b = get_board(board)
     for name, r in built.regions.items():
@@ -169,9 +172,9 @@ def test_person_detect_builds_and_fits_on_boards(board, tmp_path):
 @tflm
 @pytest.mark.parametrize("board", ["stm32h7", "rt1170"])
 def test_person_detect_tflm_builds_and_fits(board, tmp_path):
-    graph = project.load_checked(MODELS / "person_detect.tflite")
+    graph = load_checked(MODELS / "person_detect.tflite")
     out = tmp_path / board
-    project.generate(graph, get_board(board), out, style="tflm")
+    generate(graph, get_board(board), out, GenerateOptions(style="tflm"))
     built = project.build(out)
     for name, r in built.regions.items():
         assert r["used"] <= r["size"], name
@@ -192,5 +195,5 @@ def test_activation_ram_goals():
             404 * 1024,
     }
     for path, goal in goals.items():
-        fp = estimate(project.load_checked(path), board)
+        fp = estimate(load_checked(path), board)
         assert fp.activation_ram <= goal, (path.name, fp.activation_ram, goal)

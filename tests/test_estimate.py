@@ -7,9 +7,14 @@ import pytest
 from conftest import REAL_MODELS
 from mcugen.boards import all_boards, get_board
 from mcugen.errors import FitError
-from mcugen.estimate import estimate, require_fit
-from mcugen.model import load_model
-from mcugen.ops import unsupported_ops
+from mcugen.estimate import WEIGHTS_ALIGNMENT, estimate, require_fit
+from mcugen.lower import Kernels, lower
+from mcugen.model.load import load_model
+from mcugen.options import GenerateOptions
+from mcugen.pipeline import estimate_model
+from mcugen.support import unsupported_ops
+from mcugen.tflm.arena import estimate_tflm_arena
+from mcugen.tflm.targets import target_for_board
 
 
 def test_person_detect_on_stm32h7(person_detect):
@@ -31,15 +36,32 @@ def test_person_detect_on_stm32h7(person_detect):
 
 @pytest.mark.parametrize("path", REAL_MODELS, ids=lambda p: p.stem)
 def test_every_real_model_estimates_on_every_board(path):
+    """Each figure is what its source says: the activation plan (cubeai) or TFLM's arena
+    replay (tflm), the aligned flatbuffer (tflm), code as the sum of its parts; and the
+    regions hold exactly the figures, where the board places them."""
     g = load_model(path)
     for style in ("cubeai", "tflm"):
         if unsupported_ops(g, style):
             continue
         for board in all_boards():
-            if style == "tflm":
-                pytest.importorskip("mcugen.tflm.arena")
             fp = estimate(g, board, style)
-            assert fp.activation_ram > 0 and fp.weights_flash > 0
+            if style == "cubeai":
+                assert fp.activation_ram == fp.plan.arena_size >= fp.plan.bound_tensor > 0
+            else:
+                kernels = "reference" if board.is_host else "cmsis_nn"
+                assert fp.activation_ram == estimate_tflm_arena(g, kernels, target_for_board(board)).total
+                aligned = -(-len(g.model_bytes) // WEIGHTS_ALIGNMENT) * WEIGHTS_ALIGNMENT
+                assert (fp.weights_flash, fp.params_flash) == (aligned, 0)
+            assert fp.code_flash == sum(fp.code_flash_parts.values())
+            assert fp.runtime_ram == sum(fp.runtime_ram_parts.values())
+            if board.is_host:
+                assert fp.regions == ()
+                continue
+            placed = {k: sum(r.items.get(k, 0) for r in fp.regions) for k in ("code", "weights", "arena")}
+            assert placed == {"code": fp.code_flash, "weights": fp.weights_flash + fp.params_flash,
+                              "arena": fp.activation_ram}, (board.name, style)
+            assert next(r for r in fp.regions if "code" in r.items).name == board.placement.code
+            assert fp.fits == all(r.used <= r.size for r in fp.regions)
 
 
 def test_too_big_names_region_need_and_room(person_detect):
@@ -63,27 +85,28 @@ def test_placement_override_moves_the_arena(person_detect):
 
 @pytest.mark.slow
 def test_code_size_table_is_current():
-    """mcugen/data/code_sizes.json must be re-measured (python -m mcugen.codesize --update)
+    """mcugen/data/code_sizes.json must be re-measured (python -m mcugen.calibrate.codesize --update)
     whenever a firmware C file changes, and must match a fresh measurement."""
     from mcugen import codesize
+    from mcugen.calibrate.codesize import measure_objects, sources_hash
 
     table = codesize.load_table()
-    assert table.get("sources_hash") == codesize.sources_hash(), "firmware changed: run python -m mcugen.codesize --update"
-    fresh = codesize.measure_objects()
+    assert table.get("sources_hash") == sources_hash(), \
+        "firmware changed: run python -m mcugen.calibrate.codesize --update"
+    fresh = measure_objects()
     assert fresh["objects"] == table["objects"]
     assert fresh["libc_bytes"] == table["extra"]["libc_bytes"]
 
 
 def test_cubeai_legacy_api_and_own_io_figures():
     """--c-api legacy adds the legacy layer's code and data; I/O outside the activations
-    counts with the data (mcugen.project.estimate_model, what `mcugen estimate` shows)."""
-    from mcugen import project
+    counts with the data (mcugen.pipeline.estimate_model, what `mcugen estimate` shows)."""
     from mcugen.estimate import LEGACY_API_CODE_BYTES, LEGACY_API_DATA_BYTES
 
     g = load_model(REAL_MODELS[0].parent / "micro_speech_quantized.tflite")
     board = get_board("qemu-m7")
-    base = project.estimate_model(g, board)
-    legacy = project.estimate_model(g, board, c_api="legacy", inputs_allocation=False)
+    base = estimate_model(g, board)
+    legacy = estimate_model(g, board, GenerateOptions(c_api="legacy", inputs_allocation=False))
     assert legacy.code_flash == base.code_flash + LEGACY_API_CODE_BYTES
     assert legacy.code_flash_parts["legacy API"] == LEGACY_API_CODE_BYTES
     io = g.input_tensors[0].nbytes
@@ -94,7 +117,6 @@ def test_cubeai_legacy_api_and_own_io_figures():
 def test_simd_variants_cost_at_most_two_percent_or_1k_of_activation_ram(models_dir):
     """A variant whose scratch would grow the plan (micro_speech's 4000-deep FULLY_CONNECTED
     expands its input into 16 KB) is left to the portable kernel."""
-    from mcugen.codegen.arm.select import arm_kernel_selector, ram_bounded
     from mcugen.planner import plan_memory
 
     board = get_board("qemu-m7")
@@ -104,6 +126,10 @@ def test_simd_variants_cost_at_most_two_percent_or_1k_of_activation_ram(models_d
         fp = estimate(g, board)
         assert fp.activation_ram <= max(portable * 1.02, portable + 1024), name
     g = load_model(models_dir / "micro_speech_quantized.tflite")
-    fc = next(op for op in g.operators if op.opcode == "FULLY_CONNECTED")
-    assert arm_kernel_selector()(g, fc) is not None  # a variant exists ...
-    assert ram_bounded(g, arm_kernel_selector())(g, fc) is None  # ... but costs too much RAM
+    fc = next(op for op in g.operators if op.opcode == "FULLY_CONNECTED").index
+    lowered = lower(g, board)
+    assert lowered.variants[fc] is not None and lowered.variants[fc].variant.startswith("fc")  # a variant exists ...
+    assert lowered.calls[fc] is lowered.portable[fc]  # ... but costs too much RAM
+    unbounded = lower(g, board, Kernels(max_ram_growth=None))
+    assert unbounded.calls[fc].variant.startswith("fc")
+    assert plan_memory(g, unbounded.scratch_bytes).arena_size > plan_memory(g, lowered.scratch_bytes).arena_size + 1024

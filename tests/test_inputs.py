@@ -7,7 +7,7 @@ import pytest
 
 from conftest import read_person_bmp
 from mcugen.inputs import InputError, make_samples, read_input_file
-from mcugen.model import load_model
+from mcugen.model.load import load_model
 
 
 def test_bmp_gives_the_model_input(person_detect, models_dir):

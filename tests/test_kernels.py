@@ -18,7 +18,7 @@ from _cubeai import check_bit_exact  # noqa: E402
 from tfmodels import cached_model  # noqa: E402
 from tfops import CASES  # noqa: E402
 
-from mcugen.model import load_model  # noqa: E402
+from mcugen.model.load import load_model  # noqa: E402
 
 CHECKS = {
     "conv_dilation2": lambda g, op: op.option("dilation_h_factor") == 2 and op.option("dilation_w_factor") == 2,
@@ -64,7 +64,7 @@ def test_svdf_bit_exact_with_state(kwargs, tmp_path):
     from tfops import svdf_model
 
     from mcugen.inputs import make_samples
-    from mcugen.model import load_model_bytes
+    from mcugen.model.load import load_model_bytes
     from mcugen.reference import reference_outputs
 
     graph = load_model_bytes(svdf_model(**kwargs), "svdf")

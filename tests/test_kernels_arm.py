@@ -1,4 +1,4 @@
-"""Cortex-M7 kernels (firmware/kernels/arm) and their generation-time side (mcugen.codegen.arm).
+"""Cortex-M7 kernels (firmware/kernels/arm) and their generation-time side (mcugen.lower.arm).
 
 Bit-exactness against the portable kernels on many random shapes and parameters:
 on the host with the ACLE emulation (AddressSanitizer and UBSan on), and on
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import arm_harness as H
-from mcugen.codegen.arm import (
+from mcugen.lower.arm import (
     AVGPOOL,
     CONV,
     CONV1X1,
@@ -28,9 +28,10 @@ from mcugen.codegen.arm import (
     VARIANTS,
     select_arm_variant,
 )
-from mcugen.codegen.arm import fixedpoint as FP
-from mcugen.codegen.arm import layouts as L
-from mcugen.model import load_model
+from mcugen.lower.arm.variant import REQUANT_EXACT
+from mcugen.lower.arm import fixedpoint as FP
+from mcugen.lower.arm import layouts as L
+from mcugen.model.load import load_model
 from mcugen.ops.access import GROUP, min_distance
 
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
@@ -194,8 +195,9 @@ def test_person_detect_runs_on_arm_variants(person_detect) -> None:
         names[op.index] = v.name if v else None
         if v is not None:
             call = v.prepare(g, op)
-            assert call.kernel == v.kernel and not call.exact_requant
-            assert call.pixels_in_flight is None or call.pixels_in_flight <= GROUP
+            params = next(s.fields for s in call.structs if s.name == "params")
+            assert call.kernel == v.kernel and call.variant == v.name and not params.get("flags", 0) & REQUANT_EXACT
+            assert v.pixels_in_flight is None or v.pixels_in_flight <= GROUP
     assert names[0] == "conv_w16"  # depthwise with one input channel; a 72-byte filter
     assert all(names[i] == "dw3x3" for i in range(1, 27, 2))
     assert all(names[i] == ("conv1x1_w16" if g.tensors[g.operators[i].inputs[1]].nbytes <= 4096 else "conv1x1")
@@ -210,13 +212,14 @@ def test_variants_declare_what_the_planner_needs() -> None:
         assert v.pixels_in_flight in (None, 1, 2)
 
 
-def test_to_kernel_call_converts() -> None:
-    pytest.importorskip("mcugen.codegen.lowering")
+def test_prepare_gives_the_kernel_call() -> None:
     rng = np.random.default_rng(3)
     g, op = H.conv_case(rng, h=4, w=4, in_c=8, out_c=4, k_h=1, k_w=1)
-    kc = CONV1X1.prepare(g, op).to_kernel_call(op)
-    assert kc.kernel == "mcu_conv2d_1x1_s8_arm" and kc.scratch_bytes == 32
+    kc = CONV1X1.prepare(g, op)
+    assert kc.kernel == "mcu_conv2d_1x1_s8_arm" and kc.scratch_bytes == 32 and kc.variant == "conv1x1"
     assert {c.name for c in kc.constants} == {"packed"}
+    # the generator copies the headers with the sources and compiles the .c files
+    assert kc.sources == CONV1X1.sources + CONV1X1.headers
 
 
 # ---------------------------------------------------------------------------------

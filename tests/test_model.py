@@ -15,7 +15,7 @@ import pytest
 import _tflite_edit as edit
 from conftest import MODELS, REAL_MODELS, needs_tf
 from mcugen.errors import ModelError
-from mcugen.model import load_model, load_model_bytes
+from mcugen.model.load import load_model, load_model_bytes
 from mcugen.model.graph import c_identifier
 from mcugen.model.loader import parse_model
 

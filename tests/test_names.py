@@ -7,7 +7,8 @@ import pytest
 from conftest import MODELS
 from mcugen.boards import get_board
 from mcugen.codegen.cubeai import render_project
-from mcugen.model import load_model
+from mcugen.lower import lower
+from mcugen.model.load import load_model
 from mcugen.names import (
     MAX_NAME_LENGTH,
     InvalidNameError,
@@ -16,6 +17,7 @@ from mcugen.names import (
     network_file_names,
     reserved_names,
 )
+from mcugen.options import GenerateOptions
 
 
 @pytest.mark.parametrize("name", ["network", "_x__y_", "kws", "N1", "a" * MAX_NAME_LENGTH, "stai_data", "model"])
@@ -42,8 +44,9 @@ def test_the_reserved_names_follow_the_templates():
 @pytest.mark.parametrize("c_api", ["st-ai", "both"])
 def test_the_derived_file_names_are_the_files_render_project_writes(c_api):
     """If render_project names its files differently, the collision check would go stale: this fails first."""
-    files, _, _ = render_project(load_model(MODELS / "hello_world_int8.tflite"), get_board("host"), name="kws",
-                                 c_api=c_api)
+    board = get_board("host")
+    files, _, _ = render_project(lower(load_model(MODELS / "hello_world_int8.tflite"), board), board,
+                                 GenerateOptions(name="kws", c_api=c_api))
     top = {f for f in files if "/" not in f and f != "Makefile"}
     expected = set(network_file_names("kws")) | set(fixed_file_names())
     if c_api == "st-ai":

@@ -256,11 +256,13 @@ def test_a_failure_while_writing_leaves_the_old_project_as_it_was(project):
 
 
 def _old_and_new(tmp_path):
-    from mcugen.model import load_model
-    from mcugen.codegen.cubeai import render_project
     from mcugen.boards import get_board
+    from mcugen.codegen.cubeai import render_project
+    from mcugen.lower import lower
+    from mcugen.model.load import load_model
 
-    files, mf, _ = render_project(load_model(MODEL), get_board("host"))
+    board = get_board("host")
+    files, mf, _ = render_project(lower(load_model(MODEL), board), board)
     root = tmp_path / "p"
     write_project(root, files, mf)
     (root / "build").mkdir()

@@ -11,25 +11,21 @@ from typer.testing import CliRunner
 
 import tfmodels
 from conftest import MODELS
-from mcugen import project
 from mcugen.boards import get_board
 from mcugen.cli import app
-from mcugen.codegen import lower
-from mcugen.codegen.arm.select import arm_kernel_selector
 from mcugen.errors import McugenError
+from mcugen.lower import Kernels, lower
+from mcugen.options import GenerateOptions
+from mcugen.pipeline import estimate_model, load_checked
 from mcugen.ops.access import _field_rows_cols, geometry
-from mcugen.patch import (
-    PATCH_OPCODE,
-    PatchError,
-    PatchSpec,
-    StageSpec,
-    make_stage,
-    simulate_stage,
-    stage_chains,
-)
+from mcugen.ops.base import PATCH_STAGE
+from mcugen.patch.search import PatchSpec, StageSpec, make_stage, patch_model, stage_chains
+from mcugen.patch.tiling import PatchError, simulate_stage
 from mcugen.planner import check_plan, plan_memory, simulate_plan
 
 PERSON = MODELS / "person_detect.tflite"
+QEMU = get_board("qemu-m7")
+FAST = Kernels(max_ram_growth=None)  # every Cortex-M7 variant that applies, as the tiles take them
 
 
 def _odd():
@@ -37,7 +33,7 @@ def _odd():
 
 
 def _graph(path):
-    return project.load_checked(path)
+    return load_checked(path)
 
 
 STAGES = [
@@ -95,23 +91,21 @@ def test_stage_overlap_distance_is_safe_and_the_replay_catches_less(which, lengt
 
 @pytest.mark.parametrize("spec", ["auto", "4x3@7", "6x1@3,4x1@7", "2x2", "3x1"])
 def test_patched_plans_are_sound(spec):
-    from mcugen.patch import choose_patches
-
     g = _graph(PERSON)
-    select = arm_kernel_selector()
-
-    def size(graph, quick):
-        return plan_memory(graph, lower(graph, select, check=False).scratch_bytes).arena_size
-
-    choice = choose_patches(g, PatchSpec.parse(spec), select, size)
-    patched = choice.graph
-    plan = plan_memory(patched, lower(patched, select).scratch_bytes)
+    result = patch_model(lower(g, QEMU, FAST), QEMU, spec)
+    choice, patched = result.choice, result.lowered.graph
+    plan = plan_memory(patched, result.lowered.scratch_bytes)
     assert check_plan(patched, plan) == [] and simulate_plan(patched, plan) == []
     assert plan.arena_size == choice.arena
-    stage_ops = [op for op in patched.operators if op.opcode == PATCH_OPCODE]
-    assert len(stage_ops) == len(choice.stages) >= 1
-    for op in stage_ops:
-        lowering = op.option("lowering")
+    # lowered from scratch, the patched graph gives the same calls
+    def shape(calls):
+        return [(c.op_index, c.kernel, c.scratch_bytes, c.setup, c.declarations, c.call) for c in calls]
+
+    assert shape(lower(patched, QEMU, FAST).calls) == shape(result.lowered.calls)
+    stage_ops = [op for op in patched.operators if op.opcode == PATCH_STAGE]
+    assert len(stage_ops) == len(choice.stages) == len(choice.lowerings) >= 1
+    for op, lowering in zip(stage_ops, choice.lowerings):
+        assert op.option("stage") is lowering.stage
         assert plan.scratch[op.index][1] >= lowering.workspace
         for pg, sub in zip(lowering.graphs, lowering.plans):
             assert check_plan(pg.graph, sub) == [] and simulate_plan(pg.graph, sub) == []
@@ -121,7 +115,7 @@ def test_patched_plans_are_sound(spec):
 
 
 def test_auto_halves_person_detect_within_the_mac_budget():
-    fp = project.estimate_model(_graph(PERSON), get_board("qemu-m7"), patch="auto")
+    fp = estimate_model(_graph(PERSON), get_board("qemu-m7"), GenerateOptions(patch="auto"))
     p = fp.patch
     assert fp.activation_ram == p["activation_ram_patched"]
     assert p["activation_ram_patched"] * 2 <= p["activation_ram_unpatched"]
@@ -132,8 +126,8 @@ def test_auto_halves_person_detect_within_the_mac_budget():
 def test_patch_without_inputs_in_the_arena_compares_like_with_like():
     board = get_board("qemu-m7")
     g = _graph(PERSON)
-    fp = project.estimate_model(g, board, patch="auto", inputs_allocation=False)
-    plain = project.estimate_model(g, board, inputs_allocation=False)
+    fp = estimate_model(g, board, GenerateOptions(patch="auto", inputs_allocation=False))
+    plain = estimate_model(g, board, GenerateOptions(inputs_allocation=False))
     assert fp.patch["activation_ram_unpatched"] == plain.activation_ram
     assert fp.activation_ram < plain.activation_ram
 
@@ -155,11 +149,11 @@ def test_bad_stages_are_refused_clearly():
     g = _graph(PERSON)
     board = get_board("qemu-m7")
     with pytest.raises(PatchError, match="does not split"):
-        project.estimate_model(g, board, patch="100x100@3")
+        estimate_model(g, board, GenerateOptions(patch="100x100@3"))
     with pytest.raises(PatchError, match="ends at op 40"):
-        project.estimate_model(g, board, patch="2x2@40")
+        estimate_model(g, board, GenerateOptions(patch="2x2@40"))
     with pytest.raises(McugenError, match="cubeai style only"):
-        project.estimate_model(g, board, "tflm", patch="auto")
+        estimate_model(g, board, GenerateOptions(style="tflm", patch="auto"))
 
 
 @pytest.mark.parametrize("which", [MODELS / "hello_world_int8.tflite", "odd"], ids=["no-conv", "input-bound"])
@@ -167,7 +161,7 @@ def test_auto_says_when_patches_cannot_help(which):
     """hello_world has no convolutions at all; the odd stage's peak is its input and first output."""
     g = _graph(_odd() if which == "odd" else which)
     with pytest.raises(PatchError, match="finds no patch stage") as exc:
-        project.estimate_model(g, get_board("qemu-m7"), patch="auto")
+        estimate_model(g, get_board("qemu-m7"), GenerateOptions(patch="auto"))
     assert exc.value.hint and "grid does not split" not in exc.value.message
 
 
@@ -195,7 +189,10 @@ def test_cli_patch_error_is_a_message_not_a_traceback():
 
 
 def _validate(path, target, n, tmp_path, **kw):
-    gen, built, rep = project.validate(path, target, random=n, seed=5, output=tmp_path / "p", force=True, **kw)
+    from mcugen import project
+
+    gen, built, rep = project.validate(path, target, GenerateOptions(**kw), random=n, seed=5, output=tmp_path / "p",
+                                       force=True)
     assert rep.inputs == n
     assert rep.comparison.bit_exact and rep.comparison.max_abs_diff == 0, \
         [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
@@ -249,8 +246,11 @@ def test_patched_networks_are_bit_exact_on_qemu(which, spec, kw, tmp_path):
 
 @pytest.mark.slow
 def test_patched_person_detect_classifies_the_images_on_qemu(tmp_path):
-    gen, built, rep = project.validate(PERSON, "qemu-m7", input_files=[MODELS / "person.bmp", MODELS / "no_person.bmp"],
-                                       random=0, output=tmp_path / "p", force=True, patch="auto")
+    from mcugen import project
+
+    gen, built, rep = project.validate(PERSON, "qemu-m7", GenerateOptions(patch="auto"),
+                                       input_files=[MODELS / "person.bmp", MODELS / "no_person.bmp"],
+                                       random=0, output=tmp_path / "p", force=True)
     assert rep.comparison.bit_exact
     outs = [np.asarray(o[0]).reshape(-1).tolist() for o in rep.outputs]
     assert outs == [[-113, 113], [57, -57]]
@@ -262,41 +262,31 @@ def test_patched_code_touches_exactly_the_plan(spec, tmp_path):
     """As test_codegen_cubeai.test_activation_buffer_is_the_plan, for a patched network
     (portable kernels on the host): guard bytes around the arena stay untouched, the
     highest byte written is the plan's end, and 16 bytes less is overrun."""
-    from mcugen.patch import choose_patches
     from test_codegen_cubeai import check_touches_exactly_the_plan
 
-    def size(g, quick):
-        return plan_memory(g, lower(g, None, check=False).scratch_bytes).arena_size
-
-    patched = choose_patches(_graph(PERSON), PatchSpec.parse(spec), None, size).graph
+    patched = patch_model(lower(_graph(PERSON), QEMU, Kernels(simd=False)), QEMU, spec).lowered.graph
     check_touches_exactly_the_plan(patched, tmp_path)
 
 
 def test_cached_tile_lowerings_do_not_leak_between_stages():
     """The search shares one cache over many candidate stages: a layer sitting at another
     place in another stage must not get the lowering made for the first one."""
-    from mcugen.patch import lower_stage
+    from mcugen.lower.patch_stage import lower_patch_stage
 
     g = _graph(PERSON)
     cache: dict = {}
-    lower_stage(g, make_stage(g, (0, 1, 2, 3), (6, 1)), None, cache=cache)
-    shared = lower_stage(g, make_stage(g, (1, 2, 3), (6, 1)), None, cache=cache)
-    fresh = lower_stage(g, make_stage(g, (1, 2, 3), (6, 1)), None)
+    lower_patch_stage(g, make_stage(g, (0, 1, 2, 3), (6, 1)), None, cache=cache)
+    shared = lower_patch_stage(g, make_stage(g, (1, 2, 3), (6, 1)), None, cache=cache)
+    fresh = lower_patch_stage(g, make_stage(g, (1, 2, 3), (6, 1)), None)
     assert shared.call.setup == fresh.call.setup
     assert shared.call.declarations == fresh.call.declarations
     assert shared.workspace == fresh.workspace
 
 
 def test_patched_plan_over_two_pools_is_sound():
-    from mcugen.codegen.pools import plan_activations
-    from mcugen.patch import choose_patches
-
-    select = arm_kernel_selector()
-
-    def size(graph, quick):
-        return plan_memory(graph, lower(graph, select, check=False).scratch_bytes).arena_size
-
-    patched = choose_patches(_graph(PERSON), PatchSpec.parse("8x1@3,4x4@8"), select, size).graph
-    plan = plan_activations(patched, lower(patched, select).scratch_bytes, pools=[("fast", 12 * 1024), ("slow", 1 << 20)])
+    from mcugen.planner.pools import plan_activations
+    lowered = patch_model(lower(_graph(PERSON), QEMU, FAST), QEMU, "8x1@3,4x4@8").lowered
+    patched = lowered.graph
+    plan = plan_activations(patched, lowered.scratch_bytes, pools=[("fast", 12 * 1024), ("slow", 1 << 20)])
     assert len(plan.pools) == 2
     assert check_plan(patched, plan) == [] and simulate_plan(patched, plan) == []

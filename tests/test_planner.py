@@ -9,7 +9,7 @@ import pytest
 from conftest import MODELS, REAL_MODELS
 
 MODELS_PD = MODELS / "person_detect.tflite"
-from mcugen.model import load_model
+from mcugen.model.load import load_model
 from mcugen.planner import ORDERS, check_plan, plan_memory
 
 

@@ -21,7 +21,7 @@ import pytest
 import arm_harness as H
 from conftest import MODELS
 from mcugen.codegen import cubeai
-from mcugen.hostrun import host_build_command, read_project_manifest
+from mcugen.calibrate.hostrun import host_build_command, read_project_manifest
 
 KERNEL_SOURCES = sorted([*H.KERNELS.glob("*.c"), *(H.KERNELS / "arm").glob("*.c")])
 PEDANTIC = ("-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Wsign-conversion", "-Werror")

@@ -11,7 +11,7 @@ from rich.console import Console
 from conftest import MODELS
 from mcugen import report
 from mcugen.inspect import summarize
-from mcugen.model import load_model
+from mcugen.model.load import load_model
 
 
 def test_safe_text_escapes_markup_controls_and_length():

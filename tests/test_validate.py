@@ -11,14 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mcugen.model import load_model
+from mcugen.model.load import load_model
 from mcugen.validate import compare_outputs
 from conftest import needs_reference, needs_tf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "examples" / "models"
-
-
 
 
 # ---------------------------------------------------------------------------------
@@ -98,7 +96,8 @@ def test_float_model_figures_host(tmp_path):
     model: the figures equal numpy's on the float interpreter's own outputs."""
     from mcugen.inputs import make_samples
     from mcugen.metrics import compare, dequantize
-    from mcugen.validate import float_model_outputs, validate_host
+    from mcugen.project import validate_host
+    from mcugen.validate import float_model_outputs
 
     fpath, qpath = float_and_int8(tmp_path)
     result = validate_host(qpath, n_random=12, seed=1, float_model=fpath)

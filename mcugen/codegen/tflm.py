@@ -16,15 +16,22 @@ from typing import Any, Callable
 import numpy as np
 
 from mcugen import __version__
+from mcugen import firmware as fw
 from mcugen.boards import Board, get_board
-from mcugen.codegen.cubeai import _stamp, safe_text
-from mcugen.codegen.lowering import c_float
-from mcugen.outdir import write_project
-from mcugen.errors import UnsupportedOpsError
-from mcugen.model.graph import Graph
-from mcugen.ops import format_unsupported, require_supported
+from mcugen.codegen.c_text import safe_text, stamp
+from mcugen.errors import McugenError, UnsupportedOpsError
+from mcugen.lower.call import c_float
+from mcugen.model.graph import DTYPES, Graph, Tensor
+from mcugen.outdir import check_output_dir, write_project
 from mcugen.resources import template_environment
-from mcugen.tflm.source import KERNEL_SETS
+from mcugen.support import require_supported
+from mcugen.text import quoted
+from mcugen.tflm.arena import estimate_tflm_arena
+from mcugen.tflm.cache import BuildProgress, LibraryEntry
+from mcugen.tflm.library import get_library
+from mcugen.tflm.ops import resolver_method
+from mcugen.tflm.source import KERNEL_SETS, find_tflm_root
+from mcugen.tflm.targets import target_for_board
 
 STYLE = "tflm"
 
@@ -42,32 +49,12 @@ class TflmProject:
     notes: tuple[str, ...] = ()  # what writing the directory kept, replaced or ignored (mcugen.outdir)
 
 
-def default_kernels(board: Board) -> str:
-    """CMSIS-NN on Cortex-M7; TFLM's reference kernels on the host."""
-    return "reference" if board.is_host else "cmsis_nn"
-
-
 def resolver_ops(graph: Graph) -> list[tuple[str, str]]:
     """(opcode, MicroMutableOpResolver method) for each distinct operator, in first-use order.
 
     UnsupportedOpsError lists every operator TFLM cannot register, with its index."""
-    from mcugen.tflm.ops import resolver_method  # noqa: PLC0415
-
     require_supported(graph, STYLE)
-    missing = []
     ops = []
-    for op in graph.operators:
-        method = resolver_method(op.opcode)
-        if method is None:
-            missing.append(op)
-    if missing:
-        from mcugen.ops import UnsupportedOp  # noqa: PLC0415
-
-        bad = [UnsupportedOp(op.index, op.opcode, "TFLM has no resolver entry for it") for op in missing]
-        raise UnsupportedOpsError(
-            f"Model '{graph.name}' uses operator(s) TFLM cannot register: {format_unsupported(bad)}.",
-            hint="Use --style cubeai if it supports them, or replace them in the model.",
-        )
     # The flatbuffer still holds the shape ops mcugen folded; TFLM runs them, so register them too.
     opcodes: dict[str, None] = {}
     for op in graph.operators:
@@ -77,7 +64,7 @@ def resolver_ops(graph: Graph) -> list[tuple[str, str]]:
     for opcode in opcodes:
         method = resolver_method(opcode)
         if method is None:
-            raise UnsupportedOpsError(f"Model '{graph.name}' needs {opcode}, which TFLM cannot register.")
+            raise UnsupportedOpsError(f"Model {quoted(graph.name)} needs {opcode}, which TFLM cannot register.")
         ops.append((opcode, method))
     return ops
 
@@ -101,8 +88,7 @@ def _byte_array(data: bytes, per_line: int = 20) -> str:
     return "\n".join(lines)
 
 
-def _tensor_info(t) -> dict[str, Any]:
-    from mcugen.model.graph import DTYPES  # noqa: PLC0415
+def _tensor_info(t: Tensor) -> dict[str, Any]:
 
     codes = {name: code for code, (name, _, _) in DTYPES.items()}
     q = t.quant if (t.quant is not None and t.dtype != "float32" and len(t.quant.scale) == 1) else None
@@ -130,11 +116,10 @@ def render_tflm(
     *,
     kernels: str,
     arena_size: int,
-    library: Any,
-    firmware_options: Any = None,
+    library: LibraryEntry,
+    firmware_options: fw.FirmwareOptions | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """All project files in memory (relative path -> content) and the manifest."""
-    from mcugen import firmware as fw  # noqa: PLC0415
 
     ops = resolver_ops(graph)
     env = template_environment()
@@ -158,13 +143,13 @@ def render_tflm(
     bundle = fw.firmware_bundle(board, options)
     for rel, content in bundle.files.items():
         text = content if isinstance(content, str) else content.decode("utf-8")
-        files[rel] = _stamp(rel, text, graph, "copied from mcugen's firmware tree")
+        files[rel] = stamp(rel, text, graph, "copied from mcugen's firmware tree")
     defines = dict(_make_define(d) for d in library.defines)
     include_dirs = [str(p) for p in library.include_dirs]
     # The library's own code-generation flags for the C++ sources (C++17, no RTTI or
     # exceptions, unsigned char); the CPU and float ABI come from the board bundle.
     cxxflags = [f for f in library.cxxflags if not f.startswith("-O")]
-    files["Makefile"] = _stamp(
+    files["Makefile"] = stamp(
         "Makefile",
         fw.render_makefile(
             bundle,
@@ -205,9 +190,9 @@ def generate_tflm(
     kernels: str | None = None,
     tflm_root: str | Path | None = None,
     force: bool = False,
-    firmware_options: Any = None,
+    firmware_options: fw.FirmwareOptions | None = None,
     arena_size: int | None = None,
-    progress: Any = None,
+    progress: Callable[[BuildProgress], None] | None = None,
     extra_files: dict[str, str | bytes] | None = None,
     extra_manifest: dict[str, Any] | None = None,
 ) -> TflmProject:
@@ -216,17 +201,10 @@ def generate_tflm(
     Raises UnsupportedOpsError (ops TFLM lacks), TflmTreeError (no tree, no CMSIS-NN),
     ToolchainError, OutputDirError, all before anything is written into out_dir.
     """
-    from mcugen.outdir import check_output_dir  # noqa: PLC0415
-    from mcugen.tflm.arena import estimate_tflm_arena  # noqa: PLC0415
-    from mcugen.tflm.library import get_library, target_for_board  # noqa: PLC0415
-    from mcugen.tflm.source import find_tflm_root  # noqa: PLC0415
-
     if isinstance(board, str):
         board = get_board(board)
-    kernels = kernels or default_kernels(board)
+    kernels = kernels or ("reference" if board.is_host else "cmsis_nn")  # as GenerateOptions.tflm_kernels
     if kernels not in KERNEL_SETS:
-        from mcugen.errors import McugenError  # noqa: PLC0415
-
         raise McugenError(f"Unknown kernel set '{kernels}'.", hint="Use --kernels cmsis_nn or --kernels reference.")
     resolver_ops(graph)  # unsupported ops stop here, before the long library build
     out = Path(out_dir)

@@ -13,6 +13,8 @@ import os
 import select
 import time
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
 
 from mcugen.errors import LinkPortError
 
@@ -45,18 +47,21 @@ class Transport(ABC):
         self.close()
 
 
+@dataclass(eq=False)
 class SerialTransport(Transport):
     """pyserial port. `port` is a device path (/dev/ttyACM0, /dev/pts/3)."""
 
-    def __init__(self, port: str, baudrate: int = DEFAULT_BAUD, write_timeout: float = 10.0) -> None:
+    port: str
+    baudrate: int = DEFAULT_BAUD
+    write_timeout: float = 10.0
+    _serial: Any = field(default=None, init=False, repr=False)  # the open serial.Serial
+
+    def __post_init__(self) -> None:
+        baudrate = self.baudrate
         if isinstance(baudrate, bool) or not isinstance(baudrate, int) or baudrate <= 0:
             raise LinkPortError(f"Baud rate {baudrate!r} is not a positive whole number.",
                                 hint="Pass --baud as the firmware's rate, e.g. --baud 115200 (the board's default).")
-        self.port = port
-        self.baudrate = baudrate
-        self.write_timeout = write_timeout
-        self.name = port
-        self._serial = None
+        self.name = self.port
 
     def open(self) -> None:
         import serial  # pyserial
@@ -118,17 +123,17 @@ class SerialTransport(Transport):
                 self._serial = None
 
 
+@dataclass(eq=False)
 class PipeTransport(Transport):
     """Reads from read_fd, writes to write_fd (may be the same fd, e.g. a socket).
     The transport owns the descriptors and closes them."""
 
-    def __init__(self, read_fd: int, write_fd: int, name: str = "pipe", write_timeout: float = 10.0) -> None:
-        self.read_fd = read_fd
-        self.write_fd = write_fd
-        self.name = name
-        self.write_timeout = write_timeout
-        self._open = False
-        self._eof = False
+    read_fd: int
+    write_fd: int
+    name: str = "pipe"
+    write_timeout: float = 10.0
+    _open: bool = field(default=False, init=False, repr=False)
+    _eof: bool = field(default=False, init=False, repr=False)  # the target closed its end
 
     def open(self) -> None:
         os.set_blocking(self.read_fd, False)

@@ -1,27 +1,10 @@
-"""Model loading: .tflite bytes -> checked, folded Graph."""
+"""The model: mcugen's graph IR (mcugen.model.graph) and its loading from a .tflite file
+(mcugen.model.load: parse, fold the shape ops, propagate shapes, check).
 
-from __future__ import annotations
+The package exports the IR types only: loading uses the operator registry's shape
+rules (mcugen.ops), which are themselves written against the IR.
+"""
 
-from pathlib import Path
-
-from mcugen.model.check import check_graph, check_tensors
-from mcugen.model.fold import fold_constants, propagate_shapes
 from mcugen.model.graph import Graph, Operator, Quantization, Tensor, c_identifier
-from mcugen.model.loader import model_name_from_path, parse_model, read_model_file
 
-
-def load_model(path: str | Path) -> Graph:
-    """Read, parse, fold and check a .tflite file; ModelError on anything wrong."""
-    data = read_model_file(path)
-    return load_model_bytes(data, model_name_from_path(path))
-
-
-def load_model_bytes(data: bytes, name: str = "model") -> Graph:
-    graph = parse_model(data, name)
-    check_tensors(graph)
-    graph = propagate_shapes(fold_constants(graph))
-    check_graph(graph)
-    return graph
-
-
-__all__ = ["Graph", "Operator", "Quantization", "Tensor", "c_identifier", "load_model", "load_model_bytes"]
+__all__ = ["Graph", "Operator", "Quantization", "Tensor", "c_identifier"]

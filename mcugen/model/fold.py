@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from mcugen.model.graph import NUMPY_DTYPES, Graph, Operator, Tensor
+from mcugen.ops import REGISTRY
 
 FOLDABLE = ("SHAPE", "STRIDED_SLICE", "PACK")
 
@@ -96,8 +97,6 @@ def propagate_shapes(graph: Graph) -> Graph:
     RESHAPE; once the shape ops are folded, the registry's shape rules give the
     real ones, in op order.
     """
-    from mcugen.ops import REGISTRY  # noqa: PLC0415  (the registry imports the graph module)
-
     if not any(-1 in t.shape_signature for t in graph.tensors if not t.is_constant):
         return graph
     tensors = list(graph.tensors)

@@ -17,21 +17,11 @@ import numpy as np
 
 # TFLite TensorType value -> (name, numpy dtype, bytes per element)
 DTYPES: dict[int, tuple[str, Any, int]] = {
-    0: ("float32", np.float32, 4),
-    1: ("float16", np.float16, 2),
-    2: ("int32", np.int32, 4),
-    3: ("uint8", np.uint8, 1),
-    4: ("int64", np.int64, 8),
-    5: ("string", None, 1),
-    6: ("bool", np.bool_, 1),
-    7: ("int16", np.int16, 2),
-    8: ("complex64", np.complex64, 8),
-    9: ("int8", np.int8, 1),
-    10: ("float64", np.float64, 8),
-    12: ("uint64", np.uint64, 8),
-    15: ("uint32", np.uint32, 4),
-    16: ("uint16", np.uint16, 2),
-    17: ("int4", None, 1),
+    0: ("float32", np.float32, 4), 1: ("float16", np.float16, 2), 2: ("int32", np.int32, 4),
+    3: ("uint8", np.uint8, 1), 4: ("int64", np.int64, 8), 5: ("string", None, 1), 6: ("bool", np.bool_, 1),
+    7: ("int16", np.int16, 2), 8: ("complex64", np.complex64, 8), 9: ("int8", np.int8, 1),
+    10: ("float64", np.float64, 8), 12: ("uint64", np.uint64, 8), 15: ("uint32", np.uint32, 4),
+    16: ("uint16", np.uint16, 2), 17: ("int4", None, 1),
 }
 
 DTYPE_SIZES = {name: size for name, _, size in DTYPES.values()}

@@ -8,6 +8,7 @@ from mcugen.errors import ModelError, UnsupportedOpsError
 from mcugen.model.graph import Graph, Operator
 from mcugen.ops import elementwise, layout, nn
 from mcugen.ops.base import ALIAS, INPLACE, SEPARATE, STYLES, OpSpec
+from mcugen.tflm.ops import resolver_method
 from mcugen.text import printable, quoted
 
 REGISTRY: dict[str, OpSpec] = {spec.name: spec for module in (nn, elementwise, layout) for spec in module.SPECS}
@@ -35,40 +36,15 @@ def unknown_ops(graph: Graph) -> list[UnsupportedOp]:
     return found
 
 
-def _cubeai_problems(graph: Graph, skip: set[int]) -> list[UnsupportedOp]:
-    """The cubeai lowering is the authority: an op is supported when it lowers to a kernel call."""
-    from mcugen.codegen.lowering import LoweringError, lower_op  # noqa: PLC0415
-
-    found = []
-    for op in graph.operators:
-        if op.index in skip:
-            continue
-        try:
-            lower_op(graph, op)
-        except LoweringError as exc:
-            found.append(UnsupportedOp(op.index, op.opcode, str(exc)))
-    return found
-
-
-def _tflm_problems(graph: Graph, skip: set[int]) -> list[UnsupportedOp]:
-    from mcugen.tflm.ops import resolver_method  # noqa: PLC0415
-
-    found = []
-    for op in graph.operators:
-        if op.index in skip:
-            continue
-        if "tflm" not in REGISTRY[op.opcode].styles or resolver_method(op.opcode) is None:
-            found.append(UnsupportedOp(op.index, op.opcode, "TFLM cannot register it"))
-    return found
-
-
-def unsupported_ops(graph: Graph, style: str) -> list[UnsupportedOp]:
-    """Every operator the given style cannot run, with the reason; empty when all run."""
-    if style not in STYLES:
-        raise ValueError(f"unknown style {style}")
+def tflm_unsupported(graph: Graph) -> list[UnsupportedOp]:
+    """Every operator the tflm style cannot run: unknown to mcugen, or without a
+    MicroMutableOpResolver method (mcugen.tflm.ops, TFLM's own tables). Which ops the
+    cubeai style runs is for its lowering to say (mcugen.lower.unsupported_ops)."""
     found = unknown_ops(graph)
     skip = {u.index for u in found}
-    found += _cubeai_problems(graph, skip) if style == "cubeai" else _tflm_problems(graph, skip)
+    for op in graph.operators:
+        if op.index not in skip and resolver_method(op.opcode) is None:
+            found.append(UnsupportedOp(op.index, op.opcode, "TFLM cannot register it"))
     return sorted(found, key=lambda u: u.index)
 
 
@@ -111,13 +87,15 @@ def _refusal(graph: Graph, bad: list[UnsupportedOp], by: str) -> str:
     return f"Model {quoted(graph.name)} uses {len(bad)} operators not supported by {by}: {format_unsupported(bad)}."
 
 
-def require_supported(graph: Graph, style: str) -> None:
-    bad = unsupported_ops(graph, style)
-    if bad:
-        other = [s for s in STYLES if s != style and not unsupported_ops(graph, s)]
-        hint = f"The {other[0]} style supports every operator of this model: use --style {other[0]}." if other else (
+def unsupported_error(graph: Graph, style: str, bad: list[UnsupportedOp], other_style_runs_all: bool
+                      ) -> UnsupportedOpsError:
+    """The error listing every operator `style` cannot run, with the other style as the hint
+    when it runs them all."""
+    other = next(s for s in STYLES if s != style)
+    hint = (f"The {other} style supports every operator of this model: use --style {other}."
+            if other_style_runs_all else
             "Replace these operators in the model, or run the model on a host with full TFLite.")
-        raise UnsupportedOpsError(_refusal(graph, bad, f"the {style} style"), hint=hint)
+    return UnsupportedOpsError(_refusal(graph, bad, f"the {style} style"), hint=hint)
 
 
 def require_known(graph: Graph) -> None:
@@ -198,6 +176,6 @@ def total_macs(graph: Graph) -> int:
 
 __all__ = [
     "ALIAS", "INPLACE", "SEPARATE", "REGISTRY", "STYLES", "OpSpec", "UnsupportedOp", "check_shapes",
-    "format_unsupported", "op_macs", "require_known", "require_supported", "spec_for", "total_macs",
-    "unknown_ops", "unsupported_ops",
+    "format_unsupported", "op_macs", "require_known", "spec_for", "tflm_unsupported", "total_macs",
+    "unknown_ops", "unsupported_error",
 ]

@@ -9,85 +9,22 @@ overwrites an input byte that is still to be read when
     in_offset - out_offset >= d,  d = max_k (write_end(k) - min read offset of steps >= k - GROUP + 1)
 
 This module computes `d` per op (`min_distance`) and, independently, simulates the
-byte-level read/write sequence of an op on a plan (`simulate_op`) to prove it.
+byte-level read/write sequence of an op on a plan (`simulate_op`) to prove it. The
+receptive-field geometry of a windowed op is mcugen.patch.tiling's (the tiles of a
+patch-based stage are cut from the same fields); such a stage reads its input and
+writes its output patch by patch, with its own distance and proof there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from mcugen.model.graph import DTYPE_SIZES, Graph, Operator
+from mcugen.model.graph import Graph, Operator
 from mcugen.ops.base import PATCH_STAGE
+from mcugen.patch.tiling import Geometry, geometry, simulate_stage
 
 # Output pixels a kernel may have in flight at once (reads done, writes pending).
 GROUP = 2
-
-RASTER_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
-
-
-@dataclass(frozen=True)
-class Geometry:
-    """The receptive-field geometry of a windowed op over NHWC tensors."""
-
-    n: int
-    in_h: int
-    in_w: int
-    in_c: int
-    out_h: int
-    out_w: int
-    out_c: int
-    k_h: int
-    k_w: int
-    stride_h: int
-    stride_w: int
-    dil_h: int
-    dil_w: int
-    pad_top: int
-    pad_left: int
-    in_elem: int
-    out_elem: int
-
-    @property
-    def steps(self) -> int:
-        return self.n * self.out_h * self.out_w
-
-
-def _pad_before(size: int, out: int, kernel: int, stride: int, dilation: int, padding: str) -> int:
-    if padding != "SAME":
-        return 0
-    effective = (kernel - 1) * dilation + 1
-    total = max((out - 1) * stride + effective - size, 0)
-    return total // 2
-
-
-def geometry(graph: Graph, op: Operator) -> Geometry | None:
-    if op.opcode not in RASTER_OPS:
-        return None
-    x = graph.tensors[op.inputs[0]]
-    y = graph.tensors[op.outputs[0]]
-    if len(x.shape) != 4 or len(y.shape) != 4:
-        return None
-    n, in_h, in_w, in_c = x.shape
-    _, out_h, out_w, out_c = y.shape
-    if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-        _, k_h, k_w, _ = graph.tensors[op.inputs[1]].shape
-        dil_h, dil_w = op.option("dilation_h_factor", 1), op.option("dilation_w_factor", 1)
-    else:
-        k_h, k_w = op.option("filter_height", 1), op.option("filter_width", 1)
-        dil_h = dil_w = 1
-    sh, sw = op.option("stride_h", 1), op.option("stride_w", 1)
-    padding = op.option("padding", "SAME")
-    if padding == "EXPLICIT":  # a tile of a patch-based stage (mcugen.patch)
-        pad_top, pad_left = int(op.option("explicit_pad_h")), int(op.option("explicit_pad_w"))
-    else:
-        pad_top = _pad_before(in_h, out_h, k_h, sh, dil_h, padding)
-        pad_left = _pad_before(in_w, out_w, k_w, sw, dil_w, padding)
-    return Geometry(
-        n, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, sh, sw, dil_h, dil_w, pad_top, pad_left,
-        DTYPE_SIZES[x.dtype], DTYPE_SIZES[y.dtype],
-    )
 
 
 def _field_rows_cols(g: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -138,8 +75,6 @@ def simulate_op(graph: Graph, op: Operator, in_offset: int, out_offset: int, gro
     later step reads. Independent of min_distance: it walks every receptive field.
     """
     if op.opcode == PATCH_STAGE:
-        from mcugen.patch import simulate_stage  # noqa: PLC0415
-
         return simulate_stage(graph, op.option("stage"), in_offset, out_offset)
     g = geometry(graph, op)
     if g is None:

@@ -1,9 +1,12 @@
 """What every registry entry knows about its operator.
 
-An entry answers three questions for the stages after loading: what output
-shape the op must produce (checked against the model), how many
-multiply-accumulates it costs, and which code-generation styles can run it.
-It also tells the planner how the op's output may share memory with its input.
+An entry answers two questions for the stages after loading: what output shape
+the op must produce (checked against the model, and used to fill in shapes the
+converter left open), and how many multiply-accumulates it costs. It also tells
+the planner how the op's output may share memory with its input. Which styles run
+an op is not the registry's to say: the cubeai style runs it when its lowering
+succeeds (mcugen.lower), the tflm style when TFLM's resolver registers it
+(mcugen.tflm.ops); mcugen.support asks both.
 """
 
 from __future__ import annotations
@@ -32,10 +35,8 @@ class OpSpec:
     name: str
     infer: Callable[[Graph, Operator], list[Shape]]  # the output shapes the inputs imply
     macs: Callable[[Graph, Operator], int]
-    styles: frozenset[str]
     memory: str = SEPARATE
     folded: bool = False  # computed at load time when its inputs are known (shape ops)
-    tflm_resolver: str = ""  # MicroMutableOpResolver method registering it
     note: str = ""
 
 

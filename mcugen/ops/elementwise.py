@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from mcugen.model.graph import Graph, Operator
-from mcugen.ops.base import INPLACE, SEPARATE, OpSpec, Shape, broadcast, inputs, no_macs, output_elements, same_as_input
-
-BOTH = frozenset({"cubeai", "tflm"})
+from mcugen.ops.base import INPLACE, OpSpec, Shape, broadcast, inputs, no_macs, output_elements, same_as_input
 
 
 def binary_shape(graph: Graph, op: Operator) -> list[Shape]:
@@ -13,25 +11,25 @@ def binary_shape(graph: Graph, op: Operator) -> list[Shape]:
     return [broadcast(a.shape, b.shape)]
 
 
-def _same_bytes_inplace(name: str, resolver: str) -> OpSpec:
-    return OpSpec(name, same_as_input, no_macs, BOTH, INPLACE, tflm_resolver=resolver)
+def _same_bytes_inplace(name: str) -> OpSpec:
+    return OpSpec(name, same_as_input, no_macs, INPLACE)
 
 
 SPECS = [
     # Binary ops read both inputs at element i before writing element i; the planner
     # lets the output take over an input of the same size and type.
-    OpSpec("ADD", binary_shape, output_elements, BOTH, INPLACE, tflm_resolver="AddAdd"),
-    OpSpec("MUL", binary_shape, output_elements, BOTH, INPLACE, tflm_resolver="AddMul"),
-    OpSpec("SUB", binary_shape, output_elements, frozenset({"tflm"}), SEPARATE, tflm_resolver="AddSub"),
-    _same_bytes_inplace("RELU", "AddRelu"),
-    _same_bytes_inplace("RELU6", "AddRelu6"),
-    _same_bytes_inplace("LOGISTIC", "AddLogistic"),
-    _same_bytes_inplace("HARD_SWISH", "AddHardSwish"),
-    OpSpec("TANH", same_as_input, no_macs, frozenset({"tflm"}), SEPARATE, tflm_resolver="AddTanh"),
-    OpSpec("LEAKY_RELU", same_as_input, no_macs, frozenset({"tflm"}), SEPARATE, tflm_resolver="AddLeakyRelu"),
+    OpSpec("ADD", binary_shape, output_elements, INPLACE),
+    OpSpec("MUL", binary_shape, output_elements, INPLACE),
+    OpSpec("SUB", binary_shape, output_elements),
+    _same_bytes_inplace("RELU"),
+    _same_bytes_inplace("RELU6"),
+    _same_bytes_inplace("LOGISTIC"),
+    _same_bytes_inplace("HARD_SWISH"),
+    OpSpec("TANH", same_as_input, no_macs),
+    OpSpec("LEAKY_RELU", same_as_input, no_macs),
     # Softmax reads a whole row (max, then sum of exponentials) before writing it.
-    OpSpec("SOFTMAX", same_as_input, output_elements, BOTH, SEPARATE, tflm_resolver="AddSoftmax"),
+    OpSpec("SOFTMAX", same_as_input, output_elements),
     # In place only when the element size does not change (checked by the planner).
-    OpSpec("QUANTIZE", same_as_input, no_macs, BOTH, INPLACE, tflm_resolver="AddQuantize"),
-    OpSpec("DEQUANTIZE", same_as_input, no_macs, BOTH, SEPARATE, tflm_resolver="AddDequantize"),
+    OpSpec("QUANTIZE", same_as_input, no_macs, INPLACE),
+    OpSpec("DEQUANTIZE", same_as_input, no_macs),
 ]

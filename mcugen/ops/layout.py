@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from mcugen.model.graph import Graph, Operator
-from mcugen.ops.base import ALIAS, SEPARATE, OpSpec, Shape, constant_input, inputs, no_macs, numel
-
-BOTH = frozenset({"cubeai", "tflm"})
+from mcugen.ops.base import ALIAS, OpSpec, Shape, constant_input, inputs, no_macs, numel
 
 
 def _target_shape(graph: Graph, op: Operator) -> list[int] | None:
@@ -82,19 +80,16 @@ def declared_shape(graph: Graph, op: Operator) -> list[Shape]:
 
 
 SPECS = [
-    OpSpec("RESHAPE", reshape_shape, no_macs, BOTH, ALIAS, tflm_resolver="AddReshape"),
-    OpSpec("SQUEEZE", squeeze_shape, no_macs, BOTH, ALIAS, tflm_resolver="AddSqueeze"),
-    OpSpec("EXPAND_DIMS", reshape_shape, no_macs, BOTH, ALIAS, tflm_resolver="AddExpandDims"),
-    OpSpec("PAD", pad_shape, no_macs, BOTH, SEPARATE, tflm_resolver="AddPad"),
-    OpSpec("PADV2", pad_shape, no_macs, BOTH, SEPARATE, tflm_resolver="AddPadV2"),
-    OpSpec("CONCATENATION", concat_shape, no_macs, BOTH, SEPARATE, tflm_resolver="AddConcatenation"),
-    OpSpec("TRANSPOSE", transpose_shape, no_macs, BOTH, SEPARATE, tflm_resolver="AddTranspose"),
+    OpSpec("RESHAPE", reshape_shape, no_macs, ALIAS),
+    OpSpec("SQUEEZE", squeeze_shape, no_macs, ALIAS),
+    OpSpec("EXPAND_DIMS", reshape_shape, no_macs, ALIAS),
+    OpSpec("PAD", pad_shape, no_macs),
+    OpSpec("PADV2", pad_shape, no_macs),
+    OpSpec("CONCATENATION", concat_shape, no_macs),
+    OpSpec("TRANSPOSE", transpose_shape, no_macs),
     # Shape arithmetic left behind by Keras exports: folded to constants at load time.
     # If one survives (its inputs are not constant), only TFLM can run it.
-    OpSpec("SHAPE", declared_shape, no_macs, frozenset({"tflm"}), SEPARATE, folded=True,
-           tflm_resolver="AddShape"),
-    OpSpec("STRIDED_SLICE", declared_shape, no_macs, frozenset({"tflm"}), SEPARATE, folded=True,
-           tflm_resolver="AddStridedSlice"),
-    OpSpec("PACK", declared_shape, no_macs, frozenset({"tflm"}), SEPARATE, folded=True,
-           tflm_resolver="AddPack"),
+    OpSpec("SHAPE", declared_shape, no_macs, folded=True),
+    OpSpec("STRIDED_SLICE", declared_shape, no_macs, folded=True),
+    OpSpec("PACK", declared_shape, no_macs, folded=True),
 ]

@@ -3,19 +3,7 @@
 from __future__ import annotations
 
 from mcugen.model.graph import Graph, Operator
-from mcugen.ops.base import (
-    PATCH_STAGE,
-    SEPARATE,
-    OpSpec,
-    Shape,
-    constant_input,
-    conv_out,
-    inputs,
-    numel,
-)
-
-BOTH = frozenset({"cubeai", "tflm"})
-TFLM_ONLY = frozenset({"tflm"})
+from mcugen.ops.base import PATCH_STAGE, OpSpec, Shape, constant_input, conv_out, inputs, numel
 
 
 def _nhwc(graph: Graph, op: Operator, position: int = 0) -> Shape:
@@ -33,13 +21,20 @@ def _conv_geometry(op: Operator, h: int, w: int, kh: int, kw: int) -> tuple[int,
     )
 
 
+def _filtered_shape(graph: Graph, op: Operator, channels: int) -> list[Shape]:
+    """The output of a convolution over the input with the op's filter: `channels` deep."""
+    n, h, w, _ = _nhwc(graph, op)
+    _, kh, kw, _ = inputs(graph, op, 2)[1].shape
+    oh, ow = _conv_geometry(op, h, w, kh, kw)
+    return [(n, oh, ow, channels)]
+
+
 def conv2d_shape(graph: Graph, op: Operator) -> list[Shape]:
-    n, h, w, c = _nhwc(graph, op)
-    o, kh, kw, i = inputs(graph, op, 2)[1].shape
+    c = _nhwc(graph, op)[3]
+    o, _, _, i = inputs(graph, op, 2)[1].shape
     if c % i:
         raise ValueError(f"input depth {c} is not a multiple of the filter depth {i}")
-    oh, ow = _conv_geometry(op, h, w, kh, kw)
-    return [(n, oh, ow, o)]
+    return _filtered_shape(graph, op, o)
 
 
 def conv2d_macs(graph: Graph, op: Operator) -> int:
@@ -49,13 +44,12 @@ def conv2d_macs(graph: Graph, op: Operator) -> int:
 
 
 def depthwise_shape(graph: Graph, op: Operator) -> list[Shape]:
-    n, h, w, c = _nhwc(graph, op)
-    _, kh, kw, oc = inputs(graph, op, 2)[1].shape
+    c = _nhwc(graph, op)[3]
+    oc = inputs(graph, op, 2)[1].shape[3]
     mult = op.option("depth_multiplier", 1) or oc // max(c, 1)
     if oc != c * mult and oc % c:
         raise ValueError(f"filter depth {oc} is not input depth {c} x depth multiplier {mult}")
-    oh, ow = _conv_geometry(op, h, w, kh, kw)
-    return [(n, oh, ow, oc)]
+    return _filtered_shape(graph, op, oc)
 
 
 def depthwise_macs(graph: Graph, op: Operator) -> int:
@@ -132,16 +126,14 @@ def patch_stage_macs(graph: Graph, op: Operator) -> int:
 
 
 SPECS = [
-    OpSpec("CONV_2D", conv2d_shape, conv2d_macs, BOTH, SEPARATE, tflm_resolver="AddConv2D"),
-    OpSpec("DEPTHWISE_CONV_2D", depthwise_shape, depthwise_macs, BOTH, SEPARATE,
-           tflm_resolver="AddDepthwiseConv2D"),
-    OpSpec("FULLY_CONNECTED", fully_connected_shape, fully_connected_macs, BOTH, SEPARATE,
-           tflm_resolver="AddFullyConnected"),
-    OpSpec("AVERAGE_POOL_2D", pool_shape, pool_macs, BOTH, SEPARATE, tflm_resolver="AddAveragePool2D"),
-    OpSpec("MAX_POOL_2D", pool_shape, pool_macs, BOTH, SEPARATE, tflm_resolver="AddMaxPool2D"),
-    OpSpec("MEAN", mean_shape, mean_macs, BOTH, SEPARATE, tflm_resolver="AddMean"),
-    OpSpec("SVDF", svdf_shape, svdf_macs, BOTH, SEPARATE, tflm_resolver="AddSvdf"),
+    OpSpec("CONV_2D", conv2d_shape, conv2d_macs),
+    OpSpec("DEPTHWISE_CONV_2D", depthwise_shape, depthwise_macs),
+    OpSpec("FULLY_CONNECTED", fully_connected_shape, fully_connected_macs),
+    OpSpec("AVERAGE_POOL_2D", pool_shape, pool_macs),
+    OpSpec("MAX_POOL_2D", pool_shape, pool_macs),
+    OpSpec("MEAN", mean_shape, mean_macs),
+    OpSpec("SVDF", svdf_shape, svdf_macs),
     # Not in any .tflite: mcugen.patch puts it in place of a stage run patch by patch.
-    OpSpec(PATCH_STAGE, patch_stage_shape, patch_stage_macs, frozenset({"cubeai"}), SEPARATE,
+    OpSpec(PATCH_STAGE, patch_stage_shape, patch_stage_macs,
            note="the first layers, run patch by patch (--patch)"),
 ]

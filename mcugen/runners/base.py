@@ -52,10 +52,17 @@ class Runner(ABC):
 
     name = "runner"
     caps = RunnerCaps()
+    transport: Transport | None = None  # the link to the target's UART while started
 
     def __init__(self, board: Board, elf: str | Path) -> None:
         self.board = board
         self.elf = Path(elf)
+
+    def close_transport(self) -> None:
+        """Closes the transport start() opened; stop() calls it first (safe to call again)."""
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
 
     @abstractmethod
     def command(self) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -29,8 +30,6 @@ class HostRunner(Runner):
         self.proc = spawn(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         # The transport owns duplicates of the pipe ends.
-        import os
-
         self.transport = PipeTransport(os.dup(self.proc.stdout.fileno()), os.dup(self.proc.stdin.fileno()),
                                        name=f"pipes of {self.elf.name}")
         self.proc.stdout.close()
@@ -39,8 +38,6 @@ class HostRunner(Runner):
         return self.transport
 
     def stop(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
+        self.close_transport()
         if self.proc is not None:
             stop_process(self.proc)

@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from mcugen.boards import Board
 from mcugen.errors import RunnerError
+from mcugen.resources import cache_root
 
 PACK_ENV = "MCUGEN_CMSIS_PACK"
 CacheFactory = Callable[[], Any]
@@ -42,8 +43,6 @@ class TargetSupport:
 
 def pack_dir() -> Path:
     """mcugen's pack cache folder."""
-    from mcugen.tflm.library import cache_root
-
     return cache_root() / "packs"
 
 

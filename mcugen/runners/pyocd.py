@@ -96,9 +96,7 @@ class PyocdRunner(Runner):
         return self.transport
 
     def stop(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
+        self.close_transport()
         if self.session is not None:
             try:
                 self.session.close()

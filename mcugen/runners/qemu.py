@@ -116,9 +116,7 @@ class QemuRunner(Runner):
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
+        self.close_transport()
         if self.proc is not None:
             stop_process(self.proc)
             if self.proc.stdout is not None:

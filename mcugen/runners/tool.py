@@ -105,6 +105,4 @@ class ToolRunner(Runner):
         return self.transport
 
     def stop(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
+        self.close_transport()

@@ -30,6 +30,7 @@ initialised RAM data (also stored in flash), bss = zeroed RAM.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import struct
@@ -44,6 +45,7 @@ from elftools.elf.relocation import RelocationSection
 
 from mcugen import process
 from mcugen.errors import McugenError
+from mcugen.tflm.cache import LibraryEntry
 from mcugen.tflm.ops import REGISTRATIONS
 
 # Sections the linker keeps whenever their object is linked (KEEP() in linker scripts).
@@ -166,7 +168,7 @@ def _mangled_function(symbol: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class CodeSize:
+class ReachableCode:
     """Estimated code flash (text + data) of TFLM in an application, split by part."""
 
     by_part: dict[str, int]  # "framework", each opcode, "toolchain libs"
@@ -186,21 +188,19 @@ class CodeSize:
 ANALYSIS_FILES = {"nano": "objects.json", "newlib": "objects-newlib.json"}
 
 
-def analysis_file(entry, libc: str = "nano") -> Path:
+def analysis_file(entry: LibraryEntry, libc: str = "nano") -> Path:
     """Where a library cache entry keeps its section graph for a libc variant."""
     if libc not in ANALYSIS_FILES:
         raise ValueError(f"libc must be one of {tuple(ANALYSIS_FILES)}")
     return Path(entry.path) / ANALYSIS_FILES[libc]
 
 
-def load_analysis(entry, libc: str = "nano") -> ObjectAnalysis:
+def load_analysis(entry: LibraryEntry, libc: str = "nano") -> ObjectAnalysis:
     """The section graph stored in a library cache entry.
 
     Made at build time; an entry without it (or from an older mcugen) gets it
     from its own library archive, written atomically next to the library.
     """
-    import json
-
     path = analysis_file(entry, libc)
     try:
         data = json.loads(path.read_text())
@@ -218,8 +218,8 @@ def load_analysis(entry, libc: str = "nano") -> ObjectAnalysis:
     return analysis
 
 
-def code_size_estimate(entry, opcodes: list[str], analysis: ObjectAnalysis | None = None,
-                       libc: str = "nano") -> CodeSize:
+def code_size_estimate(entry: LibraryEntry, opcodes: list[str], analysis: ObjectAnalysis | None = None,
+                       libc: str = "nano") -> ReachableCode:
     """Estimated code flash for an application registering exactly `opcodes` with `entry`'s library.
 
     Each section is counted once, in the first part that reaches it: the
@@ -259,7 +259,7 @@ def code_size_estimate(entry, opcodes: list[str], analysis: ObjectAnalysis | Non
                 n += size
         by_part[part] = n
     by_part[TOOLCHAIN] = toolchain
-    return CodeSize(by_part=by_part, total=sum(by_part.values()), static_ram=static_ram,
+    return ReachableCode(by_part=by_part, total=sum(by_part.values()), static_ram=static_ram,
                     unknown_ops=tuple(unknown))
 
 
@@ -478,53 +478,3 @@ class _Archive:
             end = self.long_names.index(b"/\n", start)
             name = self.long_names[start:end]
         return name.rstrip(b"/").decode(errors="replace"), body
-
-
-# --- for mcugen.codesize (the estimate stage) ---------------------------------------------------
-
-
-def cached_code_size(graph, board, kernels: str | None = None, tflm_root=None):
-    """TFLM's code flash for `graph` on `board` from a cached library entry, or None.
-
-    Never builds: without a cached entry for the board's target (or without the
-    tree or compiler to key it), returns None and the caller falls back to its
-    reference table. Returns mcugen.codesize.CodeSize with the parts
-    "tflm framework", "tflm <opcode>" (lower case) and "tflm toolchain libs";
-    the application's own code (main, startup, the firmware runtime) is not in it.
-    """
-    from mcugen.codesize import CodeSize as FootprintCodeSize
-    from mcugen.errors import McugenError
-    from mcugen.tflm.library import find_library, target_for_board
-
-    try:
-        target = target_for_board(board)
-        if target == "host":
-            return None  # host builds link glibc dynamically: no flash figure
-        entry = find_library(tflm_root, target, kernels or "cmsis_nn")
-    except McugenError:
-        return None
-    if entry is None:
-        return None
-    size = code_size_estimate(entry, list(graph.opcodes))
-    parts = {"tflm framework": size.by_part[FRAMEWORK]}
-    parts.update({f"tflm {op.lower()}": n for op, n in size.by_part.items() if op not in (FRAMEWORK, TOOLCHAIN)})
-    parts["tflm toolchain libs"] = size.by_part[TOOLCHAIN]
-    notes = [f"unknown to the library, not counted: {', '.join(size.unknown_ops)}"] if size.unknown_ops else []
-    basis = (f"sections reachable in the cached TFLM library {entry.path.name} "
-             "(--gc-sections, newlib-nano; within ~1 % of a real link)")
-    return FootprintCodeSize(parts, basis, tuple(notes))
-
-
-def reference_table(entry, libc: str = "nano") -> dict:
-    """{"framework", "ops": {opcode: bytes}, "op_default"} from an entry: each operator's code
-    on top of the framework alone, toolchain libs included (a fallback table for mcugen.codesize)."""
-    graph = load_analysis(entry, libc)
-    base = code_size_estimate(entry, [], graph)
-    ops = {}
-    for op in REGISTRATIONS:
-        size = code_size_estimate(entry, [op], graph)
-        if not size.unknown_ops:
-            ops[op] = size.total - base.total
-    values = sorted(ops.values())
-    return {"framework": base.total, "ops": ops, "op_default": values[len(values) // 2] if values else 0,
-            "library": entry.path.name}

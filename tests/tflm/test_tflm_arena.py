@@ -139,7 +139,7 @@ def test_estimate_against_allocate_tensors(tflm_library, synthetic_models, targe
     """need <= estimate <= 1.1 x need for every model (real and synthetic)."""
     import shutil
 
-    from mcugen.tflm.measure import measure_arena
+    from mcugen.calibrate.tflm_probes import measure_arena
 
     if target != "host" and not shutil.which("qemu-system-arm"):
         pytest.skip("qemu-system-arm not installed")
@@ -168,7 +168,7 @@ def test_python_interpreter_report(synthetic_models):
     exactly by test_estimate_against_allocate_tensors.
     """
     pytest.importorskip("tflite_micro")
-    from mcugen.tflm.measure import measure_python_interpreter
+    from mcugen.calibrate.tflm_probes import measure_python_interpreter
 
     for name, path in sorted({**MODELS, **synthetic_models}.items()):
         real = measure_python_interpreter(path)

@@ -11,7 +11,7 @@ from tflm_helpers import real_model_paths
 
 from mcugen.tflm import codesize
 from mcugen.tflm.codesize import _Archive, _mangled_function, analyse_objects
-from mcugen.tflm.measure import parse_link_map
+from mcugen.calibrate.tflm_probes import parse_link_map
 
 
 def test_mangled_function_names():
@@ -87,8 +87,8 @@ def test_reachability_on_real_objects(tmp_path):
 @pytest.mark.parametrize("kernels", ["cmsis_nn", "reference"])
 def test_estimate_against_a_real_link(tflm_library, kernels):
     """The estimate is within 10 % of what a firmware-like link really takes (measured: ~1 %)."""
-    from mcugen.tflm.arena import _read_model
-    from mcugen.tflm.measure import measure_code_size
+    from mcugen.tflm.flatbuffer import read_model as _read_model
+    from mcugen.calibrate.tflm_probes import measure_code_size
 
     entry = tflm_library("cortex-m7", kernels)
     op_sets = [["FULLY_CONNECTED"], ["CONV_2D", "ADD", "MUL", "CONCATENATION", "LOGISTIC", "MEAN",
@@ -107,7 +107,7 @@ def test_estimate_against_a_real_link(tflm_library, kernels):
 
 def test_cached_code_size_is_none_without_an_entry(tmp_path, monkeypatch):
     from mcugen.boards import get_board
-    from mcugen.tflm.codesize import cached_code_size
+    from mcugen.codesize import cached_tflm_code_size as cached_code_size
 
     class G:
         opcodes = ["CONV_2D"]
@@ -123,7 +123,7 @@ def test_cached_code_size_is_none_without_an_entry(tmp_path, monkeypatch):
 @pytest.mark.timeout(3600)
 def test_cached_code_size_for_the_estimate_stage(tflm_library):
     from mcugen.boards import get_board
-    from mcugen.tflm.codesize import cached_code_size
+    from mcugen.codesize import cached_tflm_code_size as cached_code_size
 
     entry = tflm_library("cortex-m7", "cmsis_nn")
 
@@ -135,5 +135,7 @@ def test_cached_code_size_for_the_estimate_stage(tflm_library):
     assert set(size.by_part) == {"tflm framework", "tflm depthwise_conv_2d", "tflm conv_2d",
                                  "tflm average_pool_2d", "tflm reshape", "tflm softmax", "tflm toolchain libs"}
     assert size.total == codesize.code_size_estimate(entry, G.opcodes).total
-    table = codesize.reference_table(entry)
+    from mcugen.calibrate.codesize import tflm_reference_table
+
+    table = tflm_reference_table(entry)
     assert table["framework"] > 20_000 and table["ops"]["CONV_2D"] > table["ops"]["RESHAPE"] > 0

@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from mcugen.calibrate.layout import measure_all
 from mcugen.tflm import layout
 
 
@@ -30,6 +31,6 @@ def test_tables_are_current(tflm_tree):
     for tool in ("arm-none-eabi-g++", "g++", "make"):
         if not shutil.which(tool):
             pytest.skip(f"{tool} not installed")
-    params, structs = layout.measure_all(tflm_tree)
-    assert params == layout.PARSE_PARAMS, "stale: run python -m mcugen.tflm.layout"
-    assert structs == layout.STRUCTS, "stale: run python -m mcugen.tflm.layout"
+    params, structs = measure_all(tflm_tree)
+    assert params == layout.PARSE_PARAMS, "stale: run python -m mcugen.calibrate.layout --update"
+    assert structs == layout.STRUCTS, "stale: run python -m mcugen.calibrate.layout --update"

@@ -18,16 +18,9 @@ from pathlib import Path
 import pytest
 
 from mcugen.errors import ToolchainError
-from mcugen.tflm import library as lib
-from mcugen.tflm.library import (
-    BuildProgress,
-    clear_cache,
-    find_library,
-    get_library,
-    library_key,
-    list_entries,
-    make_command,
-)
+from mcugen.tflm import cache, targets, toolchain
+from mcugen.tflm.cache import BuildProgress, clear_cache, find_library, library_key, list_entries
+from mcugen.tflm.library import get_library, make_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,8 +36,8 @@ def _leftovers(cache_dir: Path) -> list[Path]:
 
 
 def test_make_command_exact_argv(fake_tree, tmp_path):
-    spec = lib.get_target("cortex-m7")
-    tc = lib.Toolchain(Path("/opt/arm/bin/arm-none-eabi-gcc"), Path("/opt/arm/bin/arm-none-eabi-g++"),
+    spec = targets.get_target("cortex-m7")
+    tc = toolchain.Toolchain(Path("/opt/arm/bin/arm-none-eabi-gcc"), Path("/opt/arm/bin/arm-none-eabi-g++"),
                        Path("/opt/arm/bin/arm-none-eabi-ar"), "arm-none-eabi-gcc 12.2")
     argv = make_command(fake_tree, spec, "cmsis_nn", tc, tmp_path / "gen", 4)
     assert argv == [
@@ -52,7 +45,7 @@ def test_make_command_exact_argv(fake_tree, tmp_path):
         "TARGET=cortex_m_generic", "TARGET_ARCH=cortex-m7+fp", "OPTIMIZED_KERNEL_DIR=cmsis_nn",
         "TARGET_TOOLCHAIN_ROOT=/opt/arm/bin/", f"BASE_GENDIR={tmp_path / 'gen'}", "-j4", "microlite",
     ]
-    host = make_command(fake_tree, lib.get_target("host"), "reference", tc, tmp_path / "gen", 2)
+    host = make_command(fake_tree, targets.get_target("host"), "reference", tc, tmp_path / "gen", 2)
     assert host[3:5] == ["TARGET=linux", "TARGET_ARCH=x86_64"]
     assert not any(a.startswith(("OPTIMIZED_KERNEL_DIR", "TARGET_TOOLCHAIN_ROOT")) for a in host)
 
@@ -189,7 +182,7 @@ def test_interrupted_build_leaves_no_entry(fake_tree, cache_dir, sig):
     if sig == signal.SIGKILL:
         leftover = _leftovers(cache_dir)
         assert len(leftover) == 1
-        with lib._key_lock(cache_dir / "tflm", library_key(fake_tree, "host", "reference"), None):
+        with cache.key_lock(cache_dir / "tflm", library_key(fake_tree, "host", "reference"), None):
             assert clear_cache() == []  # locked: looks like a build in progress
         assert _leftovers(cache_dir) == leftover
     entry = get_library(fake_tree, "host", "reference")
@@ -220,18 +213,18 @@ def test_cache_dir_default_and_override(monkeypatch, tmp_path):
     monkeypatch.delenv("MCUGEN_CACHE_DIR", raising=False)
     from platformdirs import user_cache_dir
 
-    assert lib.tflm_cache_dir() == Path(user_cache_dir("mcugen")) / "tflm"
+    assert cache.tflm_cache_dir() == Path(user_cache_dir("mcugen")) / "tflm"
     monkeypatch.setenv("MCUGEN_CACHE_DIR", str(tmp_path))
-    assert lib.tflm_cache_dir() == tmp_path / "tflm"
-    assert lib.tflm_cache_dir(tmp_path / "x") == tmp_path / "x" / "tflm"
+    assert cache.tflm_cache_dir() == tmp_path / "tflm"
+    assert cache.tflm_cache_dir(tmp_path / "x") == tmp_path / "x" / "tflm"
 
 
 def test_target_for_board():
     from mcugen.boards import get_board
 
-    assert lib.target_for_board(get_board("stm32h7")) == "cortex-m7"
-    assert lib.target_for_board(get_board("qemu-m7")) == "cortex-m7"
-    assert lib.target_for_board(get_board("host")) == "host"
+    assert targets.target_for_board(get_board("stm32h7")) == "cortex-m7"
+    assert targets.target_for_board(get_board("qemu-m7")) == "cortex-m7"
+    assert targets.target_for_board(get_board("host")) == "host"
 
 
 # --- the real library (built once per machine, then cached) ----------------------------------------
@@ -261,20 +254,3 @@ def test_real_library_entry(tflm_library, target, kernels):
     assert conv and all(entry.objects[n].text > 0 for n in conv)
     if kernels == "cmsis_nn":
         assert any("arm_convolve_s8.o" in n for n in names)
-
-
-def test_rich_progress_renders_and_quiet_is_silent():
-    import io
-
-    from rich.console import Console
-
-    with lib.rich_progress(quiet=True) as cb:
-        assert cb is None
-    out = io.StringIO()
-    console = Console(file=out, force_terminal=False, width=100)
-    with lib.rich_progress(console) as cb:
-        cb(BuildProgress("configure", 0, 0))
-        cb(BuildProgress("compile", 150, 315))
-        cb(BuildProgress("done", 315, 315))
-    text = out.getvalue()
-    assert "TFLM library" in text and "315/315" in text

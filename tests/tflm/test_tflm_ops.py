@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mcugen.calibrate import resolver
 from mcugen.tflm import ops
 from mcugen.tflm.source import RESOLVER_HEADER
 
@@ -39,7 +40,7 @@ def test_parser_on_a_snippet():
     return AddCustom("Baz", tflite::Register_BAZ());
   }
 """
-    t = ops.parse_resolver_header(text)
+    t = resolver.parse_resolver_header(text)
     assert t.methods == {"FOO": "AddFoo", "BAR": "AddBar"}
     assert t.registrations == {"FOO": ("Register_FOO", "ParseFoo"), "BAR": ("Register_BAR", "ParseBar")}
     assert t.custom_methods == {"Baz": "AddBaz"}
@@ -47,7 +48,7 @@ def test_parser_on_a_snippet():
 
 @pytest.mark.tflm
 def test_committed_tables_match_the_tree(tflm_tree):
-    tables = ops.parse_resolver_header((tflm_tree.root / RESOLVER_HEADER).read_text())
+    tables = resolver.parse_resolver_header((tflm_tree.root / RESOLVER_HEADER).read_text())
     assert tables.methods == ops.RESOLVER_METHODS, "stale: run python -m mcugen.tflm.ops"
     assert tables.registrations == ops.REGISTRATIONS, "stale: run python -m mcugen.tflm.ops"
     assert tables.custom_methods == ops.CUSTOM_RESOLVER_METHODS, "stale: run python -m mcugen.tflm.ops"

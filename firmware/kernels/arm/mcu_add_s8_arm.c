@@ -7,7 +7,7 @@
  * kernel does two table loads, an add and the fast output requantization per
  * element. Element i is written after inputs i are read: safe in place.
  *
- * params->table1/table2 and mult/add/shift: mcugen.codegen.arm (variant "add").
+ * params->table1/table2 and mult/add/shift: mcugen.lower.arm (variant "add").
  */
 #include "mcu_arm_kernels.h"
 

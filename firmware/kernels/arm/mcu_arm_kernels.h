@@ -4,7 +4,7 @@
  * TFLM, in far fewer instructions.
  *
  * What differs from the portable kernels is what the code generator prepares
- * (mcugen/codegen/arm/, one descriptor per variant, which documents the exact
+ * (mcugen/lower/arm/, one descriptor per variant, which documents the exact
  * layouts):
  *   - filters are reordered into the order the inner loops read them
  *     (channel pairs interleaved for the matrix kernels; tap pairs, int16 and

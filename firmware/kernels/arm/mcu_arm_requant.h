@@ -23,10 +23,10 @@
  *
  * This holds whenever |2 * acc| < 2^31 and |x| + |add| + 1 < 2^31, which the
  * code generator proves per channel from the weights, bias and offsets
- * (mcugen/codegen/arm/quant.py). A layer where some channel does not fit
- * (a positive exponent, say) sets MCU_ARM_REQUANT_EXACT and its table holds
- * TFLM's multiplier and exponent unchanged: the kernel then calls
- * mcu_mul_by_quantized_mult() on a / 2.
+ * (fold_channels in mcugen/lower/arm/fixedpoint.py). A layer where some
+ * channel does not fit (a positive exponent, say) sets MCU_ARM_REQUANT_EXACT
+ * and its table holds TFLM's multiplier and exponent unchanged: the kernel
+ * then calls mcu_mul_by_quantized_mult() on a / 2.
  */
 #ifndef MCU_ARM_REQUANT_H
 #define MCU_ARM_REQUANT_H

@@ -7,7 +7,7 @@
  * channels), then mcu_arm_mat_mult_2px computes all output channels of both.
  * At most 2 pixels in flight: the expansion reads both before any write.
  *
- * packed: as prepared by mcugen.codegen.arm (variant "conv1x1"):
+ * packed: as prepared by mcugen.lower.arm (variant "conv1x1"):
  * channel pairs interleaved per 4 input channels, input channels padded with
  * zeros to a multiple of 4; input_offset * sum(filter) folded into rq[].bias.
  */

@@ -10,7 +10,7 @@
  * time; out-of-image taps take pad_value (the input zero point). Padding
  * elements have zero weights.
  *
- * packed: as prepared by mcugen.codegen.arm (variant "conv"): per
+ * packed: as prepared by mcugen.lower.arm (variant "conv"): per
  * output channel [kh][row_len] int8, channel pairs interleaved per 4 values.
  * At most 2 pixels in flight.
  */

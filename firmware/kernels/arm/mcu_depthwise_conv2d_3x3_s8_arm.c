@@ -17,7 +17,7 @@
  * right edge has its rows copied into scratch with pad_value in the missing
  * columns, so every pixel runs the same code.
  *
- * packed (mcugen.codegen.arm, variant "dw3x3"), per group of 4 channels, 34 words
+ * packed (mcugen.lower.arm, variant "dw3x3"), per group of 4 channels, 34 words
  * in the order the loop reads them:
  *   bias[4]                                  (mcu_arm_requant.bias)
  *   pair p = 0..3: {2 w[ta][c], 2 w[tb][c]} for c = 0..3   (bottom half = ta)

@@ -13,7 +13,7 @@
  * windows inside the image, one for edge windows, which are first copied into
  * scratch with pad_value where they leave the image.
  *
- * packed (mcugen.codegen.arm, variant "dw"), per group of 4 channels:
+ * packed (mcugen.lower.arm, variant "dw"), per group of 4 channels:
  *   bias[4]
  *   for each tap pair (ta, tb): {2 w[ta][c], 2 w[tb][c]} for c = 0..3 (bottom = ta)
  *   an odd last tap t: {2 w[t][0], 2 w[t][2]}, {2 w[t][1], 2 w[t][3]}

@@ -4,7 +4,7 @@
  *
  * A 1x1 convolution over `batches` pixels: each input row is expanded once
  * to doubled int16, then mcu_arm_mat_mult_2px (two rows at a time) or _1px.
- * packed: as prepared by mcugen.codegen.arm (variant "fc"): unit pairs
+ * packed: as prepared by mcugen.lower.arm (variant "fc"): unit pairs
  * interleaved per 4 depth elements, depth padded with zeros to a multiple of 4.
  */
 #include "mcu_arm_kernels.h"

@@ -1,6 +1,6 @@
 // mcugen layout probe: sizeof/alignof of every TFLM structure that lands in the
 // tensor arena, as the target compiler lays them out. Compiled (never linked or
-// run) by mcugen/tflm/layout.py with a library entry's flags; the records are
+// run) by mcugen/calibrate/layout.py with a library entry's flags; the records are
 // read back from the object's .mcugen_layout section.
 //
 // Kernel structs that live in an anonymous namespace of a kernel's .cc file

@@ -27,9 +27,14 @@ import numpy as np
 from mcugen.boards import Board
 from mcugen.errors import FitError, McugenError
 from mcugen.model.graph import Graph
-from mcugen.planner import MemoryPlan, plan_memory, plan_pools
+from mcugen.planner.buffers import MemoryPlan
+from mcugen.planner.plan import plan_memory, plan_pools
 
 UNLIMITED = 1 << 31
+# Bytes kept free in a region that also holds .data/.bss when a pool goes there: the
+# generated code's own static data (st-ai context, legacy instance, main.c's buffers),
+# libc's and the section alignment, which the estimate's data figure does not count.
+POOL_DATA_MARGIN = 2048
 _SIZE = re.compile(r"^(\d+)\s*([kKmM]i?[bB]?|[bB])?$")
 
 
@@ -98,6 +103,25 @@ def pool_capacities(board: Board, specs: Sequence[PoolSpec], reserved: Mapping[s
     return caps
 
 
+def pool_reservations(placed: Mapping[str, Mapping[str, int]], stack_size: int) -> dict[str, int]:
+    """Per region, the bytes the rest of the firmware takes there (`placed`: region ->
+    what the estimate places there, arena excepted), the linker's stack of stack_size
+    bytes at least, and POOL_DATA_MARGIN where the data goes: what a pool cannot use."""
+    reserved: dict[str, int] = {}
+    for region, items in placed.items():
+        items = {k: v for k, v in items.items() if k != "arena"}
+        if "stack" in items:
+            items["stack"] = max(items["stack"], stack_size)
+        reserved[region] = sum(items.values()) + (POOL_DATA_MARGIN if "data" in items else 0)
+    return reserved
+
+
+def io_outside_bytes(graph: Graph, inputs: bool = True, outputs: bool = True) -> int:
+    """Bytes of the inputs/outputs that live outside the activations."""
+    return (0 if inputs else sum(t.nbytes for t in graph.input_tensors)) + \
+        (0 if outputs else sum(t.nbytes for t in graph.output_tensors))
+
+
 def planning_graph(graph: Graph, inputs: bool = True, outputs: bool = True) -> Graph:
     """`graph` with the inputs (outputs) that live outside the activations marked constant,
     so that the planner gives them no bytes. For planning only."""
@@ -146,21 +170,7 @@ def plan_activations(
         raise FitError(exc.message, hint=exc.hint or "List a larger memory region in --pools.") from None
 
 
-def pool_of_tensor(plan: MemoryPlan, tensor: int) -> int:
-    return plan.pool_of(tensor) if plan.pools else 0
-
-
-def pool_sizes(plan: MemoryPlan) -> list[int]:
-    """Bytes per pool (one pool, the arena, for a single-buffer plan)."""
-    return [p.size for p in plan.pools] if plan.pools else [plan.arena_size]
-
-
-def pool_regions(plan: MemoryPlan) -> list[str | None]:
-    """The region of each pool (None: the board's default arena placement)."""
-    return [p.region for p in plan.pools] if plan.pools else [None]
-
-
 __all__ = [
-    "PoolSpec", "compact_pools", "parse_pools", "parse_size", "plan_activations", "planning_graph",
-    "pool_capacities", "pool_of_tensor", "pool_regions", "pool_sizes",
+    "POOL_DATA_MARGIN", "PoolSpec", "compact_pools", "io_outside_bytes", "parse_pools", "parse_size",
+    "plan_activations", "planning_graph", "pool_capacities", "pool_reservations",
 ]

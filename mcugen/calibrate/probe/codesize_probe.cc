@@ -1,7 +1,7 @@
 // mcugen code-size probe: the smallest real TFLM application that registers
 // exactly a given set of operators (probe_ops.inc), allocates and invokes.
 // Linked like mcugen's firmware (newlib-nano, nosys, --gc-sections) so that the
-// linker map shows what TFLM really costs in flash; measure.py compares it with
+// linker map shows what TFLM really costs in flash; tflm_probes.py compares it with
 // codesize.code_size_estimate. Never run.
 #include <cstdint>
 

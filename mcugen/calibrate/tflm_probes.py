@@ -35,7 +35,7 @@ from pathlib import Path
 
 from mcugen import process
 from mcugen.errors import RunnerError, ToolchainError
-from mcugen.tflm.library import LibraryEntry, cache_root
+from mcugen.tflm.cache import LibraryEntry, cache_root
 from mcugen.tflm.ops import RESOLVER_METHODS
 
 PROBE_DIR = Path(__file__).resolve().parent / "probe"

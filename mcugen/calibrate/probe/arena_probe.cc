@@ -1,8 +1,8 @@
 // mcugen arena probe: load a .tflite model, run TFLM's AllocateTensors and
-// print what the arena really needs. Built by mcugen/tflm/measure.py against a
+// print what the arena really needs. Built by mcugen/calibrate/tflm_probes.py against a
 // cached libtensorflow-microlite.a, for the host or for Cortex-M7 under QEMU.
 //
-// Output (one line, parsed by measure.py):
+// Output (one line, parsed by tflm_probes.py):
 //   MCUGEN_ARENA used=<arena_used_bytes()> head=<non-persistent> tail=<persistent> status=ok
 // or, in trial mode (a given arena size):
 //   MCUGEN_ARENA trial=<size> status=ok|fail
@@ -39,7 +39,7 @@ constexpr uint32_t kMagic = 0x4d43474du;  // "MGCM" little-endian: header of the
 
 alignas(16) uint8_t g_arena[MCUGEN_ARENA_MAX];
 
-// Every builtin operator the resolver knows (generated list, see measure.py).
+// Every builtin operator the resolver knows (generated list, see tflm_probes.py).
 using Resolver = tflite::MicroMutableOpResolver<MCUGEN_OP_COUNT>;
 
 void RegisterOps(Resolver& r) {

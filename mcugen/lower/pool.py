@@ -1,0 +1,87 @@
+"""Pooling and reductions on the portable kernels: AVERAGE_POOL_2D, MAX_POOL_2D, MEAN."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from mcugen.lower import quant as Q
+from mcugen.lower.call import MAX_DIMS, KernelCall, StructParam, activation, check_dtype, const_data, in_tensor
+from mcugen.lower.call import int8_unary, nhwc, out_tensor, pad6, qparams, require
+from mcugen.model.graph import Graph, Operator
+
+
+def _pool(graph: Graph, op: Operator, kernel: str) -> KernelCall:
+    x, out = int8_unary(graph, op)
+    in_scale, in_zp = qparams(x)
+    out_scale, out_zp = qparams(out)
+    require(abs(in_scale - out_scale) <= 1e-6 and in_zp == out_zp, "input and output quantization differ")
+    ind, od = nhwc(x), nhwc(out)
+    fh, fw = op.option("filter_height", 1), op.option("filter_width", 1)
+    sh, sw = op.option("stride_h", 1), op.option("stride_w", 1)
+    pad_kind = op.option("padding", "VALID")
+    oh, pad_h = Q.op_padding(op, "h", sh, 1, ind["h"], fh, "VALID")
+    ow, pad_w = Q.op_padding(op, "w", sw, 1, ind["w"], fw, "VALID")
+    require((oh, ow) == (od["h"], od["w"]), "output size differs from the tensor's")
+    act_min, act_max = activation(op, out)
+    structs = (
+        StructParam("params", "mcu_pool_params", {
+            "stride_w": sw, "stride_h": sh, "pad_w": pad_w, "pad_h": pad_h,
+            "filter_w": fw, "filter_h": fh, "act_min": act_min, "act_max": act_max,
+        }),
+        StructParam("in_dims", "mcu_dims", ind),
+        StructParam("out_dims", "mcu_dims", od),
+    )
+    call = f"{kernel}(NULL, &$s_params, &$s_in_dims, (const int8_t *)$in0, &$s_out_dims, (int8_t *)$out0)"
+    return KernelCall(op.index, op.opcode, kernel, (f"{kernel}.c",), (x.index,), (out.index,), call,
+                      structs=structs, summary=f"{fh}x{fw} stride {sh}x{sw} {pad_kind}")
+
+
+def lower_mean(graph: Graph, op: Operator) -> KernelCall:
+    x = in_tensor(graph, op, 0, "input")
+    axis_t = in_tensor(graph, op, 1, "axis")
+    out = out_tensor(graph, op)
+    check_dtype(x, ("int8",), "input")
+    check_dtype(out, ("int8",), "output")
+    axes_raw = [int(v) for v in const_data(axis_t, "the axis").reshape(-1)]
+    rank = len(x.shape)
+    axes: list[int] = []
+    for a in axes_raw:
+        a = a + rank if a < 0 else a
+        require(0 <= a < rank, f"axis {a} out of range")
+        if a not in axes:
+            axes.append(a)
+    dims = pad6(x.shape)
+    shift_dims = MAX_DIMS - rank
+    reduced = {a + shift_dims for a in axes}
+    kept = [k for k in range(MAX_DIMS) if k not in reduced]
+    out_stride = [0] * MAX_DIMS
+    acc = 1
+    for k in reversed(kept):
+        out_stride[k] = acc
+        acc *= dims[k]
+    require(acc == out.size, "output size differs from the reduced input")
+    num = 1
+    for k in reduced:
+        num *= dims[k]
+    in_scale, in_zp = qparams(x)
+    out_scale, out_zp = qparams(out)
+    mult, shift = Q.mean_multiplier(in_scale, out_scale, num)
+    scratch = out.size * 4
+    structs = (
+        StructParam("params", "mcu_mean_params", {
+            "dims": dims, "out_stride": out_stride, "output_size": out.size, "num_reduced": num,
+            "input_zero_point": in_zp, "output_zero_point": out_zp, "multiplier": mult, "shift": shift,
+        }),
+    )
+    setup = "const mcu_context ctx = { $scratch, $scratch_size };"
+    call = "mcu_mean_s8(&ctx, &$s_params, (const int8_t *)$in0, (int8_t *)$out0)"
+    return KernelCall(op.index, op.opcode, "mcu_mean_s8", ("mcu_mean_s8.c",), (x.index,), (out.index,), call,
+                      setup=setup, structs=structs, scratch_bytes=scratch,
+                      summary=f"axes {axes} keep_dims={bool(op.option('keep_dims', False))}, {num} elements each")
+
+
+LOWERINGS = {
+    "AVERAGE_POOL_2D": partial(_pool, kernel="mcu_avgpool_s8"),
+    "MAX_POOL_2D": partial(_pool, kernel="mcu_maxpool_s8"),
+    "MEAN": lower_mean,
+}
