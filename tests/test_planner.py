@@ -158,6 +158,8 @@ def test_pools_split_without_straddling(all_models):
         single = plan_memory(g).arena_size
         plan = plan_pools(g, [("fast", single // 3), ("big", 10 * single)])
         assert check_plan(g, plan) == [] and simulate_plan(g, plan) == []
+        # planned together, the pools cost at most 2 % more than one arena
+        assert plan.arena_size <= single * 1.02, (path, plan.arena_size, single)
         for pool in plan.pools:
             assert pool.size <= pool.capacity
         for b in plan.buffers:  # every buffer lies wholly inside its own pool

@@ -11,13 +11,13 @@ the activation RAM that `estimate` reports and the generated code uses."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Iterable, Mapping
 
 from mcugen.errors import FitError
 from mcugen.model.graph import Graph
 from mcugen.planner.buffers import DEFAULT_ALIGNMENT, Buffer, MemoryPlan, Pool, align, make_buffers, op_lower_bound
 from mcugen.planner.buffers import overlap_allowances
+from mcugen.planner.joint import joint_split, single_layouts
 from mcugen.planner.placement import best_placement
 
 
@@ -85,10 +85,10 @@ def plan_pools(
 ) -> MemoryPlan:
     """Split the activations over several regions (name, capacity), first one preferred.
 
-    Buffers go to the first pool in order of traffic per byte (the most used first)
-    as long as that pool's plan stays within its capacity; the rest spill to the
-    next pool, and so on. A buffer never straddles two pools. FitError when a
-    buffer fits no pool or the pools are full.
+    The pools are planned together (mcugen.planner.joint): one layout, as for a single
+    arena, cut into the pools, the most traffic in the first pool, at most JOINT_SLACK
+    times the best single arena in total where the capacities allow. A buffer never
+    straddles two pools. FitError when a buffer fits no pool or the pools are full.
     """
     if not capacities:
         raise ValueError("plan_pools needs at least one pool")
@@ -104,38 +104,20 @@ def plan_pools(
             hint="List a larger memory region in --pools.",
         )
     traffic = buffer_traffic(graph, buffers)
-    order = sorted(buffers, key=lambda b: (-traffic[b.id] / max(b.size, 1), -b.size, b.id))
-    remaining = list(order)
-    placed_all: list[Buffer] = []
-    pools: list[Pool] = []
-    strategies: list[str] = []
-    for pool_index, (region, capacity) in enumerate(capacities):
-        chosen: list[Buffer] = []
-        size = 0
-        for b in list(remaining):
-            trial = chosen + [b]
-            _, trial_size, _ = best_placement(trial, alignment, allow, None)
-            if trial_size <= capacity:
-                chosen, size = trial, trial_size
-                remaining.remove(b)
-        if chosen:
-            placed, size, strategy = best_placement(chosen, alignment, allow, None)
-            placed_all += [dataclasses.replace(b, pool=pool_index) for b in placed]
-            strategies.append(strategy)
-        pools.append(Pool(region, size, capacity))
-        if not remaining:
-            break
-    if remaining:
-        need = sum(b.size for b in remaining)
+    split = joint_split(buffers, [cap for _, cap in capacities], alignment, allow, traffic)
+    if split is None:
+        single = min(size for _, size, _ in single_layouts(buffers, alignment, allow))
         raise FitError(
-            f"The activations do not fit the pools {', '.join(r for r, _ in capacities)}: "
-            f"{len(remaining)} buffer(s), {need:,} B, left over.",
+            f"The activations do not fit the pools {', '.join(f'{r} ({c:,} B)' for r, c in capacities)}: "
+            f"they need {single:,} B in one arena, and cut into these pools more.",
             hint="Add a region to --pools or use larger ones.",
         )
+    pools = [Pool(region, size, cap) for (region, cap), size in zip(capacities, split.sizes)]
+    placed_all = list(split.buffers)
     placed_all.sort(key=lambda b: b.id)
-    total = sum(p.size for p in pools)
     return finish_plan(
-        graph, tensors, placed_all, total, "+".join(strategies), allow, scratch_bytes, alignment, tuple(pools)
+        graph, tensors, placed_all, split.total, f"joint-{split.strategy}", allow, scratch_bytes, alignment,
+        tuple(pools),
     )
 
 
