@@ -14,10 +14,9 @@ from typing import List, Optional
 
 import typer
 
-from mcugen import __version__, emit, interrupt, pipeline, process, project, report
+from mcugen import __version__, advice, emit, interrupt, pipeline, process, project, report
 from mcugen.boards import PLACEMENT_KEYS, all_boards, get_board
 from mcugen.errors import McugenError
-from mcugen.estimate import require_fit
 from mcugen.inspect import summarize
 from mcugen.options import GenerateOptions
 from mcugen.tflm.cache import clear_cache, list_entries, tflm_cache_dir
@@ -161,7 +160,7 @@ def estimate(
         report.print_json(fp.to_json())
     else:
         report.render_footprint(fp)
-    require_fit(fp)
+    advice.require_fit_or_propose(graph, board, options, fp)
 
 
 @app.command()

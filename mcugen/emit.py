@@ -18,7 +18,8 @@ from typing import Any, Callable
 from mcugen.boards import Board
 from mcugen.codegen.cubeai import generate_cubeai
 from mcugen.codegen.tflm import generate_tflm
-from mcugen.estimate import Footprint, require_fit
+from mcugen.advice import require_fit_or_propose
+from mcugen.estimate import Footprint
 from mcugen.model import Graph
 from mcugen.options import GenerateOptions
 from mcugen.outdir import check_output_dir
@@ -67,8 +68,9 @@ def generate(
     options = options.checked()
     check_output_dir(out_dir, force)  # every option and the directory checked before any long work
     planned = plan_model(graph, board, options)
+    options = planned.options  # with the weights/arena placed by speed where the defaults overflow
     footprint = planned.footprint
-    require_fit(footprint)
+    require_fit_or_propose(graph, board, options, footprint)
     extra_files = {MODEL_COPY: graph.model_bytes}
     extra_manifest = {"model_file": MODEL_COPY, "estimate": estimate_json(footprint)}
     if isinstance(planned, CubeaiPlanned):

@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcugen.autoplace import place_by_speed
 from mcugen.boards import Board
 from mcugen.estimate import Footprint, estimate
 from mcugen.lower import LoweredGraph, lower
@@ -34,6 +35,7 @@ class CubeaiPlanned:
     lowered: LoweredGraph  # patched when --patch
     plan: MemoryPlan
     footprint: Footprint
+    options: GenerateOptions  # as given, with the placement moves (mcugen.autoplace) added
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class TflmPlanned:
     kernels: str  # cmsis_nn | reference
     arena: int  # the arena the application declares (mcugen.tflm.arena's estimate)
     footprint: Footprint
+    options: GenerateOptions  # as given, with the placement moves (mcugen.autoplace) added
 
 
 def load_checked(model: str | Path) -> Graph:
@@ -79,10 +82,30 @@ def cubeai_plan(lowered: LoweredGraph, board: Board, options: GenerateOptions = 
     return plan, footprint(plan)
 
 
+def _moved(board: Board, options: GenerateOptions, footprint: Footprint) -> tuple[GenerateOptions, tuple[str, ...]]:
+    """The options with the weights/arena placed by speed (mcugen.autoplace) when the
+    footprint does not fit and a move helps, and the notes saying so; else `options`."""
+    if footprint.fits or board.is_host or board.placement is None:
+        return options, ()
+    placement = {**board.placement.as_dict(), **options.placement}
+    moves = place_by_speed(board, footprint, placement, options.placement)
+    if not moves:
+        return options, ()
+    moved = dataclasses.replace(options, placement={**options.placement, **{m.what: m.target for m in moves}})
+    return moved, tuple(m.note(board) for m in moves)
+
+
+def _noted(footprint: Footprint, notes: tuple[str, ...]) -> Footprint:
+    return dataclasses.replace(footprint, notes=footprint.notes + notes) if notes else footprint
+
+
 def plan_model(graph: Graph, board: Board, options: GenerateOptions = GenerateOptions()
                ) -> CubeaiPlanned | TflmPlanned:
     """The style's branch, written once for estimate and generate: what the project will
-    hold and its footprint (not checked against the board: see require_fit)."""
+    hold and its footprint (not checked against the board: see require_fit). Weights or
+    an arena too large for the board's default region, and not placed by the user, move
+    to the fastest region with the room (mcugen.autoplace); `options` in the result say
+    where they went."""
     options = options.checked()
     if options.style == "cubeai":
         lowered = lower(graph, board, options.cubeai_kernels())  # the full list of what cannot run, first
@@ -92,15 +115,26 @@ def plan_model(graph: Graph, board: Board, options: GenerateOptions = GenerateOp
                                   outputs=options.outputs_allocation)
             lowered = patched.lowered
         plan, footprint = cubeai_plan(lowered, board, options)
+        moved, notes = _moved(board, options, footprint)
+        if notes:
+            options = moved
+            plan, footprint = cubeai_plan(lowered, board, options)
+            footprint = _noted(footprint, notes)
         if patched is not None:
             _, unpatched = cubeai_plan(patched.original, board, options)
             footprint = dataclasses.replace(footprint, patch=patch_summary(patched, footprint.activation_ram,
                                                                             unpatched.activation_ram))
-        return CubeaiPlanned(lowered, plan, footprint)
+        return CubeaiPlanned(lowered, plan, footprint, options)
     kernels = options.tflm_kernels(board)
     arena = estimate_tflm_arena(graph, kernels=kernels, target=target_for_board(board)).total
     footprint = estimate(graph, board, "tflm", placement=options.placement, tflm_arena=arena, tflm_kernels=kernels)
-    return TflmPlanned(kernels, arena, footprint)
+    moved, notes = _moved(board, options, footprint)
+    if notes:
+        options = moved
+        footprint = estimate(graph, board, "tflm", placement=options.placement, tflm_arena=arena,
+                             tflm_kernels=kernels)
+        footprint = _noted(footprint, notes)
+    return TflmPlanned(kernels, arena, footprint, options)
 
 
 def estimate_model(graph: Graph, board: Board, options: GenerateOptions = GenerateOptions()) -> Footprint:

@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("check and patch search", ("mcugen.support", "mcugen.patch.search")),
     ("estimate", ("mcugen.tflm.toolchain", "mcugen.tflm.cache", "mcugen.tflm.codesize", "mcugen.tflm.kernel_arena",
                   "mcugen.tflm.arena", "mcugen.codesize", "mcugen.estimate", "mcugen.inspect", "mcugen.options",
-                  "mcugen.pipeline")),
+                  "mcugen.autoplace", "mcugen.pipeline", "mcugen.advice")),
     ("emit", ("mcugen.tflm.library", "mcugen.codegen.*", "mcugen.emit")),
     ("build, run, compare", ("mcugen.build", "mcugen.link.*", "mcugen.runners.*", "mcugen.measure",
                              "mcugen.reference", "mcugen.validate")),
