@@ -179,7 +179,7 @@ def _regions(board: Board, placement: Mapping[str, str], figures: Mapping[str, i
         return ()
     items: dict[str, dict[str, int]] = {r.name: {} for r in board.regions}
     for what, size in figures.items():
-        region = placement[what]
+        region = placement["code" if what == "params" else what]
         items[region][what] = items[region].get(what, 0) + size
     for region, size in pools:  # activation pools (cubeai --pools): the arena per region
         board.region(region)
@@ -252,13 +252,18 @@ def estimate(
     for what, region in base_placement.items():
         if not board.is_host:
             board.region(region)  # BoardError naming the regions when unknown
+    # cubeai: the weights blob (.nn_weights) where the weights go, the tables computed at
+    # generation time (.rodata) with the code; the same totals when both share a region.
+    blob, rodata = weights_blob_bytes(lowered) if lowered is not None else (weights, 0)
     figures = {
         "code": code_total,
-        "weights": weights + params,
+        "weights": blob,
         "arena": activation,
         "data": runtime.parts.get("data", 0) + io_outside + legacy_data,
         "stack": runtime.parts.get("stack", 0),
     }
+    if rodata:
+        figures["params"] = rodata
     pools: tuple[tuple[str, int], ...] = ()
     if style == "cubeai" and plan.pools:
         figures.pop("arena")

@@ -132,7 +132,7 @@ def render_project(
     plan = plan or plan_activations(graph, lowered.scratch_bytes, inputs=inputs_in_activations,
                                     outputs=outputs_in_activations)
     NAME = name.upper()
-    pool_list = activation_pools(plan, board)
+    pool_list = activation_pools(plan, board, options.placement.get("arena"))
     in_graph = {t: k for k, t in enumerate(graph.inputs)}
     out_graph = {t: k for k, t in enumerate(graph.outputs)}
 

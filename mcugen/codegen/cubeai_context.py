@@ -113,11 +113,12 @@ def io_context(io: IOTensor, tag: str) -> dict[str, Any]:
     }
 
 
-def activation_pools(plan: MemoryPlan, board: Board) -> list[dict[str, Any]]:
+def activation_pools(plan: MemoryPlan, board: Board, arena_region: str | None = None) -> list[dict[str, Any]]:
     """Per activation pool: its index (0-based), k (1-based), size, alignment, region and
-    linker section (.nn_arena for a single-buffer plan, .nn_arena.<region> per pool)."""
+    linker section (.nn_arena for a single-buffer plan, .nn_arena.<region> per pool).
+    arena_region: where --place (or the placement by speed) put a single arena."""
     if not plan.pools:
-        region = board.placement.arena if board.placement is not None else "ram"
+        region = arena_region or (board.placement.arena if board.placement is not None else "ram")
         return [{"index": 0, "k": 1, "size": plan.arena_size, "alignment": plan.alignment, "region": region,
                  "section": ".nn_arena", "label": "activations"}]
     return [{"index": i, "k": i + 1, "size": p.size, "alignment": plan.alignment, "region": p.region,
