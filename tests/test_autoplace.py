@@ -3,9 +3,11 @@ internal first, external only when needed, the user's --place kept."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from conftest import needs_tf
+from conftest import needs_arm, needs_tf
 from mcugen.autoplace import candidates, usable
 from mcugen.boards import get_board
 from mcugen.model.load import load_model
@@ -68,3 +70,83 @@ def test_mobilenet_v2_goes_to_external_memory_where_needed(mobilenet_v2):
     patched = plan_model(mobilenet_v2, get_board("stm32h747i-disco"), GenerateOptions(patch="auto"))
     assert patched.footprint.fits and patched.options.placement == {"weights": "qspi"}
     assert _where(patched.footprint, "arena") == ["axisram"]
+
+
+SEED_NETS = ("mobilenet_v2_224", "mnasnet_a1_075_224", "ssdlite_mobilenet_v2_300")
+
+
+def _seed_graph(net: str):
+    import seednets
+    import tfops
+    from tfmodels import cached_model
+
+    builder = {"mobilenet_v2_224": tfops.mobilenet_v2_flat, "mnasnet_a1_075_224": seednets.mnasnet_a1,
+               "ssdlite_mobilenet_v2_300": seednets.ssdlite_mobilenet_v2}[net]
+    return load_model(cached_model(net, builder))
+
+
+NOT_LOADED = (".debug", ".comment", ".ARM.attributes")  # no memory on the target (address 0)
+
+
+def _size_sections(elf) -> dict[str, tuple[int, int]]:
+    """section -> (size, address) of what occupies the target, as arm-none-eabi-size -A prints them."""
+    out = subprocess.run(["arm-none-eabi-size", "-A", str(elf)], capture_output=True, text=True, check=True).stdout
+    sections = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0].startswith(".") and parts[1].isdigit() and \
+                not parts[0].startswith(NOT_LOADED):
+            sections[parts[0]] = (int(parts[1]), int(parts[2]))
+    return sections
+
+
+def _check_build(gen, board, weights_region: str, arena_region: str, inits: set[str]) -> None:
+    """The build links; arm-none-eabi-size's sections, summed per region, fit each region; the
+    weights blob and the arena are where the estimate put them, at its sizes; the external
+    memory set-ups are compiled in."""
+    from mcugen import project
+
+    fp = gen.footprint
+    built = project.build(gen.out_dir)
+    sections = _size_sections(built.elf)
+    per_region: dict[str, int] = {}
+    where = {}
+    for name, (size, addr) in sections.items():
+        region = next((r for r in board.regions if r.base <= addr < r.base + r.size), None)
+        if region is not None and size:
+            per_region[region.name] = per_region.get(region.name, 0) + size
+            where[name] = region.name
+    for name, used in per_region.items():
+        assert used <= board.region(name).size, (board.name, name, used)
+    assert where[".nn_weights"] == weights_region and where[".nn_arena"] == arena_region
+    regions = {r.name: r for r in fp.regions}
+    assert sections[".nn_weights"][0] == regions[weights_region].items["weights"]
+    assert sections[".nn_arena"][0] == regions[arena_region].items["arena"] == fp.activation_ram
+    makefile = (gen.out_dir / "Makefile").read_text()
+    assert {f"-DMCUGEN_INIT_{i}=1" for i in ("SDRAM", "QSPI") if f"-DMCUGEN_INIT_{i}=1" in makefile} == \
+        {f"-DMCUGEN_INIT_{i}=1" for i in inits}
+
+
+@pytest.mark.slow
+@needs_tf
+@needs_arm
+@pytest.mark.parametrize("net", SEED_NETS)
+def test_seed_net_estimates_and_builds_with_external_memory(net, tmp_path):
+    """The seed-size networks on the RT1170-EVK (weights in its FlexSPI boot flash, the arena
+    moved to SDRAM) and the H747-DISCO (weights moved to QSPI flash, the arena to SDRAM):
+    estimate fits, the builds link and fit, the SDRAM/QSPI set-up compiled in. MobileNet V2
+    also with --patch auto, whose arena fits the H747's AXI SRAM."""
+    from mcugen.emit import generate
+
+    graph = _seed_graph(net)
+    rt1170, h747 = get_board("rt1170"), get_board("stm32h747i-disco")
+    gen = generate(graph, rt1170, tmp_path / "rt1170")
+    assert gen.footprint.fits and gen.details["pools"][0]["region"] == "sdram"
+    _check_build(gen, rt1170, "flexspi", "sdram", {"SDRAM"})
+    gen = generate(graph, h747, tmp_path / "h747")
+    assert gen.footprint.fits and gen.details["pools"][0]["region"] == "sdram"
+    _check_build(gen, h747, "qspi", "sdram", {"SDRAM", "QSPI"})
+    if net == "mobilenet_v2_224":
+        gen = generate(graph, h747, tmp_path / "h747-patch", GenerateOptions(patch="auto"))
+        assert gen.footprint.fits and gen.footprint.activation_ram <= h747.region("axisram").size
+        _check_build(gen, h747, "qspi", "axisram", {"QSPI"})
