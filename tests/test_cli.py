@@ -56,6 +56,8 @@ def test_estimate_does_not_fit_exits_nonzero(person_detect):
     assert r.returncode == 1
     assert "does not fit" in r.stderr and "dtcm" in r.stderr
     assert "Traceback" not in r.stderr
+    # the error proposes what fits, computed: the weights back in the flash
+    assert "What would fit (estimated): --place weights=flash: weights" in r.stderr and "; fits" in r.stderr
 
 
 @pytest.mark.parametrize(
