@@ -36,3 +36,41 @@ def test_movement_op_bit_exact(case, tmp_path):
     graph = _graph(case)
     assert not unsupported_ops(graph), unsupported_ops(graph)
     check_bit_exact(graph, tmp_path / case[0], n=20)
+
+
+
+
+def _net(name: str):
+    import tfops_move
+
+    return cached_model(name, getattr(tfops_move, name))
+
+
+@pytest.mark.parametrize("name", ["yolo_head", "shuffle_net"])
+def test_movement_nets_bit_exact_on_host(name, tmp_path):
+    """Multi-output ops inside a graph: their outputs are planned, live and consumed apart."""
+    graph = load_model(_net(name))
+    expected = {"yolo_head": {"SPLIT_V", "RESIZE_BILINEAR", "STRIDED_SLICE", "CONCATENATION", "DEPTH_TO_SPACE"},
+                "shuffle_net": {"SPACE_TO_DEPTH", "SPLIT", "UNPACK", "PACK", "GATHER", "SLICE",
+                                "RESIZE_NEAREST_NEIGHBOR"}}[name]
+    assert expected <= set(graph.opcodes), graph.opcodes
+    assert not unsupported_ops(graph), unsupported_ops(graph)
+    check_bit_exact(graph, tmp_path / name, n=20)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["yolo_head", "shuffle_net"])
+def test_movement_nets_bit_exact_on_qemu(name, tmp_path):
+    """Every data-movement kernel family on the Cortex-M7 (QEMU), 20 inputs, over the UART."""
+    import shutil
+
+    from mcugen import project
+    from mcugen.options import GenerateOptions
+
+    if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("qemu-system-arm or arm-none-eabi-gcc missing")
+    _, _, rep = project.validate(_net(name), "qemu-m7", GenerateOptions(style="cubeai"), random=20, seed=3,
+                                 output=tmp_path / "p", force=True)
+    assert rep.inputs == 20
+    assert rep.comparison.bit_exact and rep.comparison.max_abs_diff == 0, \
+        [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]

@@ -153,3 +153,41 @@ CHECKS: dict[str, Callable[[Any, Any], bool]] = {
     "unpack_neg2": lambda g, op: len(op.outputs) == 4,
     "gather_axis1": lambda g, op: g.tensors[op.inputs[1]].data is not None,
 }
+
+
+def yolo_head(input_shape=(9, 9, 3)):
+    """A detection-neck-like net: convolution, SPLIT_V into three branches (logistic; bilinear
+    upsample then a stride-2 convolution; a reversed STRIDED_SLICE), CONCATENATION, a 1x1
+    convolution and DEPTH_TO_SPACE: multi-output ops inside the graph, feeding other ops."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    x = L.Conv2D(12, 3, padding="same", activation="relu")(inp)
+    a, b, c = L.Lambda(lambda t: tf.split(t, [4, 2, 6], axis=-1))(x)
+    a = L.Activation("sigmoid")(a)
+    b = L.Lambda(lambda t: tf.compat.v1.image.resize_bilinear(t, (18, 18), half_pixel_centers=True))(b)
+    b = L.Conv2D(2, 3, strides=2, padding="same")(b)
+    c = L.Lambda(lambda t: t[:, ::-1, :, 1:5])(c)
+    x = L.Concatenate(axis=-1)([a, b, c])
+    x = L.Conv2D(8, 1)(x)
+    x = L.Lambda(lambda t: tf.nn.depth_to_space(t, 2))(x)
+    return tf.keras.Model(inp, x)
+
+
+def shuffle_net(input_shape=(6, 10, 4)):
+    """SPACE_TO_DEPTH, SPLIT, UNPACK and PACK (a channel shuffle), GATHER, SLICE and a
+    nearest-neighbour upsample between convolutions, with two model outputs."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    x = L.Lambda(lambda t: tf.nn.space_to_depth(t, 2))(inp)  # (3, 5, 16)
+    x = L.Conv2D(8, 1, activation="relu")(x)
+    p, q = L.Lambda(lambda t: tf.split(t, 2, axis=-1))(x)
+    x = L.Lambda(lambda ts: tf.stack(tf.unstack(ts[0], axis=-1) + tf.unstack(ts[1], axis=-1)[::-1], axis=-1))([p, q])
+    x = L.Lambda(lambda t: tf.gather(t, [4, 0, 4, 2, 1], axis=2))(x)  # (3, 5, 8)
+    y = L.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (7, 9), align_corners=True))(x)
+    y = L.Conv2D(3, 3)(y)
+    z = L.Lambda(lambda t: tf.slice(t, [0, 1, 1, 2], [1, 2, 3, -1]))(x)
+    return tf.keras.Model(inp, [y, z])
