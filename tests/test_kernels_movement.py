@@ -74,3 +74,80 @@ def test_movement_nets_bit_exact_on_qemu(name, tmp_path):
     assert rep.inputs == 20
     assert rep.comparison.bit_exact and rep.comparison.max_abs_diff == 0, \
         [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
+
+
+def _edited(path, edit) -> bytes:
+    """The model at `path` with `edit(model, subgraph)` applied through TF's schema object API."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as s
+
+    model = s.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
+    edit(model, model.subgraphs[0])
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _case(cid: str):
+    return next(c for c in CASES if c[0] == cid)
+
+
+def _refusal(data: bytes, name: str) -> str:
+    from mcugen.model.load import load_model_bytes
+    from mcugen.ops import tflm_unsupported
+
+    graph = load_model_bytes(data, name)
+    assert not tflm_unsupported(graph)  # TFLM registers the op: the refusal is cubeai's alone
+    bad = unsupported_ops(graph)
+    assert len(bad) == 1, bad
+    return f"{bad[0].opcode} #{bad[0].index}: {bad[0].reason}"
+
+
+def test_masks_tflm_ignores_are_refused_clearly():
+    """TFLM's STRIDED_SLICE drops ellipsis and new-axis masks; cubeai refuses them by name
+    rather than computing another slice than TensorFlow's."""
+    case = _case("strided_steps")
+    path = cached_model(case[0], case[1], **case[2])
+
+    def new_axis(model, sg):
+        sg.operators[0].builtinOptions.newAxisMask = 2
+
+    assert "new_axis_mask 2" in _refusal(_edited(path, new_axis), "new_axis")
+
+    def ellipsis(model, sg):
+        sg.operators[0].builtinOptions.ellipsisMask = 1
+
+    assert "ellipsis_mask 1" in _refusal(_edited(path, ellipsis), "ellipsis")
+
+
+def test_copies_between_differing_quantizations_are_refused():
+    """A copy keeps raw values: an output with another scale or zero point than its input
+    would change their meaning (TFLM's kernels do not look), so cubeai refuses it."""
+    import numpy as np
+
+    for cid in ("split_v_neg1", "gather_axis1", "resize_bilinear", "pack_axis2", "strided_shrink"):
+        case = _case(cid)
+        path = cached_model(case[0], case[1], **case[2])
+
+        def rescale(model, sg):
+            out = sg.tensors[sg.operators[0].outputs[0]]
+            out.quantization.zeroPoint = np.asarray(out.quantization.zeroPoint) + 3
+
+        reason = _refusal(_edited(path, rescale), cid)
+        assert "quantization" in reason and "differs" in reason, reason
+
+
+def test_gather_position_outside_the_axis_is_refused():
+    import numpy as np
+
+    case = _case("gather_axis1")
+    path = cached_model(case[0], case[1], **case[2])
+
+    def far(model, sg):
+        positions = sg.tensors[sg.operators[0].inputs[1]]
+        buf = model.buffers[positions.buffer]
+        values = np.frombuffer(bytes(buf.data), dtype=np.int32).copy()
+        values[2] = 9
+        buf.data = np.frombuffer(values.tobytes(), dtype=np.uint8)
+
+    assert "positions [9]" in _refusal(_edited(path, far), "gather_far")

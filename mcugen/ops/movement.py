@@ -122,6 +122,10 @@ def strided_slice_axes(graph: Graph, op: Operator) -> list[SliceAxis]:
 
 
 def strided_slice_shape(graph: Graph, op: Operator) -> list[Shape]:
+    if op.option("ellipsis_mask", 0) or op.option("new_axis_mask", 0) or op.option("offset", False):
+        # TF's meaning of these is not TFLM's (which ignores them): trust the model's shape
+        # here; the cubeai lowering refuses the op, naming the mask.
+        return [graph.tensors[i].shape for i in op.outputs]
     return [tuple(a.count for a in strided_slice_axes(graph, op) if not a.shrink)]
 
 
