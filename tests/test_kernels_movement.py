@@ -151,3 +151,14 @@ def test_gather_position_outside_the_axis_is_refused():
         buf.data = np.frombuffer(values.tobytes(), dtype=np.uint8)
 
     assert "positions [9]" in _refusal(_edited(path, far), "gather_far")
+
+
+def test_bilinear_sizes_where_tflm_reads_past_the_input_are_refused():
+    """1 -> 55 rows without align_corners or half-pixel centres: TFLM's integer resize
+    rounds its scale so that its last lower neighbour is row 1 of a 1-row input (a read
+    past the tensor): no defined output to match, so cubeai refuses, naming the row."""
+    from tfops_move import resize
+
+    graph = load_model(cached_model("resize_bilinear_past", resize, input_shape=(1, 4, 2), size=(55, 4)))
+    bad = unsupported_ops(graph)
+    assert len(bad) == 1 and "reads input row 1 of 1 for an output of 55" in bad[0].reason, bad

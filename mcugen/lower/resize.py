@@ -42,6 +42,17 @@ def _scale_10(in_size: int, out_size: int, align_corners: bool) -> int:
     return ((1 << 10) * in_size + out_size // 2) // out_size
 
 
+def bilinear_lower_bound(out_size: int, in_size: int, scale_10: int, half_pixel: bool) -> int:
+    """The largest lower neighbour TFLM's ComputeInterpolationValuesInteger picks: it is not
+    clamped, and for some sizes (1 -> 65 rows) reaches past the input."""
+    top = 0
+    for v in range(out_size):
+        scaled = v * scale_10 + (scale_10 // 2 - (1 << 9) if half_pixel else 0)
+        lower = abs(scaled) // (1 << 10) * (1 if scaled >= 0 else -1)  # C's truncating division
+        top = max(top, lower)
+    return top
+
+
 def lower_resize(graph: Graph, op: Operator) -> KernelCall:
     x = in_tensor(graph, op, 0, "input")
     size = [int(v) for v in const_data(in_tensor(graph, op, 1, "size"), "the size").reshape(-1)]
@@ -64,6 +75,10 @@ def lower_resize(graph: Graph, op: Operator) -> KernelCall:
     summary = f"{h}x{w} -> {oh}x{ow}, {mode}"
     if bilinear:
         fields.update(height_scale_10=_scale_10(h, oh, align), width_scale_10=_scale_10(w, ow, align))
+        for what, o, i, sc in (("row", oh, h, fields["height_scale_10"]), ("column", ow, w, fields["width_scale_10"])):
+            require(bilinear_lower_bound(o, i, sc, half) < i,
+                    f"TFLM's integer resize reads input {what} {bilinear_lower_bound(o, i, sc, half)} of {i} "
+                    f"for an output of {o}: past the input")
         call = "mcu_resize_bilinear_s8(&$s_params, (const int8_t *)$in0, (int8_t *)$out0)"
         return KernelCall(op.index, op.opcode, "mcu_resize_bilinear_s8", ("mcu_resize_bilinear_s8.c",),
                           (x.index,), (out.index,), call, structs=(StructParam("params", "mcu_resize_params", fields),),
