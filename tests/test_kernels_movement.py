@@ -162,3 +162,26 @@ def test_bilinear_sizes_where_tflm_reads_past_the_input_are_refused():
     graph = load_model(cached_model("resize_bilinear_past", resize, input_shape=(1, 4, 2), size=(55, 4)))
     bad = unsupported_ops(graph)
     assert len(bad) == 1 and "reads input row 1 of 1 for an output of 55" in bad[0].reason, bad
+
+
+@pytest.mark.parametrize("cid, output", [("split_v_neg1", 1), ("gather_axis1", 0), ("resize_nearest", 0),
+                                         ("strided_shrink", 0), ("unpack_neg2", 3), ("space_to_depth", 0)])
+def test_registry_checks_declared_shapes(cid, output):
+    """The registry's shape rules (mcugen.ops.movement) catch a model whose declared output
+    shape is not what the op's inputs give, naming the op, for every output of the op."""
+    from mcugen.errors import ModelError
+    from mcugen.model.load import load_model_bytes
+    from mcugen.ops import check_shapes
+
+    case = _case(cid)
+    path = cached_model(case[0], case[1], **case[2])
+    check_shapes(load_model_bytes(path.read_bytes(), cid))  # as converted: accepted
+
+    def grow(model, sg):
+        op = next(o for o in sg.operators if len(o.outputs) > output)
+        t = sg.tensors[op.outputs[output]]
+        t.shape = [int(d) for d in t.shape]
+        t.shape[-1] += 1
+
+    with pytest.raises(ModelError, match="declares output shape"):
+        check_shapes(load_model_bytes(_edited(path, grow), cid))
