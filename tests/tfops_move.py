@@ -128,6 +128,18 @@ CASES: list[Case] = [
     ("depth_to_space", depth_space, {}, "DEPTH_TO_SPACE"),
     ("depth_to_space_b3", depth_space, {"input_shape": (2, 3, 18), "block": 3}, "DEPTH_TO_SPACE"),
     ("space_to_depth", depth_space, {"input_shape": (6, 10, 3), "kind": "s2d"}, "SPACE_TO_DEPTH"),
+    # other I/O types: float and uint8 model edges (QUANTIZE/DEQUANTIZE around the op), 16x8 (int16 copies)
+    ("resize_bilinear_float_io", resize, {"half_pixel": True, "q_input_type": "float32", "q_output_type": "float32"},
+     "RESIZE_BILINEAR"),
+    ("split_v_uint8_io", split_v, {"q_input_type": "uint8", "q_output_type": "uint8"}, "SPLIT_V"),
+    ("split_int16", split, {"q_int16_activations": True, "q_input_type": "int16", "q_output_type": "int16"}, "SPLIT"),
+    ("strided_reverse_int16", strided, {"kind": "reverse", "q_int16_activations": True, "q_input_type": "int16",
+                                        "q_output_type": "int16"}, "STRIDED_SLICE"),
+    ("pack_int16", pack, {"q_int16_activations": True, "q_input_type": "int16", "q_output_type": "int16"}, "PACK"),
+    ("unpack_int16", unpack, {"q_int16_activations": True, "q_input_type": "int16", "q_output_type": "int16"},
+     "UNPACK"),
+    ("resize_nearest_int16", resize, {"method": "nearest", "half_pixel": True, "q_int16_activations": True,
+                                      "q_input_type": "int16", "q_output_type": "int16"}, "RESIZE_NEAREST_NEIGHBOR"),
 ]
 
 
@@ -152,6 +164,13 @@ CHECKS: dict[str, Callable[[Any, Any], bool]] = {
     "strided_reverse": lambda g, op: (g.tensors[op.inputs[3]].data < 0).any(),
     "unpack_neg2": lambda g, op: len(op.outputs) == 4,
     "gather_axis1": lambda g, op: g.tensors[op.inputs[1]].data is not None,
+    "resize_bilinear_float_io": lambda g, op: g.tensors[g.inputs[0]].dtype == "float32",
+    "split_v_uint8_io": lambda g, op: g.tensors[g.inputs[0]].dtype == "uint8",
+    "split_int16": lambda g, op: g.tensors[op.inputs[1]].dtype == "int16",
+    "strided_reverse_int16": lambda g, op: g.tensors[op.inputs[0]].dtype == "int16",
+    "pack_int16": lambda g, op: g.tensors[op.inputs[0]].dtype == "int16",
+    "unpack_int16": lambda g, op: g.tensors[op.inputs[0]].dtype == "int16",
+    "resize_nearest_int16": lambda g, op: g.tensors[op.inputs[0]].dtype == "int16",
 }
 
 
