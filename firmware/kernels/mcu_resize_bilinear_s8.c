@@ -41,18 +41,22 @@ mcu_status mcu_resize_bilinear_s8(const mcu_resize_params *p, const int8_t *inpu
                 int32_t in_x, x0, x1;
                 mcu_resize_source(x, p->width_scale_10, p->half_pixel_centers, p->input_width, &in_x, &x0, &x1);
                 {
-                    const int64_t dy = (int64_t)(in_y - (1 << 10) * y0);
-                    const int64_t dx = (int64_t)(in_x - (1 << 10) * x0);
+                    /* The weights of the four neighbours, in 1/2^20ths. int32 holds every sum:
+                     * each weight factor is below 2048 (1024 - d with d > -1024 at a clamped
+                     * edge), so |sum| < 4 * 128 * 2047^2 + 2^19 < 2^31. */
+                    const int32_t dy = in_y - (1 << 10) * y0;
+                    const int32_t dx = in_x - (1 << 10) * x0;
+                    const int32_t w00 = ((1 << 10) - dy) * ((1 << 10) - dx);
+                    const int32_t w10 = dy * ((1 << 10) - dx);
+                    const int32_t w01 = ((1 << 10) - dy) * dx;
+                    const int32_t w11 = dy * dx;
                     const int8_t *p00 = image + (size_t)y0 * row + (size_t)x0 * (size_t)depth;
                     const int8_t *p10 = image + (size_t)y1 * row + (size_t)x0 * (size_t)depth;
                     const int8_t *p01 = image + (size_t)y0 * row + (size_t)x1 * (size_t)depth;
                     const int8_t *p11 = image + (size_t)y1 * row + (size_t)x1 * (size_t)depth;
                     for (c = 0; c < depth; ++c) {
-                        const int64_t sum = (int64_t)p00[c] * ((1 << 10) - dy) * ((1 << 10) - dx) +
-                                            (int64_t)p10[c] * dy * ((1 << 10) - dx) +
-                                            (int64_t)p01[c] * ((1 << 10) - dy) * dx +
-                                            (int64_t)p11[c] * dy * dx;
-                        const int64_t round = sum > 0 ? (1 << 19) : -(1 << 19);
+                        const int32_t sum = p00[c] * w00 + p10[c] * w10 + p01[c] * w01 + p11[c] * w11;
+                        const int32_t round = sum > 0 ? (1 << 19) : -(1 << 19);
                         *out++ = (int8_t)((sum + round) / (1 << 20));
                     }
                 }
