@@ -287,6 +287,47 @@ typedef struct {
 mcu_status mcu_transpose(const mcu_transpose_params *params, int32_t element_bytes,
                          const void *input, void *output);
 
+/* SPLIT, SPLIT_V, UNPACK: for each of `outer` rows, output i takes the next copy_bytes[i]
+ * bytes of the input (the inverse of mcu_concat). */
+mcu_status mcu_split(int32_t num_outputs, void *const *outputs, const int32_t *copy_bytes,
+                     int32_t outer, const void *input);
+
+typedef struct {
+    int32_t out_dims[MCU_MAX_DIMS];  /* output shape (shrunk axes as 1) padded at the front with 1s */
+    int32_t step[MCU_MAX_DIMS];      /* signed input element step per output dim */
+    int32_t start;                   /* input element of output element 0 */
+} mcu_strided_slice_params;
+
+/* SLICE, STRIDED_SLICE: output (o0..o5) = input[start + sum(o_k * step[k])] */
+mcu_status mcu_strided_slice(const mcu_strided_slice_params *params, int32_t element_bytes,
+                             const void *input, void *output);
+
+typedef struct {
+    int32_t batch_size;   /* product of the input dims before batch_dims */
+    int32_t outer_size;   /* product of the input dims from batch_dims to the axis */
+    int32_t axis_size;
+    int32_t coord_size;   /* positions per batch */
+    int32_t inner_bytes;  /* bytes of one row after the axis */
+} mcu_gather_params;
+
+/* GATHER with int32 positions; MCU_ERROR_ARGUMENT for a position outside the axis */
+mcu_status mcu_gather(const mcu_gather_params *params, const int32_t *positions, const void *input,
+                      void *output);
+
+typedef struct {
+    int32_t batches, input_height, input_width, output_height, output_width, depth;
+    int32_t element_bytes;
+    int32_t height_scale_10, width_scale_10;  /* bilinear: input/output in 1/1024ths */
+    int32_t half_pixel_centers;               /* bilinear: 1 or 0 */
+} mcu_resize_params;
+
+/* RESIZE_NEAREST_NEIGHBOR on NHWC: output row y, column x = input row y_index[y], column x_index[x] */
+mcu_status mcu_resize_nearest(const mcu_resize_params *params, const int32_t *y_index,
+                              const int32_t *x_index, const void *input, void *output);
+/* RESIZE_BILINEAR on int8 NHWC with TFLM's integer arithmetic */
+mcu_status mcu_resize_bilinear_s8(const mcu_resize_params *params, const int8_t *input,
+                                  int8_t *output);
+
 /* ---- (de)quantization ------------------------------------------------------------ */
 
 typedef struct {

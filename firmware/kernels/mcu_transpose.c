@@ -1,6 +1,7 @@
 /*
  * mcu_transpose.c - TRANSPOSE of 1-, 2- or 4-byte elements, up to 6
- * dimensions: output element (o0..o5) is input element sum(o_k * in_stride[k]).
+ * dimensions: output element (o0..o5) is input element sum(o_k * in_stride[k]);
+ * a last axis with input stride 1 is copied as one run.
  */
 #include <string.h>
 
@@ -25,6 +26,12 @@ mcu_status mcu_transpose(const mcu_transpose_params *p, int32_t element_bytes,
     for (i4 = 0; i4 < d[4]; ++i4) {
         const size_t base = (size_t)i0 * (size_t)s[0] + (size_t)i1 * (size_t)s[1] + (size_t)i2 * (size_t)s[2] +
                             (size_t)i3 * (size_t)s[3] + (size_t)i4 * (size_t)s[4];
+        if (s[5] == 1) { /* the last axis stays last (DEPTH_TO_SPACE, SPACE_TO_DEPTH): one run */
+            const size_t run = (size_t)d[5] * (size_t)element_bytes;
+            memcpy(out + o, in + base * (size_t)element_bytes, run);
+            o += run;
+            continue;
+        }
         for (i5 = 0; i5 < d[5]; ++i5) {
             const size_t src = (base + (size_t)i5 * (size_t)s[5]) * (size_t)element_bytes;
             memcpy(out + o, in + src, (size_t)element_bytes);

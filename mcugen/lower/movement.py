@@ -1,4 +1,10 @@
-"""Operators that move bytes: RESHAPE-like aliases, PAD, CONCATENATION, TRANSPOSE."""
+"""Operators that move bytes: RESHAPE-like aliases, PAD, CONCATENATION and PACK, SPLIT,
+SPLIT_V and UNPACK, TRANSPOSE and DEPTH_TO_SPACE/SPACE_TO_DEPTH (a transpose of a 6-D view),
+GATHER. SLICE and STRIDED_SLICE are in mcugen.lower.slicing, the resizes in mcugen.lower.resize.
+
+Copies run on raw values, as TFLM's kernels do; where TFLM assumes input and output share one
+quantization without checking, the lowering refuses a model where they differ (the copy would
+change what the values mean)."""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ import numpy as np
 
 from mcugen.lower.call import MAX_DIMS, KernelCall, StructParam, check_dtype, const_data, in_tensor, numel, opt_tensor
 from mcugen.lower.call import out_tensor, pad6, qparams, require, strides
-from mcugen.model.graph import DTYPE_SIZES, Graph, Operator
+from mcugen.model.graph import DTYPE_SIZES, Graph, Operator, Tensor
+from mcugen.ops.movement import split_sizes
 
 
 def lower_alias(graph: Graph, op: Operator) -> KernelCall:
@@ -96,6 +103,146 @@ def lower_transpose(graph: Graph, op: Operator) -> KernelCall:
                       structs=structs, summary=f"perm {perm}")
 
 
+COPY_TYPES = ("int8", "int16", "int32", "float32")  # what TFLM's copying kernels take (GATHER: int8, float32)
+
+
+def same_quantization(x: Tensor, out: Tensor) -> None:
+    """Input and output of a copy hold the same type and, when quantized, one scale and zero point."""
+    require(x.dtype == out.dtype, f"input type {x.dtype} differs from output type {out.dtype}")
+    if x.quant is not None and out.quant is not None and x.quant.scale and out.quant.scale:
+        (s1, z1), (s2, z2) = qparams(x), qparams(out)
+        require(s1 == s2 and z1 == z2, f"input quantization (scale {s1:g}, zero point {z1}) differs from the "
+                f"output's ({s2:g}, {z2}); TFLM copies the raw values, so it needs them equal")
+
+
+def _split_call(op: Operator, x: Tensor, outs: list[Tensor], outer: int, copy: list[int], summary: str) -> KernelCall:
+    n = len(outs)
+    setup = (
+        f"void *const outputs[{n}] = {{ " + ", ".join(f"$out{k}" for k in range(n)) + " };\n"
+        f"static const int32_t copy_bytes[{n}] = {{ " + ", ".join(str(c) for c in copy) + " };"
+    )
+    call = f"mcu_split({n}, outputs, copy_bytes, {outer}, $in0)"
+    return KernelCall(op.index, op.opcode, "mcu_split", ("mcu_split.c",), (x.index,), tuple(t.index for t in outs),
+                      call, setup=setup, summary=summary)
+
+
+def lower_split(graph: Graph, op: Operator) -> KernelCall:
+    """SPLIT (axis, input) and SPLIT_V (input, size_splits, axis): the axis and sizes are constants."""
+    x = in_tensor(graph, op, 1 if op.opcode == "SPLIT" else 0, "input")
+    outs = [out_tensor(graph, op, k) for k in range(len(op.outputs))]
+    check_dtype(x, COPY_TYPES, "input")
+    axis, sizes = split_sizes(graph, op)
+    require(len(sizes) == len(outs), f"{len(sizes)} pieces for {len(outs)} outputs")
+    for t, size in zip(outs, sizes):
+        same_quantization(x, t)
+        require(tuple(t.shape) == tuple(size if k == axis else d for k, d in enumerate(x.shape)),
+                f"output '{t.name}' {list(t.shape)} is not its piece of the input")
+    inner = numel(x.shape[axis + 1:]) * DTYPE_SIZES[x.dtype]
+    return _split_call(op, x, outs, numel(x.shape[:axis]), [s * inner for s in sizes],
+                       f"{len(outs)} pieces {sizes} along axis {axis}")
+
+
+def lower_unpack(graph: Graph, op: Operator) -> KernelCall:
+    x = in_tensor(graph, op, 0, "input")
+    outs = [out_tensor(graph, op, k) for k in range(len(op.outputs))]
+    check_dtype(x, COPY_TYPES, "input")
+    rank = len(x.shape)
+    axis = op.option("axis", 0)
+    axis = axis + rank if axis < 0 else axis
+    require(0 <= axis < rank, f"axis {axis} out of range")
+    require(len(outs) == int(x.shape[axis]), f"{len(outs)} outputs for a dimension of {x.shape[axis]}")
+    piece = tuple(d for k, d in enumerate(x.shape) if k != axis)
+    for t in outs:
+        same_quantization(x, t)
+        require(tuple(t.shape) == piece, f"output '{t.name}' {list(t.shape)} is not a slice of the input")
+    inner = numel(x.shape[axis + 1:]) * DTYPE_SIZES[x.dtype]
+    return _split_call(op, x, outs, numel(x.shape[:axis]), [inner] * len(outs),
+                       f"{len(outs)} slices along axis {axis}")
+
+
+def lower_pack(graph: Graph, op: Operator) -> KernelCall:
+    """PACK is a concatenation of inputs that each fill one index of the new axis."""
+    out = out_tensor(graph, op)
+    ins = [in_tensor(graph, op, k, "value") for k in range(len(op.inputs))]
+    check_dtype(out, COPY_TYPES, "output")
+    shape = tuple(ins[0].shape)
+    rank = len(shape) + 1
+    axis = op.option("axis", 0)
+    axis = axis + rank if axis < 0 else axis
+    require(0 <= axis < rank, f"axis {axis} out of range")
+    for t in ins:
+        same_quantization(t, out)
+        require(tuple(t.shape) == shape, "packed tensors differ in shape")
+    require(tuple(out.shape) == shape[:axis] + (len(ins),) + shape[axis:], "output shape is not the packed shape")
+    n = len(ins)
+    copy = numel(shape[axis:]) * DTYPE_SIZES[out.dtype]
+    setup = (
+        f"const void *const inputs[{n}] = {{ " + ", ".join(f"$in{k}" for k in range(n)) + " };\n"
+        f"static const int32_t copy_bytes[{n}] = {{ " + ", ".join([str(copy)] * n) + " };"
+    )
+    call = f"mcu_concat({n}, inputs, copy_bytes, {numel(shape[:axis])}, $out0)"
+    return KernelCall(op.index, op.opcode, "mcu_concat", ("mcu_concat.c",), tuple(t.index for t in ins),
+                      (out.index,), call, setup=setup, summary=f"{n} values along new axis {axis}")
+
+
+def lower_depth_space(graph: Graph, op: Operator) -> KernelCall:
+    """DEPTH_TO_SPACE and SPACE_TO_DEPTH as TRANSPOSE of a 6-D view: output (n, y, by, x, bx, c)
+    of input (n, y, x, by, bx, c) and back; channel index (by * block + bx) * depth + c as TFLM."""
+    x = in_tensor(graph, op, 0, "input")
+    out = out_tensor(graph, op)
+    check_dtype(x, ("int8", "float32"), "input")
+    same_quantization(x, out)
+    require(len(x.shape) == 4, "input is not 4-D")
+    b = int(op.option("block_size", 0))
+    require(b > 0, f"block size {b}")
+    n, h, w, c = (int(d) for d in x.shape)
+    if op.opcode == "DEPTH_TO_SPACE":
+        require(c % (b * b) == 0, f"{c} channels do not divide by {b * b}")
+        view = [n, h, w, b, b, c // (b * b)]
+        out_dims = [n, h, b, w, b, c // (b * b)]
+    else:
+        require(h % b == 0 and w % b == 0, f"{h}x{w} does not divide by block {b}")
+        view = [n, h // b, b, w // b, b, c]
+        out_dims = [n, h // b, w // b, b, b, c]
+    st = strides(view)
+    require(numel(tuple(out_dims)) == out.size, "output size differs")
+    structs = (StructParam("params", "mcu_transpose_params", {
+        "out_dims": out_dims, "in_stride": [st[0], st[1], st[3], st[2], st[4], st[5]]}),)
+    call = f"mcu_transpose(&$s_params, {DTYPE_SIZES[x.dtype]}, $in0, $out0)"
+    return KernelCall(op.index, op.opcode, "mcu_transpose", ("mcu_transpose.c",), (x.index,), (out.index,), call,
+                      structs=structs, summary=f"block {b}")
+
+
+def lower_gather(graph: Graph, op: Operator) -> KernelCall:
+    x = in_tensor(graph, op, 0, "input")
+    pos = in_tensor(graph, op, 1, "positions")
+    out = out_tensor(graph, op)
+    check_dtype(x, ("int8", "float32"), "input")
+    check_dtype(pos, ("int32",), "positions")
+    same_quantization(x, out)
+    rank = len(x.shape)
+    axis = op.option("axis", 0)
+    axis = axis + rank if axis < 0 else axis
+    batch_dims = op.option("batch_dims", 0)
+    batch_dims = batch_dims + len(pos.shape) if batch_dims < 0 else batch_dims
+    require(0 <= axis < rank and 0 <= batch_dims <= axis and batch_dims <= len(pos.shape),
+            f"axis {axis} with batch_dims {batch_dims}")
+    require(tuple(x.shape[:batch_dims]) == tuple(pos.shape[:batch_dims]), "batch dimensions differ")
+    axis_size = int(x.shape[axis])
+    if pos.data is not None:
+        bad = [int(v) for v in np.asarray(pos.data).reshape(-1) if not 0 <= int(v) < axis_size]
+        require(not bad, f"positions {bad[:4]} outside [0, {axis_size})")
+    fields = {"batch_size": numel(x.shape[:batch_dims]), "outer_size": numel(x.shape[batch_dims:axis]),
+              "axis_size": axis_size, "coord_size": numel(pos.shape[batch_dims:]),
+              "inner_bytes": numel(x.shape[axis + 1:]) * DTYPE_SIZES[x.dtype]}
+    require(numel(x.shape[:axis]) * fields["coord_size"] * fields["inner_bytes"] == out.nbytes,
+            "output size differs")
+    call = "mcu_gather(&$s_params, (const int32_t *)$in1, $in0, $out0)"
+    return KernelCall(op.index, op.opcode, "mcu_gather", ("mcu_gather.c",), (x.index, pos.index), (out.index,), call,
+                      structs=(StructParam("params", "mcu_gather_params", fields),),
+                      summary=f"{fields['coord_size']} positions along axis {axis}")
+
+
 LOWERINGS = {
     "RESHAPE": lower_alias,
     "SQUEEZE": lower_alias,
@@ -104,4 +251,11 @@ LOWERINGS = {
     "PADV2": lower_pad,
     "CONCATENATION": lower_concatenation,
     "TRANSPOSE": lower_transpose,
+    "SPLIT": lower_split,
+    "SPLIT_V": lower_split,
+    "UNPACK": lower_unpack,
+    "PACK": lower_pack,
+    "DEPTH_TO_SPACE": lower_depth_space,
+    "SPACE_TO_DEPTH": lower_depth_space,
+    "GATHER": lower_gather,
 }

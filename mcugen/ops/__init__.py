@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from mcugen.errors import ModelError, UnsupportedOpsError
 from mcugen.model.graph import Graph, Operator
-from mcugen.ops import elementwise, layout, nn
+from mcugen.ops import elementwise, layout, movement, nn
 from mcugen.ops.base import ALIAS, INPLACE, SEPARATE, STYLES, OpSpec
 from mcugen.tflm.ops import resolver_method
 from mcugen.text import printable, quoted
 
-REGISTRY: dict[str, OpSpec] = {spec.name: spec for module in (nn, elementwise, layout) for spec in module.SPECS}
+REGISTRY: dict[str, OpSpec] = {spec.name: spec for module in (nn, elementwise, layout, movement) for spec in module.SPECS}
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,5 @@ SPECS = [
     # Shape arithmetic left behind by Keras exports: folded to constants at load time.
     # If one survives (its inputs are not constant), only TFLM can run it.
     OpSpec("SHAPE", declared_shape, no_macs, folded=True),
-    OpSpec("STRIDED_SLICE", declared_shape, no_macs, folded=True),
-    OpSpec("PACK", declared_shape, no_macs, folded=True),
+    # STRIDED_SLICE and PACK, also folded when they can be, are in mcugen.ops.movement.
 ]

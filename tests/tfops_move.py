@@ -1,0 +1,212 @@
+"""Single-operator Keras models for the data-movement kernels (resize, concat, split,
+slice, pack/unpack, gather, depth/space): the companion of tests/tfops.py, in a module of
+its own so that the element-wise ops' builders (tests/tfops.py) and these merge apart.
+
+`CASES` lists (id, builder, kwargs, expected opcode) as tfops.CASES does; `CHECKS` says
+what each case must hold (the option or shape that makes it awkward), so that a converter
+that quietly produced another variant fails the test instead of passing it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+Case = tuple[str, Callable[..., Any], dict[str, Any], str]
+
+
+def _model(input_shapes, fn):
+    import tensorflow as tf
+
+    ins = [tf.keras.Input(shape=s, batch_size=1) for s in input_shapes]
+    out = tf.keras.layers.Lambda(fn)(ins if len(ins) > 1 else ins[0])
+    return tf.keras.Model(ins if len(ins) > 1 else ins[0], out)
+
+
+def resize(input_shape=(5, 7, 3), size=(9, 12), method="bilinear", align_corners=False, half_pixel=False):
+    """RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR with the v1 API's explicit modes."""
+    import tensorflow as tf
+
+    fn = (tf.compat.v1.image.resize_bilinear if method == "bilinear"
+          else tf.compat.v1.image.resize_nearest_neighbor)
+    return _model([input_shape], lambda x: fn(x, size, align_corners=align_corners, half_pixel_centers=half_pixel))
+
+
+def concat(shapes=((3, 5, 2), (1, 5, 2), (4, 5, 2)), axis=-3):
+    import tensorflow as tf
+
+    return _model(shapes, lambda xs: tf.concat(xs, axis=axis))
+
+
+def split(input_shape=(4, 6, 9), num=3, axis=-1):
+    import tensorflow as tf
+
+    return _model([input_shape], lambda x: tf.split(x, num, axis=axis))
+
+
+def split_v(input_shape=(7, 3, 4), sizes=(2, -1, 1), axis=1):
+    import tensorflow as tf
+
+    return _model([input_shape], lambda x: tf.split(x, list(sizes), axis=axis))
+
+
+def slice_(input_shape=(7, 6, 5), begin=(0, 2, 1, 1), size=(1, 3, -1, 3)):
+    import tensorflow as tf
+
+    return _model([input_shape], lambda x: tf.slice(x, list(begin), list(size)))
+
+
+def strided(input_shape=(9, 8, 5), kind="steps"):
+    """STRIDED_SLICE with begin/end masks, negative strides and a shrunk axis."""
+    def fn(x):
+        if kind == "steps":
+            return x[:, 1:8:3, ::-2, 1:]
+        if kind == "shrink":
+            return x[:, -2, 1:-1, :]
+        return x[:, ::-1, 5:1:-2, -4:-1]  # reversed and backwards with negative indices
+
+    return _model([input_shape], fn)
+
+
+def pack(shapes=((3, 5), (3, 5), (3, 5)), axis=2):
+    import tensorflow as tf
+
+    return _model(shapes, lambda xs: tf.stack(xs, axis=axis))
+
+
+def unpack(input_shape=(3, 4, 5), axis=-2):
+    import tensorflow as tf
+
+    return _model([input_shape], lambda x: tf.unstack(x, axis=axis))
+
+
+def gather(input_shape=(6, 5, 4), indices=(4, 0, 4, 2, 5), axis=1, batch_dims=0):
+    import tensorflow as tf
+
+    return _model([input_shape], lambda x: tf.gather(x, list(indices), axis=axis, batch_dims=batch_dims))
+
+
+def depth_space(input_shape=(3, 5, 12), block=2, kind="d2s"):
+    import tensorflow as tf
+
+    fn = tf.nn.depth_to_space if kind == "d2s" else tf.nn.space_to_depth
+    return _model([input_shape], lambda x: fn(x, block))
+
+
+CASES: list[Case] = [
+    ("resize_bilinear", resize, {}, "RESIZE_BILINEAR"),
+    ("resize_bilinear_align", resize, {"align_corners": True, "size": (13, 4)}, "RESIZE_BILINEAR"),
+    ("resize_bilinear_half", resize, {"half_pixel": True, "size": (10, 15)}, "RESIZE_BILINEAR"),
+    ("resize_bilinear_down_half", resize, {"half_pixel": True, "input_shape": (11, 9, 2), "size": (4, 5)},
+     "RESIZE_BILINEAR"),
+    ("resize_nearest", resize, {"method": "nearest"}, "RESIZE_NEAREST_NEIGHBOR"),
+    ("resize_nearest_align", resize, {"method": "nearest", "align_corners": True, "size": (13, 4)},
+     "RESIZE_NEAREST_NEIGHBOR"),
+    # 2 -> 3 and 6 -> 11 with align_corners put source positions on .5: TFLM rounds them away from zero
+    ("resize_nearest_align_ties", resize, {"method": "nearest", "align_corners": True, "input_shape": (2, 6, 3),
+                                           "size": (3, 11)}, "RESIZE_NEAREST_NEIGHBOR"),
+    ("resize_nearest_half", resize, {"method": "nearest", "half_pixel": True, "size": (10, 15)},
+     "RESIZE_NEAREST_NEIGHBOR"),
+    ("resize_nearest_down_half", resize, {"method": "nearest", "half_pixel": True, "input_shape": (11, 9, 2),
+                                          "size": (4, 5)}, "RESIZE_NEAREST_NEIGHBOR"),
+    ("concat_axis_neg3", concat, {}, "CONCATENATION"),
+    ("concat_axis0_batch", concat, {"shapes": ((3, 2), (3, 2)), "axis": 0}, "CONCATENATION"),
+    ("concat_axis2_4d", concat, {"shapes": ((2, 3, 1, 3), (2, 3, 4, 3)), "axis": -2}, "CONCATENATION"),
+    ("split_last", split, {}, "SPLIT"),
+    ("split_axis1", split, {"input_shape": (6, 5, 3), "num": 2, "axis": 1}, "SPLIT"),
+    ("split_v_neg1", split_v, {}, "SPLIT_V"),
+    ("split_v_last", split_v, {"input_shape": (3, 10), "sizes": (3, 1, 6), "axis": -1}, "SPLIT_V"),
+    ("slice", slice_, {}, "SLICE"),
+    ("strided_steps", strided, {}, "STRIDED_SLICE"),
+    ("strided_shrink", strided, {"kind": "shrink"}, "STRIDED_SLICE"),
+    ("strided_reverse", strided, {"kind": "reverse"}, "STRIDED_SLICE"),
+    ("pack_axis2", pack, {}, "PACK"),
+    ("pack_axis0", pack, {"shapes": ((7,), (7,)), "axis": 0}, "PACK"),
+    ("unpack_neg2", unpack, {}, "UNPACK"),
+    ("unpack_last", unpack, {"input_shape": (5, 3), "axis": -1}, "UNPACK"),
+    ("gather_axis1", gather, {"indices": (3, 0, 3, 1, 4, 4, 2)}, "GATHER"),
+    ("gather_axis_last", gather, {"indices": (3, 0, 1), "axis": -1}, "GATHER"),
+    ("depth_to_space", depth_space, {}, "DEPTH_TO_SPACE"),
+    ("depth_to_space_b3", depth_space, {"input_shape": (2, 3, 18), "block": 3}, "DEPTH_TO_SPACE"),
+    ("space_to_depth", depth_space, {"input_shape": (6, 10, 3), "kind": "s2d"}, "SPACE_TO_DEPTH"),
+    # other I/O types: float and uint8 model edges (QUANTIZE/DEQUANTIZE around the op), 16x8 (int16 copies)
+    ("resize_bilinear_float_io", resize, {"half_pixel": True, "q_input_type": "float32", "q_output_type": "float32"},
+     "RESIZE_BILINEAR"),
+    ("split_v_uint8_io", split_v, {"q_input_type": "uint8", "q_output_type": "uint8"}, "SPLIT_V"),
+    ("split_int16", split, {"q_int16_activations": True, "q_input_type": "int16", "q_output_type": "int16"}, "SPLIT"),
+    ("strided_reverse_int16", strided, {"kind": "reverse", "q_int16_activations": True, "q_input_type": "int16",
+                                        "q_output_type": "int16"}, "STRIDED_SLICE"),
+    ("pack_int16", pack, {"q_int16_activations": True, "q_input_type": "int16", "q_output_type": "int16"}, "PACK"),
+    ("unpack_int16", unpack, {"q_int16_activations": True, "q_input_type": "int16", "q_output_type": "int16"},
+     "UNPACK"),
+    ("resize_nearest_int16", resize, {"method": "nearest", "half_pixel": True, "q_int16_activations": True,
+                                      "q_input_type": "int16", "q_output_type": "int16"}, "RESIZE_NEAREST_NEIGHBOR"),
+]
+
+
+def _opt(name: str, value: Any) -> Callable[[Any, Any], bool]:
+    return lambda g, op: op.option(name) == value
+
+
+CHECKS: dict[str, Callable[[Any, Any], bool]] = {
+    "resize_bilinear": lambda g, op: not op.option("align_corners") and not op.option("half_pixel_centers"),
+    "resize_bilinear_align": _opt("align_corners", True),
+    "resize_bilinear_half": _opt("half_pixel_centers", True),
+    "resize_bilinear_down_half": _opt("half_pixel_centers", True),
+    "resize_nearest": lambda g, op: not op.option("align_corners") and not op.option("half_pixel_centers"),
+    "resize_nearest_align": _opt("align_corners", True),
+    "resize_nearest_half": _opt("half_pixel_centers", True),
+    "resize_nearest_down_half": _opt("half_pixel_centers", True),
+    "concat_axis_neg3": lambda g, op: len(op.inputs) == 3,
+    "split_last": lambda g, op: len(op.outputs) == 3,
+    "split_v_neg1": lambda g, op: len(op.outputs) == 3,
+    "strided_steps": lambda g, op: bool(op.option("begin_mask") or op.option("end_mask")),
+    "strided_shrink": lambda g, op: bool(op.option("shrink_axis_mask")),
+    "strided_reverse": lambda g, op: (g.tensors[op.inputs[3]].data < 0).any(),
+    "unpack_neg2": lambda g, op: len(op.outputs) == 4,
+    "gather_axis1": lambda g, op: g.tensors[op.inputs[1]].data is not None,
+    "resize_bilinear_float_io": lambda g, op: g.tensors[g.inputs[0]].dtype == "float32",
+    "split_v_uint8_io": lambda g, op: g.tensors[g.inputs[0]].dtype == "uint8",
+    "split_int16": lambda g, op: g.tensors[op.inputs[1]].dtype == "int16",
+    "strided_reverse_int16": lambda g, op: g.tensors[op.inputs[0]].dtype == "int16",
+    "pack_int16": lambda g, op: g.tensors[op.inputs[0]].dtype == "int16",
+    "unpack_int16": lambda g, op: g.tensors[op.inputs[0]].dtype == "int16",
+    "resize_nearest_int16": lambda g, op: g.tensors[op.inputs[0]].dtype == "int16",
+}
+
+
+def yolo_head(input_shape=(9, 9, 3)):
+    """A detection-neck-like net: convolution, SPLIT_V into three branches (logistic; bilinear
+    upsample then a stride-2 convolution; a reversed STRIDED_SLICE), CONCATENATION, a 1x1
+    convolution and DEPTH_TO_SPACE: multi-output ops inside the graph, feeding other ops."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    x = L.Conv2D(12, 3, padding="same", activation="relu")(inp)
+    a, b, c = L.Lambda(lambda t: tf.split(t, [4, 2, 6], axis=-1))(x)
+    a = L.Activation("sigmoid")(a)
+    b = L.Lambda(lambda t: tf.compat.v1.image.resize_bilinear(t, (18, 18), half_pixel_centers=True))(b)
+    b = L.Conv2D(2, 3, strides=2, padding="same")(b)
+    c = L.Lambda(lambda t: t[:, ::-1, :, 1:5])(c)
+    x = L.Concatenate(axis=-1)([a, b, c])
+    x = L.Conv2D(8, 1)(x)
+    x = L.Lambda(lambda t: tf.nn.depth_to_space(t, 2))(x)
+    return tf.keras.Model(inp, x)
+
+
+def shuffle_net(input_shape=(6, 10, 4)):
+    """SPACE_TO_DEPTH, SPLIT, UNPACK and PACK (a channel shuffle), GATHER, SLICE and a
+    nearest-neighbour upsample between convolutions, with two model outputs."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    x = L.Lambda(lambda t: tf.nn.space_to_depth(t, 2))(inp)  # (3, 5, 16)
+    x = L.Conv2D(8, 1, activation="relu")(x)
+    p, q = L.Lambda(lambda t: tf.split(t, 2, axis=-1))(x)
+    x = L.Lambda(lambda ts: tf.stack(tf.unstack(ts[0], axis=-1) + tf.unstack(ts[1], axis=-1)[::-1], axis=-1))([p, q])
+    x = L.Lambda(lambda t: tf.gather(t, [4, 0, 4, 2, 1], axis=2))(x)  # (3, 5, 8)
+    y = L.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (7, 9), align_corners=True))(x)
+    y = L.Conv2D(3, 3)(y)
+    z = L.Lambda(lambda t: tf.slice(t, [0, 1, 1, 2], [1, 2, 3, -1]))(x)
+    return tf.keras.Model(inp, [y, z])
