@@ -138,9 +138,9 @@ def render_project(
 
     def tensor_ptr(t: int) -> str:
         if t in in_graph:
-            return f"c->inputs[{in_graph[t]}]"
+            return f"c->_inputs[{in_graph[t]}]"
         if t in out_graph:
-            return f"c->outputs[{out_graph[t]}]"
+            return f"c->_outputs[{out_graph[t]}]"
         return f"(act{pool_of(plan, t)} + {plan.offsets[t]}u)"
 
     # Weights blob members and params arrays, in op order.
@@ -247,8 +247,6 @@ def render_project(
                     for k, t in enumerate(graph.outputs))
     # The model's MACC, as X-CUBE-AI reports it: without what patch stages recompute.
     macs = total_macs(graph) - recomputed_macs(graph)
-    n_ptrs = len(pool_list) + 1 + len(inputs) + len(outputs)  # activations, weights, inputs, outputs
-    context_size = _align(16 + 8 * n_ptrs, 8)
     digest = graph.model_hash
     flags = ["STAI_FLAG_CHANNEL_LAST", "STAI_FLAG_HAS_BATCH"]
     if own_activations:
@@ -273,7 +271,7 @@ def render_project(
         "params_bytes": params_bytes,
         "weights_signature": digest[:8], "context_magic": hashlib.sha256(f"ctx:{name}:{digest}".encode()).hexdigest()[:8],
         "structs": structs, "nodes": nodes, "states": states, "macc": macs, "n_nodes": len(graph.operators),
-        "flags": flags, "context_size": context_size, "pools": pool_list, "legacy": legacy, "c_api": c_api,
+        "flags": flags, "pools": pool_list, "legacy": legacy, "c_api": c_api,
         "main_api": "legacy" if c_api == "legacy" else "stai",
         "inputs_in_activations": inputs_in_activations, "outputs_in_activations": outputs_in_activations,
         # The Cortex-M7 variants' parameter structs live in their own header.
@@ -286,9 +284,14 @@ def render_project(
         files[out] = env.get_template(f"cubeai/{template}").render(**context)
 
     render("stai.h.j2", "stai.h")
+    render("stai_debug.h.j2", "stai_debug.h")
     render("stai_runtime.c.j2", "stai_runtime.c")
     if legacy:
         render("ai_platform.h.j2", "ai_platform.h")
+        render("ai_datatypes_defines.h.j2", "ai_datatypes_defines.h")
+        render("network_config.h.j2", f"{name}_config.h")
+        render("network_data_params.h.j2", f"{name}_data_params.h")
+        render("network_data_params.c.j2", f"{name}_data_params.c")
     render("network.h.j2", f"{name}.h")
     render("network.c.j2", f"{name}.c")
     render("network_data.h.j2", f"{name}_data.h")
@@ -309,7 +312,7 @@ def render_project(
         if rel.endswith(".c"):
             kernel_files.append(rel)
 
-    network_sources = [f"{name}.c", f"{name}_data.c", "stai_runtime.c",
+    network_sources = [f"{name}.c", f"{name}_data.c", *([f"{name}_data_params.c"] if legacy else []), "stai_runtime.c",
                        *[f"{KERNELS_SUBDIR}/{k}" for k in kernel_files]]
     app_sources = [*network_sources, "main.c"]
     include_dirs = [".", KERNELS_SUBDIR]
