@@ -37,7 +37,8 @@ _state = {"debug": False}
 KERNELS_HELP = ("cubeai: simd (Cortex-M7 DSP kernels where they pay, default) or portable; "
                 "tflm: cmsis_nn (default on Cortex-M7) or reference.")
 STYLE_HELP = "Code style: cubeai (generated network on mcugen's kernels) or tflm (TensorFlow Lite Micro)."
-C_API_HELP = "cubeai: the client API of the generated network: st-ai (ST Edge AI), legacy (X-CUBE-AI ai_<name>_*) or both."
+C_API_HELP = ("cubeai: the client API of the generated network: st-ai (ST Edge AI), legacy (X-CUBE-AI 7.1+ "
+              "ai_<name>_*), legacy-6 (X-CUBE-AI 5.x-6.x shape) or both (st-ai and legacy).")
 POOLS_HELP = ("cubeai: split the activations over these memory regions, most used tensors first, e.g. dtcm,axisram; "
               "REGION:SIZE caps a pool (96K).")
 PATCH_HELP = ("cubeai: run the first layers patch by patch (MCUNetV2) to cut the activation peak, at some "

@@ -16,7 +16,7 @@ from mcugen.names import check_network_name
 from mcugen.ops.base import STYLES
 from mcugen.tflm.source import KERNEL_SETS
 
-C_APIS = ("st-ai", "legacy", "both")
+C_APIS = ("st-ai", "legacy", "legacy-6", "both")
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class GenerateOptions:
     """Everything but the model and the board.
 
     style: cubeai (mcugen's own kernels, X-CUBE-AI's API) or tflm. cubeai only: name (the
-    network's C name), c_api ("st-ai", "legacy", "both"), inputs/outputs_allocation
+    network's C name), c_api ("st-ai", "legacy", "legacy-6", "both"), inputs/outputs_allocation
     (False: their own buffers outside the activations), pools (memory regions for the
     activations, most used tensors first: "dtcm,axisram"; REGION:SIZE caps a pool),
     patch (patch-based inference of the first layers: "auto", "4x3", "4x3@7"; see
@@ -68,7 +68,8 @@ class GenerateOptions:
             return self
         check_network_name(self.name)
         if self.c_api not in C_APIS:
-            raise McugenError(f"Unknown client API '{self.c_api}'.", hint="Use --c-api st-ai, legacy or both.")
+            raise McugenError(f"Unknown client API '{self.c_api}'.",
+                              hint="Use --c-api st-ai, legacy, legacy-6 or both.")
         self.cubeai_kernels()
         return self
 

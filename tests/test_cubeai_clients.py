@@ -4,6 +4,10 @@ tests from the facts of ../shared/CUBEAI_API.md and public generated projects),
 compiled unchanged against `generate --c-api <the API a user of that generation
 picks>` with -Wall -Wextra -Werror, and run bit-exact against the reference.
 
+legacy_5_x   X-CUBE-AI 5.x app_x-cube-ai.c: AI_NETWORK_IN initialisers, create + init with
+             the AI_NETWORK_DATA_WEIGHTS/ACTIVATIONS initialisers, n_batches (--c-api legacy-6)
+legacy_6_0   X-CUBE-AI 6.0: ai_datatypes_defines.h, AI_NETWORK_PARAMS_INIT, get_info (legacy-6)
+fpai_vision_interface  FP-AI-VISION1 ai_interface.c: ai_init/ai_run over positional params (legacy-6)
 legacy_7_1   X-CUBE-AI 7.1 app_x-cube-ai.c: create_and_init, I/O from inputs_get
 legacy_10_x  X-CUBE-AI 8-10 legacy: create, data_params_get, ARRAY_ITEM_SET_ADDRESS,
              init, report macros, `#if AI_NETWORK_INPUTS_IN_ACTIVATIONS`
@@ -28,7 +32,8 @@ from mcugen.model.load import load_model
 
 CLIENTS_DIR = Path(__file__).parent / "fixtures" / "cubeai_clients"
 # client -> the --c-api its user picks
-CLIENTS = {"legacy_7_1": "legacy", "legacy_10_x": "legacy", "stai_2_x": "st-ai", "stai_3_x": "st-ai",
+CLIENTS = {"legacy_5_x": "legacy-6", "legacy_6_0": "legacy-6", "fpai_vision_interface": "legacy-6",
+           "legacy_7_1": "legacy", "legacy_10_x": "legacy", "stai_2_x": "st-ai", "stai_3_x": "st-ai",
            "stai_4_x": "st-ai"}
 
 
