@@ -19,7 +19,10 @@ renders `templates/cubeai/` and writes a self-contained project:
                                    API (st-ai, or legacy with c_api="legacy") behind the
                                    UART runtime's mcugen_model.h, board start-up
     host_main.c                    a stdin/stdout harness for bit-exact checks on the host
-    firmware/, Makefile            the board support bundle and its build (mcugen.firmware)
+    firmware/, Makefile            the board support bundle and its build (mcugen.firmware);
+                                   with options.layout "library", none of main.c, host_main.c,
+                                   firmware/, Makefile, but CMake, Make, Zephyr and PlatformIO
+                                   files and a linker snippet (mcugen.codegen.library)
     mcugen.json                    the manifest: board, style, model, plan, files and hashes
 
 Nothing is written when an operator is unsupported (all are listed) or when the
@@ -44,6 +47,7 @@ from mcugen.boards import Board, get_board
 from mcugen.codegen.c_text import c_array_init, render_struct, safe_text, stamp
 from mcugen.codegen.cubeai_context import NP_TO_C, IOTensor, activation_pools, io_context, io_tensor, pool_of
 from mcugen.codegen.cubeai_context import tensor_place
+from mcugen.codegen.library import library_layout
 from mcugen.errors import McugenError
 from mcugen.estimate import WEIGHTS_ALIGNMENT
 from mcugen.lower import Kernels, LoweredGraph, lower
@@ -375,6 +379,10 @@ def render_project(
         include_dirs=(*include_dirs, runtime_include), c_api=c_api,
         pools=tuple({k: p[k] for k in ("region", "section", "size", "alignment")} for p in pool_list),
     )
+    if options.layout == "library":  # the network alone, with the build files of mcugen.codegen.library
+        files, manifest = library_layout(files, manifest, context)
+        summary = dataclasses.replace(summary, host_sources=tuple(manifest["host_sources"]),
+                                      include_dirs=tuple(manifest["include_dirs"]))
     return files, manifest, summary
 
 
