@@ -36,7 +36,8 @@ _state = {"debug": False}
 KERNELS_HELP = ("cubeai: simd (Cortex-M7 DSP kernels where they pay, default) or portable; "
                 "tflm: cmsis_nn (default on Cortex-M7) or reference.")
 STYLE_HELP = "Code style: cubeai (generated network on mcugen's kernels) or tflm (TensorFlow Lite Micro)."
-C_API_HELP = "cubeai: the client API of the generated network: st-ai (ST Edge AI), legacy (X-CUBE-AI ai_<name>_*) or both."
+C_API_HELP = ("cubeai: the client API of the generated network: st-ai (ST Edge AI), legacy (X-CUBE-AI 7.1+ "
+              "ai_<name>_*), legacy-6 (X-CUBE-AI 5.x-6.x shape) or both (st-ai and legacy).")
 POOLS_HELP = ("cubeai: split the activations over these memory regions, most used tensors first, e.g. dtcm,axisram; "
               "REGION:SIZE caps a pool (96K).")
 PATCH_HELP = ("cubeai: run the first layers patch by patch (MCUNetV2) to cut the activation peak, at some "
@@ -65,6 +66,8 @@ def _runner_options(port: str | None, baud: int | None, probe: str | None, pack:
 STYLE_OPT = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP)
 NAME_OPT = typer.Option("network", "--name", help="C name of the network (cubeai).")
 C_API_OPT = typer.Option("st-ai", "--c-api", help=C_API_HELP)
+LAYOUT_OPT = typer.Option("firmware", "--layout", help="cubeai: firmware (a complete project) or library (the network "
+                          "alone, with CMakeLists.txt, mcugen.mk, a Zephyr module, library.json and a linker snippet).")
 NO_IN_OPT = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP)
 NO_OUT_OPT = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP)
 POOLS_OPT = typer.Option(None, "--pools", help=POOLS_HELP)
@@ -183,6 +186,7 @@ def generate(
     style: str = STYLE_OPT,
     name: str = NAME_OPT,
     c_api: str = C_API_OPT,
+    layout: str = LAYOUT_OPT,
     no_inputs_allocation: bool = NO_IN_OPT,
     no_outputs_allocation: bool = NO_OUT_OPT,
     pools: Optional[str] = POOLS_OPT,
@@ -201,7 +205,7 @@ def generate(
     board = get_board(target)
     graph = pipeline.load_checked(model)
     options = _options(style, place, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
-                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root, baud=baud)
+                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root, baud=baud, layout=layout)
     if patch:  # the search takes seconds: say what is going on
         report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
     gen = emit.generate(graph, board, output, options, force=force, progress=report.library_progress(json_out))

@@ -16,7 +16,8 @@ from mcugen.names import check_network_name
 from mcugen.ops.base import STYLES
 from mcugen.tflm.source import KERNEL_SETS
 
-C_APIS = ("st-ai", "legacy", "both")
+C_APIS = ("st-ai", "legacy", "legacy-6", "both")
+LAYOUTS = ("firmware", "library")  # a complete firmware project, or the network alone (mcugen.codegen.library)
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class GenerateOptions:
     """Everything but the model and the board.
 
     style: cubeai (mcugen's own kernels, X-CUBE-AI's API) or tflm. cubeai only: name (the
-    network's C name), c_api ("st-ai", "legacy", "both"), inputs/outputs_allocation
+    network's C name), c_api ("st-ai", "legacy", "legacy-6", "both"), inputs/outputs_allocation
     (False: their own buffers outside the activations), pools (memory regions for the
     activations, most used tensors first: "dtcm,axisram"; REGION:SIZE caps a pool),
     patch (patch-based inference of the first layers: "auto", "4x3", "4x3@7"; see
@@ -32,7 +33,8 @@ class GenerateOptions:
     kernels: cubeai simd|portable, tflm cmsis_nn|reference (default: per board).
     placement: KEY=REGION overrides (code, weights, arena, data, stack); profile: time
     every node with the board's counter; baud: the UART's rate in the firmware (default:
-    boards.yaml); tflm_root: the TFLM tree (tflm)."""
+    boards.yaml); tflm_root: the TFLM tree (tflm); layout: "firmware" (a complete project) or
+    "library" (cubeai: the network alone, with CMake/Make/Zephyr/PlatformIO files)."""
 
     style: str = "cubeai"
     name: str = "network"
@@ -47,6 +49,7 @@ class GenerateOptions:
     profile: bool = False
     baud: int | None = None
     tflm_root: str | Path | None = None
+    layout: str = "firmware"
 
     def checked(self) -> "GenerateOptions":
         """The options, or a McugenError naming what is wrong (before anything is computed)."""
@@ -54,7 +57,8 @@ class GenerateOptions:
             raise McugenError(f"Unknown style '{self.style}'.", hint="Use --style cubeai or --style tflm.")
         cubeai_only = {"--c-api": self.c_api != "st-ai", "--no-inputs-allocation": not self.inputs_allocation,
                        "--no-outputs-allocation": not self.outputs_allocation, "--pools": bool(self.pools),
-                       "--patch": bool(self.patch), "--name": self.name != "network"}
+                       "--patch": bool(self.patch), "--name": self.name != "network",
+                       "--layout library": self.layout != "firmware"}
         if self.baud is not None and (isinstance(self.baud, bool) or not isinstance(self.baud, int) or self.baud < 1):
             raise McugenError(f"--baud {self.baud!r} is not a baud rate.", hint="Give a positive number, as 115200.")
         if self.style != "cubeai":
@@ -66,9 +70,12 @@ class GenerateOptions:
                                   hint="Use --kernels cmsis_nn (default on Cortex-M7) or --kernels reference; "
                                   "simd/portable are for --style cubeai.")
             return self
+        if self.layout not in LAYOUTS:
+            raise McugenError(f"Unknown layout '{self.layout}'.", hint="Use --layout firmware or --layout library.")
         check_network_name(self.name)
         if self.c_api not in C_APIS:
-            raise McugenError(f"Unknown client API '{self.c_api}'.", hint="Use --c-api st-ai, legacy or both.")
+            raise McugenError(f"Unknown client API '{self.c_api}'.",
+                              hint="Use --c-api st-ai, legacy, legacy-6 or both.")
         self.cubeai_kernels()
         return self
 
@@ -86,4 +93,4 @@ class GenerateOptions:
                                defines={"MCUGEN_PROFILE": "1"} if self.profile else {}, uart_baud=self.baud or 0)
 
 
-__all__ = ["C_APIS", "STYLES", "GenerateOptions"]
+__all__ = ["C_APIS", "LAYOUTS", "STYLES", "GenerateOptions"]

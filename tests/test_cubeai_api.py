@@ -52,19 +52,26 @@ def _manifest(root: Path) -> dict:
     return json.loads((root / "mcugen.json").read_text())
 
 
-def build_app_host(root: Path, app: str, exe: Path) -> Path:
+def _app_files(app: str | list[Path]) -> list[Path]:
+    """An application of APPS by name, or its source files (headers beside them)."""
+    return [APPS[app]] if isinstance(app, str) else list(app)
+
+
+def build_app_host(root: Path, app: str | list[Path], exe: Path) -> Path:
     """The client application compiled with the generated network (host cc, -Werror)."""
     m = _manifest(root)
     sources = [root / s for s in m["host_sources"] if s != "host_main.c"]
-    includes = [f"-I{root / d}" for d in m["include_dirs"]] + [f"-I{DRIVER}"]
-    cmd = ["cc", *STRICT, *includes, "-o", str(exe), str(APPS[app]), str(DRIVER / "driver_io_host.c"),
-           *map(str, sources), "-lm"]
+    app_files = _app_files(app)
+    includes = [f"-I{root / d}" for d in m["include_dirs"]] + [f"-I{DRIVER}"] + sorted(
+        {f"-I{p.parent}" for p in app_files})
+    cmd = ["cc", *STRICT, *includes, "-o", str(exe), *[str(p) for p in app_files if p.suffix == ".c"],
+           str(DRIVER / "driver_io_host.c"), *map(str, sources), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[:3000]
     return exe
 
 
-def build_app_qemu(root: Path, app: str, out: Path) -> Path:
+def build_app_qemu(root: Path, app: str | list[Path], out: Path) -> Path:
     """The client application as mps2-an500 firmware: the project's network sources,
     kernels and linker script (its activation pools included), the application instead
     of main.c, semihosting I/O instead of the UART runtime. -Werror."""
@@ -83,9 +90,12 @@ def build_app_qemu(root: Path, app: str, out: Path) -> Path:
             files[rel] = (root / rel).read_text()
     for header in [*root.glob("*.h"), *root.glob("kernels/**/*.h")]:
         files[str(header.relative_to(root))] = header.read_text()
-    for p in (APPS[app], DRIVER / "driver_io_semihost.c", DRIVER / "driver_io.h"):
+    app_files = _app_files(app)
+    for p in (*app_files, *{h for f in app_files for h in f.parent.glob("*.h")}, DRIVER / "driver_io_semihost.c",
+              DRIVER / "driver_io.h"):
         files[f"app/{p.name}"] = p.read_text()
-    app_sources = [s for s in m["sources"] if s != "main.c"] + [f"app/{APPS[app].name}", "app/driver_io_semihost.c"]
+    app_sources = [s for s in m["sources"] if s != "main.c"] + [f"app/{p.name}" for p in app_files
+                                                                if p.suffix == ".c"] + ["app/driver_io_semihost.c"]
     includes = [d for d in m["include_dirs"] if not d.startswith("firmware/")] + ["app"]
     files["Makefile"] = render_makefile(bundle, app_sources=app_sources, app_include_dirs=includes, libs=["-lm"],
                                         werror=True)
@@ -279,7 +289,7 @@ def test_macros_match_the_model(model, pools, tmp_path):
     gen = generate(graph, "host", tmp_path / "p", pools=pools)
     root = gen.out_dir
     header = parse_defines((root / "network.h").read_text())
-    data = parse_defines((root / "network_data.h").read_text())
+    data = parse_defines((root / "network_data_params.h").read_text())
     stai = (root / "stai.h").read_text()
     formats = {m.group(1): int(m.group(2), 16) for m in re.finditer(r"(STAI_FORMAT_\w+) = (0x[0-9A-Fa-f]+)", stai)}
     ai_formats = {m.group(1): int(m.group(2), 16)
@@ -360,7 +370,7 @@ def test_both_apis_compile_for_cortex_m7_with_another_name(tmp_path):
     for symbol in ("stai_sine_init", "STAI_SINE_ACTIVATIONS_NUM", "ai_sine_create_and_init", "AI_SINE_IN_NUM",
                    "ai_sine_get_report"):
         assert symbol in text
-    assert "AI_SINE_DATA_ACTIVATIONS_COUNT" in (root / "sine_data.h").read_text()
+    assert "AI_SINE_DATA_ACTIVATIONS_COUNT" in (root / "sine_data_params.h").read_text()
     m = _manifest(root)
     flags = ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-d16", "-mfloat-abi=hard", *STRICT]
     for src in m["sources"]:

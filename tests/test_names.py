@@ -38,7 +38,8 @@ def test_invalid_names(name, why):
 
 
 def test_the_reserved_names_follow_the_templates():
-    assert reserved_names() == ("ai_platform", "host_main", "main", "stai", "stai_runtime")
+    assert reserved_names() == ("ai_datatypes_defines", "ai_platform", "host_main", "main", "stai", "stai_debug",
+                                "stai_runtime")
 
 
 @pytest.mark.parametrize("c_api", ["st-ai", "both"])
@@ -50,5 +51,7 @@ def test_the_derived_file_names_are_the_files_render_project_writes(c_api):
     top = {f for f in files if "/" not in f and f != "Makefile"}
     expected = set(network_file_names("kws")) | set(fixed_file_names())
     if c_api == "st-ai":
-        expected.discard("ai_platform.h")  # the legacy API's header, written with --c-api legacy/both
+        # the legacy API's files, written with --c-api legacy/both
+        expected -= {"ai_platform.h", "ai_datatypes_defines.h", "kws_config.h", "kws_data_params.h",
+                     "kws_data_params.c"}
     assert top == expected

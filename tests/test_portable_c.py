@@ -182,6 +182,7 @@ PROJECTS = {
     "micro_speech-both-imxrt": ("micro_speech_quantized", "rt1170", ["--c-api", "both"]),
     "keyword_scrambled-st-ai": ("keyword_scrambled_8bit", "qemu-m7", []),
     "hello_world-legacy-imxrt": ("hello_world_int8", "rt1050", ["--c-api", "legacy", "--no-inputs-allocation"]),
+    "micro_speech-legacy-6": ("micro_speech_quantized", "qemu-m7", ["--c-api", "legacy-6"]),
 }
 
 

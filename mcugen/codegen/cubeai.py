@@ -6,16 +6,23 @@ plan (mcugen.planner.pools.plan_activations, with the kernels' scratch needs),
 renders `templates/cubeai/` and writes a self-contained project:
 
     <name>.h / <name>.c            st-ai client API (stai_<name>_init, _run, ...), with
-                                   c_api="legacy"/"both" also ai_<name>_create_and_init, _run, ...
+                                   c_api="legacy"/"legacy-6"/"both" also ai_<name>_create, _run, ...
     <name>_data.h / <name>_data.c  weights blob (.nn_weights) and requantization tables
-    stai.h, stai_runtime.c         the st-ai types and runtime entry points
-    ai_platform.h                  the legacy API's types (c_api "legacy" or "both")
+    stai.h, stai_debug.h,          the st-ai types, return-code/format names and runtime
+    stai_runtime.c                 entry points
+    ai_platform.h,                 the legacy API's types and ST's small runtime defines
+    ai_datatypes_defines.h,        (c_api "legacy", "legacy-6" or "both"), the tool versions,
+    <name>_config.h,               and from the 7.1 shape on (not "legacy-6") the buffer
+    <name>_data_params.h/.c        sizes and address tables
     kernels/                       the mcu_* kernel sources this model uses, and their headers
     main.c                         the firmware application: the network through its client
                                    API (st-ai, or legacy with c_api="legacy") behind the
                                    UART runtime's mcugen_model.h, board start-up
     host_main.c                    a stdin/stdout harness for bit-exact checks on the host
-    firmware/, Makefile            the board support bundle and its build (mcugen.firmware)
+    firmware/, Makefile            the board support bundle and its build (mcugen.firmware);
+                                   with options.layout "library", none of main.c, host_main.c,
+                                   firmware/, Makefile, but CMake, Make, Zephyr and PlatformIO
+                                   files and a linker snippet (mcugen.codegen.library)
     mcugen.json                    the manifest: board, style, model, plan, files and hashes
 
 Nothing is written when an operator is unsupported (all are listed) or when the
@@ -40,6 +47,7 @@ from mcugen.boards import Board, get_board
 from mcugen.codegen.c_text import c_array_init, render_struct, safe_text, stamp
 from mcugen.codegen.cubeai_context import NP_TO_C, IOTensor, activation_pools, io_context, io_tensor, pool_of
 from mcugen.codegen.cubeai_context import tensor_place
+from mcugen.codegen.library import library_layout
 from mcugen.errors import McugenError
 from mcugen.estimate import WEIGHTS_ALIGNMENT
 from mcugen.lower import Kernels, LoweredGraph, lower
@@ -119,9 +127,9 @@ def render_project(
 ) -> tuple[dict[str, str], dict[str, Any], GeneratedProject]:
     """All project files in memory: (relative path -> content, manifest, summary).
 
-    From options: name (the network's C name), c_api ("st-ai" (default), "legacy" or
-    "both": which client API the headers offer (st-ai is always there underneath) and
-    main.c uses (legacy for "legacy")), inputs/outputs_allocation (False gives them no
+    From options: name (the network's C name), c_api ("st-ai" (default), "legacy" (the
+    X-CUBE-AI 7.1+ shape), "legacy-6" (5.x-6.x) or "both": which client API the headers
+    offer (st-ai is always there underneath) and main.c uses (legacy for "legacy")), inputs/outputs_allocation (False gives them no
     place in the activations; the application sets their buffers: main.c and host_main.c
     have their own), placement and profile (the firmware build).
     plan: the activation plan (mcugen.planner.pools.plan_activations, one pool or several)."""
@@ -138,9 +146,9 @@ def render_project(
 
     def tensor_ptr(t: int) -> str:
         if t in in_graph:
-            return f"c->inputs[{in_graph[t]}]"
+            return f"c->_inputs[{in_graph[t]}]"
         if t in out_graph:
-            return f"c->outputs[{out_graph[t]}]"
+            return f"c->_outputs[{out_graph[t]}]"
         return f"(act{pool_of(plan, t)} + {plan.offsets[t]}u)"
 
     # Weights blob members and params arrays, in op order.
@@ -247,8 +255,6 @@ def render_project(
                     for k, t in enumerate(graph.outputs))
     # The model's MACC, as X-CUBE-AI reports it: without what patch stages recompute.
     macs = total_macs(graph) - recomputed_macs(graph)
-    n_ptrs = len(pool_list) + 1 + len(inputs) + len(outputs)  # activations, weights, inputs, outputs
-    context_size = _align(16 + 8 * n_ptrs, 8)
     digest = graph.model_hash
     flags = ["STAI_FLAG_CHANNEL_LAST", "STAI_FLAG_HAS_BATCH"]
     if own_activations:
@@ -258,7 +264,8 @@ def render_project(
     if outputs_in_activations:
         flags.append("STAI_FLAG_OUTPUTS")
     flags.append("STAI_FLAG_WEIGHTS")
-    legacy = c_api in ("legacy", "both")
+    legacy = c_api in ("legacy", "legacy-6", "both")
+    legacy6 = c_api == "legacy-6"  # the X-CUBE-AI 5.x-6.x shape: its ai_buffer, params and names
     arm_kernels = any(rel.startswith("arm/") for rel in lowered.sources)
     version_parts = ([int(p) if p.isdigit() else 0 for p in __version__.split(".")] + [0, 0, 0])[:3]
     context = {
@@ -273,7 +280,7 @@ def render_project(
         "params_bytes": params_bytes,
         "weights_signature": digest[:8], "context_magic": hashlib.sha256(f"ctx:{name}:{digest}".encode()).hexdigest()[:8],
         "structs": structs, "nodes": nodes, "states": states, "macc": macs, "n_nodes": len(graph.operators),
-        "flags": flags, "context_size": context_size, "pools": pool_list, "legacy": legacy, "c_api": c_api,
+        "flags": flags, "pools": pool_list, "legacy": legacy, "legacy6": legacy6, "c_api": c_api,
         "main_api": "legacy" if c_api == "legacy" else "stai",
         "inputs_in_activations": inputs_in_activations, "outputs_in_activations": outputs_in_activations,
         # The Cortex-M7 variants' parameter structs live in their own header.
@@ -286,9 +293,15 @@ def render_project(
         files[out] = env.get_template(f"cubeai/{template}").render(**context)
 
     render("stai.h.j2", "stai.h")
+    render("stai_debug.h.j2", "stai_debug.h")
     render("stai_runtime.c.j2", "stai_runtime.c")
     if legacy:
         render("ai_platform.h.j2", "ai_platform.h")
+        render("ai_datatypes_defines.h.j2", "ai_datatypes_defines.h")
+        render("network_config.h.j2", f"{name}_config.h")
+    if legacy and not legacy6:  # from X-CUBE-AI 7.x
+        render("network_data_params.h.j2", f"{name}_data_params.h")
+        render("network_data_params.c.j2", f"{name}_data_params.c")
     render("network.h.j2", f"{name}.h")
     render("network.c.j2", f"{name}.c")
     render("network_data.h.j2", f"{name}_data.h")
@@ -309,7 +322,8 @@ def render_project(
         if rel.endswith(".c"):
             kernel_files.append(rel)
 
-    network_sources = [f"{name}.c", f"{name}_data.c", "stai_runtime.c",
+    data_params = [f"{name}_data_params.c"] if legacy and not legacy6 else []
+    network_sources = [f"{name}.c", f"{name}_data.c", *data_params, "stai_runtime.c",
                        *[f"{KERNELS_SUBDIR}/{k}" for k in kernel_files]]
     app_sources = [*network_sources, "main.c"]
     include_dirs = [".", KERNELS_SUBDIR]
@@ -365,6 +379,10 @@ def render_project(
         include_dirs=(*include_dirs, runtime_include), c_api=c_api,
         pools=tuple({k: p[k] for k in ("region", "section", "size", "alignment")} for p in pool_list),
     )
+    if options.layout == "library":  # the network alone, with the build files of mcugen.codegen.library
+        files, manifest = library_layout(files, manifest, context)
+        summary = dataclasses.replace(summary, host_sources=tuple(manifest["host_sources"]),
+                                      include_dirs=tuple(manifest["include_dirs"]))
     return files, manifest, summary
 
 
