@@ -260,7 +260,8 @@ def conv_reshape_out(input_shape=(6, 6, 2)):
 
 
 def unsupported_mix(input_shape=(6, 6, 4)):
-    """TANH and LEAKY_RELU, which cubeai does not run, around a supported conv."""
+    """TANH and LEAKY_RELU around a conv; quantized 16x8 (q_int16_activations) cubeai runs
+    none of them."""
     import tensorflow as tf
 
     L = tf.keras.layers
