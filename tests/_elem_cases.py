@@ -39,6 +39,7 @@ CHECKS = {
     "prelu_channels": lambda g, op: g.tensors[op.inputs[1]].size == g.tensors[op.inputs[0]].shape[-1],
     "prelu_shared_h": _shapes_differ,
     "leaky_relu_steep": lambda g, op: op.option("alpha") > 1.0,
+    "leaky_relu_negative_alpha": lambda g, op: op.option("alpha") < 0,
     "reduce_max_neg_axes_keepdims": lambda g, op: _negative_axis(g, op) and bool(op.option("keep_dims")),
     "sum_keepdims_two_axes": lambda g, op: _negative_axis(g, op) and bool(op.option("keep_dims")),
     "arg_max_last": _negative_axis,

@@ -392,8 +392,8 @@ def unary_op(kind="abs", input_shape=(3, 5, 7), alpha=0.3):
         x = L.Lambda(tf.abs)(inp)
     elif kind == "tanh":
         x = L.Activation("tanh")(inp)
-    elif kind == "leaky_relu":
-        x = L.LeakyReLU(alpha)(inp)
+    elif kind == "leaky_relu":  # tf.nn's takes any alpha (Keras' layer refuses a negative one)
+        x = L.Lambda(lambda t: tf.nn.leaky_relu(t, alpha=alpha))(inp)
     elif kind == "rsqrt":
         x = L.Lambda(tf.math.rsqrt)(inp)
     else:
@@ -458,6 +458,7 @@ ELEM_CASES: list[Case] = [
     ("tanh_narrow", unary_op, {"kind": "tanh", "input_shape": (13,), "q_rep_range": (-0.4, 0.7)}, "TANH"),
     ("leaky_relu", unary_op, {"kind": "leaky_relu"}, "LEAKY_RELU"),
     ("leaky_relu_steep", unary_op, {"kind": "leaky_relu", "alpha": 1.7, "input_shape": (11, 3)}, "LEAKY_RELU"),
+    ("leaky_relu_negative_alpha", unary_op, {"kind": "leaky_relu", "alpha": -0.45}, "LEAKY_RELU"),
     # reductions
     ("reduce_max", reduce_op, {"kind": "max"}, "REDUCE_MAX"),
     ("reduce_max_neg_axes_keepdims", reduce_op, {"kind": "max", "axis": (-1, 1), "keepdims": True}, "REDUCE_MAX"),
