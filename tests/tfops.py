@@ -431,6 +431,29 @@ def reduce_op(kind="max", input_shape=(4, 5, 6), axis=(1,), keepdims=False):
     return tf.keras.Model(inp, x)
 
 
+def elem_mix(shape_a=(5, 6, 4), shape_b=(1, 6, 1)):
+    """Every family of the element-wise and reduction kernels in one two-input model with
+    three outputs (REDUCE_MAX, SUM, ARG_MAX int32): for the qemu-m7 sample."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    a = tf.keras.Input(shape=shape_a, batch_size=1)
+    b = tf.keras.Input(shape=shape_b, batch_size=1)
+    x = L.Lambda(lambda t: t[0] - t[1])([a, b])
+    x = L.Lambda(lambda t: tf.maximum(t[0], t[1]))([x, a])
+    x = L.Lambda(lambda t: tf.math.squared_difference(t[0], t[1]))([x, b])
+    x = L.Activation("tanh")(L.Lambda(lambda t: t - 0.5)(x))
+    x = L.Lambda(lambda t: tf.nn.leaky_relu(t, alpha=0.3))(x)
+    x = L.Lambda(lambda t: tf.minimum(tf.abs(t), 0.8))(x)
+    layer = L.PReLU(shared_axes=[1, 2])
+    y = layer(L.Lambda(lambda t: t - 0.4)(x))
+    layer.set_weights([np.linspace(-0.5, 0.9, shape_a[-1]).reshape(1, 1, -1).astype(np.float32)])
+    outs = [L.Lambda(lambda t: tf.reduce_max(t, axis=-1))(y),
+            L.Lambda(lambda t: tf.reduce_sum(t, axis=[1], keepdims=True))(y),
+            L.Lambda(lambda t: tf.math.argmax(t, axis=-1, output_type=tf.int32))(y)]
+    return tf.keras.Model([a, b], outs)
+
+
 ELEM_CASES: list[Case] = [
     # SUB
     ("sub", binary_op, {"kind": "sub"}, "SUB"),
