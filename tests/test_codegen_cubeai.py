@@ -187,12 +187,13 @@ def test_refuses_edited_generated_file(tmp_path):
 def test_unsupported_ops_listed_before_anything_is_written(tmp_path):
     import tfops
 
-    graph = load_model(_tf_model("unsupported_mix", tfops.unsupported_mix))
+    graph = load_model(_tf_model("unsupported_mix", tfops.unsupported_mix, q_int16_activations=True,
+                                 q_input_type="int16", q_output_type="int16"))
     found = unsupported_ops(graph)
     assert [(u.index, u.opcode) for u in found] == [
-        (op.index, op.opcode) for op in graph.operators if op.opcode in ("TANH", "LEAKY_RELU")
+        (op.index, op.opcode) for op in graph.operators if op.opcode in ("TANH", "LEAKY_RELU", "CONV_2D")
     ]
-    assert len(found) == 2
+    assert len(found) == 3 and all("int16" in u.reason for u in found)
     out = tmp_path / "p"
     with pytest.raises(UnsupportedOpsError) as err:
         generate_cubeai(graph, "host", out)

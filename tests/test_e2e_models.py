@@ -197,3 +197,20 @@ def test_activation_ram_goals():
     for path, goal in goals.items():
         fp = estimate(load_checked(path), board)
         assert fp.activation_ram <= goal, (path.name, fp.activation_ram, goal)
+
+
+def test_elementwise_and_reductions_cubeai_on_qemu(tmp_path):
+    """A sample of each element-wise and reduction kernel family (broadcasting binary ops,
+    unary activations, reductions with an int32 ARG_MAX output) on the Cortex-M7: 20 inputs
+    bit-exact with TFLM."""
+    from tfmodels import cached_model
+    from tfops import elem_mix
+
+    from mcugen.model.load import load_model
+
+    path = cached_model("elem_mix", elem_mix)
+    assert {op.opcode for op in load_model(path).operators} == {
+        "SUB", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "PRELU", "TANH", "ABS", "LEAKY_RELU",
+        "REDUCE_MAX", "SUM", "ARG_MAX"}
+    _, _, rep = _validate(path, "qemu-m7", "cubeai", 20, tmp_path)
+    assert rep.counts["median"] > 0

@@ -109,11 +109,12 @@ def test_real_models_shapes_consistent(path):
 
 
 def _tanh_model():
+    """Two TANH with int16 activations (16x8): the tflm style runs them, cubeai (int8 only) not."""
     def twice_tanh(x):
-        y = L.Activation("tanh")(L.Conv2D(4, 3)(x))
-        return L.Activation("tanh")(L.Conv2D(4, 1)(y))
+        return L.Activation("tanh")(L.Activation("tanh")(x))
 
-    return _single("tanh_twice", twice_tanh, [(8, 8, 3)])
+    return _single("tanh_twice_16x8", twice_tanh, [(8, 8, 3)], q_int16_activations=True, q_input_type="int16",
+                   q_output_type="int16")
 
 
 def test_unsupported_lists_every_op_with_its_index():

@@ -158,11 +158,10 @@ static inline int32_t mcu_fp_exp_on_negative_values(int32_t a, int integer_bits)
     return result;
 }
 
-/* 1 / (1 + a) for a in [0, 1), Q0.31 in and out: three Newton-Raphson steps
- * on the half denominator, with 2 integer bits of headroom. */
-static inline int32_t mcu_fp_one_over_one_plus_x_for_x_in_0_1(int32_t a)
+/* 1 / half_denominator for half_denominator = (1 + a) / 2, a in [0, 1), in Q2.29:
+ * three Newton-Raphson steps from the 48/17 - 32/17 * d first guess. */
+static inline int32_t mcu_fp_newton_reciprocal_q2(int32_t half_denominator)
 {
-    const int32_t half_denominator = mcu_rounding_half_sum(a, MCU_INT32_MAX);
     const int32_t c_48_over_17 = 1515870810;      /* Q2.29 */
     const int32_t c_neg_32_over_17 = -1010580540; /* Q2.29 */
     const int32_t one_q2 = (int32_t)1 << 29;
@@ -173,8 +172,23 @@ static inline int32_t mcu_fp_one_over_one_plus_x_for_x_in_0_1(int32_t a)
         const int32_t one_minus = mcu_wrap_sub(one_q2, half_denominator_times_x);
         x = mcu_wrap_add(x, mcu_fp_rescale(mcu_srdhm(x, one_minus), 4, 2));
     }
+    return x;
+}
+
+/* 1 / (1 + a) for a in [0, 1), Q0.31 in and out, with 2 integer bits of headroom. */
+static inline int32_t mcu_fp_one_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    const int32_t x = mcu_fp_newton_reciprocal_q2(mcu_rounding_half_sum(a, MCU_INT32_MAX));
     /* x/2 reinterpreted with 1 integer bit, then back to Q0.31. */
     return mcu_fp_rescale(x, 1, 0);
+}
+
+/* (1 - a) / (1 + a) for a in [0, 1), Q0.31 in and out: (2 / (1 + a)) - 1 from the
+ * same Newton-Raphson reciprocal, rescaled from Q2.29. */
+static inline int32_t mcu_fp_one_minus_x_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    const int32_t x = mcu_fp_newton_reciprocal_q2(mcu_rounding_half_sum(a, MCU_INT32_MAX));
+    return mcu_fp_rescale(mcu_wrap_sub(x, (int32_t)1 << 29), 2, 0);
 }
 
 /* logistic(a) = 1 / (1 + exp(-a)) for `a` with `integer_bits` integer bits; Q0.31 result. */
@@ -187,6 +201,19 @@ static inline int32_t mcu_fp_logistic(int32_t a, int integer_bits)
         return (int32_t)1 << 30; /* 0.5 */
     }
     return a > 0 ? positive : mcu_wrap_sub(MCU_INT32_MAX, positive);
+}
+
+/* tanh(a) for `a` with `integer_bits` integer bits; Q0.31 result. For n = -|a|,
+ * -tanh(n) = (1 - exp(2n)) / (1 + exp(2n)); 2n is n read with one more integer bit. */
+static inline int32_t mcu_fp_tanh(int32_t a, int integer_bits)
+{
+    const int32_t n = a < 0 ? a : mcu_wrap_neg(a);
+    const int32_t t = mcu_fp_one_minus_x_over_one_plus_x_for_x_in_0_1(
+        mcu_fp_exp_on_negative_values(n, integer_bits + 1));
+    if (a == 0) {
+        return 0;
+    }
+    return a < 0 ? mcu_wrap_neg(t) : t;
 }
 
 /* 1/x for a positive fixed-point x with `integer_bits` integer bits: returns a

@@ -194,6 +194,45 @@ mcu_status mcu_mul_s8(const mcu_mul_params *params, int32_t size, const int8_t *
 mcu_status mcu_mul_broadcast_s8(const mcu_mul_params *params, const mcu_broadcast *bcast,
                                 const int8_t *input1, const int8_t *input2, int8_t *output);
 
+/* SUB: TFLM's quantized Sub has the arithmetic of Add with a difference (same fields). */
+typedef mcu_add_params mcu_sub_params;
+
+/* The binary kernels below take a broadcast description whatever the shapes (two equal
+ * shapes are one run of dims[5] elements). */
+mcu_status mcu_sub_s8(const mcu_sub_params *params, const mcu_broadcast *bcast,
+                      const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* MAXIMUM, MINIMUM: on the raw int8 values, as TFLM (no requantization). */
+mcu_status mcu_maximum_s8(const mcu_broadcast *bcast, const int8_t *input1,
+                          const int8_t *input2, int8_t *output);
+mcu_status mcu_minimum_s8(const mcu_broadcast *bcast, const int8_t *input1,
+                          const int8_t *input2, int8_t *output);
+
+typedef struct {
+    int32_t input1_offset, input2_offset;   /* -zero points */
+    int32_t left_shift;                     /* 7 for int8 */
+    int32_t input1_multiplier, input1_shift;
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift;
+    int32_t output_offset;
+} mcu_squared_difference_params;
+
+mcu_status mcu_squared_difference_s8(const mcu_squared_difference_params *params,
+                                     const mcu_broadcast *bcast, const int8_t *input1,
+                                     const int8_t *input2, int8_t *output);
+
+typedef struct {
+    int32_t input_offset;                   /* -input zero point */
+    int32_t alpha_offset;                   /* -alpha zero point */
+    int32_t output_offset;
+    int32_t multiplier_1, shift_1;          /* input >= 0: input scale / output scale */
+    int32_t multiplier_2, shift_2;          /* input < 0: input * alpha scale / output scale */
+} mcu_prelu_params;
+
+/* input2 is alpha, broadcast against the input */
+mcu_status mcu_prelu_s8(const mcu_prelu_params *params, const mcu_broadcast *bcast,
+                        const int8_t *input, const int8_t *alpha, int8_t *output);
+
 /* ---- reductions ---------------------------------------------------------------- */
 
 typedef struct {
@@ -209,6 +248,21 @@ typedef struct {
 int32_t mcu_mean_s8_get_buffer_size(int32_t output_size);
 mcu_status mcu_mean_s8(const mcu_context *ctx, const mcu_mean_params *params,
                        const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t dims[MCU_MAX_DIMS];        /* input shape padded at the front with 1s */
+    int32_t out_stride[MCU_MAX_DIMS];  /* output element stride per input dim, 0 on reduced dims */
+    int32_t output_size;               /* elements */
+} mcu_reduce_params;
+
+/* REDUCE_MAX: the largest raw value per output element (input and output share quantization). */
+mcu_status mcu_reduce_max_s8(const mcu_reduce_params *params, const int8_t *input,
+                             int8_t *output);
+
+/* ARG_MAX along one axis: the input seen as [outer, axis_size, inner]; the first index of
+ * the largest value, as int32. */
+mcu_status mcu_arg_max_s8(int32_t outer, int32_t axis_size, int32_t inner, const int8_t *input,
+                          int32_t *output);
 
 /* ---- activations --------------------------------------------------------------- */
 
@@ -257,6 +311,42 @@ typedef struct {
 mcu_status mcu_relu_s8(const mcu_relu_params *params, int32_t size, const int8_t *input,
                        int8_t *output);
 mcu_status mcu_relu6_s8(int8_t lower, int8_t upper, int32_t size, const int8_t *input,
+                        int8_t *output);
+
+typedef struct {
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t needs_rescale;        /* 0: input and output scales are equal */
+    int32_t multiplier, shift;    /* input scale / output scale */
+} mcu_abs_params;
+
+mcu_status mcu_abs_s8(const mcu_abs_params *params, int32_t size, const int8_t *input,
+                      int8_t *output);
+
+/* TANH: the logistic's input parameters (Q4.27 input), output scale 1/128 zero point 0. */
+typedef mcu_logistic_params mcu_tanh_params;
+
+mcu_status mcu_tanh_s8(const mcu_tanh_params *params, int32_t size, const int8_t *input,
+                       int8_t *output);
+
+typedef struct {
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier_identity, shift_identity;  /* input >= 0 */
+    int32_t multiplier_alpha, shift_alpha;        /* input < 0; multiplier may be negative */
+} mcu_leaky_relu_params;
+
+mcu_status mcu_leaky_relu_s8(const mcu_leaky_relu_params *params, int32_t size,
+                             const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier, shift;    /* 1 / (sqrt(input scale) * output scale) */
+} mcu_rsqrt_params;
+
+/* Inputs below the zero point (negative reals) are an error in TFLM: MCU_ERROR_ARGUMENT. */
+mcu_status mcu_rsqrt_s8(const mcu_rsqrt_params *params, int32_t size, const int8_t *input,
                         int8_t *output);
 
 /* ---- data movement ------------------------------------------------------------- */

@@ -191,6 +191,26 @@ def strides(shape: list[int]) -> list[int]:
     return out
 
 
+def broadcast_params(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...]) -> dict[str, list[int]]:
+    """mcu_broadcast's fields: the output shape padded to MAX_DIMS and each input's element
+    strides along it, 0 where that input is broadcast (numpy's rules: shapes aligned at
+    the end, a 1 stretches)."""
+    od = pad6(out)
+    result = {"dims": od}
+    for key, shape in (("stride1", a), ("stride2", b)):
+        sd = pad6(shape)
+        st = strides(sd)
+        axis_strides = []
+        for k in range(MAX_DIMS):
+            if sd[k] == od[k]:
+                axis_strides.append(st[k])
+            else:
+                require(sd[k] == 1, f"shape {list(shape)} does not broadcast to {list(out)}")
+                axis_strides.append(0)
+        result[key] = axis_strides
+    return result
+
+
 def activation(op: Operator, out: Tensor) -> tuple[int, int]:
     """The fused activation's clamp on the output, as TFLM's prepare computes it."""
     scale, zp = qparams(out)

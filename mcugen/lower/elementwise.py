@@ -7,26 +7,9 @@ from functools import partial
 import numpy as np
 
 from mcugen.lower import quant as Q
-from mcugen.lower.call import MAX_DIMS, KernelCall, LoweringError, StructParam, activation, check_dtype, in_tensor
-from mcugen.lower.call import int8_unary, out_tensor, pad6, qparams, require, strides
+from mcugen.lower.call import KernelCall, LoweringError, StructParam, activation, broadcast_params, check_dtype
+from mcugen.lower.call import in_tensor, int8_unary, out_tensor, qparams, require
 from mcugen.model.graph import Graph, Operator, Tensor
-
-
-def _broadcast(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...]) -> dict[str, list[int]]:
-    od = pad6(out)
-    result = {"dims": od}
-    for key, shape in (("stride1", a), ("stride2", b)):
-        sd = pad6(shape)
-        st = strides(sd)
-        axis_strides = []
-        for k in range(MAX_DIMS):
-            if sd[k] == od[k]:
-                axis_strides.append(st[k])
-            else:
-                require(sd[k] == 1, f"shape {list(shape)} does not broadcast to {list(out)}")
-                axis_strides.append(0)
-        result[key] = axis_strides
-    return result
 
 
 def _binary(graph: Graph, op: Operator, name: str) -> KernelCall:
@@ -60,7 +43,7 @@ def _binary(graph: Graph, op: Operator, name: str) -> KernelCall:
         summary = f"{out.size} elements"
     else:
         kernel = f"mcu_{name}_broadcast_s8"
-        structs.append(StructParam("bcast", "mcu_broadcast", _broadcast(a.shape, b.shape, out.shape)))
+        structs.append(StructParam("bcast", "mcu_broadcast", broadcast_params(a.shape, b.shape, out.shape)))
         call = f"{kernel}(&$s_params, &$s_bcast, (const int8_t *)$in0, (const int8_t *)$in1, (int8_t *)$out0)"
         summary = f"broadcast {list(a.shape)} x {list(b.shape)} -> {list(out.shape)}"
     return KernelCall(op.index, op.opcode, kernel, (f"mcu_{name}_s8.c",), (a.index, b.index), (out.index,), call,

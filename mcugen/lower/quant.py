@@ -228,3 +228,66 @@ def relu6_bounds(scale: float, zero_point: int, dtype: str) -> tuple[int, int]:
     qmin, qmax = TYPE_RANGES[dtype]
     six = int(round_half_away(float(f32(6.0) / f32(scale)))) + zero_point
     return zero_point, max(qmin, min(qmax, six))
+
+
+def sub_params(s1: float, s2: float, so: float, left_shift: int = 20) -> dict[str, int]:
+    """CalculateOpDataSub: Add's parameters, but computed in float32 where Sub's prepare
+    divides floats (twice the larger scale, each ratio, the output's)."""
+    twice_max = f32(2.0) * max(f32(s1), f32(s2))
+    m1, sh1 = quantize_multiplier_smaller_than_one(float(f32(s1) / twice_max))
+    m2, sh2 = quantize_multiplier_smaller_than_one(float(f32(s2) / twice_max))
+    mo, sho = quantize_multiplier_smaller_than_one(float(twice_max / (f32(1 << left_shift) * f32(so))))
+    return {
+        "left_shift": left_shift,
+        "input1_multiplier": m1, "input1_shift": sh1,
+        "input2_multiplier": m2, "input2_shift": sh2,
+        "output_multiplier": mo, "output_shift": sho,
+    }
+
+
+def squared_difference_params(s1: float, s2: float, so: float, left_shift: int = 7) -> dict[str, int]:
+    """SquaredDifference's PrepareQuantized (int8: left shift 7): input ratios to twice the
+    larger scale in double, the output's from its square over 2^(2 * left_shift) * scale."""
+    twice_max = 2.0 * float(max(f32(s1), f32(s2)))
+    m1, sh1 = quantize_multiplier_smaller_than_one(float(f32(s1)) / twice_max)
+    m2, sh2 = quantize_multiplier_smaller_than_one(float(f32(s2)) / twice_max)
+    mo, sho = quantize_multiplier((twice_max * twice_max) / float(f32(1 << (left_shift * 2)) * f32(so)))
+    return {
+        "left_shift": left_shift,
+        "input1_multiplier": m1, "input1_shift": sh1,
+        "input2_multiplier": m2, "input2_shift": sh2,
+        "output_multiplier": mo, "output_shift": sho,
+    }
+
+
+def leaky_relu_params(input_scale: float, output_scale: float, alpha: float) -> tuple[int, int, int, int]:
+    """CalculateOpDataLeakyRelu: (identity multiplier, shift, alpha multiplier, shift), the
+    products and ratios in float32 as its prepare computes them."""
+    mi, si = quantize_multiplier(float(f32(input_scale) / f32(output_scale)))
+    ma, sa = quantize_multiplier(float(f32(input_scale) * f32(alpha) / f32(output_scale)))
+    if ma <= INT32_MIN or ma > INT32_MAX:
+        raise PrepareError(f"alpha multiplier of {alpha} does not fit in int32")
+    return mi, si, ma, sa
+
+
+def prelu_params(input_scale: float, alpha_scale: float, output_scale: float) -> tuple[int, int, int, int]:
+    """PreluPrepare: (multiplier 1, shift 1, multiplier 2, shift 2) in double."""
+    m1, s1 = quantize_multiplier(float(f32(input_scale)) / float(f32(output_scale)))
+    m2, s2 = quantize_multiplier(float(f32(input_scale)) * float(f32(alpha_scale)) / float(f32(output_scale)))
+    return m1, s1, m2, s2
+
+
+def abs_params(input_scale: float, output_scale: float) -> tuple[bool, int, int]:
+    """Abs's prepare: (needs rescale, multiplier, shift); the ratio in float32."""
+    if f32(input_scale) == f32(output_scale):
+        return False, 0, 0
+    m, s = quantize_multiplier(float(f32(input_scale) / f32(output_scale)))
+    return True, m, s
+
+
+def rsqrt_params(input_scale: float, output_scale: float) -> tuple[int, int]:
+    """SetRsqrtOutputMultiplier: 1 / (sqrt(input scale) * output scale), the product in float32."""
+    m, s = quantize_multiplier(1.0 / float(np.sqrt(f32(input_scale)) * f32(output_scale)))
+    if s - 20 < -31 or s + 20 > 31:
+        raise PrepareError(f"rsqrt multiplier exponent {s} is outside what TFLM's shifts allow")
+    return m, s

@@ -103,6 +103,19 @@ def mean_macs(graph: Graph, op: Operator) -> int:
     return inputs(graph, op)[0].size
 
 
+def arg_max_shape(graph: Graph, op: Operator) -> list[Shape]:
+    """ARG_MAX/ARG_MIN drop their one axis (a negative axis counts from the end)."""
+    shape = inputs(graph, op)[0].shape
+    axis = constant_input(graph, op, 1, "axis").reshape(-1)
+    if axis.size != 1:
+        raise ValueError(f"{axis.size} axes given; the op takes one")
+    k = int(axis[0])
+    if not -len(shape) <= k < len(shape):
+        raise ValueError(f"axis {k} out of range for rank {len(shape)}")
+    k %= len(shape)
+    return [tuple(d for i, d in enumerate(shape) if i != k)]
+
+
 def svdf_shape(graph: Graph, op: Operator) -> list[Shape]:
     x, weights_feature = inputs(graph, op, 2)[:2]
     rank = op.option("rank", 1)
@@ -132,6 +145,10 @@ SPECS = [
     OpSpec("AVERAGE_POOL_2D", pool_shape, pool_macs),
     OpSpec("MAX_POOL_2D", pool_shape, pool_macs),
     OpSpec("MEAN", mean_shape, mean_macs),
+    # Reductions: one comparison or addition per input element.
+    OpSpec("SUM", mean_shape, mean_macs),
+    OpSpec("REDUCE_MAX", mean_shape, mean_macs),
+    OpSpec("ARG_MAX", arg_max_shape, mean_macs),
     OpSpec("SVDF", svdf_shape, svdf_macs),
     # Not in any .tflite: mcugen.patch puts it in place of a stage run patch by patch.
     OpSpec(PATCH_STAGE, patch_stage_shape, patch_stage_macs,

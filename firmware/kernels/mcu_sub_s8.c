@@ -1,0 +1,28 @@
+/*
+ * mcu_sub_s8.c - SUB, int8, with numpy broadcasting.
+ *
+ * Both inputs are brought to a common scale (left shift by 20 bits, then each
+ * scaled by its multiplier), subtracted, and requantized to the output, as
+ * TFLM's reference integer Sub (and BroadcastQuantSubSlow). Safe in place:
+ * output element i is written after the input elements it depends on are read.
+ */
+#include "mcu_fixedpoint.h"
+#include "mcu_kernels.h"
+
+static inline int8_t sub_one(const mcu_sub_params *p, int8_t a, int8_t b)
+{
+    const int32_t x1 = mcu_wrap_shl(p->input1_offset + a, p->left_shift);
+    const int32_t x2 = mcu_wrap_shl(p->input2_offset + b, p->left_shift);
+    const int32_t s1 = mcu_mul_by_quantized_mult(x1, p->input1_multiplier, p->input1_shift);
+    const int32_t s2 = mcu_mul_by_quantized_mult(x2, p->input2_multiplier, p->input2_shift);
+    const int32_t out = mcu_mul_by_quantized_mult(mcu_wrap_sub(s1, s2), p->output_multiplier,
+                                                  p->output_shift) + p->output_offset;
+    return (int8_t)mcu_clamp32(out, p->act_min, p->act_max);
+}
+
+mcu_status mcu_sub_s8(const mcu_sub_params *params, const mcu_broadcast *bc,
+                      const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    MCU_BROADCAST_BINARY(sub_one, params, bc, input1, input2, output);
+    return MCU_OK;
+}

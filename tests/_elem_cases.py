@@ -1,0 +1,60 @@
+"""The bit-exact check of the element-wise and reduction kernels, shared by
+tests/test_binary.py, test_unary.py and test_reduce.py: one single-op model per case
+(tests/tfops.py ELEM_CASES), generated in the cubeai style, run on the host on 20 random
+inputs, every output element equal to TFLM's; CHECKS make sure the converter produced the
+variant a case is named after (broadcasting, a fused activation, a negative axis, ...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from _cubeai import check_bit_exact
+from tfmodels import cached_model
+from tfops import ELEM_CASES, Case
+
+from mcugen.model.graph import Graph, Operator
+from mcugen.model.load import load_model
+
+
+def _shapes_differ(g: Graph, op: Operator) -> bool:
+    return tuple(g.tensors[op.inputs[0]].shape) != tuple(g.tensors[op.inputs[1]].shape)
+
+
+def _second_constant(g: Graph, op: Operator) -> bool:
+    return g.tensors[op.inputs[1]].data is not None and _shapes_differ(g, op)
+
+
+def _negative_axis(g: Graph, op: Operator) -> bool:
+    return bool((g.tensors[op.inputs[1]].data < 0).any())
+
+
+CHECKS = {
+    "sub_relu": lambda g, op: op.option("fused_activation_function") == "RELU",
+    "sub_broadcast_rows": _shapes_differ,
+    "sub_const_channels": _second_constant,
+    "sub_broadcast_5d": lambda g, op: len(g.tensors[op.outputs[0]].shape) == 5 and _shapes_differ(g, op),
+    "maximum_broadcast": _shapes_differ,
+    "minimum_const": _second_constant,
+    "sqdiff_broadcast": _shapes_differ,
+    "prelu_channels": lambda g, op: g.tensors[op.inputs[1]].size == g.tensors[op.inputs[0]].shape[-1],
+    "prelu_shared_h": _shapes_differ,
+    "leaky_relu_steep": lambda g, op: op.option("alpha") > 1.0,
+    "leaky_relu_negative_alpha": lambda g, op: op.option("alpha") < 0,
+    "reduce_max_neg_axes_keepdims": lambda g, op: _negative_axis(g, op) and bool(op.option("keep_dims")),
+    "sum_keepdims_two_axes": lambda g, op: _negative_axis(g, op) and bool(op.option("keep_dims")),
+    "arg_max_last": _negative_axis,
+}
+
+
+def cases(opcodes) -> list[Case]:
+    return [c for c in ELEM_CASES if c[3] in opcodes]
+
+
+def check_case(case: Case, tmp_path: Path) -> None:
+    cid, builder, kwargs, opcode = case
+    graph = load_model(cached_model(cid, builder, **kwargs))
+    ops = [op for op in graph.operators if op.opcode == opcode]
+    assert ops, f"{cid}: the converter produced {graph.opcodes}, not {opcode}"
+    if cid in CHECKS:
+        assert any(CHECKS[cid](graph, op) for op in ops), f"{cid}: the {opcode} is not the intended variant"
+    check_bit_exact(graph, tmp_path / cid, n=20)
