@@ -69,7 +69,7 @@ class Footprint:
     model: str
     board: str
     style: str
-    macs: int
+    macs: int | None  # None: some operator's MACs are unknown (generic registry entries)
     activation_ram: int
     runtime_ram: int
     weights_flash: int

@@ -90,7 +90,7 @@ def render_summary(s: ModelSummary, layers: bool = True) -> None:
     totals = Table(show_header=False, title="Totals", title_justify="left")
     totals.add_column()
     totals.add_column(justify="right")
-    totals.add_row("MACC", f"{s.macs:,}")
+    totals.add_row("MACC", macs_text(s.macs, len(s.macs_unknown)))
     totals.add_row("weights (ro)", kib(s.weights_bytes))
     totals.add_row("activations (rw)", kib(s.activations_bytes) + "  I/O included, planned")
     totals.add_row("ram (total)", kib(s.ram_total))
@@ -103,15 +103,28 @@ def render_summary(s: ModelSummary, layers: bool = True) -> None:
         return
     table = Table(title="Layers", title_justify="left")
     for col, justify in (("#", "right"), ("op", "left"), ("output shape", "left"), ("type", "left"),
-                         ("MACs", "right"), ("weights B", "right"), ("activations B", "right"), ("", "left")):
+                         ("MACs", "right"), ("weights B", "right"), ("activations B", "right"),
+                         ("runs in", "left")):
         table.add_column(col, justify=justify)
     for layer in s.layers:
-        flag = ("not in " + "/".join(layer.unsupported_in)) if layer.unsupported_in else ""
         table.add_row(
             str(layer.index), safe_text(layer.opcode), shape_str(layer.output_shape), layer.dtype,
-            f"{layer.macs:,}", f"{layer.weight_bytes:,}", f"{layer.activation_bytes:,}", flag,
+            macs_text(layer.macs), f"{layer.weight_bytes:,}", f"{layer.activation_bytes:,}",
+            ", ".join(layer.runs_in) or "neither",
         )
     console.print(table)
+    for layer in s.layers:
+        if layer.why_not:
+            why = "; ".join(f"{style}: {reason}" for style, reason in layer.why_not.items())
+            console.print(safe_text(f"#{layer.index} {layer.opcode} does not run in {why}"))
+
+
+def macs_text(macs: int | None, unknown_ops: int = 0) -> str:
+    """MACs for a table: "unknown" (with how many ops lack them) rather than a partial sum."""
+    if macs is not None:
+        return f"{macs:,}"
+    return f"unknown ({unknown_ops} op{'s' if unknown_ops != 1 else ''} without a MAC model)" if unknown_ops \
+        else "unknown"
 
 
 def render_patch(pt: Mapping[str, Any]) -> None:
@@ -127,7 +140,7 @@ def render_patch(pt: Mapping[str, Any]) -> None:
 
 def render_footprint(fp: Footprint) -> None:
     console.print(f"[bold]{safe_text(fp.model)}[/bold] on [bold]{safe_text(fp.board)}[/bold], style "
-                  f"{safe_text(fp.style)}: {fp.macs:,} MACs")
+                  f"{safe_text(fp.style)}: {macs_text(fp.macs)} MACs")
     t = Table(show_header=True, title="Footprint", title_justify="left")
     t.add_column("")
     t.add_column("bytes", justify="right")
