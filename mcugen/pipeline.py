@@ -98,9 +98,10 @@ def plan_model(graph: Graph, board: Board, options: GenerateOptions = GenerateOp
                                                                             unpatched.activation_ram))
         return CubeaiPlanned(lowered, plan, footprint)
     kernels = options.tflm_kernels(board)
-    arena = estimate_tflm_arena(graph, kernels=kernels, target=target_for_board(board)).total
-    footprint = estimate(graph, board, "tflm", placement=options.placement, tflm_arena=arena, tflm_kernels=kernels)
-    return TflmPlanned(kernels, arena, footprint)
+    arena = estimate_tflm_arena(graph, kernels=kernels, target=target_for_board(board))
+    footprint = estimate(graph, board, "tflm", placement=options.placement, tflm_arena=arena.total,
+                         tflm_kernels=kernels, tflm_unmodeled=arena.unmodeled_ops)
+    return TflmPlanned(kernels, arena.total, footprint)
 
 
 def estimate_model(graph: Graph, board: Board, options: GenerateOptions = GenerateOptions()) -> Footprint:
