@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mcugen.boards import Board
+from mcugen.coverage import OpCoverage
 from mcugen.estimate import Footprint
 from mcugen.inspect import ModelSummary
 from mcugen.metrics import OutputMetrics
@@ -193,6 +194,17 @@ def _probe_text(b: Board) -> str:
         return "-"
     default, *others = b.probe.firmware
     return f"{b.probe.name}: {default}" + (f" (or {', '.join(others)})" if others else "")
+
+
+def render_coverage(rows: Iterable[OpCoverage], types: tuple[str, ...]) -> None:
+    """`mcugen ops`: per operator, the types each style runs it with, and X-CUBE-AI's support."""
+    t = Table(title="Operators (docs/operators.md)", title_justify="left")
+    for col in ("op", "model", "cubeai", "tflm", "X-CUBE-AI"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(safe_text(r.op), r.model, ", ".join(x for x in types if x in r.cubeai) or "-",
+                  ", ".join(x for x in types if x in r.tflm) or "-", r.xcubeai)
+    console.print(t)
 
 
 def render_boards(boards: list[Board]) -> None:
