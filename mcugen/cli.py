@@ -16,6 +16,9 @@ import typer
 
 from mcugen import __version__, advice, emit, interrupt, pipeline, process, project, report
 from mcugen.boards import PLACEMENT_KEYS, all_boards, get_board
+from mcugen.coverage import TYPES as COVERAGE_TYPES
+from mcugen.coverage import coverage
+from mcugen.coverage import markdown as coverage_markdown
 from mcugen.errors import McugenError
 from mcugen.inspect import summarize
 from mcugen.options import GenerateOptions
@@ -176,6 +179,23 @@ def boards(json_out: bool = typer.Option(False, "--json", help="Print JSON inste
         report.print_json(report.boards_json(all_boards()))
     else:
         report.render_boards(all_boards())
+
+
+@app.command()
+def ops(json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+        markdown: bool = typer.Option(False, "--markdown", help="Print docs/operators.md.")) -> None:
+    """Which operators each style runs, per type (int8, uint8 I/O, 16x8, float I/O), beside TFLM's and
+    X-CUBE-AI's support.
+
+    Example: mcugen ops
+    """
+    rows = coverage()
+    if json_out:
+        report.print_json({"types": list(COVERAGE_TYPES), "operators": [r.to_json() for r in rows]})
+    elif markdown:
+        sys.stdout.write(coverage_markdown())
+    else:
+        report.render_coverage(rows, COVERAGE_TYPES)
 
 
 @app.command()

@@ -16,7 +16,7 @@ from mcugen.boards import Board
 from mcugen.errors import FitError
 from mcugen.lower import LoweredGraph, lower
 from mcugen.model.graph import Graph
-from mcugen.ops import total_macs
+from mcugen.ops import total_macs, unknown_macs_ops
 from mcugen.planner import MemoryPlan, plan_memory
 from mcugen.support import require_supported
 from mcugen.tflm.arena import estimate_tflm_arena
@@ -69,7 +69,7 @@ class Footprint:
     model: str
     board: str
     style: str
-    macs: int
+    macs: int | None  # None: some operator's MACs are unknown (generic registry entries)
     activation_ram: int
     runtime_ram: int
     weights_flash: int
@@ -199,6 +199,7 @@ def estimate(
     tflm_arena: int | None = None,
     tflm_code: codesize.CodeSize | None = None,
     tflm_kernels: str | None = None,
+    tflm_unmodeled: tuple[str, ...] = (),
     io_outside: int = 0,
     c_api: str = "st-ai",
 ) -> Footprint:
@@ -226,8 +227,12 @@ def estimate(
         code = codesize.cubeai_code_size(lowered, board)
     else:
         if tflm_arena is None:
-            tflm_arena = estimate_tflm_arena(graph, kernels="reference" if board.is_host else "cmsis_nn",
-                                             target=target_for_board(board)).total
+            arena_estimate = estimate_tflm_arena(graph, kernels="reference" if board.is_host else "cmsis_nn",
+                                                 target=target_for_board(board))
+            tflm_arena, tflm_unmodeled = arena_estimate.total, arena_estimate.unmodeled_ops
+        if tflm_unmodeled:
+            notes.append(f"tflm arena: the allocations of {', '.join(tflm_unmodeled)} are not modelled; "
+                         "counted with a conservative guess")
         activation = tflm_arena
         weights = tflm_weights_bytes(graph)
         params = 0  # TFLM computes them at AllocateTensors, into the arena
@@ -235,6 +240,11 @@ def estimate(
         notes.append(
             f"tflm arena includes TFLM's own bookkeeping; the activations alone plan to {plan.arena_size} B"
         )
+    macs = total_macs(graph)
+    if macs is None:
+        unknown = unknown_macs_ops(graph)
+        notes.append(f"MACs unknown: {len(unknown)} operator{'s' if len(unknown) > 1 else ''} without a MAC model "
+                     f"(index {', '.join(str(i) for i in unknown[:8])}{' ...' if len(unknown) > 8 else ''})")
     runtime = codesize.runtime_ram(board, style)
     runtime_parts = dict(runtime.parts)
     if io_outside:
@@ -270,7 +280,7 @@ def estimate(
         pools = tuple((p.region, p.size) for p in plan.pools)
     regions = _regions(board, base_placement, figures, pools) if base_placement else ()
     return Footprint(
-        model=graph.name, board=board.name, style=style, macs=total_macs(graph), activation_ram=activation,
+        model=graph.name, board=board.name, style=style, macs=macs, activation_ram=activation,
         runtime_ram=sum(runtime_parts.values()), weights_flash=weights, params_flash=params, code_flash=code_total,
         regions=regions, plan=plan, runtime_ram_parts=runtime_parts, code_flash_parts=code_parts,
         code_flash_basis=code.basis, notes=tuple(notes),

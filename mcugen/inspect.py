@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mcugen.model.graph import Graph, Tensor
-from mcugen.ops import STYLES, op_macs
+from mcugen.model.graph import Graph, Operator, Tensor
+from mcugen.ops import STYLES, op_macs, spec_for
+from mcugen.ops.generic import GENERIC_NOTE
 from mcugen.planner import MemoryPlan, plan_memory
 from mcugen.support import unsupported_ops
 
@@ -36,11 +37,17 @@ class LayerInfo:
     opcode: str
     output_shape: tuple[int, ...]
     dtype: str
-    macs: int
+    macs: int | None  # None: unknown (an op mcugen has only a generic entry for)
     weight_bytes: int
     activation_bytes: int  # bytes of the op's non-constant inputs and outputs
     options: dict = field(default_factory=dict)
     unsupported_in: tuple[str, ...] = ()
+    why_not: dict[str, str] = field(default_factory=dict)  # style -> why it cannot run the op
+    generic: bool = False  # known to mcugen only through its generic entry (mcugen.ops.generic)
+
+    @property
+    def runs_in(self) -> tuple[str, ...]:
+        return tuple(s for s in STYLES if s not in self.unsupported_in)
 
     def to_json(self) -> dict:
         return {
@@ -53,6 +60,8 @@ class LayerInfo:
             "activation_bytes": self.activation_bytes,
             "options": self.options,
             "unsupported_in": list(self.unsupported_in),
+            "styles": {s: {"runs": s not in self.why_not, "reason": self.why_not.get(s)} for s in STYLES},
+            "model": GENERIC_NOTE if self.generic else "precise",
         }
 
 
@@ -66,7 +75,7 @@ class ModelSummary:
     folded: tuple[str, ...]
     opcodes: tuple[str, ...]
     tensors: int
-    macs: int
+    macs: int | None  # None when any layer's MACs are unknown (macs_unknown lists them)
     weights_bytes: int  # ST's "weights (ro)"
     activations_bytes: int  # ST's "activations (rw)": the planned arena, I/O included
     io_outside_bytes: int  # I/O not in the arena (none: mcugen keeps I/O in the arena)
@@ -75,6 +84,7 @@ class ModelSummary:
     layers: tuple[LayerInfo, ...]
     styles: dict[str, list[str]]  # style -> unsupported ops ("" list when fully supported)
     plan: MemoryPlan
+    macs_unknown: tuple[int, ...] = ()  # indices of the operators whose MACs are unknown
 
     @property
     def ram_total(self) -> int:
@@ -91,6 +101,7 @@ class ModelSummary:
             "opcodes": list(self.opcodes),
             "tensors": self.tensors,
             "macs": self.macs,
+            "macs_unknown_ops": list(self.macs_unknown),
             "weights_bytes": self.weights_bytes,
             "activations_bytes": self.activations_bytes,
             "ram_total": self.ram_total,
@@ -119,9 +130,11 @@ def summarize(graph: Graph) -> ModelSummary:
     unsupported = {s: unsupported_ops(graph, s) for s in STYLES}  # each style checked once
     styles = {s: [f"#{u.index} {u.opcode}" for u in bad] for s, bad in unsupported.items()}
     bad_by_op: dict[int, list[str]] = {}
+    why_not: dict[int, dict[str, str]] = {}
     for style, bad in unsupported.items():
         for u in bad:
             bad_by_op.setdefault(u.index, []).append(style)
+            why_not.setdefault(u.index, {})[style] = u.reason
     layers = []
     for op in graph.operators:
         ins = [t for t in graph.op_inputs(op) if t is not None]
@@ -137,9 +150,12 @@ def summarize(graph: Graph) -> ModelSummary:
                 activation_bytes=sum(t.nbytes for t in ins if not t.is_constant) + sum(t.nbytes for t in outs),
                 options={k: (list(v) if isinstance(v, tuple) else v) for k, v in op.options.items()},
                 unsupported_in=tuple(bad_by_op.get(op.index, ())),
+                why_not=why_not.get(op.index, {}),
+                generic=_is_generic(op),
             )
         )
     plan = plan_memory(graph)
+    unknown = [layer.index for layer in layers if layer.macs is None]
     return ModelSummary(
         name=graph.name,
         sha256=graph.model_hash,
@@ -149,7 +165,8 @@ def summarize(graph: Graph) -> ModelSummary:
         folded=tuple(op.opcode for op in graph.folded),
         opcodes=tuple(graph.opcodes),
         tensors=len(graph.tensors),
-        macs=sum(layer.macs for layer in layers),
+        macs=None if unknown else sum(layer.macs or 0 for layer in layers),
+        macs_unknown=tuple(unknown),
         weights_bytes=graph.constant_bytes(),
         activations_bytes=plan.arena_size,
         io_outside_bytes=0,
@@ -159,3 +176,8 @@ def summarize(graph: Graph) -> ModelSummary:
         styles=styles,
         plan=plan,
     )
+
+
+def _is_generic(op: Operator) -> bool:
+    spec = spec_for(op)
+    return spec is not None and spec.note == GENERIC_NOTE

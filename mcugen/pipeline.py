@@ -126,15 +126,16 @@ def plan_model(graph: Graph, board: Board, options: GenerateOptions = GenerateOp
                                                                             unpatched.activation_ram))
         return CubeaiPlanned(lowered, plan, footprint, options)
     kernels = options.tflm_kernels(board)
-    arena = estimate_tflm_arena(graph, kernels=kernels, target=target_for_board(board)).total
-    footprint = estimate(graph, board, "tflm", placement=options.placement, tflm_arena=arena, tflm_kernels=kernels)
+    arena = estimate_tflm_arena(graph, kernels=kernels, target=target_for_board(board))
+    footprint = estimate(graph, board, "tflm", placement=options.placement, tflm_arena=arena.total,
+                         tflm_kernels=kernels, tflm_unmodeled=arena.unmodeled_ops)
     moved, notes = _moved(board, options, footprint)
     if notes:
         options = moved
-        footprint = estimate(graph, board, "tflm", placement=options.placement, tflm_arena=arena,
-                             tflm_kernels=kernels)
+        footprint = estimate(graph, board, "tflm", placement=options.placement, tflm_arena=arena.total,
+                             tflm_kernels=kernels, tflm_unmodeled=arena.unmodeled_ops)
         footprint = _noted(footprint, notes)
-    return TflmPlanned(kernels, arena, footprint, options)
+    return TflmPlanned(kernels, arena.total, footprint, options)
 
 
 def estimate_model(graph: Graph, board: Board, options: GenerateOptions = GenerateOptions()) -> Footprint:

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mcugen.boards import Board
+from mcugen.coverage import OpCoverage
 from mcugen.estimate import Footprint
 from mcugen.inspect import ModelSummary
 from mcugen.metrics import OutputMetrics
@@ -90,7 +91,7 @@ def render_summary(s: ModelSummary, layers: bool = True) -> None:
     totals = Table(show_header=False, title="Totals", title_justify="left")
     totals.add_column()
     totals.add_column(justify="right")
-    totals.add_row("MACC", f"{s.macs:,}")
+    totals.add_row("MACC", macs_text(s.macs, len(s.macs_unknown)))
     totals.add_row("weights (ro)", kib(s.weights_bytes))
     totals.add_row("activations (rw)", kib(s.activations_bytes) + "  I/O included, planned")
     totals.add_row("ram (total)", kib(s.ram_total))
@@ -103,15 +104,28 @@ def render_summary(s: ModelSummary, layers: bool = True) -> None:
         return
     table = Table(title="Layers", title_justify="left")
     for col, justify in (("#", "right"), ("op", "left"), ("output shape", "left"), ("type", "left"),
-                         ("MACs", "right"), ("weights B", "right"), ("activations B", "right"), ("", "left")):
+                         ("MACs", "right"), ("weights B", "right"), ("activations B", "right"),
+                         ("runs in", "left")):
         table.add_column(col, justify=justify)
     for layer in s.layers:
-        flag = ("not in " + "/".join(layer.unsupported_in)) if layer.unsupported_in else ""
         table.add_row(
             str(layer.index), safe_text(layer.opcode), shape_str(layer.output_shape), layer.dtype,
-            f"{layer.macs:,}", f"{layer.weight_bytes:,}", f"{layer.activation_bytes:,}", flag,
+            macs_text(layer.macs), f"{layer.weight_bytes:,}", f"{layer.activation_bytes:,}",
+            ", ".join(layer.runs_in) or "neither",
         )
     console.print(table)
+    for layer in s.layers:
+        if layer.why_not:
+            why = "; ".join(f"{style}: {reason}" for style, reason in layer.why_not.items())
+            console.print(safe_text(f"#{layer.index} {layer.opcode} does not run in {why}"))
+
+
+def macs_text(macs: int | None, unknown_ops: int = 0) -> str:
+    """MACs for a table: "unknown" (with how many ops lack them) rather than a partial sum."""
+    if macs is not None:
+        return f"{macs:,}"
+    return f"unknown ({unknown_ops} op{'s' if unknown_ops != 1 else ''} without a MAC model)" if unknown_ops \
+        else "unknown"
 
 
 def render_patch(pt: Mapping[str, Any]) -> None:
@@ -127,7 +141,7 @@ def render_patch(pt: Mapping[str, Any]) -> None:
 
 def render_footprint(fp: Footprint) -> None:
     console.print(f"[bold]{safe_text(fp.model)}[/bold] on [bold]{safe_text(fp.board)}[/bold], style "
-                  f"{safe_text(fp.style)}: {fp.macs:,} MACs")
+                  f"{safe_text(fp.style)}: {macs_text(fp.macs)} MACs")
     t = Table(show_header=True, title="Footprint", title_justify="left")
     t.add_column("")
     t.add_column("bytes", justify="right")
@@ -180,6 +194,17 @@ def _probe_text(b: Board) -> str:
         return "-"
     default, *others = b.probe.firmware
     return f"{b.probe.name}: {default}" + (f" (or {', '.join(others)})" if others else "")
+
+
+def render_coverage(rows: Iterable[OpCoverage], types: tuple[str, ...]) -> None:
+    """`mcugen ops`: per operator, the types each style runs it with, and X-CUBE-AI's support."""
+    t = Table(title="Operators (docs/operators.md)", title_justify="left")
+    for col in ("op", "model", "cubeai", "tflm", "X-CUBE-AI"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(safe_text(r.op), r.model, ", ".join(x for x in types if x in r.cubeai) or "-",
+                  ", ".join(x for x in types if x in r.tflm) or "-", r.xcubeai)
+    console.print(t)
 
 
 def render_boards(boards: list[Board]) -> None:

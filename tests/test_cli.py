@@ -322,13 +322,26 @@ def test_hostile_names_through_build_and_validate(tmp_path):
     assert "[/]out\\x1b[31m\\x9b[x][i]o" in r.stdout and "bit-exact" in r.stdout  # cut at 40 characters
 
 
-def test_int8_lstm_is_reported_as_unsupported_not_as_a_dynamic_shape():
+def test_int8_lstm_is_inspected_with_the_style_of_each_op_not_refused():
+    """issue 16: the LSTM (empty intermediates) is neither a dynamic shape nor refused: inspect says
+    which style runs each op, and why cubeai does not run the LSTM; its MACs are unknown, not 0."""
     pytest.importorskip("tensorflow")
     from tfmodels import cached_tflite, int8_lstm
 
-    r = mcugen("inspect", cached_tflite("int8_lstm", int8_lstm))
-    assert r.returncode == 1
-    assert "operator UNIDIRECTIONAL_SEQUENCE_LSTM at index 0 is not supported by mcugen" in r.stderr
+    model = cached_tflite("int8_lstm", int8_lstm)
+    r = mcugen("inspect", model, "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    lstm = data["layers"][0]
+    assert lstm["op"] == "UNIDIRECTIONAL_SEQUENCE_LSTM" and lstm["macs"] is None
+    assert lstm["styles"]["tflm"] == {"runs": True, "reason": None}
+    assert lstm["styles"]["cubeai"]["runs"] is False and "no cubeai kernel" in lstm["styles"]["cubeai"]["reason"]
+    assert data["macs"] is None and 0 in data["macs_unknown_ops"]
+    assert data["styles"]["tflm"]["supported"] and not data["styles"]["cubeai"]["supported"]
+    r = _wide("inspect", model)
+    assert r.returncode == 0, r.stderr
+    assert "runs in" in r.stdout and "unknown" in r.stdout
+    assert "#0 UNIDIRECTIONAL_SEQUENCE_LSTM does not run in cubeai: no cubeai kernel" in r.stdout
     assert "dynamic or empty" not in r.stderr and "Traceback" not in r.stderr
 
 

@@ -153,12 +153,43 @@ def test_unknown_and_custom_ops_are_listed(person_detect):
     g = load_model(person_detect)
     ops = list(g.operators)
     ops[3] = dataclasses.replace(ops[3], opcode="CUSTOM", custom_code="MyOp")
-    ops[5] = dataclasses.replace(ops[5], opcode="BATCH_MATMUL")
+    ops[5] = dataclasses.replace(ops[5], opcode="SCATTER_ND")  # a builtin TFLM does not register
     g2 = dataclasses.replace(g, operators=tuple(ops))
     with pytest.raises(UnsupportedOpsError) as err:
         require_known(g2)
-    assert "CUSTOM:MyOp at index 3 (custom operator)" in err.value.message
-    assert "BATCH_MATMUL at index 5 (not in mcugen's operator registry)" in err.value.message
+    assert "not supported by either style (cubeai or tflm)" in err.value.message
+    assert "CUSTOM:MyOp at index 3 (custom operator that TFLM does not register)" in err.value.message
+    assert "SCATTER_ND at index 5 (neither in mcugen's operator registry nor registered by TFLM)" in err.value.message
+
+
+def test_ops_tflm_registers_get_a_generic_entry_and_run_in_tflm_only(person_detect):
+    """issue 16: an op TFLM runs but mcugen has no precise model of is known (generic entry:
+    the model's shapes, MACs unknown, memory separate): the tflm style runs it, cubeai says why not."""
+    import dataclasses
+
+    from mcugen.ops import SEPARATE, op_macs, spec_for, total_macs, unknown_macs_ops
+    from mcugen.ops.generic import GENERIC_NOTE
+
+    g = load_model(person_detect)
+    ops = list(g.operators)
+    ops[5] = dataclasses.replace(ops[5], opcode="BATCH_MATMUL")
+    ops[6] = dataclasses.replace(ops[6], opcode="CUSTOM", custom_code="TFLite_Detection_PostProcess")
+    g2 = dataclasses.replace(g, operators=tuple(ops))
+    require_known(g2)
+    check_shapes(g2)
+    for i in (5, 6):
+        spec = spec_for(g2.operators[i])
+        assert spec is not None and spec.note == GENERIC_NOTE and spec.memory == SEPARATE
+        assert op_macs(g2, g2.operators[i]) is None
+        assert spec.infer(g2, g2.operators[i]) == [g2.tensors[o].shape for o in g2.operators[i].outputs]
+    assert total_macs(g2) is None and unknown_macs_ops(g2) == [5, 6]
+    assert total_macs(g) is not None and total_macs(g) > 0
+    assert not unsupported_ops(g2, "tflm")
+    bad = {u.index: u for u in unsupported_ops(g2, "cubeai")}
+    assert set(bad) == {5, 6} and bad[6].opcode == "CUSTOM:TFLite_Detection_PostProcess"
+    with pytest.raises(UnsupportedOpsError) as err:
+        require_supported(g2, "cubeai")
+    assert "--style tflm" in err.value.hint
 
 
 def test_registry_covers_the_required_ops():

@@ -23,6 +23,7 @@ from mcugen.lower.patch_stage import lower_patch_stage
 from mcugen.lower.portable import lower_op
 from mcugen.model.graph import Graph, Operator
 from mcugen.ops import UnsupportedOp, tflm_unsupported, unknown_ops, unsupported_error
+from mcugen.ops.generic import op_name
 from mcugen.ops.base import PATCH_STAGE
 
 
@@ -77,7 +78,7 @@ def _lower_all(graph: Graph, tiles: Kernels | None) -> tuple[list[KernelCall], l
         try:
             calls.append(_portable(graph, op, tiles))
         except LoweringError as exc:
-            found.append(UnsupportedOp(op.index, op.opcode, str(exc)))
+            found.append(UnsupportedOp(op.index, op_name(op), str(exc)))
     return calls, sorted(found, key=lambda u: u.index)
 
 

@@ -8,7 +8,7 @@ from mcugen.errors import ModelError, UnsupportedOpsError
 from mcugen.model.graph import Graph, Operator
 from mcugen.ops import elementwise, layout, movement, nn
 from mcugen.ops.base import ALIAS, INPLACE, SEPARATE, STYLES, OpSpec
-from mcugen.tflm.ops import resolver_method
+from mcugen.ops.generic import generic_spec, op_name, tflm_registers
 from mcugen.text import printable, quoted
 
 REGISTRY: dict[str, OpSpec] = {spec.name: spec for module in (nn, elementwise, layout, movement) for spec in module.SPECS}
@@ -22,29 +22,36 @@ class UnsupportedOp:
 
 
 def spec_for(op: Operator) -> OpSpec | None:
-    return REGISTRY.get(op.opcode)
+    """The op's precise entry; else the generic one (mcugen.ops.generic) when TFLM runs it;
+    None for an op neither mcugen nor TFLM knows."""
+    spec = REGISTRY.get(op.opcode)
+    if spec is None and tflm_registers(op):
+        spec = generic_spec(op_name(op))
+    return spec
+
+
+def _unknown_reason(op: Operator) -> str:
+    if op.opcode == "CUSTOM":
+        return "custom operator that TFLM does not register"
+    return "neither in mcugen's operator registry nor registered by TFLM"
 
 
 def unknown_ops(graph: Graph) -> list[UnsupportedOp]:
-    """Operators mcugen knows nothing about (custom ops, ops outside the registry)."""
-    found = []
-    for op in graph.operators:
-        if op.opcode == "CUSTOM":
-            found.append(UnsupportedOp(op.index, f"CUSTOM:{printable(op.custom_code or '', 40)}", "custom operator"))
-        elif op.opcode not in REGISTRY:
-            found.append(UnsupportedOp(op.index, op.opcode, "not in mcugen's operator registry"))
-    return found
+    """Operators neither style can run: outside mcugen's registry and unknown to TFLM's
+    resolver (a custom op TFLM does not register, a builtin TFLM lacks)."""
+    return [UnsupportedOp(op.index, printable(op_name(op), 60), _unknown_reason(op))
+            for op in graph.operators if spec_for(op) is None]
 
 
 def tflm_unsupported(graph: Graph) -> list[UnsupportedOp]:
-    """Every operator the tflm style cannot run: unknown to mcugen, or without a
-    MicroMutableOpResolver method (mcugen.tflm.ops, TFLM's own tables). Which ops the
-    cubeai style runs is for its lowering to say (mcugen.lower.unsupported_ops)."""
+    """Every operator the tflm style cannot run: one TFLM's MicroMutableOpResolver cannot
+    register (mcugen.tflm.ops, TFLM's own tables; mcugen's own MCU_PATCH_STAGE included).
+    Which ops the cubeai style runs is for its lowering to say (mcugen.lower.unsupported_ops)."""
     found = unknown_ops(graph)
     skip = {u.index for u in found}
     for op in graph.operators:
-        if op.index not in skip and resolver_method(op.opcode) is None:
-            found.append(UnsupportedOp(op.index, op.opcode, "TFLM cannot register it"))
+        if op.index not in skip and not tflm_registers(op):
+            found.append(UnsupportedOp(op.index, printable(op_name(op), 60), "TFLM cannot register it"))
     return sorted(found, key=lambda u: u.index)
 
 
@@ -99,11 +106,13 @@ def unsupported_error(graph: Graph, style: str, bad: list[UnsupportedOp], other_
 
 
 def require_known(graph: Graph) -> None:
+    """UnsupportedOpsError naming every op (and its index) that neither style runs."""
     bad = unknown_ops(graph)
     if bad:
         raise UnsupportedOpsError(
-            _refusal(graph, bad, "mcugen"),
-            hint="mcugen cannot analyse or run these; replace them in the model.",
+            _refusal(graph, bad, "either style (cubeai or tflm)"),
+            hint="Neither mcugen's kernels nor TFLM's resolver run these; replace them in the model "
+            "(TFLM runs the custom operators its MicroMutableOpResolver registers: mcugen ops).",
         )
 
 
@@ -165,17 +174,30 @@ def _shapes(shapes: list) -> str:
     return printable(text, 160) + (f" and {len(shapes) - MAX_LISTED} more" if len(shapes) > MAX_LISTED else "")
 
 
-def op_macs(graph: Graph, op: Operator) -> int:
-    spec = REGISTRY.get(op.opcode)
-    return spec.macs(graph, op) if spec else 0
+def op_macs(graph: Graph, op: Operator) -> int | None:
+    """The op's multiply-accumulates; None when unknown (a generic entry, an unknown op)."""
+    spec = spec_for(op)
+    return spec.macs(graph, op) if spec else None
 
 
-def total_macs(graph: Graph) -> int:
-    return sum(op_macs(graph, op) for op in graph.operators)
+def total_macs(graph: Graph) -> int | None:
+    """The model's MACs; None when any op's are unknown (a partial sum would read as exact)."""
+    total = 0
+    for op in graph.operators:
+        macs = op_macs(graph, op)
+        if macs is None:
+            return None
+        total += macs
+    return total
+
+
+def unknown_macs_ops(graph: Graph) -> list[int]:
+    """Indices of the operators whose MACs mcugen does not know."""
+    return [op.index for op in graph.operators if op_macs(graph, op) is None]
 
 
 __all__ = [
     "ALIAS", "INPLACE", "SEPARATE", "REGISTRY", "STYLES", "OpSpec", "UnsupportedOp", "check_shapes",
     "format_unsupported", "op_macs", "require_known", "spec_for", "tflm_unsupported", "total_macs",
-    "unknown_ops", "unsupported_error",
+    "unknown_macs_ops", "unknown_ops", "unsupported_error",
 ]

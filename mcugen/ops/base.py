@@ -34,7 +34,7 @@ PATCH_STAGE = "MCU_PATCH_STAGE"
 class OpSpec:
     name: str
     infer: Callable[[Graph, Operator], list[Shape]]  # the output shapes the inputs imply
-    macs: Callable[[Graph, Operator], int]
+    macs: Callable[[Graph, Operator], int | None]  # None: unknown (generic entries, mcugen.ops.generic)
     memory: str = SEPARATE
     folded: bool = False  # computed at load time when its inputs are known (shape ops)
     note: str = ""

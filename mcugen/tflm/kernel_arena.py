@@ -16,7 +16,11 @@ import tflite
 
 from mcugen.tflm.flatbuffer import TflmOp, TflmSubgraph, TflmTensor
 
-UNMODELED_OP_DATA = 128  # guess for a kernel without a model here (Init + Prepare)
+# A kernel without a model here gets a conservative guess (issue 16: the tflm style runs every op TFLM
+# registers). Its op data: the largest modelled ones are a few hundred bytes; LSTM's OpDataLSTM holds
+# four gates' parameters, CMSIS-NN's LSTM OpData the cmsis_nn_lstm_params and eight kernel-sum buffers.
+UNMODELED_OP_DATA = 1024
+UNMODELED_SCRATCH_PER_ELEMENT = 4  # an int32 accumulator per element of the op's data tensors
 INT16_LUT_BYTES = 2 * 513  # softmax int16 LUTs: sizeof(int16_t) * LUTSize<int16_t>()
 
 @dataclass
@@ -298,5 +302,22 @@ MODELED_OPS = frozenset(_OP_MODELS)
 def kernel_allocations(ctx: OpContext) -> KernelAllocations:
     model = _OP_MODELS.get(ctx.op.opcode)
     if model is None:
-        return KernelAllocations(init=[UNMODELED_OP_DATA], temp_tensors=ctx.io_tensors(2), modeled=False)
+        return _unmodeled(ctx)
     return model(ctx)
+
+
+def _unmodeled(ctx: OpContext) -> KernelAllocations:
+    """The guess for a kernel not modelled here: 1 KiB of op data, a persistent int32 per output
+    channel per input (per-channel parameters, kernel sums), one scratch buffer of an int32 per
+    element of its non-constant tensors (inputs, outputs, state: LSTM's four int16 gate buffers fit),
+    and two temporary TfLiteTensors per operand (LSTM's Prepare holds all 24 inputs at once).
+    tests/test_ops_generic.py runs such models with this arena on the host and on Cortex-M7."""
+    data = [t for t in (ctx.graph.tensors[i] for i in (*ctx.op.inputs, *ctx.op.outputs) if i >= 0)
+            if not t.constant]
+    elements = sum(math.prod(t.shape) for t in data)
+    out = ctx.tensor(0, outputs=True)
+    channels = out.shape[-1] if out is not None and out.shape else 1
+    operands = sum(1 for i in ctx.op.inputs if i >= 0)
+    return KernelAllocations(init=[UNMODELED_OP_DATA], prepare=[4 * channels * max(operands, 1)],
+                             scratch=[UNMODELED_SCRATCH_PER_ELEMENT * max(elements, 1)],
+                             temp_tensors=ctx.io_tensors(2), modeled=False)

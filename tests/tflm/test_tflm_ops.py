@@ -53,3 +53,16 @@ def test_committed_tables_match_the_tree(tflm_tree):
     assert tables.registrations == ops.REGISTRATIONS, "stale: run python -m mcugen.tflm.ops"
     assert tables.custom_methods == ops.CUSTOM_RESOLVER_METHODS, "stale: run python -m mcugen.tflm.ops"
     assert len(tables.methods) >= 100
+
+
+@pytest.mark.tflm
+def test_committed_kernel_types_match_the_tree(tflm_tree):
+    """The types per TFLM kernel (docs/operators.md's tflm columns), re-scanned from the tree in use."""
+    from mcugen.calibrate import kernel_types as scanner
+    from mcugen.tflm.kernel_types import KERNEL_TYPES
+
+    scanned = scanner.scan(tflm_tree.root)
+    assert {op: tuple(t) for op, t in scanned.items()} == KERNEL_TYPES, \
+        "stale: run python -m mcugen.calibrate.kernel_types --update"
+    assert set(ops.RESOLVER_METHODS) <= set(scanned)  # every builtin's kernel source was found
+    assert "int16" in scanned["CONV_2D"] and "uint8" in scanned["QUANTIZE"] and scanned["RESHAPE"] == ["any"]
