@@ -14,7 +14,7 @@ from typing import List, Optional
 
 import typer
 
-from mcugen import __version__, emit, interrupt, pipeline, process, project, report
+from mcugen import __version__, emit, interrupt, jsonreport, pipeline, process, project, report
 from mcugen.boards import PLACEMENT_KEYS, all_boards, get_board
 from mcugen.errors import McugenError
 from mcugen.estimate import require_fit
@@ -25,14 +25,14 @@ from mcugen.tflm.cache import clear_cache, list_entries, tflm_cache_dir
 app = typer.Typer(
     name="mcugen",
     help="Deploy quantized TFLite models to Cortex-M7 microcontrollers: inspect, estimate, generate, "
-    "build, flash and measure.\n\nExample: mcugen estimate examples/person_detect/person_detect.tflite --target stm32h7",
+    "build, flash and measure.\n\n\b\nExamples (from the repository's top folder):\n  mcugen inspect examples/models/person_detect.tflite\n  mcugen estimate examples/models/person_detect.tflite --target stm32h7",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 
-_state = {"debug": False}
+_state = {"debug": False, "json_printed": False}
 
 KERNELS_HELP = ("cubeai: simd (Cortex-M7 DSP kernels where they pay, default) or portable; "
                 "tflm: cmsis_nn (default on Cortex-M7) or reference.")
@@ -74,6 +74,22 @@ KERNELS_OPT = typer.Option(None, "--kernels", help=KERNELS_HELP)
 PLACE_OPT = typer.Option(None, "--place", help="Override a placement: KEY=REGION with KEY in code, weights, arena, "
                          "data, stack.")
 TFLM_ROOT_OPT = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (or $MCUGEN_TFLM_ROOT).")
+
+
+def _print_json(command: str, payload: dict) -> None:
+    """A command's --json output: one versioned document (mcugen.jsonreport, the shipped schema)."""
+    report.print_json(jsonreport.document(command, payload))
+    _state["json_printed"] = True  # an error after it (does not fit, not bit-exact) goes to stderr only
+
+
+def _json_requested(argv: list[str]) -> str | None:
+    """The command named on a command line that asks for --json (errors then print as JSON), else None."""
+    if "--json" not in argv:
+        return None
+    words = [a for a in argv[: argv.index("--json")] if not a.startswith("-")]
+    if words[:1] == ["cache"]:
+        return " ".join(words[:2])
+    return words[0] if words else ""
 
 
 def _version(value: bool) -> None:
@@ -119,12 +135,14 @@ def inspect(
 ) -> None:
     """What a model is: inputs/outputs, operators, MACs, weights, activations, per-layer table.
 
-    Example: mcugen inspect examples/person_detect/person_detect.tflite
+    \b
+    Example:
+      mcugen inspect examples/models/person_detect.tflite
     """
     graph = pipeline.load_checked(model)
     summary = summarize(graph)
     if json_out:
-        report.print_json(summary.to_json())
+        _print_json("inspect", summary.to_json())
     else:
         report.render_summary(summary, layers=layers)
 
@@ -147,8 +165,10 @@ def estimate(
 
     Exits non-zero when it does not fit.
 
-    Example: mcugen estimate examples/models/person_detect.tflite --target stm32h7 --json
-    Example: mcugen estimate examples/models/person_detect.tflite --target qemu-m7 --patch auto
+    \b
+    Examples:
+      mcugen estimate examples/models/person_detect.tflite --target stm32h7 --json
+      mcugen estimate examples/models/person_detect.tflite --target qemu-m7 --patch auto
     """
     board = get_board(target)
     graph = pipeline.load_checked(model)
@@ -158,7 +178,7 @@ def estimate(
         report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
     fp = pipeline.estimate_model(graph, board, options)
     if json_out:
-        report.print_json(fp.to_json())
+        _print_json("estimate", fp.to_json())
     else:
         report.render_footprint(fp)
     require_fit(fp)
@@ -168,10 +188,12 @@ def estimate(
 def boards(json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
     """List the known targets: memory regions, UART (instance, pins, baud), debug probe and runners.
 
-    Example: mcugen boards
+    \b
+    Example:
+      mcugen boards
     """
     if json_out:
-        report.print_json(report.boards_json(all_boards()))
+        _print_json("boards", {"boards": report.boards_json(all_boards())})
     else:
         report.render_boards(all_boards())
 
@@ -197,7 +219,9 @@ def generate(
 ) -> None:
     """Write a complete firmware project: network code and weights, board support, Makefile.
 
-    Example: mcugen generate examples/models/person_detect.tflite --target qemu-m7 -o out/pd
+    \b
+    Example:
+      mcugen generate examples/models/person_detect.tflite --target qemu-m7 -o out/pd
     """
     board = get_board(target)
     graph = pipeline.load_checked(model)
@@ -207,7 +231,7 @@ def generate(
         report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
     gen = emit.generate(graph, board, output, options, force=force, progress=report.library_progress(json_out))
     if json_out:
-        report.print_json(gen.to_json())
+        _print_json("generate", gen.to_json())
     else:
         report.render_generated(gen)
 
@@ -220,11 +244,13 @@ def build(
 ) -> None:
     """Compile the project (arm-none-eabi-gcc, or cc for host) and report real sizes per memory region.
 
-    Example: mcugen build out/pd
+    \b
+    Example:
+      mcugen build out/pd
     """
     built = project.build(project_dir, jobs=jobs)
     if json_out:
-        report.print_json(built.to_json())
+        _print_json("build", built.to_json())
     else:
         report.render_built(built)
 
@@ -254,8 +280,13 @@ def flash_and_measure(
 ) -> None:
     """Flash (or start QEMU), send inputs over UART, read outputs and timing, compare with TFLM.
 
-    Example: mcugen flash-and-measure out/pd --inputs examples/models/person.bmp
-    Example: mcugen flash-and-measure out/h7 --runner pyocd --pack Keil.STM32H7xx_DFP.4.1.3.pack --random 5
+    \b
+    Example:
+      mcugen flash-and-measure out/pd --inputs examples/models/person.bmp
+
+    \b
+    With a board attached (not run by the tests):
+      mcugen flash-and-measure out/h7 --runner pyocd --pack Keil.STM32H7xx_DFP.4.1.3.pack --random 5
     """
     files, count = _split_inputs(inputs, random)
     options = _runner_options(port, baud, probe, pack, no_pack_download)
@@ -264,7 +295,7 @@ def flash_and_measure(
     (Path(project_dir) / "build").mkdir(exist_ok=True)
     (Path(project_dir) / "build" / "measure.json").write_text(report.json_text(rep.to_json()))
     if json_out:
-        report.print_json(rep.to_json())
+        _print_json("flash-and-measure", rep.to_json())
     else:
         report.render_measure(rep)
     _exit_if_not_exact(rep.comparison)
@@ -316,7 +347,9 @@ def validate(
     ST's figures (acc, rmse, mae, l2r, mean, std, nse, cos) against the reference and, with
     --float-model, against the float model; on targets, duration and cycles per MACC.
 
-    Example: mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs examples/models/person.bmp
+    \b
+    Example:
+      mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs examples/models/person.bmp
     """
     files, count = _split_inputs(inputs, None)
     if not files and not inputs:
@@ -330,7 +363,7 @@ def validate(
         library_progress=report.library_progress(json_out), float_model=float_model,
     )
     if json_out:
-        report.print_json({**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})
+        _print_json("validate", {**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})
     else:
         report.render_measure(rep, built=built, footprint=gen.footprint)
     _exit_if_not_exact(rep.comparison)
@@ -344,13 +377,16 @@ app.add_typer(cache_app, name="cache")
 def cache_list(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the cached TFLM library builds.
 
-    Example: mcugen cache list
+    \b
+    Example:
+      mcugen cache list
     """
     entries = list_entries()
     if json_out:
-        report.print_json([{**{k: getattr(e, k) for k in ("name", "target", "kernels", "tree_revision", "compiler",
-                                                           "size_bytes", "created", "build_seconds", "valid")},
-                            "path": str(e.path)} for e in entries])
+        _print_json("cache list", {"entries": [
+            {**{k: getattr(e, k) for k in ("name", "target", "kernels", "tree_revision", "compiler", "size_bytes",
+                                           "created", "build_seconds", "valid")}, "path": str(e.path)}
+            for e in entries]})
     else:
         report.render_cache(entries, tflm_cache_dir())
 
@@ -359,7 +395,9 @@ def cache_list(json_out: bool = typer.Option(False, "--json", help="Print JSON."
 def cache_clear(name: Optional[str] = typer.Argument(None, help="One entry (from `cache list`); all by default.")) -> None:
     """Remove cached TFLM library builds.
 
-    Example: mcugen cache clear
+    \b
+    Example:
+      mcugen cache clear
     """
     removed = clear_cache(name)
     typer.echo(f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'}" + (": " + ", ".join(removed) if removed else ""))
@@ -375,6 +413,8 @@ def main() -> None:
 
 
 def _run_app() -> None:
+    json_command = _json_requested(sys.argv[1:])
+    _state["json_printed"] = False
     try:
         code = app(standalone_mode=False)
     except interrupt.Interrupted as exc:
@@ -384,6 +424,8 @@ def _run_app() -> None:
         _stop_everything("interrupted")
         sys.exit(130)
     except McugenError as exc:
+        if json_command is not None and not _state["json_printed"]:  # a program reads stdout: the error there too
+            report.print_json(jsonreport.error_document(json_command, exc.message, exc.hint))
         _report_error(exc)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
@@ -393,10 +435,18 @@ def _run_app() -> None:
         sys.exit(1)
     except Exception as exc:  # usage errors (typer's click) and anything unexpected
         if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+            if json_command is not None:
+                report.print_json(jsonreport.error_document(
+                    json_command, getattr(exc, "format_message", lambda: str(exc))(),
+                    f"mcugen {json_command} --help lists the options.".replace("  ", " ")))
             exc.show()  # a usage error: the message click formats for the user
             sys.exit(exc.exit_code)
         if _state["debug"]:
             traceback.print_exc()
+        if json_command is not None:
+            report.print_json(jsonreport.error_document(
+                json_command, f"internal error: {type(exc).__name__}: {exc}",
+                "This is a bug in mcugen; run again with --debug for the traceback and report it."))
         sys.stderr.write(
             f"mcugen: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in mcugen; run again with --debug for the traceback and report it.\n"

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mcugen.boards import Board, get_board
+from mcugen.errors import McugenError
+from mcugen.lower import lower
+from mcugen.lower.call import KernelCall
 from mcugen.model.graph import Graph, Tensor
 from mcugen.ops import STYLES, op_macs
 from mcugen.planner import MemoryPlan, plan_memory
 from mcugen.support import unsupported_ops
+
+# The kernels named per layer are those a Cortex-M7 runs (every M7 board lowers alike).
+KERNEL_BOARD = "qemu-m7"
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,12 @@ class LayerInfo:
     dtype: str
     macs: int
     weight_bytes: int
-    activation_bytes: int  # bytes of the op's non-constant inputs and outputs
+    activation_bytes: int  # arena bytes in use while the op runs (live tensors and scratch, overlaps once)
+    io_bytes: int = 0  # bytes of the op's non-constant inputs and outputs
+    macs_percent: float = 0.0  # share of the model's MACs
+    weights_percent: float = 0.0  # share of the model's constant bytes
+    kernel: str = ""  # the cubeai C kernel running it on a Cortex-M7 ("" when cubeai cannot)
+    variant: str = ""  # its Cortex-M7 variant ("" for the portable kernel)
     options: dict = field(default_factory=dict)
     unsupported_in: tuple[str, ...] = ()
 
@@ -51,6 +63,11 @@ class LayerInfo:
             "macs": self.macs,
             "weight_bytes": self.weight_bytes,
             "activation_bytes": self.activation_bytes,
+            "io_bytes": self.io_bytes,
+            "macs_percent": round(self.macs_percent, 3),
+            "weights_percent": round(self.weights_percent, 3),
+            "kernel": self.kernel,
+            "kernel_variant": self.variant,
             "options": self.options,
             "unsupported_in": list(self.unsupported_in),
         }
@@ -122,24 +139,36 @@ def summarize(graph: Graph) -> ModelSummary:
     for style, bad in unsupported.items():
         for u in bad:
             bad_by_op.setdefault(u.index, []).append(style)
+    plan = plan_memory(graph)
+    live = live_bytes(plan, len(graph.operators))
+    calls = cubeai_calls(graph, get_board(KERNEL_BOARD))
+    total_macs = sum(op_macs(graph, op) for op in graph.operators)
+    total_weights = graph.constant_bytes()
     layers = []
     for op in graph.operators:
         ins = [t for t in graph.op_inputs(op) if t is not None]
         outs = graph.op_outputs(op)
+        macs = op_macs(graph, op)
+        weights = sum(t.nbytes for t in ins if t.is_constant)
+        call = calls.get(op.index)
         layers.append(
             LayerInfo(
                 index=op.index,
                 opcode=op.opcode,
                 output_shape=outs[0].shape if outs else (),
                 dtype=outs[0].dtype if outs else "",
-                macs=op_macs(graph, op),
-                weight_bytes=sum(t.nbytes for t in ins if t.is_constant),
-                activation_bytes=sum(t.nbytes for t in ins if not t.is_constant) + sum(t.nbytes for t in outs),
+                macs=macs,
+                weight_bytes=weights,
+                activation_bytes=live[op.index],
+                io_bytes=sum(t.nbytes for t in ins if not t.is_constant) + sum(t.nbytes for t in outs),
+                macs_percent=100.0 * macs / total_macs if total_macs else 0.0,
+                weights_percent=100.0 * weights / total_weights if total_weights else 0.0,
+                kernel=call.kernel if call else "",
+                variant=call.variant if call else "",
                 options={k: (list(v) if isinstance(v, tuple) else v) for k, v in op.options.items()},
                 unsupported_in=tuple(bad_by_op.get(op.index, ())),
             )
         )
-    plan = plan_memory(graph)
     return ModelSummary(
         name=graph.name,
         sha256=graph.model_hash,
@@ -149,8 +178,8 @@ def summarize(graph: Graph) -> ModelSummary:
         folded=tuple(op.opcode for op in graph.folded),
         opcodes=tuple(graph.opcodes),
         tensors=len(graph.tensors),
-        macs=sum(layer.macs for layer in layers),
-        weights_bytes=graph.constant_bytes(),
+        macs=total_macs,
+        weights_bytes=total_weights,
         activations_bytes=plan.arena_size,
         io_outside_bytes=0,
         inputs=tuple(io_info(t) for t in graph.input_tensors),
@@ -159,3 +188,30 @@ def summarize(graph: Graph) -> ModelSummary:
         styles=styles,
         plan=plan,
     )
+
+
+def live_bytes(plan: MemoryPlan, n_ops: int) -> list[int]:
+    """Per op, the arena bytes in use while it runs: the union of the live buffers' byte
+    ranges (tensors and scratch; buffers the plan lets overlap count once), per pool. Never
+    more than the planned total, unlike the sum of an op's inputs and outputs."""
+    used = []
+    for i in range(n_ops):
+        ranges = sorted((b.pool, b.offset, b.offset + b.size) for b in plan.buffers
+                        if b.first <= i <= b.last and b.size > 0)
+        total, pool, end = 0, None, 0
+        for p, lo, hi in ranges:
+            if p != pool:
+                pool, end = p, 0
+            if hi > end:
+                total += hi - max(lo, end)
+                end = hi
+        used.append(total)
+    return used
+
+
+def cubeai_calls(graph: Graph, board: Board) -> dict[int, KernelCall]:
+    """Per op index, the cubeai call running it on `board`; empty when cubeai cannot run the model."""
+    try:
+        return {c.op_index: c for c in lower(graph, board).calls}
+    except McugenError:
+        return {}

@@ -24,6 +24,7 @@ from mcugen.build import build_project, compare_with_estimate, memory_usage
 from mcugen.errors import McugenError
 from mcugen.firmware import MANIFEST_FILE, read_manifest
 from mcugen.inputs import make_samples
+from mcugen.jsonreport import region_json, timing_json
 from mcugen.interrupt import temporary_directory
 from mcugen.measure import measure
 from mcugen.model.graph import Graph
@@ -56,11 +57,15 @@ class Built:
     estimate: dict[str, int]
     warnings: tuple[str, ...]
     seconds: float
+    images: tuple[Path, ...] = ()  # the .hex/.bin written beside the ELF (Arm builds)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "project_dir": str(self.project_dir), "board": self.board, "elf": str(self.elf),
-            "regions": self.regions, "estimate": self.estimate, "warnings": list(self.warnings),
+            "regions": [region_json(name, r["kind"], r["base"], r["size"], r["used"], sections=r["sections"],
+                                    estimate=self.estimate.get(name)) for name, r in self.regions.items()],
+            "estimate": self.estimate, "warnings": list(self.warnings),
+            "images": [str(p) for p in self.images],
             "seconds": round(self.seconds, 3),
         }
 
@@ -78,7 +83,8 @@ def build(project_dir: str | Path, jobs: int | None = None) -> Built:
         for name, r in result.usage.regions.items()
         if r.used
     }
-    return Built(project_dir, result.board, result.elf, regions, est, tuple(warnings), seconds)
+    images = tuple(p for p in (result.hex, result.bin) if p is not None)
+    return Built(project_dir, result.board, result.elf, regions, est, tuple(warnings), seconds, images)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,13 +129,10 @@ class MeasureReport:
         cmp = self.comparison
         return {
             "model": self.model, "board": self.board, "style": self.style, "runner": self.runner,
-            "timing_unit": self.timing_unit, "clock_hz": self.clock_hz, "macs": self.macs,
-            "inputs": self.inputs, "runs": self.runs,
-            self.timing_unit: self.counts,
-            "per_mac": self.per_mac, "latency_ms": self.latency_ms,
-            # ST's validate figures: duration per inference (ms, when the counter is time)
-            # and cycles (QEMU: instructions) per MACC
-            "duration_ms": self.latency_ms, f"{self.timing_unit}_per_macc": self.per_mac,
+            "macs": self.macs, "inputs": self.inputs, "runs": self.runs,
+            # ST's validate figures under fixed keys: duration per inference (timing.ms, when
+            # the counter is time) and cycles (QEMU: instructions) per MACC (timing.per_macc)
+            "timing": timing_json(self.timing_unit, self.counts, self.macs, self.clock_hz),
             "float_model": self.float_model,
             "activation_bytes": self.activation_bytes, "extra_u32": self.extra_u32,
             "bit_exact": cmp.bit_exact if cmp is not None else None,
