@@ -14,7 +14,7 @@ from typing import List, Optional
 
 import typer
 
-from mcugen import __version__, emit, interrupt, jsonreport, pipeline, process, project, report
+from mcugen import __version__, emit, interrupt, jsonreport, pipeline, plot, process, project, report
 from mcugen.boards import PLACEMENT_KEYS, all_boards, get_board
 from mcugen.errors import McugenError
 from mcugen.estimate import require_fit
@@ -74,6 +74,9 @@ KERNELS_OPT = typer.Option(None, "--kernels", help=KERNELS_HELP)
 PLACE_OPT = typer.Option(None, "--place", help="Override a placement: KEY=REGION with KEY in code, weights, arena, "
                          "data, stack.")
 TFLM_ROOT_OPT = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (or $MCUGEN_TFLM_ROOT).")
+PLOT_OPT = typer.Option(None, "--plot", help="Draw the activation memory plan into this .svg/.png/.pdf: tensors as "
+                        "boxes over operator time and offset, one lane per pool, the peak, patch stages, I/O "
+                        "(needs matplotlib: pip install 'mcugen[plot]').")
 
 
 def _print_json(command: str, payload: dict) -> None:
@@ -132,6 +135,7 @@ def inspect(
     model: Path = typer.Argument(..., help="A quantized .tflite model."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
     layers: bool = typer.Option(True, "--layers/--no-layers", help="Show the per-layer table."),
+    plot_file: Optional[Path] = PLOT_OPT,
 ) -> None:
     """What a model is: inputs/outputs, operators, MACs, weights, activations, per-layer table.
 
@@ -139,8 +143,13 @@ def inspect(
     Example:
       mcugen inspect examples/models/person_detect.tflite
     """
+    if plot_file is not None:
+        plot.check_plot_path(plot_file)
     graph = pipeline.load_checked(model)
     summary = summarize(graph)
+    if plot_file is not None:
+        plot.plot_memory_plan(graph, summary.plan, plot_file)
+        report.say(json_out)(f"memory plan drawn: {plot_file}")
     if json_out:
         _print_json("inspect", summary.to_json())
     else:
@@ -160,6 +169,7 @@ def estimate(
     c_api: str = C_API_OPT,
     kernels: Optional[str] = KERNELS_OPT,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
+    plot_file: Optional[Path] = PLOT_OPT,
 ) -> None:
     """Will the model fit the board? Activation RAM, runtime RAM, weights and code flash, per region.
 
@@ -169,6 +179,7 @@ def estimate(
     Examples:
       mcugen estimate examples/models/person_detect.tflite --target stm32h7 --json
       mcugen estimate examples/models/person_detect.tflite --target qemu-m7 --patch auto
+      mcugen estimate examples/models/person_detect.tflite --target stm32h7 --pools dtcm,axisram --plot plan.svg
     """
     board = get_board(target)
     graph = pipeline.load_checked(model)
@@ -176,7 +187,18 @@ def estimate(
                        c_api=c_api, kernels=kernels)
     if patch:  # the search takes seconds: say what is going on
         report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
-    fp = pipeline.estimate_model(graph, board, options)
+    if plot_file is not None:
+        plot.check_plot_path(plot_file)
+        if options.style != "cubeai":
+            raise McugenError("--plot draws mcugen's activation plan (the cubeai style).",
+                              hint="TFLM plans its arena at run time; drop --style tflm to see mcugen's plan.")
+    planned = pipeline.plan_model(graph, board, options)
+    fp = planned.footprint
+    if plot_file is not None and isinstance(planned, pipeline.CubeaiPlanned):
+        plot.plot_memory_plan(planned.lowered.graph, planned.plan, plot_file,
+                              f"{graph.name} on {board.name}: activation memory plan ({planned.plan.strategy}, "
+                              f"{fp.activation_ram:,} B)")
+        report.say(json_out)(f"memory plan drawn: {plot_file}")
     if json_out:
         _print_json("estimate", fp.to_json())
     else:
