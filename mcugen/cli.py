@@ -77,6 +77,10 @@ TFLM_ROOT_OPT = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (
 PLOT_OPT = typer.Option(None, "--plot", help="Draw the activation memory plan into this .svg/.png/.pdf: tensors as "
                         "boxes over operator time and offset, one lane per pool, the peak, patch stages, I/O "
                         "(needs matplotlib: pip install 'mcugen[plot]').")
+PROFILE_HELP = ("cubeai: time every layer with the board's counter (cycles; instructions on QEMU): per-layer table "
+                "with each layer's share and kernel.")
+PROFILE_PLOT_OPT = typer.Option(None, "--plot", help="With --profile: draw one bar per layer into this "
+                                ".svg/.png/.pdf (needs matplotlib: pip install 'mcugen[plot]').")
 
 
 def _print_json(command: str, payload: dict) -> None:
@@ -237,6 +241,8 @@ def generate(
     kernels: Optional[str] = KERNELS_OPT,
     tflm_root: Optional[Path] = TFLM_ROOT_OPT,
     baud: Optional[int] = typer.Option(None, "--baud", min=1, help=BAUD_HELP),
+    profile: bool = typer.Option(False, "--profile", help="cubeai: build in per-layer counters (for "
+                                 "flash-and-measure --profile)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Write a complete firmware project: network code and weights, board support, Makefile.
@@ -248,7 +254,7 @@ def generate(
     board = get_board(target)
     graph = pipeline.load_checked(model)
     options = _options(style, place, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
-                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root, baud=baud)
+                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root, baud=baud, profile=profile)
     if patch:  # the search takes seconds: say what is going on
         report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
     gen = emit.generate(graph, board, output, options, force=force, progress=report.library_progress(json_out))
@@ -298,6 +304,9 @@ def flash_and_measure(
     probe: Optional[str] = typer.Option(None, "--probe", help=PROBE_HELP),
     pack: Optional[Path] = typer.Option(None, "--pack", help=PACK_HELP),
     no_pack_download: bool = typer.Option(False, "--no-pack-download", help=NO_DOWNLOAD_HELP),
+    profile: bool = typer.Option(False, "--profile", help=PROFILE_HELP + " The project must be generated with "
+                                 "--profile."),
+    plot_file: Optional[Path] = PROFILE_PLOT_OPT,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Flash (or start QEMU), send inputs over UART, read outputs and timing, compare with TFLM.
@@ -312,8 +321,10 @@ def flash_and_measure(
     """
     files, count = _split_inputs(inputs, random)
     options = _runner_options(port, baud, probe, pack, no_pack_download)
+    _check_profile_plot(profile, plot_file)
     rep = project.measure_project(project_dir, runner=runner, input_files=files, random=count, seed=seed,
-                                  runs=runs, runner_options=options)
+                                  runs=runs, runner_options=options, profile=profile)
+    _plot_profile(rep, plot_file, json_out)
     (Path(project_dir) / "build").mkdir(exist_ok=True)
     (Path(project_dir) / "build" / "measure.json").write_text(report.json_text(rep.to_json()))
     if json_out:
@@ -321,6 +332,24 @@ def flash_and_measure(
     else:
         report.render_measure(rep)
     _exit_if_not_exact(rep.comparison)
+
+
+def _check_profile_plot(profile: bool, plot_file: Path | None, style: str = "cubeai") -> None:
+    """--plot needs --profile and a format matplotlib writes; --profile needs the cubeai style."""
+    if plot_file is not None and not profile:
+        raise McugenError("--plot draws the per-layer profile: it needs --profile.", hint="Add --profile.")
+    if profile and style != "cubeai":
+        raise McugenError("--profile times the layers of mcugen's generated network (the cubeai style).",
+                          hint="TFLM's interpreter is not instrumented: drop --style tflm to profile.")
+    if plot_file is not None:
+        plot.check_plot_path(plot_file)
+
+
+def _plot_profile(rep: project.MeasureReport, plot_file: Path | None, json_out: bool) -> None:
+    if plot_file is not None and rep.layers:
+        plot.plot_profile(list(rep.layers), rep.timing_unit, plot_file,
+                          f"{rep.model} on {rep.board} ({rep.style}): {rep.timing_unit} per layer")
+        report.say(json_out)(f"per-layer profile drawn: {plot_file}")
 
 
 def _exit_if_not_exact(comparison) -> None:
@@ -361,6 +390,8 @@ def validate(
     probe: Optional[str] = typer.Option(None, "--probe", help=PROBE_HELP),
     pack: Optional[Path] = typer.Option(None, "--pack", help=PACK_HELP),
     no_pack_download: bool = typer.Option(False, "--no-pack-download", help=NO_DOWNLOAD_HELP),
+    profile: bool = typer.Option(False, "--profile", help=PROFILE_HELP),
+    plot_file: Optional[Path] = PROFILE_PLOT_OPT,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Generate, build, run on the target and compare with the TFLM reference, in one go.
@@ -372,6 +403,7 @@ def validate(
     \b
     Example:
       mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs examples/models/person.bmp
+      mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs 1 --profile --plot layers.svg
     """
     files, count = _split_inputs(inputs, None)
     if not files and not inputs:
@@ -379,11 +411,13 @@ def validate(
     options = _options(style, None, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
                        pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
     runner_options = _runner_options(port, baud, probe, pack, no_pack_download)
+    _check_profile_plot(profile, plot_file, style)
     gen, built, rep = project.validate(
         model, target, options, input_files=files, random=count, seed=seed, runs=runs, output=output, force=force,
         runner=runner, runner_options=runner_options, progress=report.say(json_out),
-        library_progress=report.library_progress(json_out), float_model=float_model,
+        library_progress=report.library_progress(json_out), float_model=float_model, profile=profile,
     )
+    _plot_profile(rep, plot_file, json_out)
     if json_out:
         _print_json("validate", {**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})
     else:

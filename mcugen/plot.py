@@ -125,3 +125,28 @@ def plot_memory_plan(graph: Graph, plan: MemoryPlan, path: str | Path, title: st
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_profile(layers: list[dict[str, Any]], unit: str, path: str | Path, title: str = "") -> Path:
+    """One bar per layer of a profiled run (`--profile --plot`): its count in `unit`, labelled
+    with the op and the kernel (variant) running it, the share of the whole over each bar."""
+    path = check_plot_path(path)
+    plt = pyplot()
+    counts = [layer["count"] for layer in layers]
+    fig, ax = plt.subplots(figsize=(max(8.0, min(0.32 * len(layers) + 3, 40.0)), 5.5))
+    ax.bar(range(len(layers)), counts, color="#3182bd", edgecolor="#404040", linewidth=0.5)
+    for i, layer in enumerate(layers):
+        if layer.get("share_percent", 0) >= 1.0:
+            ax.annotate(f"{layer['share_percent']:.0f}%", (i, counts[i]), ha="center", va="bottom", fontsize=6)
+    labels = [f"{layer['index']} {layer['op'].lower()}"
+              + (f" [{layer['kernel_variant'] or layer['kernel']}]" if layer.get("kernel") else "") for layer in layers]
+    ax.set_xticks(range(len(layers)))
+    ax.set_xticklabels(labels, rotation=90, fontsize=6)
+    ax.set_xlim(-0.7, len(layers) - 0.3)
+    ax.set_ylabel(f"{unit} per layer")
+    ax.set_xlabel("layer (execution order) [kernel variant]")
+    ax.set_title(title or f"{unit} per layer (sum {sum(counts):,})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

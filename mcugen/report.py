@@ -329,6 +329,8 @@ def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Fo
     print_table(console, t)
     if unit == "instructions":
         console.print("QEMU counts instructions (-icount), not cycles: no milliseconds on this target.", style="dim")
+    if rep.layers:
+        render_profile(rep)
     mem = Table(title="Memory", title_justify="left")
     mem.add_column("")
     mem.add_column("bytes", justify="right")
@@ -365,6 +367,27 @@ def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Fo
             console.print(f"  {safe_text(name)}: {safe_text(render_outputs(list(outs)), None)}")
     for note in rep.notes:
         console.print(f"note: {safe_text(note, None)}", style="dim")
+
+
+def render_profile(rep: MeasureReport) -> None:
+    """--profile: per layer, its count in the run's unit, share of their sum and the kernel running it."""
+    unit = rep.timing_unit
+    t = Table(title=f"Per layer ({unit}, last run)", title_justify="left")
+    for col, justify in (("#", "right"), ("op", "left"), ("kernel (variant)", "left"), (unit, "right"),
+                         ("%", "right"), ("per MACC", "right")):
+        t.add_column(col, justify=justify)
+    for layer in rep.layers:
+        kernel = layer.get("kernel") or "-"
+        if layer.get("kernel_variant"):
+            kernel += f" ({layer['kernel_variant']})"
+        macs = layer.get("macs")
+        t.add_row(str(layer["index"]), safe_text(layer["op"]), safe_text(kernel), f"{layer['count']:,}",
+                  f"{layer.get('share_percent', 0):.1f}", f"{layer['count'] / macs:.2f}" if macs else "-")
+    print_table(console, t)
+    total = sum(layer["count"] for layer in rep.layers)
+    whole = rep.counts["median"]
+    console.print(f"layers sum to {total:,} {unit}, {100.0 * total / whole:.1f}% of the whole inference's "
+                  f"median {whole:,.0f} (the rest: the network's glue between layers)" if whole else "", style="dim")
 
 
 METRIC_COLUMNS = ("acc", "rmse", "mae", "l2r", "mean", "std", "nse", "cos")

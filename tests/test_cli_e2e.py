@@ -101,3 +101,38 @@ def test_unsupported_op_lists_it_before_writing(tmp_path):
     r = mcugen("generate", model, "-t", "qemu-m7", "-o", tmp_path / "out")
     assert r.returncode == 1 and "TANH" in r.stderr and "--style tflm" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_profile_per_layer_on_qemu_adds_up_and_draws_one_bar_per_layer(tmp_path):
+    """validate --profile: per-layer instructions that add up to the whole inference within 2 %,
+    each with its kernel; --plot draws one bar per layer; flash-and-measure --profile needs a
+    project generated with --profile."""
+    import re
+
+    import jsonschema
+
+    from mcugen.jsonreport import load_schema
+
+    model = MODELS / "person_detect.tflite"
+    svg = tmp_path / "layers.svg"
+    r = mcugen("validate", model, "--target", "qemu-m7", "--inputs", "1", "--profile", "--plot", svg, "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    jsonschema.validate(rep, load_schema())
+    layers = rep["layers"]
+    assert len(layers) == 31 and [x["op"] for x in layers][:3] == ["DEPTHWISE_CONV_2D", "DEPTHWISE_CONV_2D", "CONV_2D"]
+    total = sum(x["count"] for x in layers)
+    assert abs(total - rep["timing"]["median"]) <= 0.02 * rep["timing"]["median"], (total, rep["timing"])
+    assert all(x["kernel"] for x in layers if x["op"] != "RESHAPE")
+    assert abs(sum(x["share_percent"] for x in layers) - 100.0) < 0.1
+    ticks = re.findall(r"<text[^>]*>\s*(\d+ [a-z_0-9]+(?: \[[^\]]*\])?)\s*</text>", svg.read_text())
+    assert len(ticks) == 31
+
+    out = tmp_path / "plain"
+    assert mcugen("generate", model, "--target", "qemu-m7", "-o", out).returncode == 0
+    assert mcugen("build", out).returncode == 0
+    r = mcugen("flash-and-measure", out, "--profile")
+    assert r.returncode == 1 and "--profile" in r.stderr and "Traceback" not in r.stderr
+    r = mcugen("flash-and-measure", out, "--plot", tmp_path / "x.svg")
+    assert r.returncode == 1 and "needs --profile" in r.stderr
