@@ -68,7 +68,7 @@ def run_tflm(model: Path, out: Path) -> dict:
     proc = subprocess.run([*cli, "flash-and-measure", str(out), "--random", "1", "--json"], check=True,
                           capture_output=True, text=True)
     d = json.loads(proc.stdout)
-    return {"instructions": int(d["instructions"]["median"]), "bit_exact": bool(d["bit_exact"])}
+    return {"instructions": int(d["timing"]["median"]), "bit_exact": bool(d["bit_exact"])}
 
 
 def run_cubeai(model: Path, out: Path, wide_limit: int | None, arm: bool) -> dict:

@@ -14,7 +14,7 @@ from typing import List, Optional
 
 import typer
 
-from mcugen import __version__, advice, emit, interrupt, pipeline, process, project, report
+from mcugen import __version__, advice, emit, interrupt, jsonreport, pipeline, plot, process, project, report
 from mcugen.boards import PLACEMENT_KEYS, all_boards, get_board
 from mcugen.coverage import TYPES as COVERAGE_TYPES
 from mcugen.coverage import coverage
@@ -27,14 +27,14 @@ from mcugen.tflm.cache import clear_cache, list_entries, tflm_cache_dir
 app = typer.Typer(
     name="mcugen",
     help="Deploy quantized TFLite models to Cortex-M7 microcontrollers: inspect, estimate, generate, "
-    "build, flash and measure.\n\nExample: mcugen estimate examples/person_detect/person_detect.tflite --target stm32h7",
+    "build, flash and measure.\n\n\b\nExamples (from the repository's top folder):\n  mcugen inspect examples/models/person_detect.tflite\n  mcugen estimate examples/models/person_detect.tflite --target stm32h7",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 
-_state = {"debug": False}
+_state = {"debug": False, "json_printed": False}
 
 KERNELS_HELP = ("cubeai: simd (Cortex-M7 DSP kernels where they pay, default) or portable; "
                 "tflm: cmsis_nn (default on Cortex-M7) or reference.")
@@ -79,6 +79,29 @@ KERNELS_OPT = typer.Option(None, "--kernels", help=KERNELS_HELP)
 PLACE_OPT = typer.Option(None, "--place", help="Override a placement: KEY=REGION with KEY in code, weights, arena, "
                          "data, stack.")
 TFLM_ROOT_OPT = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (or $MCUGEN_TFLM_ROOT).")
+PLOT_OPT = typer.Option(None, "--plot", help="Draw the activation memory plan into this .svg/.png/.pdf: tensors as "
+                        "boxes over operator time and offset, one lane per pool, the peak, patch stages, I/O "
+                        "(needs matplotlib: pip install 'mcugen[plot]').")
+PROFILE_HELP = ("cubeai: time every layer with the board's counter (cycles; instructions on QEMU): per-layer table "
+                "with each layer's share and kernel.")
+PROFILE_PLOT_OPT = typer.Option(None, "--plot", help="With --profile: draw one bar per layer into this "
+                                ".svg/.png/.pdf (needs matplotlib: pip install 'mcugen[plot]').")
+
+
+def _print_json(command: str, payload: dict) -> None:
+    """A command's --json output: one versioned document (mcugen.jsonreport, the shipped schema)."""
+    report.print_json(jsonreport.document(command, payload))
+    _state["json_printed"] = True  # an error after it (does not fit, not bit-exact) goes to stderr only
+
+
+def _json_requested(argv: list[str]) -> str | None:
+    """The command named on a command line that asks for --json (errors then print as JSON), else None."""
+    if "--json" not in argv:
+        return None
+    words = [a for a in argv[: argv.index("--json")] if not a.startswith("-")]
+    if words[:1] == ["cache"]:
+        return " ".join(words[:2])
+    return words[0] if words else ""
 
 
 def _version(value: bool) -> None:
@@ -121,15 +144,23 @@ def inspect(
     model: Path = typer.Argument(..., help="A quantized .tflite model."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
     layers: bool = typer.Option(True, "--layers/--no-layers", help="Show the per-layer table."),
+    plot_file: Optional[Path] = PLOT_OPT,
 ) -> None:
     """What a model is: inputs/outputs, operators, MACs, weights, activations, per-layer table.
 
-    Example: mcugen inspect examples/person_detect/person_detect.tflite
+    \b
+    Example:
+      mcugen inspect examples/models/person_detect.tflite
     """
+    if plot_file is not None:
+        plot.check_plot_path(plot_file)
     graph = pipeline.load_checked(model)
     summary = summarize(graph)
+    if plot_file is not None:
+        plot.plot_memory_plan(graph, summary.plan, plot_file)
+        report.say(json_out)(f"memory plan drawn: {plot_file}")
     if json_out:
-        report.print_json(summary.to_json())
+        _print_json("inspect", summary.to_json())
     else:
         report.render_summary(summary, layers=layers)
 
@@ -147,13 +178,17 @@ def estimate(
     c_api: str = C_API_OPT,
     kernels: Optional[str] = KERNELS_OPT,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
+    plot_file: Optional[Path] = PLOT_OPT,
 ) -> None:
     """Will the model fit the board? Activation RAM, runtime RAM, weights and code flash, per region.
 
     Exits non-zero when it does not fit.
 
-    Example: mcugen estimate examples/models/person_detect.tflite --target stm32h7 --json
-    Example: mcugen estimate examples/models/person_detect.tflite --target qemu-m7 --patch auto
+    \b
+    Examples:
+      mcugen estimate examples/models/person_detect.tflite --target stm32h7 --json
+      mcugen estimate examples/models/person_detect.tflite --target qemu-m7 --patch auto
+      mcugen estimate examples/models/person_detect.tflite --target stm32h7 --pools dtcm,axisram --plot plan.svg
     """
     board = get_board(target)
     graph = pipeline.load_checked(model)
@@ -161,9 +196,20 @@ def estimate(
                        c_api=c_api, kernels=kernels)
     if patch:  # the search takes seconds: say what is going on
         report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
-    fp = pipeline.estimate_model(graph, board, options)
+    if plot_file is not None:
+        plot.check_plot_path(plot_file)
+        if options.style != "cubeai":
+            raise McugenError("--plot draws mcugen's activation plan (the cubeai style).",
+                              hint="TFLM plans its arena at run time; drop --style tflm to see mcugen's plan.")
+    planned = pipeline.plan_model(graph, board, options)
+    fp = planned.footprint
+    if plot_file is not None and isinstance(planned, pipeline.CubeaiPlanned):
+        plot.plot_memory_plan(planned.lowered.graph, planned.plan, plot_file,
+                              f"{graph.name} on {board.name}: activation memory plan ({planned.plan.strategy}, "
+                              f"{fp.activation_ram:,} B)")
+        report.say(json_out)(f"memory plan drawn: {plot_file}")
     if json_out:
-        report.print_json(fp.to_json())
+        _print_json("estimate", fp.to_json())
     else:
         report.render_footprint(fp)
     advice.require_fit_or_propose(graph, board, options, fp)
@@ -173,10 +219,12 @@ def estimate(
 def boards(json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
     """List the known targets: memory regions, UART (instance, pins, baud), debug probe and runners.
 
-    Example: mcugen boards
+    \b
+    Example:
+      mcugen boards
     """
     if json_out:
-        report.print_json(report.boards_json(all_boards()))
+        _print_json("boards", {"boards": report.boards_json(all_boards())})
     else:
         report.render_boards(all_boards())
 
@@ -216,21 +264,26 @@ def generate(
     kernels: Optional[str] = KERNELS_OPT,
     tflm_root: Optional[Path] = TFLM_ROOT_OPT,
     baud: Optional[int] = typer.Option(None, "--baud", min=1, help=BAUD_HELP),
+    profile: bool = typer.Option(False, "--profile", help="cubeai: build in per-layer counters (for "
+                                 "flash-and-measure --profile)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Write a complete firmware project: network code and weights, board support, Makefile.
 
-    Example: mcugen generate examples/models/person_detect.tflite --target qemu-m7 -o out/pd
+    \b
+    Example:
+      mcugen generate examples/models/person_detect.tflite --target qemu-m7 -o out/pd
     """
     board = get_board(target)
     graph = pipeline.load_checked(model)
     options = _options(style, place, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
-                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root, baud=baud, layout=layout)
+                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root, baud=baud, layout=layout,
+                       profile=profile)
     if patch:  # the search takes seconds: say what is going on
         report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
     gen = emit.generate(graph, board, output, options, force=force, progress=report.library_progress(json_out))
     if json_out:
-        report.print_json(gen.to_json())
+        _print_json("generate", gen.to_json())
     else:
         report.render_generated(gen)
 
@@ -243,11 +296,13 @@ def build(
 ) -> None:
     """Compile the project (arm-none-eabi-gcc, or cc for host) and report real sizes per memory region.
 
-    Example: mcugen build out/pd
+    \b
+    Example:
+      mcugen build out/pd
     """
     built = project.build(project_dir, jobs=jobs)
     if json_out:
-        report.print_json(built.to_json())
+        _print_json("build", built.to_json())
     else:
         report.render_built(built)
 
@@ -273,24 +328,52 @@ def flash_and_measure(
     probe: Optional[str] = typer.Option(None, "--probe", help=PROBE_HELP),
     pack: Optional[Path] = typer.Option(None, "--pack", help=PACK_HELP),
     no_pack_download: bool = typer.Option(False, "--no-pack-download", help=NO_DOWNLOAD_HELP),
+    profile: bool = typer.Option(False, "--profile", help=PROFILE_HELP + " The project must be generated with "
+                                 "--profile."),
+    plot_file: Optional[Path] = PROFILE_PLOT_OPT,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Flash (or start QEMU), send inputs over UART, read outputs and timing, compare with TFLM.
 
-    Example: mcugen flash-and-measure out/pd --inputs examples/models/person.bmp
-    Example: mcugen flash-and-measure out/h7 --runner pyocd --pack Keil.STM32H7xx_DFP.4.1.3.pack --random 5
+    \b
+    Example:
+      mcugen flash-and-measure out/pd --inputs examples/models/person.bmp
+
+    \b
+    With a board attached (not run by the tests):
+      mcugen flash-and-measure out/h7 --runner pyocd --pack Keil.STM32H7xx_DFP.4.1.3.pack --random 5
     """
     files, count = _split_inputs(inputs, random)
     options = _runner_options(port, baud, probe, pack, no_pack_download)
+    _check_profile_plot(profile, plot_file)
     rep = project.measure_project(project_dir, runner=runner, input_files=files, random=count, seed=seed,
-                                  runs=runs, runner_options=options)
+                                  runs=runs, runner_options=options, profile=profile)
+    _plot_profile(rep, plot_file, json_out)
     (Path(project_dir) / "build").mkdir(exist_ok=True)
     (Path(project_dir) / "build" / "measure.json").write_text(report.json_text(rep.to_json()))
     if json_out:
-        report.print_json(rep.to_json())
+        _print_json("flash-and-measure", rep.to_json())
     else:
         report.render_measure(rep)
     _exit_if_not_exact(rep.comparison)
+
+
+def _check_profile_plot(profile: bool, plot_file: Path | None, style: str = "cubeai") -> None:
+    """--plot needs --profile and a format matplotlib writes; --profile needs the cubeai style."""
+    if plot_file is not None and not profile:
+        raise McugenError("--plot draws the per-layer profile: it needs --profile.", hint="Add --profile.")
+    if profile and style != "cubeai":
+        raise McugenError("--profile times the layers of mcugen's generated network (the cubeai style).",
+                          hint="TFLM's interpreter is not instrumented: drop --style tflm to profile.")
+    if plot_file is not None:
+        plot.check_plot_path(plot_file)
+
+
+def _plot_profile(rep: project.MeasureReport, plot_file: Path | None, json_out: bool) -> None:
+    if plot_file is not None and rep.layers:
+        plot.plot_profile(list(rep.layers), rep.timing_unit, plot_file,
+                          f"{rep.model} on {rep.board} ({rep.style}): {rep.timing_unit} per layer")
+        report.say(json_out)(f"per-layer profile drawn: {plot_file}")
 
 
 def _exit_if_not_exact(comparison) -> None:
@@ -331,6 +414,8 @@ def validate(
     probe: Optional[str] = typer.Option(None, "--probe", help=PROBE_HELP),
     pack: Optional[Path] = typer.Option(None, "--pack", help=PACK_HELP),
     no_pack_download: bool = typer.Option(False, "--no-pack-download", help=NO_DOWNLOAD_HELP),
+    profile: bool = typer.Option(False, "--profile", help=PROFILE_HELP),
+    plot_file: Optional[Path] = PROFILE_PLOT_OPT,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Generate, build, run on the target and compare with the TFLM reference, in one go.
@@ -339,7 +424,10 @@ def validate(
     ST's figures (acc, rmse, mae, l2r, mean, std, nse, cos) against the reference and, with
     --float-model, against the float model; on targets, duration and cycles per MACC.
 
-    Example: mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs examples/models/person.bmp
+    \b
+    Example:
+      mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs examples/models/person.bmp
+      mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs 1 --profile --plot layers.svg
     """
     files, count = _split_inputs(inputs, None)
     if not files and not inputs:
@@ -347,13 +435,15 @@ def validate(
     options = _options(style, None, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
                        pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
     runner_options = _runner_options(port, baud, probe, pack, no_pack_download)
+    _check_profile_plot(profile, plot_file, style)
     gen, built, rep = project.validate(
         model, target, options, input_files=files, random=count, seed=seed, runs=runs, output=output, force=force,
         runner=runner, runner_options=runner_options, progress=report.say(json_out),
-        library_progress=report.library_progress(json_out), float_model=float_model,
+        library_progress=report.library_progress(json_out), float_model=float_model, profile=profile,
     )
+    _plot_profile(rep, plot_file, json_out)
     if json_out:
-        report.print_json({**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})
+        _print_json("validate", {**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})
     else:
         report.render_measure(rep, built=built, footprint=gen.footprint)
     _exit_if_not_exact(rep.comparison)
@@ -367,13 +457,16 @@ app.add_typer(cache_app, name="cache")
 def cache_list(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the cached TFLM library builds.
 
-    Example: mcugen cache list
+    \b
+    Example:
+      mcugen cache list
     """
     entries = list_entries()
     if json_out:
-        report.print_json([{**{k: getattr(e, k) for k in ("name", "target", "kernels", "tree_revision", "compiler",
-                                                           "size_bytes", "created", "build_seconds", "valid")},
-                            "path": str(e.path)} for e in entries])
+        _print_json("cache list", {"entries": [
+            {**{k: getattr(e, k) for k in ("name", "target", "kernels", "tree_revision", "compiler", "size_bytes",
+                                           "created", "build_seconds", "valid")}, "path": str(e.path)}
+            for e in entries]})
     else:
         report.render_cache(entries, tflm_cache_dir())
 
@@ -382,7 +475,9 @@ def cache_list(json_out: bool = typer.Option(False, "--json", help="Print JSON."
 def cache_clear(name: Optional[str] = typer.Argument(None, help="One entry (from `cache list`); all by default.")) -> None:
     """Remove cached TFLM library builds.
 
-    Example: mcugen cache clear
+    \b
+    Example:
+      mcugen cache clear
     """
     removed = clear_cache(name)
     typer.echo(f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'}" + (": " + ", ".join(removed) if removed else ""))
@@ -398,6 +493,8 @@ def main() -> None:
 
 
 def _run_app() -> None:
+    json_command = _json_requested(sys.argv[1:])
+    _state["json_printed"] = False
     try:
         code = app(standalone_mode=False)
     except interrupt.Interrupted as exc:
@@ -407,6 +504,8 @@ def _run_app() -> None:
         _stop_everything("interrupted")
         sys.exit(130)
     except McugenError as exc:
+        if json_command is not None and not _state["json_printed"]:  # a program reads stdout: the error there too
+            report.print_json(jsonreport.error_document(json_command, exc.message, exc.hint))
         _report_error(exc)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
@@ -416,10 +515,18 @@ def _run_app() -> None:
         sys.exit(1)
     except Exception as exc:  # usage errors (typer's click) and anything unexpected
         if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+            if json_command is not None:
+                report.print_json(jsonreport.error_document(
+                    json_command, getattr(exc, "format_message", lambda: str(exc))(),
+                    f"mcugen {json_command} --help lists the options.".replace("  ", " ")))
             exc.show()  # a usage error: the message click formats for the user
             sys.exit(exc.exit_code)
         if _state["debug"]:
             traceback.print_exc()
+        if json_command is not None:
+            report.print_json(jsonreport.error_document(
+                json_command, f"internal error: {type(exc).__name__}: {exc}",
+                "This is a bug in mcugen; run again with --debug for the traceback and report it."))
         sys.stderr.write(
             f"mcugen: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in mcugen; run again with --debug for the traceback and report it.\n"

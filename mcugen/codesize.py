@@ -172,12 +172,36 @@ def tflm_code_size(graph: Graph, board: Board, kernels: str | None = None) -> Co
                  f"board {family}": sum(_family_files(table, f"boards/{family}/").values())}
         return CodeSize(parts, "estimate from the objects of the cached TFLM library build", size.notes)
     tflm = table.get("extra", {}).get("tflm", {})
-    parts = {"tflm framework": int(tflm.get("framework", 0))}
-    for opcode in graph.opcodes:
-        parts[f"tflm {opcode.lower()}"] = int(tflm.get("ops", {}).get(opcode, tflm.get("op_default", 0)))
+    if not tflm.get("framework"):
+        raise McugenError("mcugen's code-size table has no TFLM figures (mcugen/data/code_sizes.json, extra.tflm).",
+                          hint="Reinstall mcugen, or run `python -m mcugen.calibrate.codesize --update` in a "
+                               "checkout with the TFLM tree.")
+    family = "host" if board.is_host else board.family
+    parts = {"tflm framework": int(tflm["framework"])}
+    parts.update(tflm_parts_from_groups(tflm, list(graph.opcodes)))
     parts["runtime"] = runtime
-    notes = ("no cached TFLM library build yet: code flash from the reference table",)
-    return CodeSize(parts, "estimate from a reference TFLM + CMSIS-NN build", notes)
+    parts[f"board {family}"] = sum(_family_files(table, f"boards/{family}/").values())
+    notes = (f"no cached TFLM library build yet: code flash from the table measured on {tflm.get('library', '?')} "
+             "(the Cortex-M7 CMSIS-NN library); after the first tflm build it comes from that build",)
+    return CodeSize(parts, "estimate from the objects of a reference TFLM + CMSIS-NN build", notes)
+
+
+def tflm_parts_from_groups(tflm: Mapping, opcodes: list[str]) -> dict[str, int]:
+    """Per operator, the code it adds to the TFLM framework, from the table's section groups
+    (mcugen.calibrate.codesize.tflm_reference_table): each group counts once, in the first of
+    the model's operators that reaches it, as the linker keeps a shared helper once. An operator
+    the table does not know counts as the median operator."""
+    parts = {f"tflm {op.lower()}": 0 for op in opcodes}
+    known = tflm.get("ops", {})
+    for op in opcodes:
+        if op not in known:
+            parts[f"tflm {op.lower()}"] = int(tflm.get("op_default", 0))
+    for group in tflm.get("groups", ()):
+        members = set(group["ops"].split())
+        first = next((op for op in opcodes if op in members), None)
+        if first is not None:
+            parts[f"tflm {first.lower()}"] += int(group["bytes"])
+    return parts
 
 
 def runtime_ram(board: Board, style: str) -> RuntimeRam:

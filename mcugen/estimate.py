@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from mcugen import codesize
 from mcugen.boards import Board
 from mcugen.errors import FitError
+from mcugen.jsonreport import part_key, parts_json
 from mcugen.lower import LoweredGraph, lower
 from mcugen.model.graph import Graph
 from mcugen.ops import total_macs, unknown_macs_ops
@@ -114,7 +115,8 @@ class Footprint:
             "fits": self.fits,
             "regions": [r.to_json() for r in self.regions],
             "runtime_ram_parts": dict(self.runtime_ram_parts),
-            "code_flash_parts": dict(self.code_flash_parts),
+            "code_flash_parts": parts_json(self.code_flash_parts),
+            "code_flash_part_labels": {part_key(k): k for k in self.code_flash_parts},
             "code_flash_is_estimate": True,
             "code_flash_basis": self.code_flash_basis,
             "activation_plan": {

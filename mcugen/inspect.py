@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mcugen.boards import Board, get_board
+from mcugen.errors import McugenError
+from mcugen.lower import lower
+from mcugen.lower.call import KernelCall
 from mcugen.model.graph import Graph, Operator, Tensor
 from mcugen.ops import STYLES, op_macs, spec_for
 from mcugen.ops.generic import GENERIC_NOTE
 from mcugen.planner import MemoryPlan, plan_memory
 from mcugen.support import unsupported_ops
+
+# The kernels named per layer are those a Cortex-M7 runs (every M7 board lowers alike).
+KERNEL_BOARD = "qemu-m7"
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,12 @@ class LayerInfo:
     dtype: str
     macs: int | None  # None: unknown (an op mcugen has only a generic entry for)
     weight_bytes: int
-    activation_bytes: int  # bytes of the op's non-constant inputs and outputs
+    activation_bytes: int  # arena bytes in use while the op runs (live tensors and scratch, overlaps once)
+    io_bytes: int = 0  # bytes of the op's non-constant inputs and outputs
+    macs_percent: float = 0.0  # share of the model's MACs
+    weights_percent: float = 0.0  # share of the model's constant bytes
+    kernel: str = ""  # the cubeai C kernel running it on a Cortex-M7 ("" when cubeai cannot)
+    variant: str = ""  # its Cortex-M7 variant ("" for the portable kernel)
     options: dict = field(default_factory=dict)
     unsupported_in: tuple[str, ...] = ()
     why_not: dict[str, str] = field(default_factory=dict)  # style -> why it cannot run the op
@@ -58,6 +70,11 @@ class LayerInfo:
             "macs": self.macs,
             "weight_bytes": self.weight_bytes,
             "activation_bytes": self.activation_bytes,
+            "io_bytes": self.io_bytes,
+            "macs_percent": round(self.macs_percent, 3),
+            "weights_percent": round(self.weights_percent, 3),
+            "kernel": self.kernel,
+            "kernel_variant": self.variant,
             "options": self.options,
             "unsupported_in": list(self.unsupported_in),
             "styles": {s: {"runs": s not in self.why_not, "reason": self.why_not.get(s)} for s in STYLES},
@@ -135,26 +152,39 @@ def summarize(graph: Graph) -> ModelSummary:
         for u in bad:
             bad_by_op.setdefault(u.index, []).append(style)
             why_not.setdefault(u.index, {})[style] = u.reason
+    plan = plan_memory(graph)
+    live = live_bytes(plan, len(graph.operators))
+    calls = cubeai_calls(graph, get_board(KERNEL_BOARD))
+    known_macs = [op_macs(graph, op) for op in graph.operators]
+    total_macs = sum(m for m in known_macs if m is not None)
+    total_weights = graph.constant_bytes()
     layers = []
     for op in graph.operators:
         ins = [t for t in graph.op_inputs(op) if t is not None]
         outs = graph.op_outputs(op)
+        macs = op_macs(graph, op)
+        weights = sum(t.nbytes for t in ins if t.is_constant)
+        call = calls.get(op.index)
         layers.append(
             LayerInfo(
                 index=op.index,
                 opcode=op.opcode,
                 output_shape=outs[0].shape if outs else (),
                 dtype=outs[0].dtype if outs else "",
-                macs=op_macs(graph, op),
-                weight_bytes=sum(t.nbytes for t in ins if t.is_constant),
-                activation_bytes=sum(t.nbytes for t in ins if not t.is_constant) + sum(t.nbytes for t in outs),
+                macs=macs,
+                weight_bytes=weights,
+                activation_bytes=live[op.index],
+                io_bytes=sum(t.nbytes for t in ins if not t.is_constant) + sum(t.nbytes for t in outs),
+                macs_percent=100.0 * macs / total_macs if macs is not None and total_macs else 0.0,
+                weights_percent=100.0 * weights / total_weights if total_weights else 0.0,
+                kernel=call.kernel if call else "",
+                variant=call.variant if call else "",
                 options={k: (list(v) if isinstance(v, tuple) else v) for k, v in op.options.items()},
                 unsupported_in=tuple(bad_by_op.get(op.index, ())),
                 why_not=why_not.get(op.index, {}),
                 generic=_is_generic(op),
             )
         )
-    plan = plan_memory(graph)
     unknown = [layer.index for layer in layers if layer.macs is None]
     return ModelSummary(
         name=graph.name,
@@ -165,9 +195,9 @@ def summarize(graph: Graph) -> ModelSummary:
         folded=tuple(op.opcode for op in graph.folded),
         opcodes=tuple(graph.opcodes),
         tensors=len(graph.tensors),
-        macs=None if unknown else sum(layer.macs or 0 for layer in layers),
+        macs=None if unknown else total_macs,
         macs_unknown=tuple(unknown),
-        weights_bytes=graph.constant_bytes(),
+        weights_bytes=total_weights,
         activations_bytes=plan.arena_size,
         io_outside_bytes=0,
         inputs=tuple(io_info(t) for t in graph.input_tensors),
@@ -181,3 +211,30 @@ def summarize(graph: Graph) -> ModelSummary:
 def _is_generic(op: Operator) -> bool:
     spec = spec_for(op)
     return spec is not None and spec.note == GENERIC_NOTE
+
+
+def live_bytes(plan: MemoryPlan, n_ops: int) -> list[int]:
+    """Per op, the arena bytes in use while it runs: the union of the live buffers' byte
+    ranges (tensors and scratch; buffers the plan lets overlap count once), per pool. Never
+    more than the planned total, unlike the sum of an op's inputs and outputs."""
+    used = []
+    for i in range(n_ops):
+        ranges = sorted((b.pool, b.offset, b.offset + b.size) for b in plan.buffers
+                        if b.first <= i <= b.last and b.size > 0)
+        total, pool, end = 0, None, 0
+        for p, lo, hi in ranges:
+            if p != pool:
+                pool, end = p, 0
+            if hi > end:
+                total += hi - max(lo, end)
+                end = hi
+        used.append(total)
+    return used
+
+
+def cubeai_calls(graph: Graph, board: Board) -> dict[int, KernelCall]:
+    """Per op index, the cubeai call running it on `board`; empty when cubeai cannot run the model."""
+    try:
+        return {c.op_index: c for c in lower(graph, board).calls}
+    except McugenError:
+        return {}

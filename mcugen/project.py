@@ -24,6 +24,7 @@ from mcugen.build import build_project, compare_with_estimate, memory_usage
 from mcugen.errors import McugenError
 from mcugen.firmware import MANIFEST_FILE, read_manifest
 from mcugen.inputs import make_samples
+from mcugen.jsonreport import region_json, timing_json
 from mcugen.interrupt import temporary_directory
 from mcugen.measure import measure
 from mcugen.model.graph import Graph
@@ -56,11 +57,15 @@ class Built:
     estimate: dict[str, int]
     warnings: tuple[str, ...]
     seconds: float
+    images: tuple[Path, ...] = ()  # the .hex/.bin written beside the ELF (Arm builds)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "project_dir": str(self.project_dir), "board": self.board, "elf": str(self.elf),
-            "regions": self.regions, "estimate": self.estimate, "warnings": list(self.warnings),
+            "regions": [region_json(name, r["kind"], r["base"], r["size"], r["used"], sections=r["sections"],
+                                    estimate=self.estimate.get(name)) for name, r in self.regions.items()],
+            "estimate": self.estimate, "warnings": list(self.warnings),
+            "images": [str(p) for p in self.images],
             "seconds": round(self.seconds, 3),
         }
 
@@ -78,7 +83,8 @@ def build(project_dir: str | Path, jobs: int | None = None) -> Built:
         for name, r in result.usage.regions.items()
         if r.used
     }
-    return Built(project_dir, result.board, result.elf, regions, est, tuple(warnings), seconds)
+    images = tuple(p for p in (result.hex, result.bin) if p is not None)
+    return Built(project_dir, result.board, result.elf, regions, est, tuple(warnings), seconds, images)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,13 +129,10 @@ class MeasureReport:
         cmp = self.comparison
         return {
             "model": self.model, "board": self.board, "style": self.style, "runner": self.runner,
-            "timing_unit": self.timing_unit, "clock_hz": self.clock_hz, "macs": self.macs,
-            "inputs": self.inputs, "runs": self.runs,
-            self.timing_unit: self.counts,
-            "per_mac": self.per_mac, "latency_ms": self.latency_ms,
-            # ST's validate figures: duration per inference (ms, when the counter is time)
-            # and cycles (QEMU: instructions) per MACC
-            "duration_ms": self.latency_ms, f"{self.timing_unit}_per_macc": self.per_mac,
+            "macs": self.macs, "inputs": self.inputs, "runs": self.runs,
+            # ST's validate figures under fixed keys: duration per inference (timing.ms, when
+            # the counter is time) and cycles (QEMU: instructions) per MACC (timing.per_macc)
+            "timing": timing_json(self.timing_unit, self.counts, self.macs, self.clock_hz),
             "float_model": self.float_model,
             "activation_bytes": self.activation_bytes, "extra_u32": self.extra_u32,
             "bit_exact": cmp.bit_exact if cmp is not None else None,
@@ -187,6 +190,9 @@ def measure_project(
             hint="Regenerate the project with this version of mcugen.",
         )
     graph = load_model_bytes(model_file.read_bytes(), manifest.get("model", {}).get("name") or model_file.stem)
+    if profile and "MCUGEN_PROFILE" not in manifest.get("firmware", {}).get("defines", {}):
+        raise McugenError(f"{project_dir} was not generated for profiling: it has no per-layer counters.",
+                          hint="Generate it again with --profile (cubeai style), build it, then measure.")
     if not input_files and random <= 0:
         random = 1
     samples = make_samples(graph, input_files, random=random, seed=seed)
@@ -211,11 +217,25 @@ def measure_project(
         counts={"min": m.stats.min, "median": m.stats.median, "max": m.stats.max},
         activation_bytes=m.activation_bytes, extra_u32=m.extra_u32, comparison=comparison, memory=memory,
         notes=tuple(notes), outputs=tuple(tuple(o) for o in m.outputs),
-        layers=tuple({"index": i, "op": graph.operators[i].opcode if i < len(graph.operators) else "?", "count": c}
-                     for i, c in enumerate(m.profile)),
+        layers=profile_layers(m.profile, manifest.get("nodes") or [], graph),
         input_names=tuple([str(f) for f in input_files] + [f"random #{k}" for k in range(len(samples) - len(input_files))]),
         float_model=str(float_model) if float_model is not None and compare else None,
     )
+
+
+def profile_layers(counts: Sequence[int], nodes: Sequence[dict[str, Any]], graph: Graph) -> tuple[dict[str, Any], ...]:
+    """Per node of a profiled run: its counter ticks, share of their sum (%) and the kernel
+    (variant) running it, from the manifest's nodes (the generated network's, patched or not)."""
+    total = sum(counts)
+    layers = []
+    for i, count in enumerate(counts):
+        node = nodes[i] if i < len(nodes) else {}
+        op = node.get("op") or (graph.operators[i].opcode if i < len(graph.operators) else "?")
+        layers.append({"index": i, "op": op, "count": count,
+                       "share_percent": round(100.0 * count / total, 3) if total else 0.0,
+                       "kernel": node.get("kernel", ""), "kernel_variant": node.get("variant", ""),
+                       "macs": node.get("macs")})
+    return tuple(layers)
 
 
 def float_reference_for(float_model: str | Path, graph: Graph, samples: list[list[np.ndarray]],
@@ -240,6 +260,7 @@ def validate(
     progress: Callable[[str], None] | None = None,
     library_progress: Callable[[BuildProgress], None] | None = None,
     float_model: str | Path | None = None,
+    profile: bool = False,
 ) -> tuple[Generated, Built, MeasureReport]:
     """generate -> build -> flash/run -> compare, in one go (a temporary project unless `output`).
 
@@ -254,6 +275,8 @@ def validate(
     baud = (runner_options or {}).get("baud")
     if baud:  # the firmware is built for the rate the link will use
         options = dataclasses.replace(options, baud=baud)
+    if profile:  # every node timed with the board's counter
+        options = dataclasses.replace(options, profile=True)
     with ExitStack() as stack:
         # a temporary project is removed however this ends (an error, Ctrl-C, SIGTERM)
         out = Path(output) if output is not None else \
@@ -264,7 +287,8 @@ def validate(
         built = build(out)
         say(f"running {len(input_files)} file input(s) and {random} random input(s) on {board.name}")
         report = measure_project(out, runner=runner, input_files=input_files, random=random, seed=seed,
-                                 runs=runs, runner_options=runner_options, float_model=float_model)
+                                 runs=runs, runner_options=runner_options, float_model=float_model,
+                                 profile=profile)
         return gen, built, report
 
 

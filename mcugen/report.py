@@ -15,8 +15,9 @@ from rich.table import Table
 from mcugen.boards import Board
 from mcugen.coverage import OpCoverage
 from mcugen.estimate import Footprint
-from mcugen.inspect import ModelSummary
+from mcugen.inspect import LayerInfo, ModelSummary
 from mcugen.metrics import OutputMetrics
+from mcugen.tables import print_table
 from mcugen.text import printable
 from mcugen.tflm.cache import BuildProgress, CacheEntryInfo
 
@@ -86,7 +87,7 @@ def render_summary(s: ModelSummary, layers: bool = True) -> None:
         for i, t in enumerate(items, 1):
             io.add_row(f"{kind} {i}", safe_text(t.name), t.dtype, shape_str(t.shape), f"{t.bytes:,}",
                        _quant(t.scale, t.zero_point))
-    console.print(io)
+    print_table(console, io)
 
     totals = Table(show_header=False, title="Totals", title_justify="left")
     totals.add_column()
@@ -98,26 +99,36 @@ def render_summary(s: ModelSummary, layers: bool = True) -> None:
     totals.add_row("lower bounds", f"largest op {s.plan.bound_op:,} B, largest tensor {s.plan.bound_tensor:,} B")
     for style, bad in s.styles.items():
         totals.add_row(f"style {style}", "supported" if not bad else "unsupported: " + _joined(bad))
-    console.print(totals)
+    print_table(console, totals)
 
     if not layers:
         return
     table = Table(title="Layers", title_justify="left")
-    for col, justify in (("#", "right"), ("op", "left"), ("output shape", "left"), ("type", "left"),
-                         ("MACs", "right"), ("weights B", "right"), ("activations B", "right"),
-                         ("runs in", "left")):
+    for col, justify in LAYER_COLUMNS:
         table.add_column(col, justify=justify)
     for layer in s.layers:
-        table.add_row(
-            str(layer.index), safe_text(layer.opcode), shape_str(layer.output_shape), layer.dtype,
-            macs_text(layer.macs), f"{layer.weight_bytes:,}", f"{layer.activation_bytes:,}",
-            ", ".join(layer.runs_in) or "neither",
-        )
-    console.print(table)
+        table.add_row(*layer_cells(layer))
+    print_table(console, table)
+    console.print("activations B: arena bytes in use while the layer runs (live tensors and scratch); "
+                  "kernel: the cubeai kernel (Cortex-M7 variant) running it", style="dim")
     for layer in s.layers:
         if layer.why_not:
             why = "; ".join(f"{style}: {reason}" for style, reason in layer.why_not.items())
             console.print(safe_text(f"#{layer.index} {layer.opcode} does not run in {why}"))
+
+
+LAYER_COLUMNS = (("#", "right"), ("op", "left"), ("output shape", "left"), ("type", "left"), ("MACs", "right"),
+                 ("% MACs", "right"), ("weights B", "right"), ("% weights", "right"), ("activations B", "right"),
+                 ("kernel (variant)", "left"), ("runs in", "left"))
+
+
+def layer_cells(layer: LayerInfo) -> tuple[str, ...]:
+    """One row of inspect's per-layer table (LAYER_COLUMNS)."""
+    kernel = layer.kernel + (f" ({layer.variant})" if layer.variant else "") if layer.kernel else "-"
+    macs_share = f"{layer.macs_percent:.1f}" if layer.macs is not None else "?"
+    return (str(layer.index), safe_text(layer.opcode), shape_str(layer.output_shape), layer.dtype,
+            macs_text(layer.macs), macs_share, f"{layer.weight_bytes:,}", f"{layer.weights_percent:.1f}",
+            f"{layer.activation_bytes:,}", safe_text(kernel), ", ".join(layer.runs_in) or "neither")
 
 
 def macs_text(macs: int | None, unknown_ops: int = 0) -> str:
@@ -163,7 +174,7 @@ def render_footprint(fp: Footprint) -> None:
     ]
     for name, value, note in rows:
         t.add_row(name, f"{value:,}", f"{value / 1024:.1f}", note)
-    console.print(t)
+    print_table(console, t)
     if fp.patch:
         render_patch(fp.patch)
 
@@ -176,7 +187,7 @@ def render_footprint(fp: Footprint) -> None:
             status = "[green]fits[/green]" if reg.fits else "[red]DOES NOT FIT[/red]"
             r.add_row(safe_text(reg.name), safe_text(reg.kind), f"0x{reg.base:08X}", f"{reg.size:,}", f"{reg.used:,}",
                       f"{reg.free:,}", status, ", ".join(f"{safe_text(k)} {v:,}" for k, v in reg.items.items()))
-        console.print(r)
+        print_table(console, r)
     console.print(f"code flash is an estimate: {safe_text(fp.code_flash_basis, None)}")
     parts = ", ".join(f"{safe_text(k)} {v:,}" for k, v in fp.code_flash_parts.items())
     console.print(f"  {parts}", style="dim")
@@ -210,7 +221,7 @@ def render_coverage(rows: Iterable[OpCoverage], types: tuple[str, ...]) -> None:
 def render_boards(boards: list[Board]) -> None:
     t = Table(title="Targets", title_justify="left", show_lines=True)
     for col in ("name", "aliases", "core", "clock", "memory regions", "code/weights/arena"):
-        t.add_column(col, overflow="fold")
+        t.add_column(col)
     for b in boards:
         regions = "\n".join(f"{safe_text(r.name)} {_size(r.size)} {safe_text(r.kind)}" for r in b.regions) or "-"
         place = (safe_text(f"{b.placement.code}/{b.placement.weights}/{b.placement.arena}") if b.placement
@@ -218,17 +229,17 @@ def render_boards(boards: list[Board]) -> None:
         clock = f"{b.clock_hz / 1e6:g} MHz" if b.clock_hz else "-"
         t.add_row(safe_text(b.name), _joined(b.aliases) or "-",
                   safe_text(f"{b.core} {b.fpu if b.fpu != 'none' else ''}".strip()), clock, regions, place)
-    console.print(t)
+    print_table(console, t)
     # The serial link and how to flash, in a table of its own (the first is wide already).
     s = Table(title="Serial and probes", title_justify="left")
     for col in ("name", "UART", "TX/RX", "baud", "probe: firmware", "runners"):
-        s.add_column(col, overflow="fold")
+        s.add_column(col)
     for b in boards:
         u = b.uart
         s.add_row(safe_text(b.name), safe_text(u.name) if u else "-",
                   safe_text(f"{u.tx}/{u.rx}") if u and (u.tx or u.rx) else "-",
                   str(u.baud) if u else "-", safe_text(_probe_text(b)), _joined(b.flash.runners))
-    console.print(s)
+    print_table(console, s)
 
 
 _FLASH_SETTINGS = ("pyocd_target", "cmsis_pack", "cmsis_pack_url", "openocd_config", "qemu_machine", "jlink_device",
@@ -272,8 +283,13 @@ def render_generated(gen: Generated) -> None:
                   f"to {safe_text(gen.out_dir, None)} ({len(gen.files)} files)")
     details = gen.details
     if gen.style == "cubeai":
-        console.print(f"  arena {details['arena_size']:,} B, weights {details['weights_bytes']:,} B, "
-                      f"params {details['params_bytes']:,} B, kernels: {_joined(details['kernels'])}")
+        # The names and figures of `estimate`: weights (the model's constants) and params
+        # (what generation computes: requantization tables, re-laid-out filters), whichever
+        # section the generator puts them in.
+        blob = details["weights_bytes"] + details["params_bytes"]
+        console.print(f"  activation RAM {details['arena_size']:,} B, weights flash {fp.weights_flash:,} B, "
+                      f"params flash {fp.params_flash:,} B ({blob:,} B of arrays written); "
+                      f"kernels: {_joined(details['kernels'])}")
         pools = details.get("pools") or []
         io = [w for w, inside in (("inputs", details.get("inputs_in_activations", True)),
                                   ("outputs", details.get("outputs_in_activations", True))) if inside]
@@ -296,7 +312,7 @@ def render_built(built: Built) -> None:
                     f"({built.seconds:.1f} s)", title_justify="left")
     for col, justify in (("region", "left"), ("kind", "left"), ("size", "right"), ("used", "right"),
                          ("estimate", "right"), ("%", "right"), ("sections", "left")):
-        t.add_column(col, justify=justify, overflow="fold")
+        t.add_column(col, justify=justify)
     for name, r in built.regions.items():
         est = built.estimate.get(name)
         biggest = sorted(r["sections"].items(), key=lambda kv: -kv[1])[:5]
@@ -304,8 +320,11 @@ def render_built(built: Built) -> None:
         t.add_row(safe_text(name), safe_text(r["kind"]), f"{r['size']:,}", f"{r['used']:,}",
                   f"{est:,}" if est is not None else "-",
                   f"{100 * r['used'] / r['size']:.1f}" if r["size"] else "-", sections)
-    console.print(t)
-    console.print(f"ELF: {safe_text(built.elf, None)}")
+    print_table(console, t)
+    # paths whole on one line (a narrow terminal would fold them mid-name)
+    console.print(f"ELF: {safe_text(built.elf, None)}", soft_wrap=True)
+    for image in built.images:  # what a flasher or a drag-and-drop probe takes
+        console.print(f"{image.suffix[1:]}: {safe_text(image, None)}", soft_wrap=True)
     for w in built.warnings:
         console.print(f"[yellow]warning:[/yellow] {safe_text(w, None)} (estimate and build differ by more than 5%)")
 
@@ -331,9 +350,11 @@ def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Fo
         t.add_row("ms (host)", *(f"{c[k] * 1e-6:.3f}" for k in ("min", "median", "max")))
     if rep.macs:
         t.add_row(f"{unit} per MACC", *(f"{c[k] / rep.macs:.3f}" for k in ("min", "median", "max")))
-    console.print(t)
+    print_table(console, t)
     if unit == "instructions":
         console.print("QEMU counts instructions (-icount), not cycles: no milliseconds on this target.", style="dim")
+    if rep.layers:
+        render_profile(rep)
     mem = Table(title="Memory", title_justify="left")
     mem.add_column("")
     mem.add_column("bytes", justify="right")
@@ -342,7 +363,7 @@ def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Fo
         mem.add_row("TFLM arena_used_bytes()", f"{rep.extra_u32:,}")
     for name, r in rep.memory.items():
         mem.add_row(f"region {safe_text(name)}", f"{r['used']:,} of {r['size']:,}")
-    console.print(mem)
+    print_table(console, mem)
     if footprint is not None and getattr(footprint, "patch", None):
         render_patch(footprint.patch)
     cmp = rep.comparison
@@ -354,7 +375,7 @@ def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Fo
             o.add_row(safe_text(out.name, 40), shape_str(out.shape), f"{out.max_abs_diff:g}",
                       f"{out.mismatches}/{out.elements}",
                       *metric_cells(out.metrics))
-        console.print(o)
+        print_table(console, o)
         if any(getattr(out, "float_metrics", None) is not None for out in cmp.outputs):
             f = Table(title=f"Outputs vs the float model ({safe_text(getattr(rep, 'float_model', None) or 'float')})",
                       title_justify="left")
@@ -362,7 +383,7 @@ def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Fo
                 f.add_column(col, justify="left" if col in ("output", "shape") else "right")
             for out in cmp.outputs:
                 f.add_row(safe_text(out.name, 40), shape_str(out.shape), *metric_cells(out.float_metrics))
-            console.print(f)
+            print_table(console, f)
         verdict = "[green]bit-exact[/green]" if cmp.bit_exact else "[red]NOT bit-exact[/red]"
         console.print(f"{verdict}: max abs diff {cmp.max_abs_diff:g} over {cmp.inputs} input(s)")
     if rep.outputs and len(rep.outputs) <= 8:
@@ -370,6 +391,27 @@ def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Fo
             console.print(f"  {safe_text(name)}: {safe_text(render_outputs(list(outs)), None)}")
     for note in rep.notes:
         console.print(f"note: {safe_text(note, None)}", style="dim")
+
+
+def render_profile(rep: MeasureReport) -> None:
+    """--profile: per layer, its count in the run's unit, share of their sum and the kernel running it."""
+    unit = rep.timing_unit
+    t = Table(title=f"Per layer ({unit}, last run)", title_justify="left")
+    for col, justify in (("#", "right"), ("op", "left"), ("kernel (variant)", "left"), (unit, "right"),
+                         ("%", "right"), ("per MACC", "right")):
+        t.add_column(col, justify=justify)
+    for layer in rep.layers:
+        kernel = layer.get("kernel") or "-"
+        if layer.get("kernel_variant"):
+            kernel += f" ({layer['kernel_variant']})"
+        macs = layer.get("macs")
+        t.add_row(str(layer["index"]), safe_text(layer["op"]), safe_text(kernel), f"{layer['count']:,}",
+                  f"{layer.get('share_percent', 0):.1f}", f"{layer['count'] / macs:.2f}" if macs else "-")
+    print_table(console, t)
+    total = sum(layer["count"] for layer in rep.layers)
+    whole = rep.counts["median"]
+    console.print(f"layers sum to {total:,} {unit}, {100.0 * total / whole:.1f}% of the whole inference's "
+                  f"median {whole:,.0f} (the rest: the network's glue between layers)" if whole else "", style="dim")
 
 
 METRIC_COLUMNS = ("acc", "rmse", "mae", "l2r", "mean", "std", "nse", "cos")
@@ -394,12 +436,12 @@ def render_outputs(values: list) -> str:
 def render_cache(entries: list[CacheEntryInfo], root: Path) -> None:
     t = Table(title=f"TFLM library cache ({safe_text(root, None)})", title_justify="left")
     for col in ("name", "target", "kernels", "compiler", "size", "built", "build time", "ok"):
-        t.add_column(col, overflow="fold")
+        t.add_column(col)
     for e in entries:
         t.add_row(safe_text(e.name), safe_text(e.target), safe_text(e.kernels), safe_text(e.compiler.split(" ")[0]),
                   f"{e.size_bytes / 1e6:.1f} MB", safe_text(e.created), f"{e.build_seconds:.0f} s",
                   "yes" if e.valid else "broken")
-    console.print(t)
+    print_table(console, t)
     if not entries:
         console.print("empty: the first tflm build fills it (about 5 minutes per configuration)")
 

@@ -21,6 +21,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mcugen"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("mcugen", "mcugen.errors", "mcugen.text", "mcugen.resources", "mcugen.names",
                     "mcugen.interrupt", "mcugen.process", "mcugen.outdir", "mcugen.metrics", "mcugen.mapfile",
+                    "mcugen.tables", "mcugen.jsonreport",
                     "mcugen.bootimage")),
     ("model and boards", ("mcugen.model", "mcugen.model.graph", "mcugen.model.flatbuf", "mcugen.model.options",
                           "mcugen.boards", "mcugen.memory_map", "mcugen.firmware")),
@@ -38,7 +39,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("emit", ("mcugen.tflm.library", "mcugen.codegen.*", "mcugen.emit")),
     ("build, run, compare", ("mcugen.build", "mcugen.link.*", "mcugen.runners.*", "mcugen.measure",
                              "mcugen.reference", "mcugen.validate")),
-    ("orchestration and tools", ("mcugen.project", "mcugen.report", "mcugen.calibrate.*", "mcugen.cli",
+    ("orchestration and tools", ("mcugen.project", "mcugen.report", "mcugen.plot", "mcugen.calibrate.*", "mcugen.cli",
                                  "mcugen.__main__")),
 )
 

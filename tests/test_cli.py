@@ -24,7 +24,8 @@ def test_help_shows_commands_and_an_example():
     for cmd in ("inspect", "estimate", "boards"):
         assert cmd in r.stdout
     r = mcugen("estimate", "--help")
-    assert "Example: mcugen estimate" in r.stdout
+    examples = r.stdout.split("Examples:")[1].splitlines()
+    assert examples[1].strip().startswith("mcugen estimate") and examples[2].strip().startswith("mcugen estimate")
 
 
 def test_inspect_json(person_detect):
@@ -95,7 +96,7 @@ def test_truncated_model_is_a_clean_error(tmp_path, person_detect):
 def test_boards_json():
     r = mcugen("boards", "--json")
     assert r.returncode == 0
-    boards = {b["name"]: b for b in json.loads(r.stdout)}
+    boards = {b["name"]: b for b in json.loads(r.stdout)["boards"]}
     assert "qemu-m7" in boards and "nucleo-h743zi2" in boards
     h7 = boards["nucleo-h743zi2"]
     assert {k: h7["uart"][k] for k in ("name", "tx", "rx", "baud")} == {"name": "USART3", "tx": "PD8", "rx": "PD9",
@@ -409,3 +410,47 @@ def test_baud_reaches_the_firmware_and_is_checked(person_detect, h7_project, tmp
     assert r.returncode == 1 and "The qemu runner does not take --baud" in r.stderr  # before any build
     r = mcugen("flash-and-measure", h7_project, "--baud", "0")
     assert r.returncode == 2
+
+
+HELP_ORDER = ((), ("inspect",), ("estimate",), ("boards",), ("generate",), ("build",), ("flash-and-measure",),
+              ("validate",), ("cache", "list"), ("cache", "clear"))
+
+
+def help_examples(command: tuple[str, ...]) -> list[str]:
+    """The command lines under "Example:"/"Examples ...:" in `mcugen COMMAND --help` (not those
+    under "With a board attached")."""
+    import os
+
+    r = subprocess.run([sys.executable, "-m", "mcugen", *command, "--help"], capture_output=True, text=True,
+                       timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    found, inside = [], False
+    for line in r.stdout.splitlines():
+        if line.strip().startswith("Example"):
+            inside = True
+        elif inside and line.strip().startswith("mcugen "):
+            found.append(line.strip())
+        else:
+            inside = False
+    return found
+
+
+@pytest.mark.slow
+def test_every_help_example_runs_as_written(tmp_path):
+    """Each example in the help, run from a folder holding the repository's examples/ (as from
+    the repository's top folder), in the order a user follows (generate before build ...)."""
+    import os
+    import shlex
+
+    (tmp_path / "examples").symlink_to(MODELS.parent)
+    env = {**os.environ, "MCUGEN_CACHE_DIR": str(tmp_path / "cache")}  # `cache clear` clears this one
+    ran = []
+    for command in HELP_ORDER:
+        examples = help_examples(command)
+        assert examples, f"mcugen {' '.join(command)} --help has no example"
+        for example in examples:
+            r = subprocess.run([sys.executable, "-m", *shlex.split(example)], capture_output=True, text=True,
+                               timeout=900, cwd=tmp_path, env=env)
+            assert r.returncode == 0, f"{example}:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
+            ran.append(example)
+    assert len(ran) >= len(HELP_ORDER) + 2

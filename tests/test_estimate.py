@@ -101,6 +101,25 @@ def test_code_size_table_is_current():
     assert fresh["libc_bytes"] == table["extra"]["libc_bytes"]
 
 
+def test_tflm_code_flash_without_a_cached_library_comes_from_the_packaged_table(person_detect, tmp_path,
+                                                                                monkeypatch):
+    """A fresh machine (no TFLM library built yet) gets the figures of the table measured on the
+    real Cortex-M7 CMSIS-NN library, not zeros (issue 19: 2,496 B instead of ~99 KB)."""
+    from mcugen import codesize
+
+    monkeypatch.setenv("MCUGEN_CACHE_DIR", str(tmp_path / "empty"))
+    tflm = codesize.load_table()["extra"]["tflm"]
+    assert tflm["framework"] > 10_000 and tflm["groups"] and tflm["library"].startswith("cortex-m7-cmsis_nn")
+    g = load_model(person_detect)
+    size = codesize.tflm_code_size(g, get_board("stm32h7"))
+    assert "no cached TFLM library" in size.notes[0]
+    assert all(size.by_part[f"tflm {op.lower()}"] > 0 for op in g.opcodes), size.by_part
+    # a helper two kernels share (CONV_2D and DEPTHWISE_CONV_2D both use CMSIS-NN's) counts once
+    alone = sum(tflm["ops"][op] for op in g.opcodes)
+    assert sum(size.by_part[f"tflm {op.lower()}"] for op in g.opcodes) < alone
+    assert 90_000 < size.total < 110_000  # the real link: 99,480 B (stm32h7, gcc 12.2)
+
+
 def test_cubeai_legacy_api_and_own_io_figures():
     """--c-api legacy adds the legacy layer's code and data; I/O outside the activations
     counts with the data (mcugen.pipeline.estimate_model, what `mcugen estimate` shows)."""

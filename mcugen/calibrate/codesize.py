@@ -28,10 +28,14 @@ from mcugen.firmware import firmware_bundle, write_files
 from mcugen.mapfile import usage_by_file
 from mcugen.resources import firmware_dir
 from mcugen.tflm.cache import LibraryEntry
-from mcugen.tflm.codesize import code_size_estimate, load_analysis
+from mcugen.tflm.codesize import FRAMEWORK_ROOT, load_analysis
+from mcugen.tflm.library import get_library
 from mcugen.tflm.ops import REGISTRATIONS
 
 COMPILE_TIMEOUT = 300.0  # seconds for one compile or link of the measuring run
+# The library the tflm fallback table is measured from: what `generate --style tflm` builds for
+# every Cortex-M7 board (mcugen.tflm.targets), with CMSIS-NN, the default kernels there.
+TFLM_TABLE_TARGET = ("cortex-m7", "cmsis_nn")
 
 
 def sources_hash(root: Path | None = None) -> str:
@@ -137,11 +141,15 @@ def measure_objects(compiler: str = "arm-none-eabi-gcc") -> dict:
             "libc_bytes": libc}
 
 
-def update_table() -> dict:
+def update_table(tflm: bool = True) -> dict:
+    """Re-measure the table. With `tflm`, also the tflm fallback ("extra.tflm") from the
+    Cortex-M7 CMSIS-NN library (built once into the cache when it is not there: minutes)."""
     old = load_table()
     fresh = measure_objects()
     fresh["sources_hash"] = sources_hash()
     fresh["extra"] = {**old.get("extra", {}), "libc_bytes": fresh.pop("libc_bytes")}
+    if tflm:
+        fresh["extra"]["tflm"] = tflm_table()
     TABLE_PATH.parent.mkdir(parents=True, exist_ok=True)
     TABLE_PATH.write_text(json.dumps(fresh, indent=1, sort_keys=True) + "\n")
     load_table.cache_clear()
@@ -149,19 +157,51 @@ def update_table() -> dict:
 
 
 def tflm_reference_table(entry: LibraryEntry, libc: str = "nano") -> dict:
-    """{"framework", "ops": {opcode: bytes}, "op_default"} from a library entry: each operator's
-    code on top of the framework alone, toolchain libs included: the table's "extra.tflm",
-    mcugen.codesize's fallback when no library is cached."""
+    """The table's "extra.tflm", mcugen.codesize's fallback when no library is cached, from a
+    library entry's section graph (toolchain libs included, bss not):
+
+    - "framework": what an application with no operator links (the MicroInterpreter);
+    - "groups": the sections the operators add on top, grouped by the set of operators that
+      reach them ({"ops": "CONV_2D DEPTHWISE_CONV_2D", "bytes": n}): a model's code is the
+      framework plus every group one of its operators is in, so a helper two kernels share
+      counts once, as in the link;
+    - "ops": each operator's bytes on top of the framework alone; "op_default" their median,
+      for an operator the library does not have."""
     graph = load_analysis(entry, libc)
-    base = code_size_estimate(entry, [], graph)
+    framework = graph.closure(graph.roots_matching(FRAMEWORK_ROOT), set())
+    reached: dict[int, list[str]] = {}
     ops = {}
-    for op in REGISTRATIONS:
-        size = code_size_estimate(entry, [op], graph)
-        if not size.unknown_ops:
-            ops[op] = size.total - base.total
+    for op, (register, parser) in REGISTRATIONS.items():
+        roots = graph.function_roots(register) + graph.function_roots(parser)
+        if not roots:
+            continue
+        added = graph.closure(roots, set(framework)) - framework
+        ops[op] = sum(graph.sections[s][3] for s in added if graph.sections[s][2] != "bss")
+        for s in added:
+            reached.setdefault(s, []).append(op)
+    groups: dict[str, int] = {}
+    for s, by in reached.items():
+        if graph.sections[s][2] != "bss":
+            key = " ".join(sorted(by))
+            groups[key] = groups.get(key, 0) + graph.sections[s][3]
     values = sorted(ops.values())
-    return {"framework": base.total, "ops": ops, "op_default": values[len(values) // 2] if values else 0,
-            "library": entry.path.name}
+    return {"framework": sum(graph.sections[s][3] for s in framework if graph.sections[s][2] != "bss"),
+            "groups": [{"ops": k, "bytes": v} for k, v in sorted(groups.items())],
+            "ops": ops, "op_default": values[len(values) // 2] if values else 0, "library": entry.path.name}
+
+
+def tflm_library_key(entry: LibraryEntry) -> dict:
+    """What makes the tflm table stale when it changes: the TFLM tree, the compiler, the target."""
+    key = entry.key.to_json()
+    return {k: key[k] for k in ("tree_revision", "compiler", "target", "kernels", "make_vars")}
+
+
+def tflm_table(jobs: int | None = None) -> dict:
+    """The tflm style's code-size fallback (mcugen.codesize.tflm_code_size reads it when no TFLM
+    library is cached yet), measured from the objects of the real Cortex-M7 CMSIS-NN library."""
+    target, kernels = TFLM_TABLE_TARGET
+    entry = get_library(target=target, kernels=kernels, jobs=jobs)
+    return {**tflm_reference_table(entry), "key": tflm_library_key(entry)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,10 +209,16 @@ def main(argv: list[str] | None = None) -> int:
                                      description="The code-size table the estimate reads (mcugen/data/code_sizes.json): "
                                                  "printed, or re-measured with --update after a firmware change.")
     parser.add_argument("--update", action="store_true", help="compile every firmware file and rewrite the table")
+    parser.add_argument("--no-tflm", action="store_true",
+                        help="with --update: keep the tflm fallback as it is (measuring it needs the Cortex-M7 "
+                             "CMSIS-NN TFLM library, built once into the cache: minutes)")
     args = parser.parse_args(argv)
     if args.update:
-        table = update_table()
-        print(f"measured {len(table['objects'])} objects -> {TABLE_PATH}")
+        table = update_table(tflm=not args.no_tflm)
+        tflm = table["extra"].get("tflm", {})
+        print(f"measured {len(table['objects'])} objects"
+              + (f" and {len(tflm.get('ops', {}))} TFLM operators ({tflm.get('library')})" if tflm else "")
+              + f" -> {TABLE_PATH}")
     else:
         print(json.dumps(load_table(), indent=1))
     return 0

@@ -54,7 +54,7 @@ from mcugen.lower import Kernels, LoweredGraph, lower
 from mcugen.lower.arm.config import ARM_CONFIG_HEADER, NETWORK_INCLUDE, arm_config_header
 from mcugen.lower.call import KERNEL_HEADERS, ConstArray
 from mcugen.model.graph import Graph, c_identifier
-from mcugen.ops import total_macs
+from mcugen.ops import op_macs, total_macs
 from mcugen.options import GenerateOptions
 from mcugen.outdir import write_project
 from mcugen.patch.search import recomputed_macs
@@ -371,6 +371,10 @@ def render_project(
         "include_dirs": [*include_dirs, runtime_include],
         "inputs": [io.to_json() for io in inputs],
         "outputs": [io.to_json() for io in outputs],
+        # per node, what runs it: `flash-and-measure --profile` names each counter's kernel
+        "nodes": [{"index": c.op_index, "op": graph.operators[c.op_index].opcode, "kernel": c.kernel,
+                   "variant": c.variant, "macs": op_macs(graph, graph.operators[c.op_index])}
+                  for c in lowered.calls],
     }
     summary = GeneratedProject(
         out_dir=Path("."), name=name, board=board.name, files=tuple(sorted(files)), arena_size=plan.arena_size,

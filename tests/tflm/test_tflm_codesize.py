@@ -139,3 +139,52 @@ def test_cached_code_size_for_the_estimate_stage(tflm_library):
 
     table = tflm_reference_table(entry)
     assert table["framework"] > 20_000 and table["ops"]["CONV_2D"] > table["ops"]["RESHAPE"] > 0
+
+
+# ---------------------------------------------------------------------------------
+# the packaged fallback (mcugen/data/code_sizes.json "extra.tflm"): right on a fresh machine
+
+
+@pytest.mark.slow
+@pytest.mark.tflm
+@pytest.mark.timeout(3600)
+def test_packaged_tflm_table_is_current(tflm_library):
+    """The fallback must be re-measured (python -m mcugen.calibrate.codesize --update) when the
+    TFLM tree, the compiler or the measuring changes: it must equal a fresh measurement."""
+    from mcugen.calibrate.codesize import TFLM_TABLE_TARGET, tflm_library_key, tflm_reference_table
+    from mcugen.codesize import load_table
+
+    entry = tflm_library(*TFLM_TABLE_TARGET)
+    table = load_table().get("extra", {}).get("tflm")
+    assert table, "no tflm table: run python -m mcugen.calibrate.codesize --update"
+    assert table["key"] == tflm_library_key(entry), "TFLM tree or compiler changed: run ... codesize --update"
+    assert {**tflm_reference_table(entry), "key": table["key"]} == table
+
+
+@pytest.mark.slow
+@pytest.mark.tflm
+@pytest.mark.timeout(3600)
+def test_empty_cache_estimate_is_within_5_percent_of_the_real_build(tflm_library, tmp_path):
+    """`estimate --style tflm` with no library cached (a fresh machine) against what `build`
+    reports for the same model and board: code flash = flash used - the model's bytes."""
+    import json
+    import os
+    import sys
+
+    tflm_library("cortex-m7", "cmsis_nn")
+    model = real_model_paths()["person_detect"]
+
+    def cli(*args, env=None):
+        r = subprocess.run([sys.executable, "-m", "mcugen", *map(str, args), "--json"], capture_output=True,
+                           text=True, timeout=1800, env={**os.environ, **(env or {})})
+        assert r.returncode == 0, r.stdout + r.stderr
+        return json.loads(r.stdout)
+
+    est = cli("estimate", model, "-t", "stm32h7", "-s", "tflm", env={"MCUGEN_CACHE_DIR": str(tmp_path / "empty")})
+    assert any("no cached TFLM library" in n for n in est["notes"])
+    assert all(v > 0 for v in est["code_flash_parts"].values()), est["code_flash_parts"]
+    cli("generate", model, "-t", "stm32h7", "-s", "tflm", "-o", tmp_path / "p")
+    built = cli("build", tmp_path / "p")
+    flash = next(r for r in built["regions"] if r["name"] == "flash")
+    real_code = flash["used"] - flash["sections"][".nn_weights"]
+    assert abs(est["code_flash"] - real_code) <= 0.05 * real_code, (est["code_flash"], real_code)
