@@ -81,6 +81,7 @@ def generate(
                    "c_api": project.c_api, "pools": list(project.pools),
                    "inputs_in_activations": options.inputs_allocation,
                    "outputs_in_activations": options.outputs_allocation, "patch": footprint.patch,
+                   "layout": options.layout,
                    "notes": list(project.notes)}
         files = project.files
     else:

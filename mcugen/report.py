@@ -301,8 +301,12 @@ def render_generated(gen: Generated) -> None:
         console.print(f"  arena {details['arena_size']:,} B (estimated TFLM need), kernels "
                       f"{safe_text(details['kernels'])}, ops: {_joined(details['ops'])}")
         console.print(f"  library {safe_text(details['library'], None)}", style="dim")
-    console.print(f"  estimate: RAM {fp.total_ram:,} B, flash {fp.total_flash:,} B; next: mcugen build "
-                  f"{safe_text(gen.out_dir, None)}")
+    if details.get("layout") == "library":  # no firmware to build: the folder goes into the user's project
+        console.print(f"  estimate: RAM {fp.total_ram:,} B, flash {fp.total_flash:,} B; next: add "
+                      f"{safe_text(gen.out_dir, None)} to your project (see its README.md)")
+    else:
+        console.print(f"  estimate: RAM {fp.total_ram:,} B, flash {fp.total_flash:,} B; next: mcugen build "
+                      f"{safe_text(gen.out_dir, None)}")
     for note in details.get("notes") or ():  # what the output directory kept, replaced or ignored
         err_console.print(f"[yellow]note:[/yellow] {safe_text(note, None)}", soft_wrap=True)
 

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,18 @@ def test_library_with_cmake_and_arm_into_a_cubeide_like_project(tmp_path):
     found = re.search(r"\.nn_arena\s+(\w+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)", sections)
     assert found and found.group(1) == "NOBITS" and int(found.group(4), 16) == arena, sections
     assert re.search(r" \.nn_weights +PROGBITS +0*8", sections), sections
+
+
+def test_cli_layout_library(tmp_path):
+    """`mcugen generate --layout library` writes the layout and points to its README, not to `mcugen build`."""
+    out = tmp_path / "lib"
+    proc = subprocess.run([sys.executable, "-m", "mcugen", "generate", str(MODELS_DIR / "hello_world_int8.tflite"),
+                           "--target", "qemu-m7", "-o", str(out), "--layout", "library"], capture_output=True,
+                          text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (out / "CMakeLists.txt").is_file() and not (out / "Makefile").exists()
+    assert "README.md" in proc.stdout and "mcugen build" not in proc.stdout
+    bad = subprocess.run([sys.executable, "-m", "mcugen", "generate", str(MODELS_DIR / "hello_world_int8.tflite"),
+                          "--target", "qemu-m7", "-o", str(tmp_path / "x"), "--layout", "zip"], capture_output=True,
+                         text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr and "layout" in bad.stdout + bad.stderr
