@@ -107,3 +107,30 @@ def qemu_processes_with(marker: str) -> list[str]:
         if argv and argv[0].endswith(b"qemu-system-arm") and marker in line:
             found.append(line)
     return found
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes of process group `pgid` (zombies excluded)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def stop_group(pgid: int, timeout: float = 15.0) -> None:
+    """SIGTERM to the group, then SIGKILL to what is left after `timeout` seconds."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while group_members(pgid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not group_members(pgid):
+            return
