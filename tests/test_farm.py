@@ -17,10 +17,10 @@ import pytest
 
 from _farm import BIN, Farm, client, qemu_processes_with
 from mcugen.boards import get_board
+from mcugen.errors import McugenError
 from mcugen.farm.describe import describe_board
-
-pytest.importorskip("labgrid")
-pytestmark = pytest.mark.slow
+from mcugen.farm.parallel import split_places
+from mcugen.farm.places import FarmError, coordinator_address
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "examples" / "models" / "person_detect.tflite"
@@ -82,6 +82,7 @@ def assert_clean(farm: Farm, project: Path) -> None:
     assert not qemu_processes_with(str(project)), "a QEMU was left running"
 
 
+@pytest.mark.slow
 def test_person_detect_on_two_places_at_once_is_bit_exact(farm, project):
     args = ["flash-and-measure", str(project), "--place", ",".join(PLACES), "--coordinator", farm.address, "--json"]
     for image in IMAGES:
@@ -102,6 +103,7 @@ def test_person_detect_on_two_places_at_once_is_bit_exact(farm, project):
     assert_clean(farm, project)
 
 
+@pytest.mark.slow
 def test_one_place_runs_through_the_ordinary_report(farm, project):
     done = run_mcugen("flash-and-measure", str(project), "--runner", "labgrid", "--place", "qemu-b",
                       "--inputs", str(IMAGES[0]), "--json", env={"LG_COORDINATOR": farm.address})
@@ -111,6 +113,7 @@ def test_one_place_runs_through_the_ordinary_report(farm, project):
     assert_clean(farm, project)
 
 
+@pytest.mark.slow
 def test_a_held_place_names_its_holder_and_wait_waits(farm, project):
     alice = {"LG_USERNAME": "alice", "LG_HOSTNAME": "desk7"}
     client(farm.address, "-p", "qemu-a", "acquire", env=alice)
@@ -132,15 +135,17 @@ def test_a_held_place_names_its_holder_and_wait_waits(farm, project):
     assert_clean(farm, project)
 
 
-def test_interrupted_run_releases_the_places_and_stops_qemu(farm, project):
-    proc = mcugen("flash-and-measure", str(project), "--place", ",".join(PLACES), "--coordinator", farm.address,
+@pytest.mark.slow
+@pytest.mark.parametrize("places", [",".join(PLACES), PLACES[0]])
+def test_interrupted_run_releases_the_places_and_stops_qemu(farm, project, places):
+    proc = mcugen("flash-and-measure", str(project), "--place", places, "--coordinator", farm.address,
                   "--random", "50")
     deadline = time.monotonic() + 120
-    while len(qemu_processes_with(str(project))) < 2:
+    while len(qemu_processes_with(str(project))) < len(places.split(",")):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the QEMUs of the places did not start"
         time.sleep(0.1)
-    assert all(acquired(farm, p) != "None" for p in PLACES)
+    assert all(acquired(farm, p) != "None" for p in places.split(","))
     time.sleep(1.0)  # in the middle of the runs
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -149,6 +154,7 @@ def test_interrupted_run_releases_the_places_and_stops_qemu(farm, project):
     assert_clean(farm, project)
 
 
+@pytest.mark.slow
 def test_a_place_of_another_board_is_refused(farm, project):
     client(farm.address, "-p", "qemu-b", "set-tags", "board=nucleo-h743zi2")
     try:
@@ -160,9 +166,70 @@ def test_a_place_of_another_board_is_refused(farm, project):
     assert_clean(farm, project)
 
 
+@pytest.mark.slow
 def test_no_coordinator_is_a_clear_error(project):
     done = run_mcugen("flash-and-measure", str(project), "--place", "x", env={"LG_COORDINATOR": ""})
     assert done.returncode == 1 and "No labgrid coordinator given" in done.stderr
     done = run_mcugen("flash-and-measure", str(project), "--runner", "qemu", "--place", "x",
                       "--coordinator", "127.0.0.1:1")
     assert done.returncode == 1 and "does not take --coordinator, --place" in done.stderr
+
+
+@pytest.mark.slow
+def test_interrupted_wait_leaves_the_holder_its_place(farm, project):
+    alice = {"LG_USERNAME": "alice", "LG_HOSTNAME": "desk7"}
+    client(farm.address, "-p", "qemu-a", "acquire", env=alice)
+    try:
+        proc = mcugen("flash-and-measure", str(project), "--place", "qemu-a", "--coordinator", farm.address, "--wait")
+        time.sleep(3)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and "Traceback" not in err
+        assert acquired(farm, "qemu-a") == "desk7/alice"
+    finally:
+        client(farm.address, "-p", "qemu-a", "release", env=alice)
+    assert_clean(farm, project)
+
+
+# ---- without a farm -------------------------------------------------------------------------
+
+
+def test_describe_writes_files_labgrid_reads(tmp_path):
+    from labgrid.remote.config import ResourceConfig  # labgrid-exporter's own reader of its config
+
+    files = describe_board(get_board("qemu-m7"), tmp_path, place="q1", exporter="bench9", port=4321)
+    assert [f.name for f in files] == ["exporter-q1.yaml", "place-q1.sh", "env-q1.yaml"]
+    data = ResourceConfig(str(files[0])).data
+    assert data == {"q1": {"NetworkSerialPort": {"host": "127.0.0.1", "port": 4321, "speed": 115200,
+                                                 "protocol": "raw"},
+                           "MCUGenQEMU": {"board": "qemu-m7"}}}
+    script = files[1].read_text()
+    assert "labgrid-client -p q1 add-match 'bench9/q1/*'" in script and "set-tags board=qemu-m7" in script
+
+    h7 = describe_board(get_board("stm32h7"), tmp_path, exporter="b", serial="0670FF")
+    group = ResourceConfig(str(h7[0])).data["nucleo-h743zi2"]
+    assert group == {"USBSerialPort": {"match": {"ID_SERIAL_SHORT": "0670FF"}, "speed": 115200},
+                     "USBDebugger": {"match": {"ID_SERIAL_SHORT": "0670FF"}}}
+
+
+@pytest.mark.parametrize("board,kwargs,message", [
+    ("stm32h7", {}, "needs its debug probe's USB serial number"),
+    ("host", {}, "has no place on a farm"),
+    ("qemu-m7", {"place": "../x"}, "cannot name a place"),
+])
+def test_describe_refuses_what_it_cannot_describe(tmp_path, board, kwargs, message):
+    with pytest.raises(McugenError, match=message):
+        describe_board(get_board(board), tmp_path, **kwargs)
+
+
+def test_places_and_coordinator_arguments(monkeypatch):
+    assert split_places(" a, b,a,,c ") == ["a", "b", "c"]
+    with pytest.raises(FarmError, match="names no place"):
+        split_places(" , ")
+    monkeypatch.setenv("LG_COORDINATOR", "farm.lab")
+    assert coordinator_address(None) == "farm.lab:20408"
+    assert coordinator_address("10.0.0.2:1234") == "10.0.0.2:1234"
+    monkeypatch.delenv("LG_COORDINATOR")
+    with pytest.raises(FarmError, match="No labgrid coordinator given"):
+        coordinator_address(None)
