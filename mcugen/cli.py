@@ -19,7 +19,7 @@ from mcugen.boards import PLACEMENT_KEYS, all_boards, get_board
 from mcugen.errors import McugenError
 from mcugen.estimate import require_fit
 from mcugen.farm.commands import (COORDINATOR_HELP, PLACE_HELP, WAIT_HELP, farm_app, farm_options, farm_places,
-                                  measure_places, validate_places)
+                                  measure_places, refuse_other_runners, validate_places)
 from mcugen.inspect import summarize
 from mcugen.options import GenerateOptions
 from mcugen.tflm.cache import clear_cache, list_entries, tflm_cache_dir
@@ -266,6 +266,7 @@ def flash_and_measure(
     options = _runner_options(port, baud, probe, pack, no_pack_download)
     places = farm_places(farm_place, coordinator)
     if len(places) > 1:  # a farm run: every place at once, a table each and the summary
+        refuse_other_runners(runner, options)
         measure_places(project_dir, places, coordinator, wait, json_out, input_files=files, random=count, seed=seed,
                        runs=runs)
         return
@@ -341,8 +342,9 @@ def validate(
     runner_options = _runner_options(port, baud, probe, pack, no_pack_download)
     places = farm_places(farm_place, coordinator)
     if len(places) > 1:  # a farm run: build once, every place at once, a table each and the summary
+        refuse_other_runners(runner, runner_options)
         validate_places(model, target, options, places, coordinator, wait, json_out, input_files=files,
-                        random=count, seed=seed, runs=runs, output=output, force=force)
+                        random=count, seed=seed, runs=runs, output=output, force=force, float_model=float_model)
         return
     runner_options.update(farm_options(places, coordinator, wait))
     runner = runner or ("labgrid" if places else None)

@@ -233,3 +233,10 @@ def test_places_and_coordinator_arguments(monkeypatch):
     monkeypatch.delenv("LG_COORDINATOR")
     with pytest.raises(FarmError, match="No labgrid coordinator given"):
         coordinator_address(None)
+
+
+def test_several_places_refuse_another_runner_and_its_options(tmp_path):
+    done = run_mcugen("flash-and-measure", str(tmp_path), "--place", "a,b", "--runner", "qemu")
+    assert done.returncode == 1 and "runs them through labgrid, not the qemu runner" in done.stderr
+    done = run_mcugen("flash-and-measure", str(tmp_path), "--place", "a,b", "--port", "/dev/ttyACM0")
+    assert done.returncode == 1 and "The labgrid runner does not take --port" in done.stderr

@@ -39,6 +39,17 @@ def farm_options(places: list[str], coordinator: str | None, wait: bool) -> dict
     return options
 
 
+def refuse_other_runners(runner: str | None, options: dict[str, Any]) -> None:
+    """Several places run through labgrid only, with nothing a local runner would take."""
+    if runner not in (None, "labgrid"):
+        raise McugenError(f"--place with several places runs them through labgrid, not the {runner} runner.",
+                          hint="Drop --runner (or pass --runner labgrid).")
+    if options:
+        flags = ", ".join(f"--{k.replace('_', '-')}" for k in sorted(options))
+        raise McugenError(f"The labgrid runner does not take {flags}: each place brings its own.",
+                          hint=f"Drop {flags}.")
+
+
 def _finish(outcomes: list[PlaceOutcome], json_out: bool, extra: dict[str, Any] | None = None) -> None:
     if json_out:
         report.print_json({**summary_json(outcomes), **(extra or {})})

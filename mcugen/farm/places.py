@@ -14,8 +14,10 @@ as it is and left acquired; a place mcugen acquired is released however the run 
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -34,7 +36,6 @@ CLIENT_TIMEOUT = 60.0          # seconds for one labgrid-client call
 WAIT_POLL = 1.0                # seconds between looks at a place held by someone else
 INSTALL_HINT = "Install labgrid: pip install 'mcugen[farm]' (labgrid >= 24, the gRPC coordinator)."
 _HELD_BY = re.compile(r"already acquired by (?P<holder>[^\s.]+(?:\.[^\s.]+)*)\.")
-_MINE = re.compile(r"You have already acquired place")
 
 
 class FarmError(McugenError):
@@ -117,6 +118,7 @@ class FarmPlace:
         self.say = say or (lambda _msg: None)
         self.abort = abort or threading.Event()  # set from another thread: stop waiting
         self.acquired_here = False  # mcugen acquired it (and so releases it)
+        self._acquiring = False
 
     def _call(self, *args: str) -> subprocess.CompletedProcess:
         return client_call(self.address, "-p", self.name, *args)
@@ -140,21 +142,28 @@ class FarmPlace:
         text = self.show().get("tags", "")
         return dict(item.split("=", 1) for item in text.split() if "=" in item)
 
+    def me(self) -> str:
+        """This client as labgrid names holders: LG_HOSTNAME/LG_USERNAME, else host and user names."""
+        host = os.environ.get("LG_HOSTNAME") or socket.gethostname()
+        return f"{host}/{os.environ.get('LG_USERNAME') or getpass.getuser()}"
+
     def acquire(self) -> None:
         """Acquires the place; waits while another holds it when `wait`, else PlaceBusyError."""
         deadline = None if self.wait_timeout is None else time.monotonic() + self.wait_timeout
         told = False
+        if self.show().get("acquired") == self.me():
+            return  # held already by this user on this host (CI acquired it): used, not released
         while True:
+            self._acquiring = True  # from here an interrupted call may have acquired it: release() checks
             done = self._call("acquire")
             if done.returncode == 0:
                 self.acquired_here = True
+                self._acquiring = False
                 return
+            self._acquiring = False
             error = _error_line(done)
-            if _MINE.search(error) and " on " not in error.split("You have already acquired place", 1)[1]:
-                return  # held already by this user on this host (CI acquired it): used, not released
             held = _HELD_BY.search(error)
             if held is None:
-                self.show()  # an unknown place says so
                 raise FarmError(f"The coordinator refused place '{self.name}': {error}.",
                                 hint=f"labgrid-client -p {self.name} show says what it matches and holds.")
             holder = held.group("holder")
@@ -188,6 +197,9 @@ class FarmPlace:
 
     def release(self) -> None:
         """Releases the place if mcugen acquired it; safe to call more than once."""
+        if self._acquiring:  # interrupted in the middle of acquiring: did the coordinator grant it?
+            self._acquiring = False
+            self.acquired_here = self.show().get("acquired") == self.me()
         if not self.acquired_here:
             return
         self.acquired_here = False

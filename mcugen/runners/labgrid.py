@@ -2,8 +2,9 @@
 
 start(): acquire the place through the coordinator (mcugen.farm.places; --wait waits for
 its holder), check its `board` tag names this firmware's board, "flash" it through the
-place's resources, and open its NetworkSerialPort (raw TCP). stop() closes the port, stops what the flash started and releases the
-place, also after an error or Ctrl-C (the Runner's `with` block).
+place's resources, and open its NetworkSerialPort (raw TCP). stop() closes the port, stops
+what the flash started and releases the place, also after an error or Ctrl-C (the Runner's
+`with` block).
 
 How a place is flashed follows from the resources it holds:
 - `MCUGenQEMU` (a QEMU-backed place, the farm's stand-in for a board in tests and CI):
