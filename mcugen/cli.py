@@ -20,6 +20,8 @@ from mcugen.coverage import TYPES as COVERAGE_TYPES
 from mcugen.coverage import coverage
 from mcugen.coverage import markdown as coverage_markdown
 from mcugen.errors import McugenError
+from mcugen.farm.commands import (COORDINATOR_HELP, PLACE_HELP, WAIT_HELP, farm_app, farm_options, farm_places,
+                                  measure_places, refuse_other_runners, validate_places)
 from mcugen.inspect import summarize
 from mcugen.options import GenerateOptions
 from mcugen.tflm.cache import clear_cache, list_entries, tflm_cache_dir
@@ -48,7 +50,7 @@ PATCH_HELP = ("cubeai: run the first layers patch by patch (MCUNetV2) to cut the
               "or 4x3@7 to end the stage at op 7.")
 NO_IN_HELP = "cubeai: give the inputs their own buffers instead of places in the activations."
 NO_OUT_HELP = "cubeai: give the outputs their own buffers instead of places in the activations."
-RUNNER_HELP = ("qemu, host, pyocd, openocd, jlink, linkserver or stm32cubeprogrammer (default: the board's first "
+RUNNER_HELP = ("qemu, host, pyocd, openocd, jlink, linkserver, stm32cubeprogrammer or labgrid (default: the board's first "
                "that can write the image; `mcugen boards` lists them).")
 PORT_HELP = "Serial port of the board (default: found from the debug probe's USB serial number)."
 BAUD_HELP = "UART baud rate (default: the board's, boards.yaml)."
@@ -331,6 +333,9 @@ def flash_and_measure(
     profile: bool = typer.Option(False, "--profile", help=PROFILE_HELP + " The project must be generated with "
                                  "--profile."),
     plot_file: Optional[Path] = PROFILE_PLOT_OPT,
+    farm_place: Optional[str] = typer.Option(None, "--place", help=PLACE_HELP),
+    coordinator: Optional[str] = typer.Option(None, "--coordinator", help=COORDINATOR_HELP),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Flash (or start QEMU), send inputs over UART, read outputs and timing, compare with TFLM.
@@ -346,6 +351,14 @@ def flash_and_measure(
     files, count = _split_inputs(inputs, random)
     options = _runner_options(port, baud, probe, pack, no_pack_download)
     _check_profile_plot(profile, plot_file)
+    places = farm_places(farm_place, coordinator)
+    if len(places) > 1:  # a farm run: every place at once, a table each and the summary
+        refuse_other_runners(runner, options)
+        measure_places(project_dir, places, coordinator, wait, json_out, input_files=files, random=count, seed=seed,
+                       runs=runs)
+        return
+    options.update(farm_options(places, coordinator, wait))
+    runner = runner or ("labgrid" if places else None)
     rep = project.measure_project(project_dir, runner=runner, input_files=files, random=count, seed=seed,
                                   runs=runs, runner_options=options, profile=profile)
     _plot_profile(rep, plot_file, json_out)
@@ -416,6 +429,9 @@ def validate(
     no_pack_download: bool = typer.Option(False, "--no-pack-download", help=NO_DOWNLOAD_HELP),
     profile: bool = typer.Option(False, "--profile", help=PROFILE_HELP),
     plot_file: Optional[Path] = PROFILE_PLOT_OPT,
+    farm_place: Optional[str] = typer.Option(None, "--place", help=PLACE_HELP),
+    coordinator: Optional[str] = typer.Option(None, "--coordinator", help=COORDINATOR_HELP),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Generate, build, run on the target and compare with the TFLM reference, in one go.
@@ -436,6 +452,14 @@ def validate(
                        pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
     runner_options = _runner_options(port, baud, probe, pack, no_pack_download)
     _check_profile_plot(profile, plot_file, style)
+    places = farm_places(farm_place, coordinator)
+    if len(places) > 1:  # a farm run: build once, every place at once, a table each and the summary
+        refuse_other_runners(runner, runner_options)
+        validate_places(model, target, options, places, coordinator, wait, json_out, input_files=files,
+                        random=count, seed=seed, runs=runs, output=output, force=force, float_model=float_model)
+        return
+    runner_options.update(farm_options(places, coordinator, wait))
+    runner = runner or ("labgrid" if places else None)
     gen, built, rep = project.validate(
         model, target, options, input_files=files, random=count, seed=seed, runs=runs, output=output, force=force,
         runner=runner, runner_options=runner_options, progress=report.say(json_out),
@@ -451,6 +475,7 @@ def validate(
 
 cache_app = typer.Typer(help="The cache of built TFLM libraries.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
+app.add_typer(farm_app, name="farm")
 
 
 @cache_app.command("list")

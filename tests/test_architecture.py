@@ -38,9 +38,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "mcugen.autoplace", "mcugen.pipeline", "mcugen.advice")),
     ("emit", ("mcugen.tflm.library", "mcugen.codegen.*", "mcugen.emit")),
     ("build, run, compare", ("mcugen.build", "mcugen.link.*", "mcugen.runners.*", "mcugen.measure",
-                             "mcugen.reference", "mcugen.validate")),
+                             "mcugen.reference", "mcugen.validate", "mcugen.farm", "mcugen.farm.places",
+                             "mcugen.farm.describe")),
     ("orchestration and tools", ("mcugen.project", "mcugen.report", "mcugen.plot", "mcugen.calibrate.*", "mcugen.cli",
-                                 "mcugen.__main__")),
+                                 "mcugen.__main__", "mcugen.farm.parallel", "mcugen.farm.summary",
+                                 "mcugen.farm.commands")),
 )
 
 FUNCTION_IMPORTS_ALLOWED: tuple[str, ...] = ()

@@ -184,12 +184,13 @@ def test_runners_register_themselves_and_base_imports_none_of_them():
 
     from mcugen.runners import base, runner_names
 
-    assert runner_names() == ["host", "jlink", "linkserver", "openocd", "pyocd", "qemu", "stm32cubeprogrammer"]
+    assert runner_names() == ["host", "jlink", "labgrid", "linkserver", "openocd", "pyocd", "qemu",
+                              "stm32cubeprogrammer"]
     imported = {n.module for n in ast.walk(ast.parse(pyinspect.getsource(base))) if isinstance(n, ast.ImportFrom)}
     assert not {m for m in imported if m and m.startswith("mcugen.runners")}
     with pytest.raises(RunnerError, match="Unknown runner 'segger'") as e:
         make_runner("segger", get_board("qemu-m7"), "x.elf")
-    assert "host, jlink, linkserver, openocd, pyocd, qemu, stm32cubeprogrammer" in e.value.hint
+    assert "host, jlink, labgrid, linkserver, openocd, pyocd, qemu, stm32cubeprogrammer" in e.value.hint
 
 
 def test_runner_modules_stay_small():

@@ -32,7 +32,8 @@ __all__ = ["MissingProgramError", "Runner", "RunnerCaps", "check_options", "choo
 
 # What the user can pass to a runner, as the CLI spells it.
 OPTION_FLAGS = {"port": "--port", "baud": "--baud", "probe": "--probe", "pack": "--pack",
-                "download_pack": "--no-pack-download", "frequency": "--frequency"}
+                "download_pack": "--no-pack-download", "frequency": "--frequency",
+                "place": "--place", "coordinator": "--coordinator", "wait": "--wait"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class RunnerCaps:
     board_setting: str = ""    # the boards.yaml flash setting it needs (qemu_machine, pyocd_target, ...)
     host: bool = False         # runs the native build (the host board only)
     loader_flash: bool = False  # programs memory-mapped flash that needs an external loader (regions with init qspi)
+    farm: bool = False         # runs any board on a farm's place (the place's tag names the board, not boards.yaml)
 
 
 class Runner(ABC):
@@ -124,7 +126,7 @@ def runner_class(name: str) -> type[Runner]:
 def check_request(cls: type[Runner], board: Board, options: dict[str, Any]) -> None:
     """RunnerError unless runner `cls` can run `board` with these options (its caps)."""
     caps, name = cls.caps, cls.name
-    if name not in board.flash.runners:
+    if name not in board.flash.runners and not caps.farm:
         raise RunnerError(f"Runner '{name}' cannot run {board.name}.",
                           hint=f"Runners for this board: {', '.join(board.flash.runners)}.")
     if caps.host != board.is_host:

@@ -1,0 +1,156 @@
+"""labgrid runner: the firmware runs on a place of a labgrid farm (docs/farm.md).
+
+start(): acquire the place through the coordinator (mcugen.farm.places; --wait waits for
+its holder), check its `board` tag names this firmware's board, "flash" it through the
+place's resources, and open its NetworkSerialPort (raw TCP). stop() closes the port, stops
+what the flash started and releases the place, also after an error or Ctrl-C (the Runner's
+`with` block).
+
+How a place is flashed follows from the resources it holds:
+- `MCUGenQEMU` (a QEMU-backed place, the farm's stand-in for a board in tests and CI):
+  QEMU starts on this machine with the ELF, its UART served on the TCP port the place's
+  NetworkSerialPort names, so the exporter's published port reaches it. The exporter
+  must therefore run on the machine that runs mcugen (its `host` is one of this machine's
+  addresses).
+- anything else: refused with a clear error for now (probe flashing through an exporter's
+  USBDebugger resource is not written yet, docs/farm.md says so).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from mcugen.boards import Board
+from mcugen.errors import RunnerError
+from mcugen.farm.places import FarmPlace, PlaceResource
+from mcugen.link.transport import PipeTransport, Transport
+from mcugen.process import require, spawn, stop as stop_process
+from mcugen.runners.base import Runner, RunnerCaps, register
+from mcugen.runners.qemu import QEMU_PACKAGE, QEMU_PROGRAM, qemu_command
+
+QEMU_RESOURCE = "MCUGenQEMU"
+SERIAL_RESOURCE = "NetworkSerialPort"
+LISTEN_TIMEOUT = 10.0   # seconds for QEMU to listen on the place's port
+
+
+def qemu_place_command(program: str, board: Board, elf: str | Path, host: str, port: int) -> list[str]:
+    """QEMU's argv for a QEMU-backed place: the UART served on host:port instead of a pty."""
+    argv = qemu_command(program, board.flash.qemu_machine, board.core, elf)
+    argv[argv.index("pty")] = f"tcp:{host}:{port},server=on,wait=off,nodelay=on"
+    return argv
+
+
+@register
+class LabgridRunner(Runner):
+    name = "labgrid"
+    caps = RunnerCaps(flash=True, reset=True, farm=True, options=("place", "coordinator", "wait"))
+
+    def __init__(self, board: Board, elf: str | Path, place: str = "", coordinator: str | None = None,
+                 wait: bool = False, program: str = QEMU_PROGRAM) -> None:
+        super().__init__(board, elf)
+        if not place:
+            raise RunnerError("The labgrid runner needs a place.", hint="Pass --place NAME (labgrid-client places).")
+        self.place_name = place
+        self.coordinator = coordinator
+        self.wait = wait
+        self.program = program
+        self.place: FarmPlace | None = None
+        self.proc: subprocess.Popen | None = None
+        self.transport: Transport | None = None
+        self._aborted = threading.Event()
+
+    def command(self) -> list[str]:
+        return []  # the place decides: see start()
+
+    def start(self) -> Transport:
+        self.check_image()
+        self.place = FarmPlace(self.place_name, self.coordinator, wait=self.wait, abort=self._aborted)
+        try:
+            self.place.acquire()
+            self._check_board()
+            resources = self.place.resources()
+            serial = _one(resources, SERIAL_RESOURCE, self.place_name)
+            if any(r.cls == QEMU_RESOURCE for r in resources):
+                self.transport = self._start_qemu(serial)
+            else:
+                kinds = ", ".join(sorted({r.cls for r in resources}))
+                raise RunnerError(f"mcugen cannot flash place '{self.place_name}' yet: it holds {kinds}.",
+                                  hint="Only QEMU-backed places (an MCUGenQEMU resource) are flashed for now; "
+                                       "see docs/farm.md.")
+        except BaseException:
+            self.stop()
+            raise
+        return self.transport
+
+    def _check_board(self) -> None:
+        assert self.place is not None
+        tagged = self.place.tags.get("board", "")
+        if tagged != self.board.name and tagged not in self.board.aliases:
+            raise RunnerError(
+                f"Place '{self.place_name}' holds " + (f"a {tagged}" if tagged else "no board tag") +
+                f", not {self.board.name}.",
+                hint=f"Choose a place tagged board={self.board.name} (labgrid-client places -v), or tag this one: "
+                     f"labgrid-client -p {self.place_name} set-tags board={self.board.name}.")
+
+    def _start_qemu(self, serial: PlaceResource) -> Transport:
+        host, port = str(serial.params.get("host", "")), int(serial.params.get("port", 0))
+        if not self.board.flash.qemu_machine:
+            raise RunnerError(f"Place '{self.place_name}' is QEMU-backed, but boards.yaml gives {self.board.name} "
+                              "no flash.qemu_machine.", hint="Tag the place with a board QEMU runs (qemu-m7).")
+        program = require(self.program, QEMU_PACKAGE)
+        argv = qemu_place_command(program, self.board, self.elf, host, port)
+        self.proc = spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + LISTEN_TIMEOUT
+        while True:
+            if self._aborted.is_set():
+                raise RunnerError(f"Stopped while starting QEMU for place '{self.place_name}'.")
+            if self.proc.poll() is not None:
+                out = self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
+                raise RunnerError(f"QEMU for place '{self.place_name}' exited with status {self.proc.returncode}:"
+                                  f"\n{out[-2000:]}",
+                                  hint=f"Is {host}:{port} (the place's NetworkSerialPort) an address of this "
+                                       "machine and free? The exporter of a QEMU-backed place runs here.")
+            try:
+                sock = socket.create_connection((host, port), timeout=1.0)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RunnerError(f"QEMU for place '{self.place_name}' did not listen on {host}:{port} within "
+                                      f"{LISTEN_TIMEOUT:.0f} s.") from None
+                time.sleep(0.05)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        fd = sock.detach()
+        transport = PipeTransport(fd, fd, name=f"place {self.place_name} serial ({host}:{port})")
+        transport.open()
+        return transport
+
+    def abort(self) -> None:
+        """From another thread: end a start() or a run in progress (QEMU stopped, the wait
+        for the place given up); the thread running it then unwinds through stop()."""
+        self._aborted.set()
+        if self.proc is not None:
+            stop_process(self.proc)
+
+    def stop(self) -> None:
+        self.close_transport()
+        if self.proc is not None:
+            stop_process(self.proc)
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+            self.proc = None
+        if self.place is not None:
+            place, self.place = self.place, None
+            place.release()
+
+
+def _one(resources: list[PlaceResource], cls: str, place: str) -> PlaceResource:
+    found = [r for r in resources if r.cls == cls]
+    if len(found) != 1:
+        raise RunnerError(f"Place '{place}' holds {len(found)} {cls} resources; mcugen needs exactly one (the "
+                          "board's UART).", hint=f"Match one in the place: labgrid-client -p {place} add-match "
+                                                 f"EXPORTER/GROUP/{cls}.")
+    return found[0]
