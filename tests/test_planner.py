@@ -166,6 +166,21 @@ def test_pools_split_without_straddling(all_models):
             assert 0 <= b.offset and b.offset + b.size <= plan.pools[b.pool].size
 
 
+def test_three_pools_are_planned_together(all_models):
+    """Over three pools (the first two small), the pools still total at most 1.02x the one
+    arena, every buffer inside its pool, both checkers pass."""
+    from mcugen.planner import plan_pools, simulate_plan
+
+    for path in all_models:
+        g = load_model(path)
+        single = plan_memory(g).arena_size
+        plan = plan_pools(g, [("a", single // 4), ("b", single // 3), ("c", 10 * single)])
+        assert check_plan(g, plan) == [] and simulate_plan(g, plan) == []
+        assert plan.arena_size <= single * 1.02, (path, plan.arena_size, single)
+        for b in plan.buffers:
+            assert 0 <= b.offset and b.offset + b.size <= plan.pools[b.pool].size <= plan.pools[b.pool].capacity
+
+
 def test_pools_prefer_the_first_region_and_refuse_what_fits_nowhere(person_detect):
     from mcugen.errors import FitError
     from mcugen.planner import plan_pools

@@ -113,7 +113,7 @@ def plan_pools(
             hint="Add a region to --pools or use larger ones.",
         )
     pools = [Pool(region, size, cap) for (region, cap), size in zip(capacities, split.sizes)]
-    placed_all = list(split.buffers)
+    placed_all = split.placed(buffers)
     placed_all.sort(key=lambda b: b.id)
     return finish_plan(
         graph, tensors, placed_all, split.total, f"joint-{split.strategy}", allow, scratch_bytes, alignment,
