@@ -138,7 +138,7 @@ def measure(project_dir: str | Path, runner: Runner | str | None, inputs: list[l
         runner = make_runner(runner or choose_runner(board, elf, runner_options), board, elf, **runner_options)
     with runner:
         transport = runner.start()
-        link = TargetLink(transport, timeout=timeout)
+        link = TargetLink(transport, timeout=max(timeout, runner.request_timeout))
         nodes: list[int] | None = [] if profile else None
         ann, outputs, counts = measure_on_link(link, manifest.model_hash, inputs, runs, run_timeout, connect_timeout,
                                                nodes)

@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from _farm import BIN, Farm, client, qemu_processes_with
 from mcugen.boards import get_board
@@ -163,6 +165,20 @@ def test_a_place_of_another_board_is_refused(farm, project):
         client(farm.address, "-p", "qemu-b", "set-tags", "board=qemu-m7")
     assert done.returncode == 1
     assert "holds a nucleo-h743zi2, not qemu-m7" in done.stderr
+    assert_clean(farm, project)
+
+
+@pytest.mark.slow
+def test_a_place_whose_port_is_taken_is_a_clear_error(farm, project):
+    group = yaml.safe_load((farm.workdir / "places" / "exporter-qemu-b.yaml").read_text())
+    port = group["qemu-b"]["NetworkSerialPort"]["port"]
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        done = run_mcugen("flash-and-measure", str(project), "--place", "qemu-b", "--coordinator", farm.address)
+    assert done.returncode == 1, done.stderr
+    assert "QEMU for place 'qemu-b' exited" in done.stderr and f"127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
     assert_clean(farm, project)
 
 

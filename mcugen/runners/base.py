@@ -55,6 +55,7 @@ class Runner(ABC):
     name = "runner"
     caps = RunnerCaps()
     transport: Transport | None = None  # the link to the target's UART while started
+    request_timeout: float = 0.0  # seconds a request's answer may take at least (a farm's network serial port)
 
     def __init__(self, board: Board, elf: str | Path) -> None:
         self.board = board

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 from mcugen.boards import Board
 from mcugen.errors import RunnerError
@@ -30,7 +32,7 @@ from mcugen.farm.places import FarmPlace, PlaceResource
 from mcugen.link.transport import PipeTransport, Transport
 from mcugen.process import require, spawn, stop as stop_process
 from mcugen.runners.base import Runner, RunnerCaps, register
-from mcugen.runners.qemu import QEMU_PACKAGE, QEMU_PROGRAM, qemu_command
+from mcugen.runners.qemu import QEMU_PACKAGE, QEMU_PROGRAM, STARTUP_GRACE, qemu_command
 
 QEMU_RESOURCE = "MCUGenQEMU"
 SERIAL_RESOURCE = "NetworkSerialPort"
@@ -48,6 +50,9 @@ def qemu_place_command(program: str, board: Board, elf: str | Path, host: str, p
 class LabgridRunner(Runner):
     name = "labgrid"
     caps = RunnerCaps(flash=True, reset=True, farm=True, options=("place", "coordinator", "wait"))
+    # A place's UART is a network port (ser2net, a QEMU on a busy farm host): answers may come
+    # late; a retried request resends its whole payload and only adds to the backlog.
+    request_timeout = 10.0
 
     def __init__(self, board: Board, elf: str | Path, place: str = "", coordinator: str | None = None,
                  wait: bool = False, program: str = QEMU_PROGRAM) -> None:
@@ -62,6 +67,7 @@ class LabgridRunner(Runner):
         self.proc: subprocess.Popen | None = None
         self.transport: Transport | None = None
         self._aborted = threading.Event()
+        self._log: IO[bytes] | None = None
 
     def command(self) -> list[str]:
         return []  # the place decides: see start()
@@ -103,17 +109,14 @@ class LabgridRunner(Runner):
                               "no flash.qemu_machine.", hint="Tag the place with a board QEMU runs (qemu-m7).")
         program = require(self.program, QEMU_PACKAGE)
         argv = qemu_place_command(program, self.board, self.elf, host, port)
-        self.proc = spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # QEMU's messages go to a file, not a pipe nobody drains while the model runs
+        self._log = tempfile.TemporaryFile()
+        self.proc = spawn(argv, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + LISTEN_TIMEOUT
         while True:
             if self._aborted.is_set():
                 raise RunnerError(f"Stopped while starting QEMU for place '{self.place_name}'.")
-            if self.proc.poll() is not None:
-                out = self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
-                raise RunnerError(f"QEMU for place '{self.place_name}' exited with status {self.proc.returncode}:"
-                                  f"\n{out[-2000:]}",
-                                  hint=f"Is {host}:{port} (the place's NetworkSerialPort) an address of this "
-                                       "machine and free? The exporter of a QEMU-backed place runs here.")
+            self._check_qemu_alive(host, port)
             try:
                 sock = socket.create_connection((host, port), timeout=1.0)
                 break
@@ -122,11 +125,32 @@ class LabgridRunner(Runner):
                     raise RunnerError(f"QEMU for place '{self.place_name}' did not listen on {host}:{port} within "
                                       f"{LISTEN_TIMEOUT:.0f} s.") from None
                 time.sleep(0.05)
+        # Something else listening there (the port taken) answers too: QEMU then fails to bind and exits.
+        try:
+            self.proc.wait(timeout=STARTUP_GRACE)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            self._check_qemu_alive(host, port)
+        except BaseException:
+            sock.close()
+            raise
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         fd = sock.detach()
         transport = PipeTransport(fd, fd, name=f"place {self.place_name} serial ({host}:{port})")
         transport.open()
         return transport
+
+    def _check_qemu_alive(self, host: str, port: int) -> None:
+        assert self.proc is not None and self._log is not None
+        if self.proc.poll() is None:
+            return
+        self._log.seek(0)
+        out = self._log.read().decode(errors="replace").strip()
+        raise RunnerError(f"QEMU for place '{self.place_name}' exited with status {self.proc.returncode}:\n"
+                          f"{out[-2000:]}",
+                          hint=f"Is {host}:{port} (the place's NetworkSerialPort) an address of this machine, and "
+                               "free? A QEMU-backed place's exporter runs on the machine that runs mcugen.")
 
     def abort(self) -> None:
         """From another thread: end a start() or a run in progress (QEMU stopped, the wait
@@ -139,9 +163,10 @@ class LabgridRunner(Runner):
         self.close_transport()
         if self.proc is not None:
             stop_process(self.proc)
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
             self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if self.place is not None:
             place, self.place = self.place, None
             place.release()
