@@ -185,3 +185,16 @@ def test_registry_checks_declared_shapes(cid, output):
 
     with pytest.raises(ModelError, match="declares output shape"):
         check_shapes(load_model_bytes(_edited(path, grow), cid))
+
+
+def test_every_movement_op_is_known_lowered_and_registered_by_tflm():
+    from mcugen.lower.portable import LOWERINGS
+    from mcugen.ops import REGISTRY, SEPARATE
+    from mcugen.tflm.ops import resolver_method
+
+    ops = """SPLIT SPLIT_V SLICE STRIDED_SLICE GATHER PACK UNPACK CONCATENATION DEPTH_TO_SPACE SPACE_TO_DEPTH
+    RESIZE_NEAREST_NEIGHBOR RESIZE_BILINEAR""".split()
+    for name in ops:
+        assert name in REGISTRY and name in LOWERINGS and resolver_method(name), name
+        assert REGISTRY[name].memory == SEPARATE, name  # no sharing until a byte-replay check proves one
+    assert {c[3] for c in CASES} == set(ops)  # and each has its bit-exact case above
