@@ -198,3 +198,15 @@ def test_every_movement_op_is_known_lowered_and_registered_by_tflm():
         assert name in REGISTRY and name in LOWERINGS and resolver_method(name), name
         assert REGISTRY[name].memory == SEPARATE, name  # no sharing until a byte-replay check proves one
     assert {c[3] for c in CASES} == set(ops)  # and each has its bit-exact case above
+
+
+@pytest.mark.parametrize("cid", ["split_last", "unpack_neg2"])
+def test_multi_output_ops_with_outputs_outside_the_activations(cid, tmp_path):
+    """--no-outputs-allocation / --no-inputs-allocation: each of SPLIT's or UNPACK's outputs is
+    a model output in the application's own buffer, written through its own pointer."""
+    from mcugen.options import GenerateOptions
+
+    graph = _graph(_case(cid))
+    assert len(graph.outputs) >= 3
+    check_bit_exact(graph, tmp_path / cid, n=5,
+                    options=GenerateOptions(inputs_allocation=False, outputs_allocation=False))
