@@ -210,3 +210,42 @@ def test_multi_output_ops_with_outputs_outside_the_activations(cid, tmp_path):
     assert len(graph.outputs) >= 3
     check_bit_exact(graph, tmp_path / cid, n=5,
                     options=GenerateOptions(inputs_allocation=False, outputs_allocation=False))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_strided_slices_bit_exact(seed, tmp_path):
+    """12 random STRIDED_SLICEs per model (begin/end/shrink masks, negative and out-of-range
+    indices, strides -3..3) on a [2,5,6,7] input: the registry's shapes are numpy's, and every
+    output matches TFLM's (whose prepare also checks the declared shapes)."""
+    import numpy as np
+    from tfops_move import strided_slices_model
+
+    from mcugen.model.load import load_model_bytes
+    from mcugen.ops import check_shapes
+
+    data, cases = strided_slices_model(seed=seed)
+    graph = load_model_bytes(data, f"slices{seed}")
+    check_shapes(graph)
+    for op, (_, expected) in zip(graph.operators, cases):
+        assert tuple(graph.tensors[op.outputs[0]].shape) == expected.shape
+    assert any(np.any(np.asarray(c[0][2]) < 0) for c in cases) and any(c[0][5] for c in cases)
+    assert not unsupported_ops(graph), unsupported_ops(graph)
+    check_bit_exact(graph, tmp_path / f"slices{seed}", n=3)
+
+
+def test_shrink_with_negative_stride_is_refused():
+    """TFLM's STRIDED_SLICE walks a shrunk axis from begin to begin + 1 by its stride: with a
+    negative stride it writes no output at all. cubeai says so instead of guessing."""
+    case = _case("strided_shrink")
+    path = cached_model(case[0], case[1], **case[2])
+
+    def backwards(model, sg):
+        strides = sg.tensors[sg.operators[0].inputs[3]]
+        buf = model.buffers[strides.buffer]
+        import numpy as np
+
+        values = np.frombuffer(bytes(buf.data), dtype=np.int32).copy()
+        values[1] = -1  # axis 1 is the shrunk one (CHECKS: shrink_axis_mask 2)
+        buf.data = np.frombuffer(values.tobytes(), dtype=np.uint8)
+
+    assert "shrink_axis_mask on axis 1 with stride -1" in _refusal(_edited(path, backwards), "shrink_back")
