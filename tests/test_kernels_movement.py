@@ -249,3 +249,18 @@ def test_shrink_with_negative_stride_is_refused():
         buf.data = np.frombuffer(values.tobytes(), dtype=np.uint8)
 
     assert "shrink_axis_mask on axis 1 with stride -1" in _refusal(_edited(path, backwards), "shrink_back")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_random_resizes_bit_exact(seed, tmp_path):
+    """16 resizes per model, bilinear and nearest alternating, all three modes, random output
+    sizes 1..24 from 5x7 (down, up, to one pixel): every output matches TFLM's."""
+    from tfops_move import random_resizes_model
+
+    from mcugen.model.load import load_model_bytes
+
+    data, modes = random_resizes_model(seed=seed)
+    assert {m[1] for m in modes} == {"asymmetric", "align_corners", "half_pixel"}
+    graph = load_model_bytes(data, f"resizes{seed}")
+    assert not unsupported_ops(graph), unsupported_ops(graph)
+    check_bit_exact(graph, tmp_path / f"resizes{seed}", n=5)

@@ -300,3 +300,67 @@ def strided_slices_model(shape=(2, 5, 6, 7), count=12, seed=0):
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output()), cases
+
+
+def random_resizes_model(shape=(1, 5, 7, 3), count=16, seed=0):
+    """One int8 input, `count` RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR ops on it with random
+    output sizes 1..24 (up and down, 1-pixel edges) and random modes, each a model output."""
+    import flatbuffers
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as s
+
+    rng = np.random.default_rng(seed)
+    model = s.ModelT()
+    model.version = 3
+    codes = []
+    for builtin in (s.BuiltinOperator.RESIZE_BILINEAR, s.BuiltinOperator.RESIZE_NEAREST_NEIGHBOR):
+        code = s.OperatorCodeT()
+        code.builtinCode = code.deprecatedBuiltinCode = builtin
+        code.version = 3
+        codes.append(code)
+    model.operatorCodes = codes
+    buffers, tensors = [s.BufferT()], []
+
+    def tensor(name, shp, ttype, arr=None, quant=True):
+        b = s.BufferT()
+        if arr is not None:
+            b.data = np.frombuffer(np.ascontiguousarray(arr).tobytes(), dtype=np.uint8)
+        buffers.append(b)
+        t = s.TensorT()
+        t.name, t.shape, t.type, t.buffer = name, np.array(shp, dtype=np.int32), ttype, len(buffers) - 1
+        if quant:
+            q = s.QuantizationParametersT()
+            q.scale, q.zeroPoint = np.array([0.02], dtype=np.float32), np.array([5], dtype=np.int64)
+            t.quantization = q
+        tensors.append(t)
+        return len(tensors) - 1
+
+    x = tensor("input", shape, s.TensorType.INT8)
+    ops, outs, modes = [], [], []
+    for k in range(count):
+        bilinear = k % 2 == 0
+        oh, ow = (int(v) for v in rng.integers(1, 25, 2))
+        mode = ("asymmetric", "align_corners", "half_pixel")[k // 2 % 3]
+        modes.append((bilinear, mode, oh, ow))
+        size = tensor(f"size{k}", [2], s.TensorType.INT32, np.array([oh, ow], dtype=np.int32), False)
+        outs.append(tensor(f"resized{k}", [shape[0], oh, ow, shape[3]], s.TensorType.INT8))
+        op = s.OperatorT()
+        op.opcodeIndex = 0 if bilinear else 1
+        op.inputs, op.outputs = np.array([x, size], dtype=np.int32), np.array([outs[-1]], dtype=np.int32)
+        if bilinear:
+            op.builtinOptionsType = s.BuiltinOptions.ResizeBilinearOptions
+            opts = s.ResizeBilinearOptionsT()
+        else:
+            op.builtinOptionsType = s.BuiltinOptions.ResizeNearestNeighborOptions
+            opts = s.ResizeNearestNeighborOptionsT()
+        opts.alignCorners, opts.halfPixelCenters = mode == "align_corners", mode == "half_pixel"
+        op.builtinOptions = opts
+        ops.append(op)
+    sg = s.SubGraphT()
+    sg.tensors, sg.operators, sg.name = tensors, ops, "main"
+    sg.inputs, sg.outputs = np.array([x], dtype=np.int32), np.array(outs, dtype=np.int32)
+    model.subgraphs, model.buffers = [sg], buffers
+    model.description = f"mcugen test: {count} random resizes of {list(shape)}"
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output()), modes
