@@ -264,3 +264,20 @@ def test_random_resizes_bit_exact(seed, tmp_path):
     graph = load_model_bytes(data, f"resizes{seed}")
     assert not unsupported_ops(graph), unsupported_ops(graph)
     check_bit_exact(graph, tmp_path / f"resizes{seed}", n=5)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},  # batch_dims 1: each batch row picks its own positions
+    {"shape": (2, 3, 4, 5), "positions": ((0, 2, 2), (1, 1, 0)), "axis": -1, "batch_dims": -1},
+    {"shape": (4, 3, 2), "positions": ((3, 0), (1, 3), (2, 2)), "axis": 0, "batch_dims": 0},  # 2-D positions
+], ids=["batch_dims1", "batch_dims_neg_axis_neg", "positions_2d"])
+def test_gather_batch_dims_bit_exact(kwargs, tmp_path):
+    from tfops_move import gather_model
+
+    from mcugen.model.load import load_model_bytes
+    from mcugen.ops import check_shapes
+
+    graph = load_model_bytes(gather_model(**kwargs), "gather")
+    check_shapes(graph)
+    assert not unsupported_ops(graph), unsupported_ops(graph)
+    check_bit_exact(graph, tmp_path / "gather", n=5)

@@ -364,3 +364,50 @@ def random_resizes_model(shape=(1, 5, 7, 3), count=16, seed=0):
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output()), modes
+
+
+def gather_model(shape=(3, 4, 5), positions=((2, 0), (3, 3), (1, 2)), axis=1, batch_dims=1):
+    """One int8 GATHER with constant positions, any batch_dims (Keras's batch-1 inputs cannot
+    give a batch dimension that matters), built with TensorFlow's schema object API."""
+    import flatbuffers
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as s
+
+    pos = np.asarray(positions, dtype=np.int32)
+    a = axis + len(shape) if axis < 0 else axis
+    bd = batch_dims + pos.ndim if batch_dims < 0 else batch_dims
+    out_shape = list(shape[:a]) + list(pos.shape[bd:]) + list(shape[a + 1:])
+    model = s.ModelT()
+    model.version = 3
+    code = s.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = s.BuiltinOperator.GATHER
+    code.version = 2
+    model.operatorCodes = [code]
+    buffers, tensors = [s.BufferT()], []
+    for name, shp, ttype, arr, quant in (("input", list(shape), s.TensorType.INT8, None, True),
+                                         ("positions", list(pos.shape), s.TensorType.INT32, pos, False),
+                                         ("output", out_shape, s.TensorType.INT8, None, True)):
+        b = s.BufferT()
+        if arr is not None:
+            b.data = np.frombuffer(arr.tobytes(), dtype=np.uint8)
+        buffers.append(b)
+        t = s.TensorT()
+        t.name, t.shape, t.type, t.buffer = name, np.array(shp, dtype=np.int32), ttype, len(buffers) - 1
+        if quant:
+            q = s.QuantizationParametersT()
+            q.scale, q.zeroPoint = np.array([0.1], dtype=np.float32), np.array([0], dtype=np.int64)
+            t.quantization = q
+        tensors.append(t)
+    op = s.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = 0, np.array([0, 1], dtype=np.int32), np.array([2], dtype=np.int32)
+    op.builtinOptionsType = s.BuiltinOptions.GatherOptions
+    opts = s.GatherOptionsT()
+    opts.axis, opts.batchDims = axis, batch_dims
+    op.builtinOptions = opts
+    sg = s.SubGraphT()
+    sg.tensors, sg.operators, sg.name = tensors, [op], "main"
+    sg.inputs, sg.outputs = np.array([0], dtype=np.int32), np.array([2], dtype=np.int32)
+    model.subgraphs, model.buffers = [sg], buffers
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
