@@ -185,3 +185,99 @@ def test_registry_checks_declared_shapes(cid, output):
 
     with pytest.raises(ModelError, match="declares output shape"):
         check_shapes(load_model_bytes(_edited(path, grow), cid))
+
+
+def test_every_movement_op_is_known_lowered_and_registered_by_tflm():
+    from mcugen.lower.portable import LOWERINGS
+    from mcugen.ops import REGISTRY, SEPARATE
+    from mcugen.tflm.ops import resolver_method
+
+    ops = """SPLIT SPLIT_V SLICE STRIDED_SLICE GATHER PACK UNPACK CONCATENATION DEPTH_TO_SPACE SPACE_TO_DEPTH
+    RESIZE_NEAREST_NEIGHBOR RESIZE_BILINEAR""".split()
+    for name in ops:
+        assert name in REGISTRY and name in LOWERINGS and resolver_method(name), name
+        assert REGISTRY[name].memory == SEPARATE, name  # no sharing until a byte-replay check proves one
+    assert {c[3] for c in CASES} == set(ops)  # and each has its bit-exact case above
+
+
+@pytest.mark.parametrize("cid", ["split_last", "unpack_neg2"])
+def test_multi_output_ops_with_outputs_outside_the_activations(cid, tmp_path):
+    """--no-outputs-allocation / --no-inputs-allocation: each of SPLIT's or UNPACK's outputs is
+    a model output in the application's own buffer, written through its own pointer."""
+    from mcugen.options import GenerateOptions
+
+    graph = _graph(_case(cid))
+    assert len(graph.outputs) >= 3
+    check_bit_exact(graph, tmp_path / cid, n=5,
+                    options=GenerateOptions(inputs_allocation=False, outputs_allocation=False))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_strided_slices_bit_exact(seed, tmp_path):
+    """12 random STRIDED_SLICEs per model (begin/end/shrink masks, negative and out-of-range
+    indices, strides -3..3) on a [2,5,6,7] input: the registry's shapes are numpy's, and every
+    output matches TFLM's (whose prepare also checks the declared shapes)."""
+    import numpy as np
+    from tfops_move import strided_slices_model
+
+    from mcugen.model.load import load_model_bytes
+    from mcugen.ops import check_shapes
+
+    data, cases = strided_slices_model(seed=seed)
+    graph = load_model_bytes(data, f"slices{seed}")
+    check_shapes(graph)
+    for op, (_, expected) in zip(graph.operators, cases):
+        assert tuple(graph.tensors[op.outputs[0]].shape) == expected.shape
+    assert any(np.any(np.asarray(c[0][2]) < 0) for c in cases) and any(c[0][5] for c in cases)
+    assert not unsupported_ops(graph), unsupported_ops(graph)
+    check_bit_exact(graph, tmp_path / f"slices{seed}", n=3)
+
+
+def test_shrink_with_negative_stride_is_refused():
+    """TFLM's STRIDED_SLICE walks a shrunk axis from begin to begin + 1 by its stride: with a
+    negative stride it writes no output at all. cubeai says so instead of guessing."""
+    case = _case("strided_shrink")
+    path = cached_model(case[0], case[1], **case[2])
+
+    def backwards(model, sg):
+        strides = sg.tensors[sg.operators[0].inputs[3]]
+        buf = model.buffers[strides.buffer]
+        import numpy as np
+
+        values = np.frombuffer(bytes(buf.data), dtype=np.int32).copy()
+        values[1] = -1  # axis 1 is the shrunk one (CHECKS: shrink_axis_mask 2)
+        buf.data = np.frombuffer(values.tobytes(), dtype=np.uint8)
+
+    assert "shrink_axis_mask on axis 1 with stride -1" in _refusal(_edited(path, backwards), "shrink_back")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_random_resizes_bit_exact(seed, tmp_path):
+    """16 resizes per model, bilinear and nearest alternating, all three modes, random output
+    sizes 1..24 from 5x7 (down, up, to one pixel): every output matches TFLM's."""
+    from tfops_move import random_resizes_model
+
+    from mcugen.model.load import load_model_bytes
+
+    data, modes = random_resizes_model(seed=seed)
+    assert {m[1] for m in modes} == {"asymmetric", "align_corners", "half_pixel"}
+    graph = load_model_bytes(data, f"resizes{seed}")
+    assert not unsupported_ops(graph), unsupported_ops(graph)
+    check_bit_exact(graph, tmp_path / f"resizes{seed}", n=5)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},  # batch_dims 1: each batch row picks its own positions
+    {"shape": (2, 3, 4, 5), "positions": ((0, 2, 2), (1, 1, 0)), "axis": -1, "batch_dims": -1},
+    {"shape": (4, 3, 2), "positions": ((3, 0), (1, 3), (2, 2)), "axis": 0, "batch_dims": 0},  # 2-D positions
+], ids=["batch_dims1", "batch_dims_neg_axis_neg", "positions_2d"])
+def test_gather_batch_dims_bit_exact(kwargs, tmp_path):
+    from tfops_move import gather_model
+
+    from mcugen.model.load import load_model_bytes
+    from mcugen.ops import check_shapes
+
+    graph = load_model_bytes(gather_model(**kwargs), "gather")
+    check_shapes(graph)
+    assert not unsupported_ops(graph), unsupported_ops(graph)
+    check_bit_exact(graph, tmp_path / "gather", n=5)

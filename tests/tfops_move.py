@@ -210,3 +210,204 @@ def shuffle_net(input_shape=(6, 10, 4)):
     y = L.Conv2D(3, 3)(y)
     z = L.Lambda(lambda t: tf.slice(t, [0, 1, 1, 2], [1, 2, 3, -1]))(x)
     return tf.keras.Model(inp, [y, z])
+
+
+def random_slice_params(rng, shape, count):
+    """`count` random STRIDED_SLICE parameter sets on `shape` (begin, end, strides, begin/end/
+    shrink masks) whose results are not empty, each with numpy's own result for it (numpy's
+    slicing is TensorFlow's), so that the shape rule is checked against an independent one."""
+    import numpy as np
+
+    x = np.arange(int(np.prod(shape))).reshape(shape)
+    found = []
+    while len(found) < count:
+        rank = len(shape)
+        begin = [int(v) for v in rng.integers(-9, 9, rank)]
+        end = [int(v) for v in rng.integers(-9, 9, rank)]
+        strides = [int(v) for v in rng.choice([-3, -2, -1, 1, 1, 2, 3], rank)]
+        bmask, emask = int(rng.integers(0, 1 << rank)), int(rng.integers(0, 1 << rank))
+        smask = int(rng.integers(0, 1 << rank)) & int(rng.integers(0, 1 << rank)) & int(rng.integers(0, 1 << rank))
+        index = []
+        for k in range(rank):
+            if smask & (1 << k):
+                # a shrunk axis needs a valid begin; a negative stride there makes TFLM write
+                # nothing (refused: test_shrink_with_negative_stride_is_refused)
+                strides[k] = abs(strides[k])
+                if not -shape[k] <= begin[k] < shape[k]:
+                    break
+                index.append(begin[k])
+                continue
+            index.append(slice(None if bmask & (1 << k) else begin[k], None if emask & (1 << k) else end[k],
+                               strides[k]))
+        else:
+            expected = x[tuple(index)]
+            if expected.size:
+                found.append(((begin, end, strides, bmask, emask, smask), expected))
+    return found
+
+
+def strided_slices_model(shape=(2, 5, 6, 7), count=12, seed=0):
+    """One int8 input, `count` random STRIDED_SLICE ops on it, each a model output: one
+    compile and one reference run check many mask and stride combinations at once. Built
+    with TensorFlow's schema object API (no converter decides the options)."""
+    import flatbuffers
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as s
+
+    rng = np.random.default_rng(seed)
+    cases = random_slice_params(rng, shape, count)
+    model = s.ModelT()
+    model.version = 3
+    code = s.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = s.BuiltinOperator.STRIDED_SLICE
+    code.version = 4
+    model.operatorCodes = [code]
+    buffers = [s.BufferT()]
+    tensors = []
+
+    def tensor(name, shp, ttype, arr=None, quant=True):
+        b = s.BufferT()
+        if arr is not None:
+            b.data = np.frombuffer(np.ascontiguousarray(arr).tobytes(), dtype=np.uint8)
+        buffers.append(b)
+        t = s.TensorT()
+        t.name, t.shape, t.type, t.buffer = name, np.array(shp, dtype=np.int32), ttype, len(buffers) - 1
+        if quant:
+            q = s.QuantizationParametersT()
+            q.scale, q.zeroPoint = np.array([0.05], dtype=np.float32), np.array([-3], dtype=np.int64)
+            t.quantization = q
+        tensors.append(t)
+        return len(tensors) - 1
+
+    x = tensor("input", shape, s.TensorType.INT8)
+    ops, outs = [], []
+    for k, ((begin, end, strides, bmask, emask, smask), expected) in enumerate(cases):
+        ins = [x] + [tensor(f"{what}{k}", [len(shape)], s.TensorType.INT32, np.array(v, dtype=np.int32), False)
+                     for what, v in (("begin", begin), ("end", end), ("strides", strides))]
+        outs.append(tensor(f"slice{k}", list(expected.shape), s.TensorType.INT8))
+        op = s.OperatorT()
+        op.opcodeIndex, op.inputs, op.outputs = 0, np.array(ins, dtype=np.int32), np.array([outs[-1]], dtype=np.int32)
+        op.builtinOptionsType = s.BuiltinOptions.StridedSliceOptions
+        opts = s.StridedSliceOptionsT()
+        opts.beginMask, opts.endMask, opts.shrinkAxisMask = bmask, emask, smask
+        op.builtinOptions = opts
+        ops.append(op)
+    sg = s.SubGraphT()
+    sg.tensors, sg.operators, sg.name = tensors, ops, "main"
+    sg.inputs, sg.outputs = np.array([x], dtype=np.int32), np.array(outs, dtype=np.int32)
+    model.subgraphs, model.buffers = [sg], buffers
+    model.description = f"mcugen test: {count} random strided slices of {list(shape)}"
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output()), cases
+
+
+def random_resizes_model(shape=(1, 5, 7, 3), count=16, seed=0):
+    """One int8 input, `count` RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR ops on it with random
+    output sizes 1..24 (up and down, 1-pixel edges) and random modes, each a model output."""
+    import flatbuffers
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as s
+
+    rng = np.random.default_rng(seed)
+    model = s.ModelT()
+    model.version = 3
+    codes = []
+    for builtin in (s.BuiltinOperator.RESIZE_BILINEAR, s.BuiltinOperator.RESIZE_NEAREST_NEIGHBOR):
+        code = s.OperatorCodeT()
+        code.builtinCode = code.deprecatedBuiltinCode = builtin
+        code.version = 3
+        codes.append(code)
+    model.operatorCodes = codes
+    buffers, tensors = [s.BufferT()], []
+
+    def tensor(name, shp, ttype, arr=None, quant=True):
+        b = s.BufferT()
+        if arr is not None:
+            b.data = np.frombuffer(np.ascontiguousarray(arr).tobytes(), dtype=np.uint8)
+        buffers.append(b)
+        t = s.TensorT()
+        t.name, t.shape, t.type, t.buffer = name, np.array(shp, dtype=np.int32), ttype, len(buffers) - 1
+        if quant:
+            q = s.QuantizationParametersT()
+            q.scale, q.zeroPoint = np.array([0.02], dtype=np.float32), np.array([5], dtype=np.int64)
+            t.quantization = q
+        tensors.append(t)
+        return len(tensors) - 1
+
+    x = tensor("input", shape, s.TensorType.INT8)
+    ops, outs, modes = [], [], []
+    for k in range(count):
+        bilinear = k % 2 == 0
+        oh, ow = (int(v) for v in rng.integers(1, 25, 2))
+        mode = ("asymmetric", "align_corners", "half_pixel")[k // 2 % 3]
+        modes.append((bilinear, mode, oh, ow))
+        size = tensor(f"size{k}", [2], s.TensorType.INT32, np.array([oh, ow], dtype=np.int32), False)
+        outs.append(tensor(f"resized{k}", [shape[0], oh, ow, shape[3]], s.TensorType.INT8))
+        op = s.OperatorT()
+        op.opcodeIndex = 0 if bilinear else 1
+        op.inputs, op.outputs = np.array([x, size], dtype=np.int32), np.array([outs[-1]], dtype=np.int32)
+        if bilinear:
+            op.builtinOptionsType = s.BuiltinOptions.ResizeBilinearOptions
+            opts = s.ResizeBilinearOptionsT()
+        else:
+            op.builtinOptionsType = s.BuiltinOptions.ResizeNearestNeighborOptions
+            opts = s.ResizeNearestNeighborOptionsT()
+        opts.alignCorners, opts.halfPixelCenters = mode == "align_corners", mode == "half_pixel"
+        op.builtinOptions = opts
+        ops.append(op)
+    sg = s.SubGraphT()
+    sg.tensors, sg.operators, sg.name = tensors, ops, "main"
+    sg.inputs, sg.outputs = np.array([x], dtype=np.int32), np.array(outs, dtype=np.int32)
+    model.subgraphs, model.buffers = [sg], buffers
+    model.description = f"mcugen test: {count} random resizes of {list(shape)}"
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output()), modes
+
+
+def gather_model(shape=(3, 4, 5), positions=((2, 0), (3, 3), (1, 2)), axis=1, batch_dims=1):
+    """One int8 GATHER with constant positions, any batch_dims (Keras's batch-1 inputs cannot
+    give a batch dimension that matters), built with TensorFlow's schema object API."""
+    import flatbuffers
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as s
+
+    pos = np.asarray(positions, dtype=np.int32)
+    a = axis + len(shape) if axis < 0 else axis
+    bd = batch_dims + pos.ndim if batch_dims < 0 else batch_dims
+    out_shape = list(shape[:a]) + list(pos.shape[bd:]) + list(shape[a + 1:])
+    model = s.ModelT()
+    model.version = 3
+    code = s.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = s.BuiltinOperator.GATHER
+    code.version = 2
+    model.operatorCodes = [code]
+    buffers, tensors = [s.BufferT()], []
+    for name, shp, ttype, arr, quant in (("input", list(shape), s.TensorType.INT8, None, True),
+                                         ("positions", list(pos.shape), s.TensorType.INT32, pos, False),
+                                         ("output", out_shape, s.TensorType.INT8, None, True)):
+        b = s.BufferT()
+        if arr is not None:
+            b.data = np.frombuffer(arr.tobytes(), dtype=np.uint8)
+        buffers.append(b)
+        t = s.TensorT()
+        t.name, t.shape, t.type, t.buffer = name, np.array(shp, dtype=np.int32), ttype, len(buffers) - 1
+        if quant:
+            q = s.QuantizationParametersT()
+            q.scale, q.zeroPoint = np.array([0.1], dtype=np.float32), np.array([0], dtype=np.int64)
+            t.quantization = q
+        tensors.append(t)
+    op = s.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = 0, np.array([0, 1], dtype=np.int32), np.array([2], dtype=np.int32)
+    op.builtinOptionsType = s.BuiltinOptions.GatherOptions
+    opts = s.GatherOptionsT()
+    opts.axis, opts.batchDims = axis, batch_dims
+    op.builtinOptions = opts
+    sg = s.SubGraphT()
+    sg.tensors, sg.operators, sg.name = tensors, [op], "main"
+    sg.inputs, sg.outputs = np.array([0], dtype=np.int32), np.array([2], dtype=np.int32)
+    model.subgraphs, model.buffers = [sg], buffers
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())

@@ -44,6 +44,10 @@ def lower_slice(graph: Graph, op: Operator) -> KernelCall:
         except ValueError as exc:  # a mask TFLM ignores: refused with the rule's own words
             raise LoweringError(str(exc)) from exc
     require(len(axes) <= MAX_DIMS, f"rank {len(axes)} exceeds {MAX_DIMS}")
+    for k, a in enumerate(axes):
+        # TFLM's kernel loops from start to start + 1 by the stride: backwards, it writes nothing
+        require(not (a.shrink and a.stride < 0), f"shrink_axis_mask on axis {k} with stride {a.stride} "
+                "(TFLM's kernel writes no output for it)")
     require(all(a.count > 0 for a in axes), "an empty slice")
     require(tuple(a.count for a in axes if not a.shrink) == tuple(out.shape), "output shape differs from the slice")
     in_strides = strides([int(d) for d in x.shape])
