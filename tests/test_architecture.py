@@ -39,7 +39,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("emit", ("mcugen.tflm.library", "mcugen.codegen.*", "mcugen.emit")),
     ("build, run, compare", ("mcugen.build", "mcugen.link.*", "mcugen.runners.*", "mcugen.measure",
                              "mcugen.reference", "mcugen.validate")),
-    ("orchestration and tools", ("mcugen.project", "mcugen.report", "mcugen.plot", "mcugen.calibrate.*", "mcugen.cli",
+    ("orchestration and tools", ("mcugen.project", "mcugen.report", "mcugen.plot", "mcugen.cli_options", "mcugen.calibrate.*", "mcugen.cli",
                                  "mcugen.__main__")),
 )
 
