@@ -331,6 +331,10 @@ def validate(
     no_pack_download: bool = typer.Option(False, "--no-pack-download", help=NO_DOWNLOAD_HELP),
     profile: bool = typer.Option(False, "--profile", help=PROFILE_HELP),
     plot_file: Optional[Path] = PROFILE_PLOT_OPT,
+    dataset: Optional[Path] = typer.Option(None, "--dataset", help="Labelled data: an .npz with x (samples, float "
+                                           "ones quantized with the input's parameters) and y (labels), or a folder "
+                                           "per class of input files; prints top-1/top-5 of the device, the "
+                                           "reference and the float model, the confusion matrix, disagreements."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Generate, build, run on the target and compare with the TFLM reference, in one go.
@@ -355,6 +359,7 @@ def validate(
         model, target, options, input_files=files, random=count, seed=seed, runs=runs, output=output, force=force,
         runner=runner, runner_options=runner_options, progress=report.say(json_out),
         library_progress=report.library_progress(json_out), float_model=float_model, profile=profile,
+        dataset=dataset,
     )
     if plot_file is not None and rep.layers:
         plot.plot_profile(list(rep.layers), rep.timing_unit, plot_file, f"{rep.model} on {rep.board}")

@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "mcugen.tflm.arena", "mcugen.codesize", "mcugen.estimate", "mcugen.inspect", "mcugen.options",
                   "mcugen.pipeline")),
     ("emit", ("mcugen.tflm.library", "mcugen.codegen.*", "mcugen.emit")),
-    ("build, run, compare", ("mcugen.build", "mcugen.link.*", "mcugen.runners.*", "mcugen.measure",
+    ("build, run, compare", ("mcugen.build", "mcugen.dataset", "mcugen.link.*", "mcugen.runners.*", "mcugen.measure",
                              "mcugen.reference", "mcugen.validate")),
     ("orchestration and tools", ("mcugen.project", "mcugen.report", "mcugen.plot", "mcugen.cli_options", "mcugen.calibrate.*", "mcugen.cli",
                                  "mcugen.__main__")),
