@@ -15,15 +15,22 @@ from typing import List, Optional
 import typer
 
 from mcugen import __version__, advice, emit, interrupt, jsonreport, pipeline, plot, process, project, report
-from mcugen.boards import PLACEMENT_KEYS, all_boards, get_board
+from mcugen.boards import all_boards, get_board
 from mcugen.coverage import TYPES as COVERAGE_TYPES
 from mcugen.coverage import coverage
 from mcugen.coverage import markdown as coverage_markdown
+from mcugen.cli_options import generate_options as _options
+from mcugen.cli_options import runner_options as _runner_options
+from mcugen.cli_options import split_inputs as _split_inputs
+from mcugen.cli_options import (
+    RUNNER_HELP, PORT_HELP, BAUD_HELP, PROBE_HELP, PACK_HELP, NO_DOWNLOAD_HELP, STYLE_OPT, NAME_OPT, C_API_OPT,
+    LAYOUT_OPT, NO_IN_OPT, NO_OUT_OPT, POOLS_OPT, PATCH_OPT, KERNELS_OPT, PLACE_OPT, TFLM_ROOT_OPT, PLOT_OPT, PROFILE_HELP,
+    PROFILE_PLOT_OPT,
+)
 from mcugen.errors import McugenError
 from mcugen.farm.commands import (COORDINATOR_HELP, PLACE_HELP, WAIT_HELP, farm_app, farm_options, farm_places,
                                   measure_places, refuse_other_runners, validate_places)
 from mcugen.inspect import summarize
-from mcugen.options import GenerateOptions
 from mcugen.tflm.cache import clear_cache, list_entries, tflm_cache_dir
 
 app = typer.Typer(
@@ -38,72 +45,11 @@ app = typer.Typer(
 
 _state = {"debug": False, "json_printed": False}
 
-KERNELS_HELP = ("cubeai: simd (Cortex-M7 DSP kernels where they pay, default) or portable; "
-                "tflm: cmsis_nn (default on Cortex-M7) or reference.")
-STYLE_HELP = "Code style: cubeai (generated network on mcugen's kernels) or tflm (TensorFlow Lite Micro)."
-C_API_HELP = ("cubeai: the client API of the generated network: st-ai (ST Edge AI), legacy (X-CUBE-AI 7.1+ "
-              "ai_<name>_*), legacy-6 (X-CUBE-AI 5.x-6.x shape) or both (st-ai and legacy).")
-POOLS_HELP = ("cubeai: split the activations over these memory regions, most used tensors first, e.g. dtcm,axisram; "
-              "REGION:SIZE caps a pool (96K).")
-PATCH_HELP = ("cubeai: run the first layers patch by patch (MCUNetV2) to cut the activation peak, at some "
-              "recomputation: auto (the smallest plan recomputing at most 10% of the MACs), a grid such as 4x3, "
-              "or 4x3@7 to end the stage at op 7.")
-NO_IN_HELP = "cubeai: give the inputs their own buffers instead of places in the activations."
-NO_OUT_HELP = "cubeai: give the outputs their own buffers instead of places in the activations."
-RUNNER_HELP = ("qemu, host, pyocd, openocd, jlink, linkserver, stm32cubeprogrammer or labgrid (default: the board's first "
-               "that can write the image; `mcugen boards` lists them).")
-PORT_HELP = "Serial port of the board (default: found from the debug probe's USB serial number)."
-BAUD_HELP = "UART baud rate (default: the board's, boards.yaml)."
-PROBE_HELP = "Debug probe serial number / unique id (default: the only one attached)."
-PACK_HELP = "pyocd: the board's CMSIS pack file (or $MCUGEN_CMSIS_PACK; default: the pack cache)."
-NO_DOWNLOAD_HELP = "pyocd: never download the CMSIS pack (cmsis-pack-manager); fail naming where to get it."
-
-
-def _runner_options(port: str | None, baud: int | None, probe: str | None, pack: Path | None,
-                    no_pack_download: bool) -> dict:
-    """What the user chose for the runner; unset ones are left out (a runner refuses what it cannot take)."""
-    options = {"port": port, "baud": baud, "probe": probe, "pack": str(pack) if pack else None,
-               "download_pack": False if no_pack_download else None}
-    return {k: v for k, v in options.items() if v is not None}
-
-
-# The flags generate, estimate and validate share (mcugen.options.GenerateOptions), declared once.
-STYLE_OPT = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP)
-NAME_OPT = typer.Option("network", "--name", help="C name of the network (cubeai).")
-C_API_OPT = typer.Option("st-ai", "--c-api", help=C_API_HELP)
-LAYOUT_OPT = typer.Option("firmware", "--layout", help="cubeai: firmware (a complete project) or library (the network "
-                          "alone, with CMakeLists.txt, mcugen.mk, a Zephyr module, library.json and a linker snippet).")
-NO_IN_OPT = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP)
-NO_OUT_OPT = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP)
-POOLS_OPT = typer.Option(None, "--pools", help=POOLS_HELP)
-PATCH_OPT = typer.Option(None, "--patch", help=PATCH_HELP)
-KERNELS_OPT = typer.Option(None, "--kernels", help=KERNELS_HELP)
-PLACE_OPT = typer.Option(None, "--place", help="Override a placement: KEY=REGION with KEY in code, weights, arena, "
-                         "data, stack.")
-TFLM_ROOT_OPT = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (or $MCUGEN_TFLM_ROOT).")
-PLOT_OPT = typer.Option(None, "--plot", help="Draw the activation memory plan into this .svg/.png/.pdf: tensors as "
-                        "boxes over operator time and offset, one lane per pool, the peak, patch stages, I/O "
-                        "(needs matplotlib: pip install 'mcugen[plot]').")
-PROFILE_HELP = ("cubeai: time every layer with the board's counter (cycles; instructions on QEMU): per-layer table "
-                "with each layer's share and kernel.")
-PROFILE_PLOT_OPT = typer.Option(None, "--plot", help="With --profile: draw one bar per layer into this "
-                                ".svg/.png/.pdf (needs matplotlib: pip install 'mcugen[plot]').")
-
 
 def _print_json(command: str, payload: dict) -> None:
     """A command's --json output: one versioned document (mcugen.jsonreport, the shipped schema)."""
     report.print_json(jsonreport.document(command, payload))
     _state["json_printed"] = True  # an error after it (does not fit, not bit-exact) goes to stderr only
-
-
-def _json_requested(argv: list[str]) -> str | None:
-    """The command named on a command line that asks for --json (errors then print as JSON), else None."""
-    if "--json" not in argv:
-        return None
-    words = [a for a in argv[: argv.index("--json")] if not a.startswith("-")]
-    if words[:1] == ["cache"]:
-        return " ".join(words[:2])
-    return words[0] if words else ""
 
 
 def _version(value: bool) -> None:
@@ -118,27 +64,6 @@ def _main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     _state["debug"] = debug or bool(os.environ.get("MCUGEN_DEBUG"))
-
-
-def _parse_place(items: list[str] | None) -> dict[str, str]:
-    result = {}
-    for item in items or []:
-        key, sep, region = item.partition("=")
-        if not sep or key not in PLACEMENT_KEYS or not region:
-            raise McugenError(
-                f"--place '{item}' is not KEY=REGION.",
-                hint=f"KEY is one of {', '.join(PLACEMENT_KEYS)}; REGION a memory region of the board "
-                "(`mcugen boards` lists them), e.g. --place arena=dtcm.",
-            )
-        result[key] = region
-    return result
-
-
-def _options(style: str, place: list[str] | None, no_inputs_allocation: bool, no_outputs_allocation: bool,
-             **choices: object) -> GenerateOptions:
-    """The GenerateOptions of a command's flags (checked: bad choices fail here)."""
-    return GenerateOptions(style=style, placement=_parse_place(place), inputs_allocation=not no_inputs_allocation,
-                           outputs_allocation=not no_outputs_allocation, **choices).checked()
 
 
 @app.command()
@@ -309,14 +234,6 @@ def build(
         report.render_built(built)
 
 
-def _split_inputs(inputs: list[str] | None, random: int | None) -> tuple[list[str], int]:
-    """--inputs N (random count) or --inputs FILE..."""
-    items = list(inputs or [])
-    if len(items) == 1 and items[0].isdigit():
-        return [], int(items[0])
-    return items, random or 0
-
-
 @app.command("flash-and-measure")
 def flash_and_measure(
     project_dir: Path = typer.Argument(..., help="A built project."),
@@ -350,7 +267,7 @@ def flash_and_measure(
     """
     files, count = _split_inputs(inputs, random)
     options = _runner_options(port, baud, probe, pack, no_pack_download)
-    _check_profile_plot(profile, plot_file)
+    plot.check_profile_request(profile, plot_file)
     places = farm_places(farm_place, coordinator)
     if len(places) > 1:  # a farm run: every place at once, a table each and the summary
         refuse_other_runners(runner, options)
@@ -361,7 +278,9 @@ def flash_and_measure(
     runner = runner or ("labgrid" if places else None)
     rep = project.measure_project(project_dir, runner=runner, input_files=files, random=count, seed=seed,
                                   runs=runs, runner_options=options, profile=profile)
-    _plot_profile(rep, plot_file, json_out)
+    if plot_file is not None and rep.layers:
+        plot.plot_profile(list(rep.layers), rep.timing_unit, plot_file, f"{rep.model} on {rep.board}")
+        report.say(json_out)(f"per-layer profile drawn: {plot_file}")
     (Path(project_dir) / "build").mkdir(exist_ok=True)
     (Path(project_dir) / "build" / "measure.json").write_text(report.json_text(rep.to_json()))
     if json_out:
@@ -369,24 +288,6 @@ def flash_and_measure(
     else:
         report.render_measure(rep)
     _exit_if_not_exact(rep.comparison)
-
-
-def _check_profile_plot(profile: bool, plot_file: Path | None, style: str = "cubeai") -> None:
-    """--plot needs --profile and a format matplotlib writes; --profile needs the cubeai style."""
-    if plot_file is not None and not profile:
-        raise McugenError("--plot draws the per-layer profile: it needs --profile.", hint="Add --profile.")
-    if profile and style != "cubeai":
-        raise McugenError("--profile times the layers of mcugen's generated network (the cubeai style).",
-                          hint="TFLM's interpreter is not instrumented: drop --style tflm to profile.")
-    if plot_file is not None:
-        plot.check_plot_path(plot_file)
-
-
-def _plot_profile(rep: project.MeasureReport, plot_file: Path | None, json_out: bool) -> None:
-    if plot_file is not None and rep.layers:
-        plot.plot_profile(list(rep.layers), rep.timing_unit, plot_file,
-                          f"{rep.model} on {rep.board} ({rep.style}): {rep.timing_unit} per layer")
-        report.say(json_out)(f"per-layer profile drawn: {plot_file}")
 
 
 def _exit_if_not_exact(comparison) -> None:
@@ -432,6 +333,10 @@ def validate(
     farm_place: Optional[str] = typer.Option(None, "--place", help=PLACE_HELP),
     coordinator: Optional[str] = typer.Option(None, "--coordinator", help=COORDINATOR_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
+    dataset: Optional[Path] = typer.Option(None, "--dataset", help="Labelled data: an .npz with x (samples, float "
+                                           "ones quantized with the input's parameters) and y (labels), or a folder "
+                                           "per class of input files; prints top-1/top-5 of the device, the "
+                                           "reference and the float model, the confusion matrix, disagreements."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Generate, build, run on the target and compare with the TFLM reference, in one go.
@@ -451,7 +356,7 @@ def validate(
     options = _options(style, None, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
                        pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
     runner_options = _runner_options(port, baud, probe, pack, no_pack_download)
-    _check_profile_plot(profile, plot_file, style)
+    plot.check_profile_request(profile, plot_file, style)
     places = farm_places(farm_place, coordinator)
     if len(places) > 1:  # a farm run: build once, every place at once, a table each and the summary
         refuse_other_runners(runner, runner_options)
@@ -464,8 +369,11 @@ def validate(
         model, target, options, input_files=files, random=count, seed=seed, runs=runs, output=output, force=force,
         runner=runner, runner_options=runner_options, progress=report.say(json_out),
         library_progress=report.library_progress(json_out), float_model=float_model, profile=profile,
+        dataset=dataset,
     )
-    _plot_profile(rep, plot_file, json_out)
+    if plot_file is not None and rep.layers:
+        plot.plot_profile(list(rep.layers), rep.timing_unit, plot_file, f"{rep.model} on {rep.board}")
+        report.say(json_out)(f"per-layer profile drawn: {plot_file}")
     if json_out:
         _print_json("validate", {**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})
     else:
@@ -518,7 +426,7 @@ def main() -> None:
 
 
 def _run_app() -> None:
-    json_command = _json_requested(sys.argv[1:])
+    json_command = jsonreport.json_command(sys.argv[1:])
     _state["json_printed"] = False
     try:
         code = app(standalone_mode=False)

@@ -68,3 +68,13 @@ def timing_json(unit: str, counts: Mapping[str, float], macs: int, clock_hz: int
 def load_schema() -> dict[str, Any]:
     """The JSON schema (draft 2020-12) of every --json output."""
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def json_command(argv: list[str]) -> str | None:
+    """The command named on a command line that asks for --json (errors then print as JSON), else None."""
+    if "--json" not in argv:
+        return None
+    words = [a for a in argv[: argv.index("--json")] if not a.startswith("-")]
+    if words[:1] == ["cache"]:
+        return " ".join(words[:2])
+    return words[0] if words else ""

@@ -21,6 +21,7 @@ import numpy as np
 
 from mcugen.boards import get_board
 from mcugen.build import build_project, compare_with_estimate, memory_usage
+from mcugen.dataset import load_dataset, score
 from mcugen.errors import McugenError
 from mcugen.firmware import MANIFEST_FILE, read_manifest
 from mcugen.inputs import make_samples
@@ -112,6 +113,7 @@ class MeasureReport:
     layers: tuple[dict[str, Any], ...] = ()  # per node of the last run: index, op, count (profiling builds)
     input_names: tuple[str, ...] = ()  # per input: the file it came from, or "random #k"
     float_model: str | None = None  # the float .tflite compared with (per-output float_metrics)
+    dataset: dict[str, Any] | None = None  # --dataset: accuracies, confusion, disagreements (mcugen.dataset.score)
 
     @property
     def per_mac(self) -> float | None:
@@ -140,6 +142,7 @@ class MeasureReport:
             "outputs": [o.to_json() for o in cmp.outputs] if cmp is not None else [],
             "memory": self.memory, "notes": list(self.notes),
             "layers": list(self.layers),
+            "dataset": self.dataset,
             "results": [
                 {"input": name, "outputs": [np.asarray(o).tolist() for o in outs]}
                 for name, outs in zip(self.input_names, self.outputs)
@@ -179,6 +182,7 @@ def measure_project(
     float_model: str | Path | None = None,
     runner_options: dict[str, Any] | None = None,
     profile: bool = False,
+    dataset: str | Path | None = None,
 ) -> MeasureReport:
     """Flash/start a built project, run the inputs, compare with the reference."""
     project_dir = Path(project_dir)
@@ -195,14 +199,17 @@ def measure_project(
                           hint="Generate it again with --profile (cubeai style), build it, then measure.")
     if not input_files and random <= 0:
         random = 1
-    samples = make_samples(graph, input_files, random=random, seed=seed)
+    labelled = load_dataset(dataset, graph) if dataset is not None else None
+    samples = labelled.samples if labelled is not None else make_samples(graph, input_files, random=random, seed=seed)
     m = measure(project_dir, runner, samples, runs=runs, profile=profile, **(runner_options or {}))
     comparison = None
+    scored = None
     notes: list[str] = []
     if compare:
         reference = reference_for(graph, samples, runs)
         floats = float_reference_for(float_model, graph, samples, runs) if float_model is not None else None
         comparison = compare_outputs(graph, m.outputs, reference, floats)
+        scored = score(labelled, m.outputs, reference, floats) if labelled is not None else None
         comparison = ValidationResult(model=graph.name, target=m.board, inputs=len(samples), outputs=comparison)
     if float_model is not None and not compare:
         notes.append("no comparison asked for: the float model was not run")
@@ -218,7 +225,9 @@ def measure_project(
         activation_bytes=m.activation_bytes, extra_u32=m.extra_u32, comparison=comparison, memory=memory,
         notes=tuple(notes), outputs=tuple(tuple(o) for o in m.outputs),
         layers=profile_layers(m.profile, manifest.get("nodes") or [], graph),
-        input_names=tuple([str(f) for f in input_files] + [f"random #{k}" for k in range(len(samples) - len(input_files))]),
+        input_names=labelled.names if labelled is not None else
+        tuple([str(f) for f in input_files] + [f"random #{k}" for k in range(len(samples) - len(input_files))]),
+        dataset=scored,
         float_model=str(float_model) if float_model is not None and compare else None,
     )
 
@@ -261,6 +270,7 @@ def validate(
     library_progress: Callable[[BuildProgress], None] | None = None,
     float_model: str | Path | None = None,
     profile: bool = False,
+    dataset: str | Path | None = None,
 ) -> tuple[Generated, Built, MeasureReport]:
     """generate -> build -> flash/run -> compare, in one go (a temporary project unless `output`).
 
@@ -271,6 +281,8 @@ def validate(
     check_options(board, runner, runner_options or {})  # a refused --port/--baud/--pack before the build
     if float_model is not None:
         FloatModel(float_model, graph)  # a wrong float model fails before anything is built
+    if dataset is not None:
+        random = len(load_dataset(dataset, graph).samples)  # a bad dataset fails before the build
     say = progress or (lambda _msg: None)
     baud = (runner_options or {}).get("baud")
     if baud:  # the firmware is built for the rate the link will use
@@ -285,10 +297,11 @@ def validate(
         gen = generate(graph, board, out, options, force=force or output is None, progress=library_progress)
         say("building")
         built = build(out)
-        say(f"running {len(input_files)} file input(s) and {random} random input(s) on {board.name}")
+        say(f"running {random} labelled sample(s) of {dataset} on {board.name}" if dataset is not None else
+            f"running {len(input_files)} file input(s) and {random} random input(s) on {board.name}")
         report = measure_project(out, runner=runner, input_files=input_files, random=random, seed=seed,
                                  runs=runs, runner_options=runner_options, float_model=float_model,
-                                 profile=profile)
+                                 profile=profile, dataset=dataset)
         return gen, built, report
 
 

@@ -390,11 +390,38 @@ def render_measure(rep: MeasureReport, built: Built | None = None, footprint: Fo
             print_table(console, f)
         verdict = "[green]bit-exact[/green]" if cmp.bit_exact else "[red]NOT bit-exact[/red]"
         console.print(f"{verdict}: max abs diff {cmp.max_abs_diff:g} over {cmp.inputs} input(s)")
+    if rep.dataset:
+        render_dataset(rep.dataset)
     if rep.outputs and len(rep.outputs) <= 8:
         for name, outs in zip(rep.input_names, rep.outputs):
             console.print(f"  {safe_text(name)}: {safe_text(render_outputs(list(outs)), None)}")
     for note in rep.notes:
         console.print(f"note: {safe_text(note, None)}", style="dim")
+
+
+def render_dataset(d: Mapping[str, Any]) -> None:
+    """validate --dataset: accuracy of the device, the reference and the float model; the device's
+    confusion matrix; where device and reference disagree."""
+    t = Table(title=f"Accuracy on {d['samples']:,} labelled samples", title_justify="left")
+    for col in ("", "top-1", "top-5"):
+        t.add_column(col, justify="right" if col else "left")
+    for name in ("device", "reference", "float_model"):
+        if d.get(name):
+            t.add_row(name.replace("_", " "), f"{100 * d[name]['top1']:.2f}%", f"{100 * d[name]['top5']:.2f}%")
+    print_table(console, t)
+    confusion = d["confusion"]
+    if len(confusion) <= 20:
+        c = Table(title="Confusion (rows: label, columns: the device's answer)", title_justify="left")
+        c.add_column("")
+        for k in range(len(confusion)):
+            c.add_column(str(k), justify="right")
+        for k, row in enumerate(confusion):
+            c.add_row(str(k), *(str(v) for v in row))
+        print_table(console, c)
+    dis = d["disagreements"]
+    console.print(f"device and reference disagree on {len(dis)} sample(s)"
+                  + (": " + ", ".join(safe_text(x["sample"]) for x in dis[:10]) + (" ..." if len(dis) > 10 else "")
+                     if dis else ""))
 
 
 def render_profile(rep: MeasureReport) -> None:

@@ -37,12 +37,12 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "mcugen.tflm.arena", "mcugen.codesize", "mcugen.estimate", "mcugen.inspect", "mcugen.options",
                   "mcugen.autoplace", "mcugen.pipeline", "mcugen.advice")),
     ("emit", ("mcugen.tflm.library", "mcugen.codegen.*", "mcugen.emit")),
-    ("build, run, compare", ("mcugen.build", "mcugen.link.*", "mcugen.runners.*", "mcugen.measure",
+    ("build, run, compare", ("mcugen.build", "mcugen.dataset", "mcugen.link.*", "mcugen.runners.*", "mcugen.measure",
                              "mcugen.reference", "mcugen.validate", "mcugen.farm", "mcugen.farm.places",
                              "mcugen.farm.describe")),
-    ("orchestration and tools", ("mcugen.project", "mcugen.report", "mcugen.plot", "mcugen.calibrate.*", "mcugen.cli",
-                                 "mcugen.__main__", "mcugen.farm.parallel", "mcugen.farm.summary",
-                                 "mcugen.farm.commands")),
+    ("orchestration and tools", ("mcugen.project", "mcugen.report", "mcugen.plot", "mcugen.cli_options",
+                                 "mcugen.calibrate.*", "mcugen.cli", "mcugen.__main__", "mcugen.farm.parallel",
+                                 "mcugen.farm.summary", "mcugen.farm.commands")),
 )
 
 FUNCTION_IMPORTS_ALLOWED: tuple[str, ...] = ()

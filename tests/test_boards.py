@@ -279,7 +279,7 @@ def test_cli_generate_and_build_with_the_arena_in_sdram(tmp_path, models_dir, bo
     gen = json.loads(r.stdout)
     r = mcugen("build", out, "--json")
     assert r.returncode == 0, r.stderr
-    regions = json.loads(r.stdout)["regions"]
+    regions = {x["name"]: x for x in json.loads(r.stdout)["regions"]}
     assert regions["sdram"]["sections"][".nn_arena"] == gen["arena_size"] > 0
     weights = "sdram" if "weights=sdram" in places else "flexspi"
     assert regions[weights]["sections"][".nn_weights"] > 250_000
