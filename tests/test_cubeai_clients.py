@@ -123,6 +123,8 @@ def test_macro_forms_as_st_writes_them(tmp_path):
                  "WEIGHT_1_SIZE", "STATES_SIZE", "IN_SIZE"):
         assert f"STAI_NETWORK_{name}_BYTES" in h, name
     assert h["STAI_NETWORK_IN_FORMATS"] == "{ STAI_FORMAT_S8 }"
+    assert "STAI_FLAG_PREALLOCATED" in h["STAI_NETWORK_IN_1_FLAGS"] and "STAI_FLAG_PREALLOCATED" in h[
+        "STAI_NETWORK_WEIGHT_1_FLAGS"]
     assert h["AI_NETWORK_INPUTS_IN_ACTIVATIONS"] not in ("", "0")
     assert h["AI_NETWORK_IN"] == "ai_network_inputs_get(AI_HANDLE_NULL, NULL)"
     assert "stai_size stai_network_get_context_size(void);" in (root / "network.h").read_text()

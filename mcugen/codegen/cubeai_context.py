@@ -100,7 +100,9 @@ def io_context(io: IOTensor, tag: str) -> dict[str, Any]:
     owner = "STAI_FLAG_INPUTS" if tag.startswith("in") else "STAI_FLAG_OUTPUTS"
     zp_ctype, zp_flag = AI_ZERO_POINTS.get(io.dtype, AI_ZERO_POINT_WIDE)
     return {
-        "flags": ([owner] if io.in_activations else []) + ["STAI_FLAG_CHANNEL_LAST", "STAI_FLAG_HAS_BATCH"],
+        # ST marks the buffers the network allocates (inside the activations) PREALLOCATED.
+        "flags": ([owner, "STAI_FLAG_PREALLOCATED"] if io.in_activations else []) + ["STAI_FLAG_CHANNEL_LAST",
+                                                                                 "STAI_FLAG_HAS_BATCH"],
         "batch": shape[0] if rank >= 2 else 1, "ai_format": AI_FORMATS.get(io.dtype, "AI_BUFFER_FORMAT_NONE"),
         "zp_ctype": zp_ctype, "zp_flag": zp_flag, "pool": io.pool, "pool_k": io.pool + 1,
         "in_activations": io.in_activations,
