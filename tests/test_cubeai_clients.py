@@ -20,6 +20,7 @@ stai_4_x     Edge AI Core 4.x: get_context_size(), array macros, init_format,
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,21 @@ def test_clients_with_own_io_and_pools(client, options, tmp_path):
     """The same applications when the I/O are the application's buffers
     (--no-inputs-allocation: the macros say so) or the activations span two pools."""
     run_client(client, "person_detect", tmp_path, n=2, **options)
+
+
+@needs_reference
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_clients_with_clang(client, tmp_path):
+    """The same applications compiled by clang (-Wall -Wextra -Werror): no GCC-only spelling
+    in the headers they include."""
+    if shutil.which("clang") is None:
+        pytest.skip("needs clang")
+    graph = load_model(MODELS_DIR / "person_detect.tflite")
+    root = tmp_path / "p"
+    generate(graph, "host", root, c_api=CLIENTS[client])
+    exe = build_app_host(root, client_files(client), tmp_path / "app", cc="clang")
+    samples = _samples(graph, 2)
+    assert_exact(graph, run_app([str(exe)], graph, samples, tmp_path / "run"), samples)
 
 
 @pytest.mark.slow
