@@ -117,6 +117,7 @@ def test_st_file_set_and_include_graph(tmp_path):
         return re.findall(r'^#include "([^"]+)"', path.read_text(), re.M)
 
     assert {"stai.h", "stai_debug.h"} <= set(includes(stai / "network.h"))
+    assert (stai / "network_details.h").is_file() and "stai.h" in includes(stai / "network_details.h")
     assert not (stai / "ai_platform.h").exists() and not (stai / "network_data_params.h").exists()
     for f in ("ai_platform.h", "ai_datatypes_defines.h", "network_config.h", "network_data_params.h",
               "network_data_params.c", "stai_debug.h"):
