@@ -20,6 +20,7 @@ stai_4_x     Edge AI Core 4.x: get_context_size(), array macros, init_format,
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,21 @@ def test_clients_with_own_io_and_pools(client, options, tmp_path):
     run_client(client, "person_detect", tmp_path, n=2, **options)
 
 
+@needs_reference
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_clients_with_clang(client, tmp_path):
+    """The same applications compiled by clang (-Wall -Wextra -Werror): no GCC-only spelling
+    in the headers they include."""
+    if shutil.which("clang") is None:
+        pytest.skip("needs clang")
+    graph = load_model(MODELS_DIR / "person_detect.tflite")
+    root = tmp_path / "p"
+    generate(graph, "host", root, c_api=CLIENTS[client])
+    exe = build_app_host(root, client_files(client), tmp_path / "app", cc="clang")
+    samples = _samples(graph, 2)
+    assert_exact(graph, run_app([str(exe)], graph, samples, tmp_path / "run"), samples)
+
+
 @pytest.mark.slow
 @needs_arm
 @needs_qemu
@@ -101,6 +117,7 @@ def test_st_file_set_and_include_graph(tmp_path):
         return re.findall(r'^#include "([^"]+)"', path.read_text(), re.M)
 
     assert {"stai.h", "stai_debug.h"} <= set(includes(stai / "network.h"))
+    assert (stai / "network_details.h").is_file() and "stai.h" in includes(stai / "network_details.h")
     assert not (stai / "ai_platform.h").exists() and not (stai / "network_data_params.h").exists()
     for f in ("ai_platform.h", "ai_datatypes_defines.h", "network_config.h", "network_data_params.h",
               "network_data_params.c", "stai_debug.h"):
@@ -123,6 +140,8 @@ def test_macro_forms_as_st_writes_them(tmp_path):
                  "WEIGHT_1_SIZE", "STATES_SIZE", "IN_SIZE"):
         assert f"STAI_NETWORK_{name}_BYTES" in h, name
     assert h["STAI_NETWORK_IN_FORMATS"] == "{ STAI_FORMAT_S8 }"
+    assert "STAI_FLAG_PREALLOCATED" in h["STAI_NETWORK_IN_1_FLAGS"] and "STAI_FLAG_PREALLOCATED" in h[
+        "STAI_NETWORK_WEIGHT_1_FLAGS"]
     assert h["AI_NETWORK_INPUTS_IN_ACTIVATIONS"] not in ("", "0")
     assert h["AI_NETWORK_IN"] == "ai_network_inputs_get(AI_HANDLE_NULL, NULL)"
     assert "stai_size stai_network_get_context_size(void);" in (root / "network.h").read_text()

@@ -8,6 +8,7 @@ renders `templates/cubeai/` and writes a self-contained project:
     <name>.h / <name>.c            st-ai client API (stai_<name>_init, _run, ...), with
                                    c_api="legacy"/"legacy-6"/"both" also ai_<name>_create, _run, ...
     <name>_data.h / <name>_data.c  weights blob (.nn_weights) and requantization tables
+    <name>_details.h               every computed tensor and every node (stai_network_details)
     stai.h, stai_debug.h,          the st-ai types, return-code/format names and runtime
     stai_runtime.c                 entry points
     ai_platform.h,                 the legacy API's types and ST's small runtime defines
@@ -46,7 +47,7 @@ from mcugen import firmware as fw
 from mcugen.boards import Board, get_board
 from mcugen.codegen.c_text import c_array_init, render_struct, safe_text, stamp
 from mcugen.codegen.cubeai_context import NP_TO_C, IOTensor, activation_pools, io_context, io_tensor, pool_of
-from mcugen.codegen.cubeai_context import tensor_place
+from mcugen.codegen.cubeai_context import details_context, tensor_place
 from mcugen.codegen.library import library_layout
 from mcugen.errors import McugenError
 from mcugen.estimate import WEIGHTS_ALIGNMENT
@@ -285,6 +286,7 @@ def render_project(
         "inputs_in_activations": inputs_in_activations, "outputs_in_activations": outputs_in_activations,
         # The Cortex-M7 variants' parameter structs live in their own header.
         "arm_kernels": arm_kernels, "arm_include": NETWORK_INCLUDE,
+        "details": details_context(graph),
     }
     env = _jinja()
     files: dict[str, str] = {}
@@ -306,6 +308,7 @@ def render_project(
     render("network.c.j2", f"{name}.c")
     render("network_data.h.j2", f"{name}_data.h")
     render("network_data.c.j2", f"{name}_data.c")
+    render("network_details.h.j2", f"{name}_details.h")
     render("main.c.j2", "main.c")
     render("host_main.c.j2", "host_main.c")
 

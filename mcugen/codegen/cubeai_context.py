@@ -100,7 +100,9 @@ def io_context(io: IOTensor, tag: str) -> dict[str, Any]:
     owner = "STAI_FLAG_INPUTS" if tag.startswith("in") else "STAI_FLAG_OUTPUTS"
     zp_ctype, zp_flag = AI_ZERO_POINTS.get(io.dtype, AI_ZERO_POINT_WIDE)
     return {
-        "flags": ([owner] if io.in_activations else []) + ["STAI_FLAG_CHANNEL_LAST", "STAI_FLAG_HAS_BATCH"],
+        # ST marks the buffers the network allocates (inside the activations) PREALLOCATED.
+        "flags": ([owner, "STAI_FLAG_PREALLOCATED"] if io.in_activations else []) + ["STAI_FLAG_CHANNEL_LAST",
+                                                                                 "STAI_FLAG_HAS_BATCH"],
         "batch": shape[0] if rank >= 2 else 1, "ai_format": AI_FORMATS.get(io.dtype, "AI_BUFFER_FORMAT_NONE"),
         "zp_ctype": zp_ctype, "zp_flag": zp_flag, "pool": io.pool, "pool_k": io.pool + 1,
         "in_activations": io.in_activations,
@@ -134,3 +136,24 @@ def tensor_place(plan: MemoryPlan, t: int, in_graph: Mapping[int, int], out_grap
     if t in out_graph:
         return f"application buffer (output {out_graph[t] + 1})"
     return "@?"
+
+
+def details_context(graph: Graph) -> dict[str, Any]:
+    """The tables of <name>_details.h: every non-constant tensor (its index in the table as
+    its id) and every node with the table indices of its tensors (-1: a constant or none)."""
+    table: dict[int, int] = {}
+    tensors = []
+    for t in graph.tensors:
+        if t.is_constant:
+            continue
+        table[t.index] = len(tensors)
+        q = t.quant if t.dtype != "float32" else None
+        tensors.append({"id": len(tensors), "name": safe_text(t.name, 80), "bytes": t.nbytes,
+                        "format": STAI_FORMATS.get(t.dtype, "STAI_FORMAT_NONE"), "shape": list(t.shape),
+                        "quantized": q is not None, "scale_c": c_float(float(q.scale[0])) if q is not None else "",
+                        "zero_point": int(q.zero_point[0]) if q is not None else 0})
+    opcodes = list(graph.opcodes)  # a property: distinct codes in first-use order
+    nodes = [{"id": op.index, "type": opcodes.index(op.opcode), "opcode": safe_text(op.opcode, 40),
+              "inputs": [table.get(i, -1) for i in op.inputs], "outputs": [table.get(i, -1) for i in op.outputs]}
+             for op in graph.operators]
+    return {"tensors": tensors, "nodes": nodes, "opcodes": [safe_text(o, 40) for o in opcodes]}
