@@ -51,3 +51,80 @@ def with_custom_op(model: bytes, opcode: str, custom_code: str) -> bytes:
 
 
 __all__ = ["np", "unmodelled_mix", "with_custom_op"]
+
+
+def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0) -> bytes:
+    """int8 box encodings and class scores -> DEQUANTIZE -> TFLite_Detection_PostProcess (TFLM's
+    custom op, fast NMS) -> four float outputs (boxes, classes, scores, count), written with
+    TensorFlow's schema object API and the op's flexbuffer options."""
+    import flatbuffers
+    from flatbuffers import flexbuffers
+    from tensorflow.lite.python import schema_py_generated as s
+
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0.1, 0.9, size=(anchors, 2))
+    sizes = rng.uniform(0.1, 0.4, size=(anchors, 2))
+    anchor_data = np.concatenate([centres, sizes], axis=1).astype(np.float32)  # ycenter, xcenter, h, w
+    model = s.ModelT()
+    model.version = 3
+    codes = []
+    for builtin, custom in ((s.BuiltinOperator.DEQUANTIZE, None), (s.BuiltinOperator.CUSTOM,
+                                                                     "TFLite_Detection_PostProcess")):
+        code = s.OperatorCodeT()
+        code.builtinCode = code.deprecatedBuiltinCode = builtin
+        code.version = 1
+        code.customCode = custom
+        codes.append(code)
+    model.operatorCodes = codes
+    buffers = [s.BufferT()]
+
+    def tensor(name, shape, ttype, quant=None, data=None):
+        t = s.TensorT()
+        t.name, t.shape, t.type = name, np.array(shape, dtype=np.int32), ttype
+        b = s.BufferT()
+        if data is not None:
+            b.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), dtype=np.uint8)
+        buffers.append(b)
+        t.buffer = len(buffers) - 1
+        if quant:
+            q = s.QuantizationParametersT()
+            q.scale = np.array([quant[0]], dtype=np.float32)
+            q.zeroPoint = np.array([quant[1]], dtype=np.int64)
+            t.quantization = q
+        return t
+
+    f32, i8 = s.TensorType.FLOAT32, s.TensorType.INT8
+    tensors = [
+        tensor("box_encodings", [1, anchors, 4], i8, (0.05, 0)),
+        tensor("class_scores", [1, anchors, classes + 1], i8, (1.0 / 256, -128)),
+        tensor("boxes_f", [1, anchors, 4], f32),
+        tensor("scores_f", [1, anchors, classes + 1], f32),
+        tensor("anchors", [anchors, 4], f32, None, anchor_data),
+        tensor("detection_boxes", [1, max_detections, 4], f32),
+        tensor("detection_classes", [1, max_detections], f32),
+        tensor("detection_scores", [1, max_detections], f32),
+        tensor("num_detections", [1], f32),
+    ]
+
+    def op(code, ins, outs, options=None):
+        o = s.OperatorT()
+        o.opcodeIndex, o.inputs, o.outputs = code, np.array(ins, dtype=np.int32), np.array(outs, dtype=np.int32)
+        if options is not None:
+            o.customOptions = np.frombuffer(bytes(options), dtype=np.uint8)
+        return o
+
+    options = flexbuffers.Dumps({
+        "max_detections": max_detections, "max_classes_per_detection": 1, "detections_per_class": 100,
+        "use_regular_nms": False, "nms_score_threshold": 0.3, "nms_iou_threshold": 0.5,
+        "num_classes": classes, "y_scale": 10.0, "x_scale": 10.0, "h_scale": 5.0, "w_scale": 5.0})
+    sg = s.SubGraphT()
+    sg.tensors = tensors
+    sg.inputs, sg.outputs = np.array([0, 1], dtype=np.int32), np.array([5, 6, 7, 8], dtype=np.int32)
+    sg.operators = [op(0, [0], [2]), op(0, [1], [3]), op(1, [2, 3, 4], [5, 6, 7, 8], options)]
+    sg.name = "main"
+    model.subgraphs = [sg]
+    model.buffers = buffers
+    model.description = "mcugen test: TFLite_Detection_PostProcess"
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())

@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from _tflm_models import unmodelled_mix, with_custom_op  # noqa: E402
+from _tflm_models import detection_postprocess, unmodelled_mix, with_custom_op  # noqa: E402
 from tfmodels import cached_model, cached_tflite, int8_lstm  # noqa: E402
 
 from mcugen import project  # noqa: E402
@@ -39,6 +39,26 @@ def lstm():
 @pytest.fixture(scope="module")
 def mix():
     return cached_model("unmodelled_mix", unmodelled_mix)
+
+
+@pytest.fixture(scope="module")
+def detection(tmp_path_factory):
+    path = tmp_path_factory.mktemp("det") / "detection.tflite"
+    path.write_bytes(detection_postprocess())
+    return path
+
+
+def test_detection_postprocess_custom_op_is_known_and_runs_in_tflm(detection):
+    """TFLM's custom TFLite_Detection_PostProcess: its float inputs (from DEQUANTIZE) and float
+    detections pass the quantized-model check; inspect names it, the tflm style runs it."""
+    r = mcugen("inspect", detection, "--json")
+    assert r.returncode == 0, r.stderr
+    det = json.loads(r.stdout)["layers"][2]
+    assert det["op"] == "CUSTOM:TFLite_Detection_PostProcess" and det["macs"] is None
+    assert det["styles"]["tflm"]["runs"] and not det["styles"]["cubeai"]["runs"]
+    r = mcugen("estimate", detection, "-t", "qemu-m7", "--style", "tflm", "--json")
+    assert r.returncode == 0, r.stderr
+    assert not any("not modelled" in n for n in json.loads(r.stdout)["notes"])  # its arena is modelled
 
 
 def test_unmodelled_ops_are_inspected_per_style_and_estimated_in_tflm(mix):
@@ -101,6 +121,13 @@ def _validate(path, target, n, tmp_path):
 @pytest.mark.parametrize("which", ["lstm", "mix"])
 def test_unmodelled_models_bit_exact_on_host(which, lstm, mix, tmp_path):
     _validate(lstm if which == "lstm" else mix, "host", 20, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.tflm
+def test_detection_postprocess_bit_exact_on_host(detection, tmp_path):
+    rep = _validate(detection, "host", 20, tmp_path)
+    assert rep.activation_bytes <= 1.1 * rep.extra_u32  # its kernel's allocations are modelled
 
 
 @pytest.mark.slow

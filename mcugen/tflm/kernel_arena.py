@@ -235,6 +235,25 @@ def _model_svdf(ctx: OpContext) -> KernelAllocations:
     return k
 
 
+DETECTION_OP_DATA = 256  # detection_postprocess.cc's OpData: options, scales, 13 scratch indices (~120 B)
+
+
+def _model_detection_postprocess(ctx: OpContext) -> KernelAllocations:
+    """TFLM's TFLite_Detection_PostProcess: its OpData in Init and eleven scratch requests in Prepare
+    (detection_postprocess.cc: candidates, decoded boxes, scores, NMS buffers). max_detections is
+    read from the output's shape (it holds max_detections x max_classes_per_detection boxes: an
+    upper bound), num_classes from the scores (without the background class)."""
+    scores, out = ctx.tensor(1), ctx.tensor(0, outputs=True)
+    boxes = scores.shape[1]
+    num_classes = max(scores.shape[2] - 1, 1)
+    max_det = out.shape[1] if len(out.shape) > 1 else 1
+    k = KernelAllocations(init=[DETECTION_OP_DATA], temp_tensors=ctx.io_tensors())
+    k.scratch = [boxes, boxes * 16, scores.shape[1] * scores.shape[2] * 4, boxes * 4, boxes * 4,
+                 max_det * boxes * 4, max_det * boxes * 4, boxes * 4, max_det * boxes * 4,
+                 max(num_classes, max_det) * boxes * 4, min(boxes, max_det) * boxes * 4]
+    return k
+
+
 def _simple(struct_ref: str | None, struct_cmsis: str | None = None) -> Callable[[OpContext], KernelAllocations]:
     def model(ctx: OpContext) -> KernelAllocations:
         k = KernelAllocations(temp_tensors=ctx.io_tensors())
@@ -295,6 +314,8 @@ _OP_MODELS: dict[str, Callable[[OpContext], KernelAllocations]] = {
     "MAXIMUM": _simple(None),
     "MINIMUM": _simple(None),
 }
+
+_OP_MODELS["CUSTOM:TFLite_Detection_PostProcess"] = _model_detection_postprocess
 
 MODELED_OPS = frozenset(_OP_MODELS)
 

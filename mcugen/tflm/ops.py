@@ -258,7 +258,10 @@ CUSTOM_RESOLVER_METHODS: dict[str, str] = {
 
 
 def resolver_method(opcode: str) -> str | None:
-    """The MicroMutableOpResolver method registering builtin `opcode`, or None."""
+    """The MicroMutableOpResolver method registering builtin `opcode` (or custom op "CUSTOM:<name>"),
+    or None."""
+    if opcode.startswith("CUSTOM:"):
+        return CUSTOM_RESOLVER_METHODS.get(opcode[len("CUSTOM:"):])
     return RESOLVER_METHODS.get(opcode)
 
 
