@@ -125,8 +125,9 @@ def test_unmodelled_models_bit_exact_on_host(which, lstm, mix, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.tflm
-def test_detection_postprocess_bit_exact_on_host(detection, tmp_path):
-    rep = _validate(detection, "host", 20, tmp_path)
+@pytest.mark.parametrize("target", ["host", "qemu-m7"])
+def test_detection_postprocess_bit_exact(detection, target, tmp_path):
+    rep = _validate(detection, target, 20, tmp_path)
     assert rep.activation_bytes <= 1.1 * rep.extra_u32  # its kernel's allocations are modelled
 
 
