@@ -128,3 +128,48 @@ def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0) -> by
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
+
+
+def while_loop(body_op: str = "ADD") -> bytes:
+    """An int8 WHILE loop (three subgraphs: main, cond, body): y = x doubled three times by the body's
+    ADD (or `body_op`, to put an op TFLM does not register in a body), the counter a constant.
+    Written with TensorFlow's schema object API (the converter's int8 WHILE keeps its loop-carried
+    tensors float)."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as s
+
+    m = s.ModelT(); m.version = 3
+    codes = []
+    for b in (s.BuiltinOperator.WHILE, s.BuiltinOperator.LESS, getattr(s.BuiltinOperator, body_op)):
+        c = s.OperatorCodeT(); c.builtinCode = c.deprecatedBuiltinCode = b; c.version = 1; codes.append(c)
+    m.operatorCodes = codes
+    bufs = [s.BufferT()]
+    def T(name, shape, tt, q=None, data=None):
+        t = s.TensorT(); t.name = name; t.shape = np.array(shape, dtype=np.int32); t.type = tt
+        b = s.BufferT()
+        if data is not None: b.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), dtype=np.uint8)
+        bufs.append(b); t.buffer = len(bufs) - 1
+        if q:
+            qq = s.QuantizationParametersT(); qq.scale = np.array([q[0]], np.float32); qq.zeroPoint = np.array([q[1]], np.int64); t.quantization = qq
+        return t
+    I8, I32, B = s.TensorType.INT8, s.TensorType.INT32, s.TensorType.BOOL
+    def op(code, ins, outs, ot=None, o=None):
+        x = s.OperatorT(); x.opcodeIndex = code; x.inputs = np.array(ins, np.int32); x.outputs = np.array(outs, np.int32)
+        if ot: x.builtinOptionsType = ot; x.builtinOptions = o
+        return x
+    def sg(tensors, ins, outs, ops, name):
+        g = s.SubGraphT(); g.tensors = tensors; g.inputs = np.array(ins, np.int32); g.outputs = np.array(outs, np.int32); g.operators = ops; g.name = name; return g
+    # main: x int8 [1,5] -> WHILE(i=0 counter input, x) -> y
+    wo = s.WhileOptionsT(); wo.condSubgraphIndex = 1; wo.bodySubgraphIndex = 2
+    main = sg([T("x", [1, 5], I8, (0.1, 3)), T("i0", [1], I32, None, np.array([0], np.int32)), T("i_out", [1], I32), T("y", [1, 5], I8, (0.1, 3))],
+              [0], [3], [op(0, [1, 0], [2, 3], s.BuiltinOptions.WhileOptions, wo)], "main")
+    cond = sg([T("ci", [1], I32), T("cx", [1, 5], I8, (0.1, 3)), T("limit", [1], I32, None, np.array([3], np.int32)), T("c", [1], B)],
+              [0, 1], [3], [op(1, [0, 2], [3])], "cond")
+    ao = s.AddOptionsT()
+    body = sg([T("bi", [1], I32), T("bx", [1, 5], I8, (0.1, 3)), T("one", [1], I32, None, np.array([1], np.int32)),
+               T("bi2", [1], I32), T("bx2", [1, 5], I8, (0.1, 3))],
+              [0, 1], [3, 4], [op(2, [0, 2], [3], s.BuiltinOptions.AddOptions, ao), op(2, [1, 1], [4], s.BuiltinOptions.AddOptions, s.AddOptionsT())], "body")
+    m.subgraphs = [main, cond, body]; m.buffers = bufs
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())

@@ -62,6 +62,8 @@ def resolver_ops(graph: Graph) -> list[tuple[str, str]]:
         opcodes.setdefault(op_name(op), None)
     for op in graph.folded:
         opcodes.setdefault(op_name(op), None)
+    for _, _, opcode, custom in graph.subgraph_ops:  # control-flow bodies run by TFLM too
+        opcodes.setdefault(f"CUSTOM:{custom or ''}" if opcode == "CUSTOM" else opcode, None)
     for opcode in opcodes:  # custom ops as CUSTOM:<name>, registered by name (AddDetectionPostprocess)
         method = resolver_method(opcode)
         if method is None:
