@@ -23,6 +23,7 @@ from mcugen.firmware import DEFAULT_STACK_SIZE
 from mcugen.lower import LoweredGraph
 from mcugen.lower.arm.config import mat_mult_variants
 from mcugen.model.graph import Graph
+from mcugen.ops.generic import op_name
 from mcugen.tflm.cache import find_library
 from mcugen.tflm.codesize import FRAMEWORK, TOOLCHAIN, code_size_estimate
 from mcugen.tflm.targets import target_for_board
@@ -151,7 +152,9 @@ def cached_tflm_code_size(graph: Graph, board: Board, kernels: str | None = None
         return None
     if entry is None:
         return None
-    size = code_size_estimate(entry, list(graph.opcodes))
+    names = [op_name(op) for op in graph.operators]
+    names += [f"CUSTOM:{custom or ''}" if opcode == "CUSTOM" else opcode for _, _, opcode, custom in graph.subgraph_ops]
+    size = code_size_estimate(entry, list(dict.fromkeys(names)))
     parts = {"tflm framework": size.by_part[FRAMEWORK]}
     parts.update({f"tflm {op.lower()}": n for op, n in size.by_part.items() if op not in (FRAMEWORK, TOOLCHAIN)})
     parts["tflm toolchain libs"] = size.by_part[TOOLCHAIN]

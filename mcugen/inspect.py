@@ -10,7 +10,7 @@ from mcugen.lower import lower
 from mcugen.lower.call import KernelCall
 from mcugen.model.graph import Graph, Operator, Tensor
 from mcugen.ops import STYLES, op_macs, spec_for
-from mcugen.ops.generic import GENERIC_NOTE
+from mcugen.ops.generic import GENERIC_NOTE, op_name
 from mcugen.planner import MemoryPlan, plan_memory
 from mcugen.support import unsupported_ops
 
@@ -168,7 +168,7 @@ def summarize(graph: Graph) -> ModelSummary:
         layers.append(
             LayerInfo(
                 index=op.index,
-                opcode=op.opcode,
+                opcode=op_name(op),
                 output_shape=outs[0].shape if outs else (),
                 dtype=outs[0].dtype if outs else "",
                 macs=macs,

@@ -51,3 +51,125 @@ def with_custom_op(model: bytes, opcode: str, custom_code: str) -> bytes:
 
 
 __all__ = ["np", "unmodelled_mix", "with_custom_op"]
+
+
+def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0) -> bytes:
+    """int8 box encodings and class scores -> DEQUANTIZE -> TFLite_Detection_PostProcess (TFLM's
+    custom op, fast NMS) -> four float outputs (boxes, classes, scores, count), written with
+    TensorFlow's schema object API and the op's flexbuffer options."""
+    import flatbuffers
+    from flatbuffers import flexbuffers
+    from tensorflow.lite.python import schema_py_generated as s
+
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0.1, 0.9, size=(anchors, 2))
+    sizes = rng.uniform(0.1, 0.4, size=(anchors, 2))
+    anchor_data = np.concatenate([centres, sizes], axis=1).astype(np.float32)  # ycenter, xcenter, h, w
+    model = s.ModelT()
+    model.version = 3
+    codes = []
+    for builtin, custom in ((s.BuiltinOperator.DEQUANTIZE, None), (s.BuiltinOperator.CUSTOM,
+                                                                     "TFLite_Detection_PostProcess")):
+        code = s.OperatorCodeT()
+        code.builtinCode = code.deprecatedBuiltinCode = builtin
+        code.version = 1
+        code.customCode = custom
+        codes.append(code)
+    model.operatorCodes = codes
+    buffers = [s.BufferT()]
+
+    def tensor(name, shape, ttype, quant=None, data=None):
+        t = s.TensorT()
+        t.name, t.shape, t.type = name, np.array(shape, dtype=np.int32), ttype
+        b = s.BufferT()
+        if data is not None:
+            b.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), dtype=np.uint8)
+        buffers.append(b)
+        t.buffer = len(buffers) - 1
+        if quant:
+            q = s.QuantizationParametersT()
+            q.scale = np.array([quant[0]], dtype=np.float32)
+            q.zeroPoint = np.array([quant[1]], dtype=np.int64)
+            t.quantization = q
+        return t
+
+    f32, i8 = s.TensorType.FLOAT32, s.TensorType.INT8
+    tensors = [
+        tensor("box_encodings", [1, anchors, 4], i8, (0.05, 0)),
+        tensor("class_scores", [1, anchors, classes + 1], i8, (1.0 / 256, -128)),
+        tensor("boxes_f", [1, anchors, 4], f32),
+        tensor("scores_f", [1, anchors, classes + 1], f32),
+        tensor("anchors", [anchors, 4], f32, None, anchor_data),
+        tensor("detection_boxes", [1, max_detections, 4], f32),
+        tensor("detection_classes", [1, max_detections], f32),
+        tensor("detection_scores", [1, max_detections], f32),
+        tensor("num_detections", [1], f32),
+    ]
+
+    def op(code, ins, outs, options=None):
+        o = s.OperatorT()
+        o.opcodeIndex, o.inputs, o.outputs = code, np.array(ins, dtype=np.int32), np.array(outs, dtype=np.int32)
+        if options is not None:
+            o.customOptions = np.frombuffer(bytes(options), dtype=np.uint8)
+        return o
+
+    options = flexbuffers.Dumps({
+        "max_detections": max_detections, "max_classes_per_detection": 1, "detections_per_class": 100,
+        "use_regular_nms": False, "nms_score_threshold": 0.3, "nms_iou_threshold": 0.5,
+        "num_classes": classes, "y_scale": 10.0, "x_scale": 10.0, "h_scale": 5.0, "w_scale": 5.0})
+    sg = s.SubGraphT()
+    sg.tensors = tensors
+    sg.inputs, sg.outputs = np.array([0, 1], dtype=np.int32), np.array([5, 6, 7, 8], dtype=np.int32)
+    sg.operators = [op(0, [0], [2]), op(0, [1], [3]), op(1, [2, 3, 4], [5, 6, 7, 8], options)]
+    sg.name = "main"
+    model.subgraphs = [sg]
+    model.buffers = buffers
+    model.description = "mcugen test: TFLite_Detection_PostProcess"
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def while_loop(body_op: str = "ADD") -> bytes:
+    """An int8 WHILE loop (three subgraphs: main, cond, body): y = x doubled three times by the body's
+    ADD (or `body_op`, to put an op TFLM does not register in a body), the counter a constant.
+    Written with TensorFlow's schema object API (the converter's int8 WHILE keeps its loop-carried
+    tensors float)."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as s
+
+    m = s.ModelT(); m.version = 3
+    codes = []
+    for b in (s.BuiltinOperator.WHILE, s.BuiltinOperator.LESS, getattr(s.BuiltinOperator, body_op)):
+        c = s.OperatorCodeT(); c.builtinCode = c.deprecatedBuiltinCode = b; c.version = 1; codes.append(c)
+    m.operatorCodes = codes
+    bufs = [s.BufferT()]
+    def T(name, shape, tt, q=None, data=None):
+        t = s.TensorT(); t.name = name; t.shape = np.array(shape, dtype=np.int32); t.type = tt
+        b = s.BufferT()
+        if data is not None: b.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), dtype=np.uint8)
+        bufs.append(b); t.buffer = len(bufs) - 1
+        if q:
+            qq = s.QuantizationParametersT(); qq.scale = np.array([q[0]], np.float32); qq.zeroPoint = np.array([q[1]], np.int64); t.quantization = qq
+        return t
+    I8, I32, B = s.TensorType.INT8, s.TensorType.INT32, s.TensorType.BOOL
+    def op(code, ins, outs, ot=None, o=None):
+        x = s.OperatorT(); x.opcodeIndex = code; x.inputs = np.array(ins, np.int32); x.outputs = np.array(outs, np.int32)
+        if ot: x.builtinOptionsType = ot; x.builtinOptions = o
+        return x
+    def sg(tensors, ins, outs, ops, name):
+        g = s.SubGraphT(); g.tensors = tensors; g.inputs = np.array(ins, np.int32); g.outputs = np.array(outs, np.int32); g.operators = ops; g.name = name; return g
+    # main: x int8 [1,5] -> WHILE(i=0 counter input, x) -> y
+    wo = s.WhileOptionsT(); wo.condSubgraphIndex = 1; wo.bodySubgraphIndex = 2
+    main = sg([T("x", [1, 5], I8, (0.1, 3)), T("i0", [1], I32, None, np.array([0], np.int32)), T("i_out", [1], I32), T("y", [1, 5], I8, (0.1, 3))],
+              [0], [3], [op(0, [1, 0], [2, 3], s.BuiltinOptions.WhileOptions, wo)], "main")
+    cond = sg([T("ci", [1], I32), T("cx", [1, 5], I8, (0.1, 3)), T("limit", [1], I32, None, np.array([3], np.int32)), T("c", [1], B)],
+              [0, 1], [3], [op(1, [0, 2], [3])], "cond")
+    ao = s.AddOptionsT()
+    body = sg([T("bi", [1], I32), T("bx", [1, 5], I8, (0.1, 3)), T("one", [1], I32, None, np.array([1], np.int32)),
+               T("bi2", [1], I32), T("bx2", [1, 5], I8, (0.1, 3))],
+              [0, 1], [3, 4], [op(2, [0, 2], [3], s.BuiltinOptions.AddOptions, ao), op(2, [1, 1], [4], s.BuiltinOptions.AddOptions, s.AddOptionsT())], "body")
+    m.subgraphs = [main, cond, body]; m.buffers = bufs
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())

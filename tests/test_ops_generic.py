@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from _tflm_models import unmodelled_mix, with_custom_op  # noqa: E402
+from _tflm_models import detection_postprocess, unmodelled_mix, while_loop, with_custom_op  # noqa: E402
 from tfmodels import cached_model, cached_tflite, int8_lstm  # noqa: E402
 
 from mcugen import project  # noqa: E402
@@ -39,6 +39,55 @@ def lstm():
 @pytest.fixture(scope="module")
 def mix():
     return cached_model("unmodelled_mix", unmodelled_mix)
+
+
+@pytest.fixture(scope="module")
+def detection(tmp_path_factory):
+    path = tmp_path_factory.mktemp("det") / "detection.tflite"
+    path.write_bytes(detection_postprocess())
+    return path
+
+
+def test_detection_postprocess_custom_op_is_known_and_runs_in_tflm(detection):
+    """TFLM's custom TFLite_Detection_PostProcess: its float inputs (from DEQUANTIZE) and float
+    detections pass the quantized-model check; inspect names it, the tflm style runs it."""
+    r = mcugen("inspect", detection, "--json")
+    assert r.returncode == 0, r.stderr
+    det = json.loads(r.stdout)["layers"][2]
+    assert det["op"] == "CUSTOM:TFLite_Detection_PostProcess" and det["macs"] is None
+    assert det["styles"]["tflm"]["runs"] and not det["styles"]["cubeai"]["runs"]
+    r = mcugen("estimate", detection, "-t", "qemu-m7", "--style", "tflm", "--json")
+    assert r.returncode == 0, r.stderr
+    assert not any("not modelled" in n for n in json.loads(r.stdout)["notes"])  # its arena is modelled
+
+
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory):
+    path = tmp_path_factory.mktemp("while") / "while_loop.tflite"
+    path.write_bytes(while_loop())
+    return path
+
+
+def test_control_flow_model_with_several_subgraphs_is_not_refused_in_tflm(loop, tmp_path):
+    """WHILE (three subgraphs): loaded, inspected, estimated in the tflm style (its bodies' ops
+    registered and counted); cubeai names the WHILE; an op TFLM lacks inside a body is named."""
+    r = mcugen("inspect", loop, "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["layers"][0]["op"] == "WHILE" and data["styles"]["tflm"]["supported"]
+    r = mcugen("estimate", loop, "-t", "qemu-m7", "--style", "tflm", "--json")
+    assert r.returncode == 0, r.stderr
+    assert any("control flow" in n for n in json.loads(r.stdout)["notes"])
+    r = mcugen("estimate", loop, "-t", "qemu-m7")
+    assert r.returncode == 1 and "WHILE at index 0" in r.stderr
+    r = mcugen("generate", loop, "-t", "host", "--style", "tflm", "-o", tmp_path / "p")
+    assert r.returncode == 0, r.stderr
+    main = next((tmp_path / "p").rglob("main.cc")).read_text()
+    assert all(m in main for m in ("AddWhile", "AddLess", "AddAdd"))
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(while_loop("SCATTER_ND"))
+    r = mcugen("inspect", bad)
+    assert r.returncode == 1 and "SCATTER_ND (subgraph 2) at indices 0, 1" in r.stderr, r.stderr
 
 
 def test_unmodelled_ops_are_inspected_per_style_and_estimated_in_tflm(mix):
@@ -101,6 +150,21 @@ def _validate(path, target, n, tmp_path):
 @pytest.mark.parametrize("which", ["lstm", "mix"])
 def test_unmodelled_models_bit_exact_on_host(which, lstm, mix, tmp_path):
     _validate(lstm if which == "lstm" else mix, "host", 20, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.tflm
+@pytest.mark.parametrize("target", ["host", "qemu-m7"])
+def test_detection_postprocess_bit_exact(detection, target, tmp_path):
+    rep = _validate(detection, target, 20, tmp_path)
+    assert rep.activation_bytes <= 1.1 * rep.extra_u32  # its kernel's allocations are modelled
+
+
+@pytest.mark.slow
+@pytest.mark.tflm
+@pytest.mark.parametrize("target", ["host", "qemu-m7"])
+def test_while_loop_bit_exact(loop, target, tmp_path):
+    _validate(loop, target, 20, tmp_path)
 
 
 @pytest.mark.slow

@@ -29,6 +29,7 @@ from mcugen.text import quoted
 from mcugen.tflm.arena import estimate_tflm_arena
 from mcugen.tflm.cache import BuildProgress, LibraryEntry
 from mcugen.tflm.library import get_library
+from mcugen.ops.generic import op_name
 from mcugen.tflm.ops import resolver_method
 from mcugen.tflm.source import KERNEL_SETS, find_tflm_root
 from mcugen.tflm.targets import target_for_board
@@ -58,10 +59,12 @@ def resolver_ops(graph: Graph) -> list[tuple[str, str]]:
     # The flatbuffer still holds the shape ops mcugen folded; TFLM runs them, so register them too.
     opcodes: dict[str, None] = {}
     for op in graph.operators:
-        opcodes.setdefault(op.opcode, None)
+        opcodes.setdefault(op_name(op), None)
     for op in graph.folded:
-        opcodes.setdefault(op.opcode, None)
-    for opcode in opcodes:
+        opcodes.setdefault(op_name(op), None)
+    for _, _, opcode, custom in graph.subgraph_ops:  # control-flow bodies run by TFLM too
+        opcodes.setdefault(f"CUSTOM:{custom or ''}" if opcode == "CUSTOM" else opcode, None)
+    for opcode in opcodes:  # custom ops as CUSTOM:<name>, registered by name (AddDetectionPostprocess)
         method = resolver_method(opcode)
         if method is None:
             raise UnsupportedOpsError(f"Model {quoted(graph.name)} needs {opcode}, which TFLM cannot register.")

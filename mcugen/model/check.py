@@ -7,7 +7,7 @@ registry's business (mcugen.ops); here are the rules that hold for every style.
 from __future__ import annotations
 
 from mcugen.errors import ModelError
-from mcugen.model.graph import Graph, Tensor
+from mcugen.model.graph import Graph, Operator, Tensor
 from mcugen.text import quoted
 
 QUANTIZED_TYPES = {"int8", "uint8", "int16", "int32", "int64", "bool"}
@@ -84,6 +84,13 @@ def _channels(shape: tuple[int, ...], axis: int) -> int:
     return shape[-1] if len(shape) == 1 else -1
 
 
+DETECTION_POSTPROCESS = "CUSTOM:TFLite_Detection_PostProcess"
+
+
+def _name(op: Operator) -> str:
+    return f"CUSTOM:{op.custom_code or ''}" if op.opcode == "CUSTOM" else op.opcode
+
+
 def check_graph(graph: Graph) -> None:
     """Raise ModelError if the graph is empty, float (unquantized) or otherwise undeployable."""
     if not graph.operators:
@@ -101,13 +108,15 @@ def check_graph(graph: Graph) -> None:
             continue
         if t.index not in producers and t.index not in consumers:
             continue  # dangling tensor, nothing computes with it
-        users = [graph.operators[i].opcode for i in consumers.get(t.index, [])]
-        producer = graph.operators[producers[t.index]].opcode if t.index in producers else None
-        # Float is fine only at the edges: a float input consumed by QUANTIZE,
-        # a float output produced by DEQUANTIZE.
+        users = [_name(graph.operators[i]) for i in consumers.get(t.index, [])]
+        producer = _name(graph.operators[producers[t.index]]) if t.index in producers else None
+        # Float is fine only at the edges: a float input consumed by QUANTIZE, a float output
+        # produced by DEQUANTIZE; and around TFLM's detection post-processing, which takes
+        # dequantized boxes and scores and gives float detections (its outputs are float by definition).
         input_ok = t.index in graph_inputs and all(u == "QUANTIZE" for u in users)
-        output_ok = producer == "DEQUANTIZE" and not users
-        if not (input_ok or output_ok):
+        output_ok = producer in ("DEQUANTIZE", DETECTION_POSTPROCESS) and not users
+        detection_ok = producer == "DEQUANTIZE" and bool(users) and all(u == DETECTION_POSTPROCESS for u in users)
+        if not (input_ok or output_ok or detection_ok):
             where = f"produced by {producer}" if producer else "a model input"
             float_problems.append(f"tensor {t.index} {quoted(t.name, 40)} ({where})")
     if float_problems:

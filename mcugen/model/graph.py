@@ -102,6 +102,9 @@ class Graph:
     model_bytes: bytes = field(repr=False, default=b"")
     description: str = ""
     folded: tuple[Operator, ...] = ()  # shape ops computed at load time, not run
+    # The operators of the model's other subgraphs (WHILE/IF bodies, CALL_ONCE initialisers), as
+    # (subgraph, operator index, opcode, custom code): only the tflm style runs them (TFLM does).
+    subgraph_ops: tuple[tuple[int, int, str, str | None], ...] = ()
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]

@@ -183,18 +183,27 @@ class _Parser:
                         options=MappingProxyType(options), version=version, custom_code=custom,
                         intermediates=intermediates)
 
+    def other_subgraph_ops(self, subgraphs, opcodes: list[tuple[str, int, str | None]]
+                           ) -> tuple[tuple[int, int, str, str | None], ...]:
+        """The operators of subgraphs 1.. (control-flow bodies): which op each is, checked like
+        subgraph 0's (opcode index and tensor references in range)."""
+        found = []
+        for k in range(1, len(subgraphs)):
+            sg = subgraphs.get(k, f"Subgraph {k}")
+            n_tensors = _count(sg, len(sg.tables(SUBGRAPH_TENSORS, "tensors", "tensors")), "tensors")
+            op_tables = sg.tables(SUBGRAPH_OPERATORS, "operators", "operators")
+            _count(sg, len(op_tables), "operators")
+            for i in range(len(op_tables)):
+                op = self.operator(i, op_tables.get(i, f"Operator {i} (subgraph {k})"), opcodes, n_tensors)
+                found.append((k, i, op.opcode, op.custom_code))
+        return tuple(found)
+
     def graph(self) -> Graph:
         model = self.model
         subgraphs = model.tables(MODEL_SUBGRAPHS, "subgraphs", "subgraphs")
         if len(subgraphs) == 0:
             raise ModelError(f"{quoted(self.name)} has no subgraph (Model.subgraphs is empty).")
-        if len(subgraphs) > 1:
-            raise ModelError(
-                f"{quoted(self.name)} has {len(subgraphs):,} subgraphs (Model.subgraphs); mcugen supports "
-                "single-subgraph models.",
-                hint="Control flow (IF/WHILE) and multi-signature models are not supported; a file that should "
-                "have one subgraph is corrupt.",
-            )
+        _count(model, len(subgraphs), "subgraphs")
         codes = model.tables(MODEL_OPERATOR_CODES, "operator_codes", "operator codes")
         _count(model, len(codes), "operator codes")
         opcodes = [_opcode(codes.get(i, f"Operator code {i}")) for i in range(len(codes))]
@@ -209,6 +218,7 @@ class _Parser:
         inputs = self.refs(sg, SUBGRAPH_INPUTS, "inputs", n_tensors, False)
         outputs = self.refs(sg, SUBGRAPH_OUTPUTS, "outputs", n_tensors, False)
         return Graph(
+            subgraph_ops=self.other_subgraph_ops(subgraphs, opcodes),
             name=self.name,
             tensors=tensors,
             operators=operators,

@@ -39,8 +39,20 @@ def _unknown_reason(op: Operator) -> str:
 def unknown_ops(graph: Graph) -> list[UnsupportedOp]:
     """Operators neither style can run: outside mcugen's registry and unknown to TFLM's
     resolver (a custom op TFLM does not register, a builtin TFLM lacks)."""
-    return [UnsupportedOp(op.index, printable(op_name(op), 60), _unknown_reason(op))
-            for op in graph.operators if spec_for(op) is None]
+    found = [UnsupportedOp(op.index, printable(op_name(op), 60), _unknown_reason(op))
+             for op in graph.operators if spec_for(op) is None]
+    return found + _subgraph_unsupported(graph)
+
+
+def _subgraph_unsupported(graph: Graph) -> list[UnsupportedOp]:
+    """Operators of the other subgraphs (control-flow bodies) TFLM cannot register: neither style
+    runs them (cubeai runs no control flow). Listed under their subgraph's own operator index."""
+    found = []
+    for k, i, opcode, custom in graph.subgraph_ops:
+        op = Operator(index=i, opcode=opcode, inputs=(), outputs=(), custom_code=custom)
+        if not tflm_registers(op):
+            found.append(UnsupportedOp(i, printable(f"{op_name(op)} (subgraph {k})", 80), _unknown_reason(op)))
+    return found
 
 
 def tflm_unsupported(graph: Graph) -> list[UnsupportedOp]:

@@ -167,6 +167,7 @@ class _Plan:
     head: int
     unmodeled: tuple[str, ...]
     recording: bool = False  # RecordingMicroAllocator (the tflite-micro Python interpreter)
+    extra: KernelAllocations | None = None  # the other subgraphs' allocations (an upper bound)
 
 
 def _lifetimes(sg: TflmSubgraph, scratch_owner: list[int]) -> tuple[dict[int, tuple[int, int]], list[tuple[int, int]]]:
@@ -198,11 +199,6 @@ def _lifetimes(sg: TflmSubgraph, scratch_owner: list[int]) -> tuple[dict[int, tu
 def _plan(data: bytes, kernels: str, target: str) -> _Plan:
     layout = layout_for(target)
     model = read_model(data)
-    if len(model.subgraphs) != 1:
-        raise ModelError(
-            f"The model has {len(model.subgraphs)} subgraphs; the TFLM arena estimate handles one.",
-            hint="Control-flow models (IF, WHILE, CALL_ONCE) are not supported by mcugen.",
-        )
     if model.offline_plan:
         raise ModelError(
             "The model carries an offline memory plan (OfflineMemoryAllocation metadata); "
@@ -235,8 +231,34 @@ def _plan(data: bytes, kernels: str, target: str) -> _Plan:
     for n, size in enumerate(scratch_sizes):
         f, l = scratch_life[n]
         buffers.append(PlannedBuffer(_align_up(size, ARENA_ALIGNMENT), f, l, f"scratch op {scratch_owner[n]}"))
+    extra = _other_subgraphs(model, kernels, target, layout, len(sg.ops) + 1, buffers)
+    if extra is not None and "control flow" not in unmodeled:
+        unmodeled.append("control flow")
     _, head = greedy_plan(buffers)
-    return _Plan(layout, model, params, allocations, buffers, head, tuple(unmodeled))
+    return _Plan(layout, model, params, allocations, buffers, head, tuple(unmodeled), extra=extra)
+
+
+def _other_subgraphs(model: TflmModel, kernels: str, target: str, layout: dict[str, tuple[int, int]],
+                     scopes: int, buffers: list[PlannedBuffer]) -> KernelAllocations | None:
+    """Subgraphs 1.. (WHILE/IF bodies, CALL_ONCE initialisers), not replayed exactly: an upper
+    bound. Their tensors join the plan alive for the whole run (TFLM nests them inside the calling
+    op's scope), their kernels' allocations and bookkeeping are added to subgraph 0's."""
+    extra = KernelAllocations(modeled=False)
+    for sg in model.subgraphs[1:]:
+        extra.init.append(layout["SubgraphAllocations"][0] + layout["TfLiteEvalTensor"][0] * len(sg.tensors)
+                          + layout["NodeAndRegistration"][0] * len(sg.ops))
+        for t in sg.tensors:
+            if not t.constant and t.nbytes:
+                buffers.append(PlannedBuffer(_align_up(t.nbytes, ARENA_ALIGNMENT), 0, scopes, "subgraph tensor"))
+        for op in sg.ops:
+            k = kernel_allocations(OpContext(sg, op, kernels, target, layout))
+            reg = REGISTRATIONS.get(op.opcode)
+            struct = PARSE_PARAMS.get(reg[1]) if reg else None
+            extra.init.extend([*k.init, layout[struct][0] if struct else 0])
+            extra.prepare.extend(k.prepare)
+            for size in k.scratch:
+                buffers.append(PlannedBuffer(_align_up(size, ARENA_ALIGNMENT), 0, scopes, "subgraph scratch"))
+    return extra if len(model.subgraphs) > 1 else None
 
 
 class _Arena:
@@ -314,6 +336,10 @@ def _replay(plan: _Plan, size: int, categories: dict[str, int] | None = None) ->
     for k in plan.kernels:
         for n in k.init:
             arena.persistent(n, A, "kernel op data")
+    if plan.extra is not None:  # the other subgraphs (control flow): bookkeeping, op data, buffers
+        for n in (*plan.extra.init, *plan.extra.prepare):
+            if n:
+                arena.persistent(n, A, "other subgraphs")
     # Prepare, operator by operator.
     requests = 0
     for k in plan.kernels:

@@ -46,7 +46,7 @@ from elftools.elf.relocation import RelocationSection
 from mcugen import process
 from mcugen.errors import McugenError
 from mcugen.tflm.cache import LibraryEntry
-from mcugen.tflm.ops import REGISTRATIONS
+from mcugen.tflm.ops import CUSTOM_REGISTRATIONS, REGISTRATIONS
 
 # Sections the linker keeps whenever their object is linked (KEEP() in linker scripts).
 _KEEP_PREFIXES = (".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors", ".isr_vector")
@@ -235,7 +235,9 @@ def code_size_estimate(entry: LibraryEntry, opcodes: list[str], analysis: Object
     unknown = []
     for op in dict.fromkeys(opcodes):
         reg = REGISTRATIONS.get(op)
-        roots = graph.function_roots(reg[0]) + graph.function_roots(reg[1]) if reg else []
+        custom = CUSTOM_REGISTRATIONS.get(op.removeprefix("CUSTOM:")) if op.startswith("CUSTOM:") else None
+        roots = (graph.function_roots(reg[0]) + graph.function_roots(reg[1]) if reg
+                 else graph.function_roots(custom) if custom else [])
         if not roots:
             unknown.append(op)
             continue

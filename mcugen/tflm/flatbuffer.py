@@ -84,7 +84,10 @@ def read_model(data: bytes) -> TflmModel:
     for i in range(model.OperatorCodesLength()):
         oc = model.OperatorCodes(i)
         code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
-        codes.append(OPCODE_NAMES.get(code, f"BUILTIN_{code}"))
+        name = OPCODE_NAMES.get(code, f"BUILTIN_{code}")
+        if name == "CUSTOM":  # by its name, as the resolver registers it: CUSTOM:<custom code>
+            name = f"CUSTOM:{(oc.CustomCode() or b'').decode('utf-8', 'replace')}"
+        codes.append(name)
     buffer_has_data = [model.Buffers(i).DataLength() > 0 for i in range(model.BuffersLength())]
     subgraphs = []
     for s in range(n_sub):

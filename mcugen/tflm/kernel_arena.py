@@ -17,10 +17,10 @@ import tflite
 from mcugen.tflm.flatbuffer import TflmOp, TflmSubgraph, TflmTensor
 
 # A kernel without a model here gets a conservative guess (issue 16: the tflm style runs every op TFLM
-# registers). Its op data: the largest modelled ones are a few hundred bytes; LSTM's OpDataLSTM holds
-# four gates' parameters, CMSIS-NN's LSTM OpData the cmsis_nn_lstm_params and eight kernel-sum buffers.
-UNMODELED_OP_DATA = 1024
-UNMODELED_SCRATCH_PER_ELEMENT = 4  # an int32 accumulator per element of the op's data tensors
+# registers). Its op data: 128 B, plus 32 B per input (LSTM's OpDataLSTM holds four gates' FC and
+# arithmetic parameters for its 24 inputs; CMSIS-NN's LSTM OpData the cmsis_nn_lstm_params).
+UNMODELED_OP_DATA = 128
+UNMODELED_OP_DATA_PER_INPUT = 32
 INT16_LUT_BYTES = 2 * 513  # softmax int16 LUTs: sizeof(int16_t) * LUTSize<int16_t>()
 
 @dataclass
@@ -235,6 +235,25 @@ def _model_svdf(ctx: OpContext) -> KernelAllocations:
     return k
 
 
+DETECTION_OP_DATA = 256  # detection_postprocess.cc's OpData: options, scales, 13 scratch indices (~120 B)
+
+
+def _model_detection_postprocess(ctx: OpContext) -> KernelAllocations:
+    """TFLM's TFLite_Detection_PostProcess: its OpData in Init and eleven scratch requests in Prepare
+    (detection_postprocess.cc: candidates, decoded boxes, scores, NMS buffers). max_detections is
+    read from the output's shape (it holds max_detections x max_classes_per_detection boxes: an
+    upper bound), num_classes from the scores (without the background class)."""
+    scores, out = ctx.tensor(1), ctx.tensor(0, outputs=True)
+    boxes = scores.shape[1]
+    num_classes = max(scores.shape[2] - 1, 1)
+    max_det = out.shape[1] if len(out.shape) > 1 else 1
+    k = KernelAllocations(init=[DETECTION_OP_DATA], temp_tensors=ctx.io_tensors())
+    k.scratch = [boxes, boxes * 16, scores.shape[1] * scores.shape[2] * 4, boxes * 4, boxes * 4,
+                 max_det * boxes * 4, max_det * boxes * 4, boxes * 4, max_det * boxes * 4,
+                 max(num_classes, max_det) * boxes * 4, min(boxes, max_det) * boxes * 4]
+    return k
+
+
 def _simple(struct_ref: str | None, struct_cmsis: str | None = None) -> Callable[[OpContext], KernelAllocations]:
     def model(ctx: OpContext) -> KernelAllocations:
         k = KernelAllocations(temp_tensors=ctx.io_tensors())
@@ -296,6 +315,8 @@ _OP_MODELS: dict[str, Callable[[OpContext], KernelAllocations]] = {
     "MINIMUM": _simple(None),
 }
 
+_OP_MODELS["CUSTOM:TFLite_Detection_PostProcess"] = _model_detection_postprocess
+
 MODELED_OPS = frozenset(_OP_MODELS)
 
 
@@ -307,17 +328,16 @@ def kernel_allocations(ctx: OpContext) -> KernelAllocations:
 
 
 def _unmodeled(ctx: OpContext) -> KernelAllocations:
-    """The guess for a kernel not modelled here: 1 KiB of op data, a persistent int32 per output
-    channel per input (per-channel parameters, kernel sums), one scratch buffer of an int32 per
-    element of its non-constant tensors (inputs, outputs, state: LSTM's four int16 gate buffers fit),
-    and two temporary TfLiteTensors per operand (LSTM's Prepare holds all 24 inputs at once).
+    """The guess for a kernel not modelled here: op data (UNMODELED_OP_DATA*), a persistent int32 per
+    output channel per input (per-channel parameters, CMSIS-NN kernel sums), for an op with state
+    (variable tensors) scratch of an int32 per state element (LSTM's four int16 gate buffers), and
+    two temporary TfLiteTensors per operand (LSTM's Prepare holds all 24 inputs at once).
     tests/test_ops_generic.py runs such models with this arena on the host and on Cortex-M7."""
-    data = [t for t in (ctx.graph.tensors[i] for i in (*ctx.op.inputs, *ctx.op.outputs) if i >= 0)
-            if not t.constant]
-    elements = sum(math.prod(t.shape) for t in data)
+    inputs = [ctx.graph.tensors[i] for i in ctx.op.inputs if i >= 0]
+    state = sum(math.prod(t.shape) for t in inputs if t.variable)
     out = ctx.tensor(0, outputs=True)
     channels = out.shape[-1] if out is not None and out.shape else 1
-    operands = sum(1 for i in ctx.op.inputs if i >= 0)
-    return KernelAllocations(init=[UNMODELED_OP_DATA], prepare=[4 * channels * max(operands, 1)],
-                             scratch=[UNMODELED_SCRATCH_PER_ELEMENT * max(elements, 1)],
+    return KernelAllocations(init=[UNMODELED_OP_DATA + UNMODELED_OP_DATA_PER_INPUT * len(inputs)],
+                             prepare=[4 * channels * max(len(inputs), 1)],
+                             scratch=[4 * state] if state else [],
                              temp_tensors=ctx.io_tensors(2), modeled=False)

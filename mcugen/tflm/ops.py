@@ -256,9 +256,19 @@ CUSTOM_RESOLVER_METHODS: dict[str, str] = {
 
 # --- end of generated tables ----------------------------------------------------------------------
 
+# custom operator name -> its kernel registration function (micro_mutable_op_resolver.h's AddCustom
+# calls; the roots of its code for the code-size estimate). tests/tflm/test_tflm_ops.py checks them
+# against the header.
+CUSTOM_REGISTRATIONS: dict[str, str] = {
+    "TFLite_Detection_PostProcess": "Register_DETECTION_POSTPROCESS",
+}
+
 
 def resolver_method(opcode: str) -> str | None:
-    """The MicroMutableOpResolver method registering builtin `opcode`, or None."""
+    """The MicroMutableOpResolver method registering builtin `opcode` (or custom op "CUSTOM:<name>"),
+    or None."""
+    if opcode.startswith("CUSTOM:"):
+        return CUSTOM_RESOLVER_METHODS.get(opcode[len("CUSTOM:"):])
     return RESOLVER_METHODS.get(opcode)
 
 

@@ -66,3 +66,12 @@ def test_committed_kernel_types_match_the_tree(tflm_tree):
         "stale: run python -m mcugen.calibrate.kernel_types --update"
     assert set(ops.RESOLVER_METHODS) <= set(scanned)  # every builtin's kernel source was found
     assert "int16" in scanned["CONV_2D"] and "uint8" in scanned["QUANTIZE"] and scanned["RESHAPE"] == ["any"]
+
+
+@pytest.mark.tflm
+def test_custom_registrations_match_the_header(tflm_tree):
+    from mcugen.calibrate import kernel_types as scanner
+
+    parsed = scanner._custom_registrations(tflm_tree.root)
+    for name, reg in ops.CUSTOM_REGISTRATIONS.items():
+        assert parsed[name] == reg
