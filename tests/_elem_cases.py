@@ -28,15 +28,23 @@ def _negative_axis(g: Graph, op: Operator) -> bool:
     return bool((g.tensors[op.inputs[1]].data < 0).any())
 
 
+def _input_zero_point(g: Graph, op: Operator) -> bool:
+    return int(g.tensors[op.inputs[0]].quant.zero_point[0]) != 0
+
+
 CHECKS = {
+    "abs": _input_zero_point,
+    "leaky_relu": _input_zero_point,
+    "prelu_channels": lambda g, op: _input_zero_point(g, op) and g.tensors[op.inputs[1]].size == 7,
+    "reduce_max": _input_zero_point,
+    "sum": _input_zero_point,
     "sub_relu": lambda g, op: op.option("fused_activation_function") == "RELU",
-    "sub_broadcast_rows": _shapes_differ,
+    "sub_broadcast_rows": lambda g, op: _shapes_differ(g, op) and _input_zero_point(g, op),
     "sub_const_channels": _second_constant,
     "sub_broadcast_5d": lambda g, op: len(g.tensors[op.outputs[0]].shape) == 5 and _shapes_differ(g, op),
     "maximum_broadcast": _shapes_differ,
     "minimum_const": _second_constant,
     "sqdiff_broadcast": _shapes_differ,
-    "prelu_channels": lambda g, op: g.tensors[op.inputs[1]].size == g.tensors[op.inputs[0]].shape[-1],
     "prelu_shared_h": _shapes_differ,
     "leaky_relu_steep": lambda g, op: op.option("alpha") > 1.0,
     "leaky_relu_negative_alpha": lambda g, op: op.option("alpha") < 0,

@@ -458,7 +458,8 @@ ELEM_CASES: list[Case] = [
     # SUB
     ("sub", binary_op, {"kind": "sub"}, "SUB"),
     ("sub_relu", binary_op, {"kind": "sub", "activation": "relu"}, "SUB"),
-    ("sub_broadcast_rows", binary_op, {"kind": "sub", "shape_a": (5, 1, 7), "shape_b": (1, 3, 1)}, "SUB"),
+    ("sub_broadcast_rows", binary_op, {"kind": "sub", "shape_a": (5, 1, 7), "shape_b": (1, 3, 1),
+                                       "q_rep_range": (-0.2, 1.0)}, "SUB"),
     ("sub_const_channels", binary_op, {"kind": "sub", "shape_b": (3,), "const_b": True}, "SUB"),
     ("sub_broadcast_5d", binary_op, {"kind": "sub", "shape_a": (2, 3, 1, 5), "shape_b": (1, 3, 4, 1)}, "SUB"),
     # MAXIMUM / MINIMUM
@@ -472,20 +473,20 @@ ELEM_CASES: list[Case] = [
     ("sqdiff_broadcast", binary_op, {"kind": "sqdiff", "shape_a": (3, 1, 6), "shape_b": (4, 6)},
      "SQUARED_DIFFERENCE"),
     # PRELU
-    ("prelu_channels", prelu, {"shared_axes": [1, 2]}, "PRELU"),
+    ("prelu_channels", prelu, {"shared_axes": [1, 2], "q_rep_range": (-1.0, 0.4)}, "PRELU"),
     ("prelu_shared_h", prelu, {"input_shape": (3, 7, 5), "shared_axes": [1]}, "PRELU"),
     ("prelu_full", prelu, {"input_shape": (2, 3, 5), "shared_axes": None, "seed": 7}, "PRELU"),
     # unary
-    ("abs", unary_op, {"kind": "abs"}, "ABS"),
+    ("abs", unary_op, {"kind": "abs", "q_rep_range": (-0.4, 1.3)}, "ABS"),
     ("tanh", unary_op, {"kind": "tanh", "q_rep_range": (-3.0, 3.0)}, "TANH"),
     ("tanh_narrow", unary_op, {"kind": "tanh", "input_shape": (13,), "q_rep_range": (-0.4, 0.7)}, "TANH"),
-    ("leaky_relu", unary_op, {"kind": "leaky_relu"}, "LEAKY_RELU"),
+    ("leaky_relu", unary_op, {"kind": "leaky_relu", "q_rep_range": (-1.5, 0.5)}, "LEAKY_RELU"),
     ("leaky_relu_steep", unary_op, {"kind": "leaky_relu", "alpha": 1.7, "input_shape": (11, 3)}, "LEAKY_RELU"),
     ("leaky_relu_negative_alpha", unary_op, {"kind": "leaky_relu", "alpha": -0.45}, "LEAKY_RELU"),
     # reductions
-    ("reduce_max", reduce_op, {"kind": "max"}, "REDUCE_MAX"),
+    ("reduce_max", reduce_op, {"kind": "max", "q_rep_range": (-0.3, 1.1)}, "REDUCE_MAX"),
     ("reduce_max_neg_axes_keepdims", reduce_op, {"kind": "max", "axis": (-1, 1), "keepdims": True}, "REDUCE_MAX"),
-    ("sum", reduce_op, {"kind": "sum", "axis": (2,)}, "SUM"),
+    ("sum", reduce_op, {"kind": "sum", "axis": (2,), "q_rep_range": (-1.2, 0.3)}, "SUM"),
     ("sum_keepdims_two_axes", reduce_op, {"kind": "sum", "axis": (1, -1), "keepdims": True,
                                           "input_shape": (3, 7, 5)}, "SUM"),
     ("arg_max_last", reduce_op, {"kind": "argmax", "axis": (-1,), "input_shape": (5, 9)}, "ARG_MAX"),

@@ -149,20 +149,25 @@ typedef struct {
  * sets output[o] = ONE(params, a, b) from the two inputs' broadcast elements. */
 #define MCU_BROADCAST_BINARY(ONE, params, bc, input1, input2, output)                            \
     do {                                                                                          \
+        /* dims and innermost strides in locals: the int8 output may alias the struct, so     \
+         * the compiler would otherwise reload them after every store */                         \
         const int32_t *d_ = (bc)->dims;                                                           \
+        const int32_t n0_ = d_[0], n1_ = d_[1], n2_ = d_[2], n3_ = d_[3], n4_ = d_[4], n5_ = d_[5]; \
+        const size_t s1_ = (size_t)(bc)->stride1[5];                                              \
+        const size_t s2_ = (size_t)(bc)->stride2[5];                                              \
         int32_t i0, i1, i2, i3, i4, i5;                                                           \
         size_t o_ = 0;                                                                            \
-        for (i0 = 0; i0 < d_[0]; ++i0)                                                            \
-        for (i1 = 0; i1 < d_[1]; ++i1)                                                            \
-        for (i2 = 0; i2 < d_[2]; ++i2)                                                            \
-        for (i3 = 0; i3 < d_[3]; ++i3)                                                            \
-        for (i4 = 0; i4 < d_[4]; ++i4) {                                                          \
-            const size_t a_ = MCU_BROADCAST_OFFSET5((bc)->stride1, i0, i1, i2, i3, i4);           \
-            const size_t b_ = MCU_BROADCAST_OFFSET5((bc)->stride2, i0, i1, i2, i3, i4);           \
-            for (i5 = 0; i5 < d_[5]; ++i5) {                                                      \
-                const size_t i5_ = (size_t)i5;                                                    \
-                (output)[o_++] = ONE((params), (input1)[a_ + i5_ * (size_t)(bc)->stride1[5]],     \
-                                     (input2)[b_ + i5_ * (size_t)(bc)->stride2[5]]);              \
+        for (i0 = 0; i0 < n0_; ++i0)                                                              \
+        for (i1 = 0; i1 < n1_; ++i1)                                                              \
+        for (i2 = 0; i2 < n2_; ++i2)                                                              \
+        for (i3 = 0; i3 < n3_; ++i3)                                                              \
+        for (i4 = 0; i4 < n4_; ++i4) {                                                            \
+            const int8_t *a_ = (input1) + MCU_BROADCAST_OFFSET5((bc)->stride1, i0, i1, i2, i3, i4); \
+            const int8_t *b_ = (input2) + MCU_BROADCAST_OFFSET5((bc)->stride2, i0, i1, i2, i3, i4); \
+            for (i5 = 0; i5 < n5_; ++i5) {                                                        \
+                (output)[o_++] = ONE((params), *a_, *b_);                                         \
+                a_ += s1_;                                                                        \
+                b_ += s2_;                                                                        \
             }                                                                                     \
         }                                                                                         \
     } while (0)
