@@ -1,6 +1,6 @@
 """The bit-exact check of the element-wise and reduction kernels, shared by
 tests/test_binary.py, test_unary.py and test_reduce.py: one single-op model per case
-(tests/tfops.py ELEM_CASES), generated in the cubeai style, run on the host on 20 random
+(tests/tfops_elem.py ELEM_CASES), generated in the cubeai style, run on the host on 20 random
 inputs, every output element equal to TFLM's; CHECKS make sure the converter produced the
 variant a case is named after (broadcasting, a fused activation, a negative axis, ...)."""
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 from _cubeai import check_bit_exact
 from tfmodels import cached_model
-from tfops import ELEM_CASES, Case
+from tfops import Case
+from tfops_elem import ELEM_CASES
 
 from mcugen.model.graph import Graph, Operator
 from mcugen.model.load import load_model

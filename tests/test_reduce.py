@@ -34,7 +34,7 @@ def test_refusals_say_why():
     import dataclasses
 
     from tfmodels import cached_model
-    from tfops import reduce_op
+    from tfops_elem import reduce_op
 
     from mcugen.model.load import load_model
     from mcugen.support import unsupported_ops
