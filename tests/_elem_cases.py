@@ -33,7 +33,14 @@ def _input_zero_point(g: Graph, op: Operator) -> bool:
     return int(g.tensors[op.inputs[0]].quant.zero_point[0]) != 0
 
 
+def _table(g: Graph, op: Operator) -> bool:
+    return g.tensors[op.inputs[0]].size > 512
+
+
 CHECKS = {
+    "tanh_table": _table,
+    "leaky_relu_table": _table,
+    "abs_table": _table,
     "abs": _input_zero_point,
     "leaky_relu": _input_zero_point,
     "prelu_channels": lambda g, op: _input_zero_point(g, op) and g.tensors[op.inputs[1]].size == 7,

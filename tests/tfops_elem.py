@@ -137,6 +137,11 @@ ELEM_CASES: list[Case] = [
     ("leaky_relu", unary_op, {"kind": "leaky_relu", "q_rep_range": (-1.5, 0.5)}, "LEAKY_RELU"),
     ("leaky_relu_steep", unary_op, {"kind": "leaky_relu", "alpha": 1.7, "input_shape": (11, 3)}, "LEAKY_RELU"),
     ("leaky_relu_negative_alpha", unary_op, {"kind": "leaky_relu", "alpha": -0.45}, "LEAKY_RELU"),
+    # above 512 elements the kernels go through a 256-entry table in their scratch
+    ("tanh_table", unary_op, {"kind": "tanh", "input_shape": (9, 11, 8), "q_rep_range": (-2.5, 3.5)}, "TANH"),
+    ("leaky_relu_table", unary_op, {"kind": "leaky_relu", "alpha": -0.2, "input_shape": (513,),
+                                    "q_rep_range": (-1.0, 2.0)}, "LEAKY_RELU"),
+    ("abs_table", unary_op, {"kind": "abs", "input_shape": (4, 160), "q_rep_range": (-1.1, 0.6)}, "ABS"),
     # reductions
     ("reduce_max", reduce_op, {"kind": "max", "q_rep_range": (-0.3, 1.1)}, "REDUCE_MAX"),
     ("reduce_max_neg_axes_keepdims", reduce_op, {"kind": "max", "axis": (-1, 1), "keepdims": True}, "REDUCE_MAX"),

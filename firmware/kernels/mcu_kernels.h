@@ -146,16 +146,35 @@ typedef struct {
      (size_t)(i4) * (size_t)(stride)[4])
 
 /* For the binary kernels' implementations: walks the broadcast output in order and
- * sets output[o] = ONE(params, a, b) from the two inputs' broadcast elements. */
+ * sets output[o] = ONE(params, a, b) from the two inputs' broadcast elements. The
+ * innermost run has its own loop for the usual stride pairs (both contiguous, one input
+ * repeated), so that the compiler hoists what depends on the repeated value alone; dims
+ * and strides sit in locals because the int8 output may alias anything, and a kernel
+ * passes a local copy of its parameters for the same reason. */
+#define MCU_BROADCAST_RUN(ONE, params, a_, b_, sa_, sb_, n_, out_)                                \
+    do {                                                                                          \
+        int32_t j_;                                                                               \
+        if ((sa_) == 1u && (sb_) == 1u) {                                                         \
+            for (j_ = 0; j_ < (n_); ++j_) (out_)[j_] = ONE((params), (a_)[j_], (b_)[j_]);         \
+        } else if ((sa_) == 1u && (sb_) == 0u) {                                                  \
+            const int8_t bv_ = *(b_);                                                             \
+            for (j_ = 0; j_ < (n_); ++j_) (out_)[j_] = ONE((params), (a_)[j_], bv_);              \
+        } else if ((sa_) == 0u && (sb_) == 1u) {                                                  \
+            const int8_t av_ = *(a_);                                                             \
+            for (j_ = 0; j_ < (n_); ++j_) (out_)[j_] = ONE((params), av_, (b_)[j_]);              \
+        } else {                                                                                  \
+            for (j_ = 0; j_ < (n_); ++j_)                                                         \
+                (out_)[j_] = ONE((params), (a_)[(size_t)j_ * (sa_)], (b_)[(size_t)j_ * (sb_)]);   \
+        }                                                                                         \
+    } while (0)
+
 #define MCU_BROADCAST_BINARY(ONE, params, bc, input1, input2, output)                            \
     do {                                                                                          \
-        /* dims and innermost strides in locals: the int8 output may alias the struct, so     \
-         * the compiler would otherwise reload them after every store */                         \
         const int32_t *d_ = (bc)->dims;                                                           \
         const int32_t n0_ = d_[0], n1_ = d_[1], n2_ = d_[2], n3_ = d_[3], n4_ = d_[4], n5_ = d_[5]; \
         const size_t s1_ = (size_t)(bc)->stride1[5];                                              \
         const size_t s2_ = (size_t)(bc)->stride2[5];                                              \
-        int32_t i0, i1, i2, i3, i4, i5;                                                           \
+        int32_t i0, i1, i2, i3, i4;                                                               \
         size_t o_ = 0;                                                                            \
         for (i0 = 0; i0 < n0_; ++i0)                                                              \
         for (i1 = 0; i1 < n1_; ++i1)                                                              \
@@ -164,11 +183,8 @@ typedef struct {
         for (i4 = 0; i4 < n4_; ++i4) {                                                            \
             const int8_t *a_ = (input1) + MCU_BROADCAST_OFFSET5((bc)->stride1, i0, i1, i2, i3, i4); \
             const int8_t *b_ = (input2) + MCU_BROADCAST_OFFSET5((bc)->stride2, i0, i1, i2, i3, i4); \
-            for (i5 = 0; i5 < n5_; ++i5) {                                                        \
-                (output)[o_++] = ONE((params), *a_, *b_);                                         \
-                a_ += s1_;                                                                        \
-                b_ += s2_;                                                                        \
-            }                                                                                     \
+            MCU_BROADCAST_RUN(ONE, params, a_, b_, s1_, s2_, n5_, (output) + o_);                \
+            o_ += (size_t)n5_;                                                                    \
         }                                                                                         \
     } while (0)
 
@@ -318,6 +334,31 @@ mcu_status mcu_relu_s8(const mcu_relu_params *params, int32_t size, const int8_t
 mcu_status mcu_relu6_s8(int8_t lower, int8_t upper, int32_t size, const int8_t *input,
                         int8_t *output);
 
+/* For the int8 -> int8 unary kernels: output[i] = ONE(params, input[i]). With a scratch
+ * of at least MCU_UNARY_LUT_BYTES and more than MCU_UNARY_LUT_MIN_SIZE elements, ONE is
+ * first evaluated once per int8 value into a table in the scratch (the same function, so
+ * the same results), then each element is a lookup. Safe in place. */
+#define MCU_UNARY_LUT_BYTES 256
+#define MCU_UNARY_LUT_MIN_SIZE 512
+#define MCU_UNARY_VIA_LUT(ONE, params, ctx, size, input, output)                                 \
+    do {                                                                                          \
+        int32_t i_;                                                                               \
+        if ((ctx) != NULL && (ctx)->buf != NULL && (ctx)->size >= MCU_UNARY_LUT_BYTES &&          \
+            (size) > MCU_UNARY_LUT_MIN_SIZE) {                                                    \
+            int8_t *lut_ = (int8_t *)(ctx)->buf;                                                  \
+            for (i_ = 0; i_ < 256; ++i_) {                                                        \
+                lut_[i_] = ONE((params), (int8_t)(i_ - 128));                                     \
+            }                                                                                     \
+            for (i_ = 0; i_ < (size); ++i_) {                                                     \
+                (output)[i_] = lut_[(int32_t)(input)[i_] + 128];                                  \
+            }                                                                                     \
+        } else {                                                                                  \
+            for (i_ = 0; i_ < (size); ++i_) {                                                     \
+                (output)[i_] = ONE((params), (input)[i_]);                                        \
+            }                                                                                     \
+        }                                                                                         \
+    } while (0)
+
 typedef struct {
     int32_t input_zero_point;
     int32_t output_zero_point;
@@ -325,14 +366,15 @@ typedef struct {
     int32_t multiplier, shift;    /* input scale / output scale */
 } mcu_abs_params;
 
-mcu_status mcu_abs_s8(const mcu_abs_params *params, int32_t size, const int8_t *input,
-                      int8_t *output);
+/* ctx: NULL, or a scratch of MCU_UNARY_LUT_BYTES for the table of a large tensor */
+mcu_status mcu_abs_s8(const mcu_context *ctx, const mcu_abs_params *params, int32_t size,
+                      const int8_t *input, int8_t *output);
 
 /* TANH: the logistic's input parameters (Q4.27 input), output scale 1/128 zero point 0. */
 typedef mcu_logistic_params mcu_tanh_params;
 
-mcu_status mcu_tanh_s8(const mcu_tanh_params *params, int32_t size, const int8_t *input,
-                       int8_t *output);
+mcu_status mcu_tanh_s8(const mcu_context *ctx, const mcu_tanh_params *params, int32_t size,
+                       const int8_t *input, int8_t *output);
 
 typedef struct {
     int32_t input_zero_point;
@@ -341,8 +383,8 @@ typedef struct {
     int32_t multiplier_alpha, shift_alpha;        /* input < 0; multiplier may be negative */
 } mcu_leaky_relu_params;
 
-mcu_status mcu_leaky_relu_s8(const mcu_leaky_relu_params *params, int32_t size,
-                             const int8_t *input, int8_t *output);
+mcu_status mcu_leaky_relu_s8(const mcu_context *ctx, const mcu_leaky_relu_params *params,
+                             int32_t size, const int8_t *input, int8_t *output);
 
 typedef struct {
     int32_t input_zero_point;

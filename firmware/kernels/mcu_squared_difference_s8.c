@@ -27,6 +27,7 @@ mcu_status mcu_squared_difference_s8(const mcu_squared_difference_params *params
                                      const mcu_broadcast *bc, const int8_t *input1,
                                      const int8_t *input2, int8_t *output)
 {
-    MCU_BROADCAST_BINARY(squared_difference_one, params, bc, input1, input2, output);
+    const mcu_squared_difference_params p = *params; /* a local copy: see MCU_BROADCAST_BINARY */
+    MCU_BROADCAST_BINARY(squared_difference_one, &p, bc, input1, input2, output);
     return MCU_OK;
 }

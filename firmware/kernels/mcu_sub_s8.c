@@ -23,6 +23,7 @@ static inline int8_t sub_one(const mcu_sub_params *p, int8_t a, int8_t b)
 mcu_status mcu_sub_s8(const mcu_sub_params *params, const mcu_broadcast *bc,
                       const int8_t *input1, const int8_t *input2, int8_t *output)
 {
-    MCU_BROADCAST_BINARY(sub_one, params, bc, input1, input2, output);
+    const mcu_sub_params p = *params; /* a local copy: see MCU_BROADCAST_BINARY */
+    MCU_BROADCAST_BINARY(sub_one, &p, bc, input1, input2, output);
     return MCU_OK;
 }
