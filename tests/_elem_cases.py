@@ -38,6 +38,8 @@ def _table(g: Graph, op: Operator) -> bool:
 
 
 CHECKS = {
+    "sub_tables": lambda g, op: g.tensors[op.outputs[0]].size > 1024 and _shapes_differ(g, op),
+    "sqdiff_tables": lambda g, op: g.tensors[op.outputs[0]].size > 1024,
     "tanh_table": _table,
     "leaky_relu_table": _table,
     "abs_table": _table,

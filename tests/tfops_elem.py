@@ -116,6 +116,9 @@ ELEM_CASES: list[Case] = [
                                        "q_rep_range": (-0.2, 1.0)}, "SUB"),
     ("sub_const_channels", binary_op, {"kind": "sub", "shape_b": (3,), "const_b": True}, "SUB"),
     ("sub_broadcast_5d", binary_op, {"kind": "sub", "shape_a": (2, 3, 1, 5), "shape_b": (1, 3, 4, 1)}, "SUB"),
+    # above 1024 elements SUB and SQUARED_DIFFERENCE tabulate each input's scaling
+    ("sub_tables", binary_op, {"kind": "sub", "shape_a": (9, 13, 11), "shape_b": (13, 1), "activation": "relu",
+                               "q_rep_range": (-0.5, 1.5)}, "SUB"),
     # MAXIMUM / MINIMUM
     ("maximum", binary_op, {"kind": "max"}, "MAXIMUM"),
     ("maximum_broadcast", binary_op, {"kind": "max", "shape_a": (4, 1, 3), "shape_b": (5, 1)}, "MAXIMUM"),
@@ -126,6 +129,8 @@ ELEM_CASES: list[Case] = [
     ("sqdiff", binary_op, {"kind": "sqdiff"}, "SQUARED_DIFFERENCE"),
     ("sqdiff_broadcast", binary_op, {"kind": "sqdiff", "shape_a": (3, 1, 6), "shape_b": (4, 6)},
      "SQUARED_DIFFERENCE"),
+    ("sqdiff_tables", binary_op, {"kind": "sqdiff", "shape_a": (1100,), "shape_b": (1100,),
+                                  "q_rep_range": (-1.3, 0.7)}, "SQUARED_DIFFERENCE"),
     # PRELU
     ("prelu_channels", prelu, {"shared_axes": [1, 2], "q_rep_range": (-1.0, 0.4)}, "PRELU"),
     ("prelu_shared_h", prelu, {"input_shape": (3, 7, 5), "shared_axes": [1]}, "PRELU"),

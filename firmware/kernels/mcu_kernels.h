@@ -220,8 +220,15 @@ typedef mcu_add_params mcu_sub_params;
 
 /* The binary kernels below take a broadcast description whatever the shapes (two equal
  * shapes are one run of dims[5] elements). */
-mcu_status mcu_sub_s8(const mcu_sub_params *params, const mcu_broadcast *bcast,
-                      const int8_t *input1, const int8_t *input2, int8_t *output);
+/* SUB and SQUARED_DIFFERENCE scale each input by itself before combining them: given a
+ * scratch of MCU_BINARY_TABLES_BYTES (ctx, else NULL), they tabulate that scaling for the
+ * 256 values of each input first (the same arithmetic), leaving one requantization per
+ * element. Worth it on large tensors; the generator gives the scratch above 1024 elements. */
+#define MCU_BINARY_TABLES_BYTES (2 * 256 * (int32_t)sizeof(int32_t))
+
+mcu_status mcu_sub_s8(const mcu_context *ctx, const mcu_sub_params *params,
+                      const mcu_broadcast *bcast, const int8_t *input1, const int8_t *input2,
+                      int8_t *output);
 
 /* MAXIMUM, MINIMUM: on the raw int8 values, as TFLM (no requantization). */
 mcu_status mcu_maximum_s8(const mcu_broadcast *bcast, const int8_t *input1,
@@ -238,7 +245,8 @@ typedef struct {
     int32_t output_offset;
 } mcu_squared_difference_params;
 
-mcu_status mcu_squared_difference_s8(const mcu_squared_difference_params *params,
+mcu_status mcu_squared_difference_s8(const mcu_context *ctx,
+                                     const mcu_squared_difference_params *params,
                                      const mcu_broadcast *bcast, const int8_t *input1,
                                      const int8_t *input2, int8_t *output);
 
