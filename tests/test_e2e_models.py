@@ -204,7 +204,7 @@ def test_elementwise_and_reductions_cubeai_on_qemu(tmp_path):
     unary activations, reductions with an int32 ARG_MAX output) on the Cortex-M7: 20 inputs
     bit-exact with TFLM."""
     from tfmodels import cached_model
-    from tfops import elem_mix
+    from tfops_elem import elem_mix
 
     from mcugen.model.load import load_model
 

@@ -64,6 +64,15 @@ CASES = [
     ("pad", lambda x: L.ZeroPadding2D(((1, 2), (0, 1)))(x), [(4, 4, 3)], "PAD", 0),
     ("concat", lambda xs: L.Concatenate(axis=-1)(xs), [(4, 4, 3), (4, 4, 5)], "CONCATENATION", 0),
     ("transpose", lambda x: L.Permute((2, 1, 3))(x), [(4, 6, 3)], "TRANSPOSE", 0),
+    ("sub_broadcast", lambda xs: L.Subtract()(xs), [(3, 1, 5), (1, 4, 5)], "SUB", 3 * 4 * 5),
+    ("maximum_broadcast", lambda xs: L.Maximum()(xs), [(4, 1), (1, 6)], "MAXIMUM", 4 * 6),
+    ("prelu", lambda x: L.PReLU(shared_axes=[1])(x), [(3, 4, 5)], "PRELU", 3 * 4 * 5),
+    ("sum_neg_axis_keepdims", lambda x: L.Lambda(lambda t: tf.reduce_sum(t, axis=[-1, 1], keepdims=True))(x), [(3, 4, 5)], "SUM",
+     3 * 4 * 5),
+    ("reduce_max_neg_axis", lambda x: L.Lambda(lambda t: tf.reduce_max(t, axis=-2))(x), [(3, 4, 5)], "REDUCE_MAX", 3 * 4 * 5),
+    ("arg_max_neg_axis", lambda x: L.Lambda(lambda t: tf.math.argmax(t, axis=-2, output_type=tf.int32))(x), [(3, 4, 5)], "ARG_MAX",
+     3 * 4 * 5),
+    ("tanh", lambda x: L.Activation("tanh")(x), [(4, 4, 3)], "TANH", 0),
 ]
 
 

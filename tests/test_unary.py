@@ -26,7 +26,7 @@ def test_rsqrt_bit_exact_on_non_negative_inputs(tmp_path):
     import numpy as np
     from _cubeai import check_bit_exact
     from tfmodels import cached_model
-    from tfops import unary_op
+    from tfops_elem import unary_op
 
     from mcugen.model.load import load_model
 

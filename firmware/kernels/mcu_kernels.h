@@ -146,24 +146,45 @@ typedef struct {
      (size_t)(i4) * (size_t)(stride)[4])
 
 /* For the binary kernels' implementations: walks the broadcast output in order and
- * sets output[o] = ONE(params, a, b) from the two inputs' broadcast elements. */
+ * sets output[o] = ONE(params, a, b) from the two inputs' broadcast elements. The
+ * innermost run has its own loop for the usual stride pairs (both contiguous, one input
+ * repeated), so that the compiler hoists what depends on the repeated value alone; dims
+ * and strides sit in locals because the int8 output may alias anything, and a kernel
+ * passes a local copy of its parameters for the same reason. */
+#define MCU_BROADCAST_RUN(ONE, params, a_, b_, sa_, sb_, n_, out_)                                \
+    do {                                                                                          \
+        int32_t j_;                                                                               \
+        if ((sa_) == 1u && (sb_) == 1u) {                                                         \
+            for (j_ = 0; j_ < (n_); ++j_) (out_)[j_] = ONE((params), (a_)[j_], (b_)[j_]);         \
+        } else if ((sa_) == 1u && (sb_) == 0u) {                                                  \
+            const int8_t bv_ = *(b_);                                                             \
+            for (j_ = 0; j_ < (n_); ++j_) (out_)[j_] = ONE((params), (a_)[j_], bv_);              \
+        } else if ((sa_) == 0u && (sb_) == 1u) {                                                  \
+            const int8_t av_ = *(a_);                                                             \
+            for (j_ = 0; j_ < (n_); ++j_) (out_)[j_] = ONE((params), av_, (b_)[j_]);              \
+        } else {                                                                                  \
+            for (j_ = 0; j_ < (n_); ++j_)                                                         \
+                (out_)[j_] = ONE((params), (a_)[(size_t)j_ * (sa_)], (b_)[(size_t)j_ * (sb_)]);   \
+        }                                                                                         \
+    } while (0)
+
 #define MCU_BROADCAST_BINARY(ONE, params, bc, input1, input2, output)                            \
     do {                                                                                          \
         const int32_t *d_ = (bc)->dims;                                                           \
-        int32_t i0, i1, i2, i3, i4, i5;                                                           \
+        const int32_t n0_ = d_[0], n1_ = d_[1], n2_ = d_[2], n3_ = d_[3], n4_ = d_[4], n5_ = d_[5]; \
+        const size_t s1_ = (size_t)(bc)->stride1[5];                                              \
+        const size_t s2_ = (size_t)(bc)->stride2[5];                                              \
+        int32_t i0, i1, i2, i3, i4;                                                               \
         size_t o_ = 0;                                                                            \
-        for (i0 = 0; i0 < d_[0]; ++i0)                                                            \
-        for (i1 = 0; i1 < d_[1]; ++i1)                                                            \
-        for (i2 = 0; i2 < d_[2]; ++i2)                                                            \
-        for (i3 = 0; i3 < d_[3]; ++i3)                                                            \
-        for (i4 = 0; i4 < d_[4]; ++i4) {                                                          \
-            const size_t a_ = MCU_BROADCAST_OFFSET5((bc)->stride1, i0, i1, i2, i3, i4);           \
-            const size_t b_ = MCU_BROADCAST_OFFSET5((bc)->stride2, i0, i1, i2, i3, i4);           \
-            for (i5 = 0; i5 < d_[5]; ++i5) {                                                      \
-                const size_t i5_ = (size_t)i5;                                                    \
-                (output)[o_++] = ONE((params), (input1)[a_ + i5_ * (size_t)(bc)->stride1[5]],     \
-                                     (input2)[b_ + i5_ * (size_t)(bc)->stride2[5]]);              \
-            }                                                                                     \
+        for (i0 = 0; i0 < n0_; ++i0)                                                              \
+        for (i1 = 0; i1 < n1_; ++i1)                                                              \
+        for (i2 = 0; i2 < n2_; ++i2)                                                              \
+        for (i3 = 0; i3 < n3_; ++i3)                                                              \
+        for (i4 = 0; i4 < n4_; ++i4) {                                                            \
+            const int8_t *a_ = (input1) + MCU_BROADCAST_OFFSET5((bc)->stride1, i0, i1, i2, i3, i4); \
+            const int8_t *b_ = (input2) + MCU_BROADCAST_OFFSET5((bc)->stride2, i0, i1, i2, i3, i4); \
+            MCU_BROADCAST_RUN(ONE, params, a_, b_, s1_, s2_, n5_, (output) + o_);                \
+            o_ += (size_t)n5_;                                                                    \
         }                                                                                         \
     } while (0)
 
@@ -199,8 +220,15 @@ typedef mcu_add_params mcu_sub_params;
 
 /* The binary kernels below take a broadcast description whatever the shapes (two equal
  * shapes are one run of dims[5] elements). */
-mcu_status mcu_sub_s8(const mcu_sub_params *params, const mcu_broadcast *bcast,
-                      const int8_t *input1, const int8_t *input2, int8_t *output);
+/* SUB and SQUARED_DIFFERENCE scale each input by itself before combining them: given a
+ * scratch of MCU_BINARY_TABLES_BYTES (ctx, else NULL), they tabulate that scaling for the
+ * 256 values of each input first (the same arithmetic), leaving one requantization per
+ * element. Worth it on large tensors; the generator gives the scratch above 1024 elements. */
+#define MCU_BINARY_TABLES_BYTES (2 * 256 * (int32_t)sizeof(int32_t))
+
+mcu_status mcu_sub_s8(const mcu_context *ctx, const mcu_sub_params *params,
+                      const mcu_broadcast *bcast, const int8_t *input1, const int8_t *input2,
+                      int8_t *output);
 
 /* MAXIMUM, MINIMUM: on the raw int8 values, as TFLM (no requantization). */
 mcu_status mcu_maximum_s8(const mcu_broadcast *bcast, const int8_t *input1,
@@ -217,7 +245,8 @@ typedef struct {
     int32_t output_offset;
 } mcu_squared_difference_params;
 
-mcu_status mcu_squared_difference_s8(const mcu_squared_difference_params *params,
+mcu_status mcu_squared_difference_s8(const mcu_context *ctx,
+                                     const mcu_squared_difference_params *params,
                                      const mcu_broadcast *bcast, const int8_t *input1,
                                      const int8_t *input2, int8_t *output);
 
@@ -313,6 +342,31 @@ mcu_status mcu_relu_s8(const mcu_relu_params *params, int32_t size, const int8_t
 mcu_status mcu_relu6_s8(int8_t lower, int8_t upper, int32_t size, const int8_t *input,
                         int8_t *output);
 
+/* For the int8 -> int8 unary kernels: output[i] = ONE(params, input[i]). With a scratch
+ * of at least MCU_UNARY_LUT_BYTES and more than MCU_UNARY_LUT_MIN_SIZE elements, ONE is
+ * first evaluated once per int8 value into a table in the scratch (the same function, so
+ * the same results), then each element is a lookup. Safe in place. */
+#define MCU_UNARY_LUT_BYTES 256
+#define MCU_UNARY_LUT_MIN_SIZE 512
+#define MCU_UNARY_VIA_LUT(ONE, params, ctx, size, input, output)                                 \
+    do {                                                                                          \
+        int32_t i_;                                                                               \
+        if ((ctx) != NULL && (ctx)->buf != NULL && (ctx)->size >= MCU_UNARY_LUT_BYTES &&          \
+            (size) > MCU_UNARY_LUT_MIN_SIZE) {                                                    \
+            int8_t *lut_ = (int8_t *)(ctx)->buf;                                                  \
+            for (i_ = 0; i_ < 256; ++i_) {                                                        \
+                lut_[i_] = ONE((params), (int8_t)(i_ - 128));                                     \
+            }                                                                                     \
+            for (i_ = 0; i_ < (size); ++i_) {                                                     \
+                (output)[i_] = lut_[(int32_t)(input)[i_] + 128];                                  \
+            }                                                                                     \
+        } else {                                                                                  \
+            for (i_ = 0; i_ < (size); ++i_) {                                                     \
+                (output)[i_] = ONE((params), (input)[i_]);                                        \
+            }                                                                                     \
+        }                                                                                         \
+    } while (0)
+
 typedef struct {
     int32_t input_zero_point;
     int32_t output_zero_point;
@@ -320,14 +374,15 @@ typedef struct {
     int32_t multiplier, shift;    /* input scale / output scale */
 } mcu_abs_params;
 
-mcu_status mcu_abs_s8(const mcu_abs_params *params, int32_t size, const int8_t *input,
-                      int8_t *output);
+/* ctx: NULL, or a scratch of MCU_UNARY_LUT_BYTES for the table of a large tensor */
+mcu_status mcu_abs_s8(const mcu_context *ctx, const mcu_abs_params *params, int32_t size,
+                      const int8_t *input, int8_t *output);
 
 /* TANH: the logistic's input parameters (Q4.27 input), output scale 1/128 zero point 0. */
 typedef mcu_logistic_params mcu_tanh_params;
 
-mcu_status mcu_tanh_s8(const mcu_tanh_params *params, int32_t size, const int8_t *input,
-                       int8_t *output);
+mcu_status mcu_tanh_s8(const mcu_context *ctx, const mcu_tanh_params *params, int32_t size,
+                       const int8_t *input, int8_t *output);
 
 typedef struct {
     int32_t input_zero_point;
@@ -336,8 +391,8 @@ typedef struct {
     int32_t multiplier_alpha, shift_alpha;        /* input < 0; multiplier may be negative */
 } mcu_leaky_relu_params;
 
-mcu_status mcu_leaky_relu_s8(const mcu_leaky_relu_params *params, int32_t size,
-                             const int8_t *input, int8_t *output);
+mcu_status mcu_leaky_relu_s8(const mcu_context *ctx, const mcu_leaky_relu_params *params,
+                             int32_t size, const int8_t *input, int8_t *output);
 
 typedef struct {
     int32_t input_zero_point;

@@ -19,9 +19,10 @@ static inline int8_t mul_one(const mcu_mul_params *p, int8_t a, int8_t b)
 mcu_status mcu_mul_s8(const mcu_mul_params *params, int32_t size, const int8_t *input1,
                       const int8_t *input2, int8_t *output)
 {
+    const mcu_mul_params p = *params; /* a local copy: output stores cannot alias it */
     int32_t i;
     for (i = 0; i < size; ++i) {
-        output[i] = mul_one(params, input1[i], input2[i]);
+        output[i] = mul_one(&p, input1[i], input2[i]);
     }
     return MCU_OK;
 }
@@ -29,6 +30,7 @@ mcu_status mcu_mul_s8(const mcu_mul_params *params, int32_t size, const int8_t *
 mcu_status mcu_mul_broadcast_s8(const mcu_mul_params *params, const mcu_broadcast *bc,
                                 const int8_t *input1, const int8_t *input2, int8_t *output)
 {
-    MCU_BROADCAST_BINARY(mul_one, params, bc, input1, input2, output);
+    const mcu_mul_params p = *params; /* a local copy: see MCU_BROADCAST_BINARY */
+    MCU_BROADCAST_BINARY(mul_one, &p, bc, input1, input2, output);
     return MCU_OK;
 }

@@ -25,6 +25,7 @@ static inline int8_t prelu_one(const mcu_prelu_params *p, int8_t x, int8_t alpha
 mcu_status mcu_prelu_s8(const mcu_prelu_params *params, const mcu_broadcast *bc,
                         const int8_t *input, const int8_t *alpha, int8_t *output)
 {
-    MCU_BROADCAST_BINARY(prelu_one, params, bc, input, alpha, output);
+    const mcu_prelu_params p = *params; /* a local copy: see MCU_BROADCAST_BINARY */
+    MCU_BROADCAST_BINARY(prelu_one, &p, bc, input, alpha, output);
     return MCU_OK;
 }

@@ -31,15 +31,30 @@ def _bcast(a: Tensor, b: Tensor, out: Tensor) -> tuple[StructParam, str]:
     return StructParam("bcast", "mcu_broadcast", broadcast_params(a.shape, b.shape, out.shape)), summary
 
 
+# Kernels that tabulate each input's scaling in a scratch (MCU_BINARY_TABLES_BYTES) and the
+# element count above which the generator gives them one.
+TABLE_KERNELS = ("sub", "squared_difference")
+TABLES_BYTES = 2 * 256 * 4
+TABLES_MIN_SIZE = 1024
+
+
 def _call(op: Operator, a: Tensor, b: Tensor, out: Tensor, name: str, params: StructParam | None) -> KernelCall:
-    """mcu_<name>_s8([&params,] &bcast, in0, in1, out0); a constant operand (PRELU's alpha,
-    a constant subtrahend) is addressed in the weights by the generator."""
+    """mcu_<name>_s8([ctx,] [&params,] &bcast, in0, in1, out0); a constant operand (PRELU's
+    alpha, a constant subtrahend) is addressed in the weights by the generator."""
     kernel = f"mcu_{name}_s8"
     bcast, summary = _bcast(a, b, out)
     args = ("&$s_params, " if params else "") + "&$s_bcast, (const int8_t *)$in0, (const int8_t *)$in1, (int8_t *)$out0"
+    setup, scratch = "", 0
+    if name in TABLE_KERNELS:
+        if out.size > TABLES_MIN_SIZE:
+            setup, scratch = "const mcu_context ctx = { $scratch, $scratch_size };", TABLES_BYTES
+            args = "&ctx, " + args
+            summary += ", inputs' scaling tabulated"
+        else:
+            args = "NULL, " + args
     structs = ((params,) if params else ()) + (bcast,)
     return KernelCall(op.index, op.opcode, kernel, (f"{kernel}.c",), (a.index, b.index), (out.index,),
-                      f"{kernel}({args})", structs=structs, summary=summary)
+                      f"{kernel}({args})", setup=setup, structs=structs, scratch_bytes=scratch, summary=summary)
 
 
 def lower_sub(graph: Graph, op: Operator) -> KernelCall:

@@ -208,7 +208,25 @@ def broadcast_params(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...
                 require(sd[k] == 1, f"shape {list(shape)} does not broadcast to {list(out)}")
                 axis_strides.append(0)
         result[key] = axis_strides
-    return result
+    return _collapse(result)
+
+
+def _collapse(b: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Merges each dimension into the one inside it where both inputs step through the two
+    as one (contiguous, or both broadcast): the same elements in the same order, in fewer
+    and longer inner runs; padded again with leading 1s."""
+    merged: list[list[int]] = []  # [dim, stride1, stride2], innermost first
+    for k in range(MAX_DIMS - 1, -1, -1):
+        d, s1, s2 = b["dims"][k], b["stride1"][k], b["stride2"][k]
+        if d == 1:
+            continue
+        if merged and s1 == merged[-1][1] * merged[-1][0] and s2 == merged[-1][2] * merged[-1][0]:
+            merged[-1][0] *= d
+            continue
+        merged.append([d, s1, s2])
+    merged += [[1, 0, 0]] * (MAX_DIMS - len(merged))
+    merged.reverse()
+    return {"dims": [m[0] for m in merged], "stride1": [m[1] for m in merged], "stride2": [m[2] for m in merged]}
 
 
 def activation(op: Operator, out: Tensor) -> tuple[int, int]:

@@ -11,12 +11,27 @@ from mcugen.lower.call import KernelCall, StructParam, int8_unary, qparams, requ
 from mcugen.model.graph import Graph, Operator, Tensor
 
 
+# The kernels that take a scratch for a 256-entry table (MCU_UNARY_VIA_LUT) and the
+# element count above which they use it: both as mcu_kernels.h defines them.
+LUT_KERNELS = ("abs", "tanh", "leaky_relu")
+LUT_BYTES = 256
+LUT_MIN_SIZE = 512
+
+
 def _call(op: Operator, x: Tensor, out: Tensor, name: str, fields: dict[str, int], summary: str = "") -> KernelCall:
     kernel = f"mcu_{name}_s8"
-    call = f"{kernel}(&$s_params, {x.size}, (const int8_t *)$in0, (int8_t *)$out0)"
-    return KernelCall(op.index, op.opcode, kernel, (f"{kernel}.c",), (x.index,), (out.index,), call,
-                      structs=(StructParam("params", f"mcu_{name}_params", fields),),
-                      summary=summary or f"{x.size} elements")
+    args = f"&$s_params, {x.size}, (const int8_t *)$in0, (int8_t *)$out0"
+    setup, scratch = "", 0
+    if name in LUT_KERNELS:
+        if x.size > LUT_MIN_SIZE:
+            setup, scratch = "const mcu_context ctx = { $scratch, $scratch_size };", LUT_BYTES
+            args = "&ctx, " + args
+            summary = (summary or f"{x.size} elements") + ", through a 256-entry table"
+        else:
+            args = "NULL, " + args
+    return KernelCall(op.index, op.opcode, kernel, (f"{kernel}.c",), (x.index,), (out.index,), f"{kernel}({args})",
+                      setup=setup, structs=(StructParam("params", f"mcu_{name}_params", fields),),
+                      scratch_bytes=scratch, summary=summary or f"{x.size} elements")
 
 
 def lower_abs(graph: Graph, op: Operator) -> KernelCall:
