@@ -25,12 +25,17 @@ from mcugen.tflm.ops import CUSTOM_RESOLVER_METHODS, RESOLVER_METHODS
 TYPES = ("int8", "uint8 I/O", "16x8", "float I/O")
 _TFLM_TYPE = {"int8": "int8", "uint8 I/O": "uint8", "16x8": "int16", "float I/O": "float32"}
 
-# Types beyond int8 that a cubeai lowering accepts (mcugen/lower: quantize.py, movement.py,
-# elementwise.py's softmax with an int16 output); every other lowered op is int8 only.
+# Types beyond int8 that a cubeai lowering accepts (mcugen/lower: quantize.py, movement.py, slicing.py,
+# resize.py, elementwise.py's softmax with an int16 output); every other lowered op is int8 only.
 _ANY = frozenset(TYPES)
 CUBEAI_TYPES: dict[str, frozenset[str]] = {
     "QUANTIZE": _ANY, "DEQUANTIZE": frozenset({"int8", "uint8 I/O", "16x8", "float I/O"}),
     "RESHAPE": _ANY, "SQUEEZE": _ANY, "EXPAND_DIMS": _ANY, "CONCATENATION": _ANY, "TRANSPOSE": _ANY,
+    # The copying kernels (lower/movement.py COPY_TYPES, lower/slicing.py): int8, int16, float32.
+    **{op: frozenset({"int8", "16x8", "float I/O"})
+       for op in ("SPLIT", "SPLIT_V", "UNPACK", "PACK", "SLICE", "STRIDED_SLICE", "RESIZE_NEAREST_NEIGHBOR")},
+    "GATHER": frozenset({"int8", "float I/O"}), "DEPTH_TO_SPACE": frozenset({"int8", "float I/O"}),
+    "SPACE_TO_DEPTH": frozenset({"int8", "float I/O"}),
 }
 
 # Operators ST's TensorFlow Lite toolbox page lists as importable (int8 models). Not listed here: unknown ("?").
