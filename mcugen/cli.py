@@ -14,19 +14,18 @@ from typing import List, Optional
 
 import typer
 
-from mcugen import __version__, advice, emit, interrupt, jsonreport, pipeline, plot, process, project, report
+from mcugen import (__version__, advice, emit, interrupt, jsonreport, pipeline, plot, process, project, report,
+                    report_boards)
 from mcugen.boards import all_boards, get_board
 from mcugen.coverage import TYPES as COVERAGE_TYPES
 from mcugen.coverage import coverage
 from mcugen.coverage import markdown as coverage_markdown
+from mcugen.cli_options import (BAUD_HELP, C_API_OPT, KERNELS_OPT, LAYOUT_OPT, NAME_OPT, NO_DOWNLOAD_HELP, NO_IN_OPT,
+                                NO_OUT_OPT, PACK_HELP, PATCH_OPT, PLACE_OPT, PLOT_OPT, POOLS_OPT, PORT_HELP, PROBE_HELP,
+                                PROFILE_HELP, PROFILE_PLOT_OPT, RUNNER_HELP, STYLE_OPT, TFLM_ROOT_OPT)
 from mcugen.cli_options import generate_options as _options
 from mcugen.cli_options import runner_options as _runner_options
 from mcugen.cli_options import split_inputs as _split_inputs
-from mcugen.cli_options import (
-    RUNNER_HELP, PORT_HELP, BAUD_HELP, PROBE_HELP, PACK_HELP, NO_DOWNLOAD_HELP, STYLE_OPT, NAME_OPT, C_API_OPT,
-    LAYOUT_OPT, NO_IN_OPT, NO_OUT_OPT, POOLS_OPT, PATCH_OPT, KERNELS_OPT, PLACE_OPT, TFLM_ROOT_OPT, PLOT_OPT, PROFILE_HELP,
-    PROFILE_PLOT_OPT,
-)
 from mcugen.errors import McugenError
 from mcugen.farm.commands import (COORDINATOR_HELP, PLACE_HELP, WAIT_HELP, farm_app, farm_options, farm_places,
                                   measure_places, refuse_other_runners, validate_places)
@@ -151,9 +150,9 @@ def boards(json_out: bool = typer.Option(False, "--json", help="Print JSON inste
       mcugen boards
     """
     if json_out:
-        _print_json("boards", {"boards": report.boards_json(all_boards())})
+        _print_json("boards", {"boards": report_boards.boards_json(all_boards())})
     else:
-        report.render_boards(all_boards())
+        report_boards.render_boards(all_boards())
 
 
 @app.command()
@@ -456,14 +455,10 @@ def _run_app() -> None:
             sys.exit(exc.exit_code)
         if _state["debug"]:
             traceback.print_exc()
+        error, hint = f"internal error: {type(exc).__name__}: {exc}", BUG_HINT
         if json_command is not None:
-            report.print_json(jsonreport.error_document(
-                json_command, f"internal error: {type(exc).__name__}: {exc}",
-                "This is a bug in mcugen; run again with --debug for the traceback and report it."))
-        sys.stderr.write(
-            f"mcugen: internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in mcugen; run again with --debug for the traceback and report it.\n"
-        )
+            report.print_json(jsonreport.error_document(json_command, error, hint))
+        sys.stderr.write(f"mcugen: {error}\n{hint}\n")
         sys.exit(70)
     # typer hands back the code of a typer.Exit raised in a command instead of exiting with it
     sys.exit(code if isinstance(code, int) else 0)
@@ -484,6 +479,7 @@ def _stop_everything(message: str) -> None:
 # The messages are bounded where they are made; this only keeps a runaway one (a tool's
 # output, say) from flooding the terminal.
 PRINTED_MESSAGE_LIMIT = 8000
+BUG_HINT = "This is a bug in mcugen; run again with --debug for the traceback and report it."
 
 
 def _report_error(exc: McugenError) -> None:
