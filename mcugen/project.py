@@ -12,14 +12,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from mcugen.boards import get_board
+from mcugen.boards import Board, get_board
 from mcugen.build import build_project, compare_with_estimate, memory_usage
 from mcugen.dataset import load_dataset, score
 from mcugen.errors import McugenError
@@ -253,6 +253,22 @@ def float_reference_for(float_model: str | Path, graph: Graph, samples: list[lis
     return _outputs_after_runs(FloatModel(float_model, graph).run, graph, samples, runs)
 
 
+
+@contextmanager
+def built_project(graph: Graph, board: Board, options: GenerateOptions, output: str | Path | None, force: bool,
+                  say: Callable[[str], None],
+                  library_progress: Callable[[BuildProgress], None] | None) -> Iterator[tuple[Path, Generated, Built]]:
+    """generate -> build into `output`, or into a temporary project removed however the block
+    ends (an error, Ctrl-C, SIGTERM); yields (project dir, generated, built)."""
+    with ExitStack() as stack:
+        out = Path(output) if output is not None else \
+            stack.enter_context(temporary_directory("mcugen-validate-")) / "project"
+        say(f"generating the {options.style} project for {board.name}")
+        gen = generate(graph, board, out, options, force=force or output is None, progress=library_progress)
+        say("building")
+        yield out, gen, build(out)
+
+
 def validate(
     model: str | Path,
     target: str,
@@ -289,14 +305,7 @@ def validate(
         options = dataclasses.replace(options, baud=baud)
     if profile:  # every node timed with the board's counter
         options = dataclasses.replace(options, profile=True)
-    with ExitStack() as stack:
-        # a temporary project is removed however this ends (an error, Ctrl-C, SIGTERM)
-        out = Path(output) if output is not None else \
-            stack.enter_context(temporary_directory("mcugen-validate-")) / "project"
-        say(f"generating the {options.style} project for {board.name}")
-        gen = generate(graph, board, out, options, force=force or output is None, progress=library_progress)
-        say("building")
-        built = build(out)
+    with built_project(graph, board, options, output, force, say, library_progress) as (out, gen, built):
         say(f"running {random} labelled sample(s) of {dataset} on {board.name}" if dataset is not None else
             f"running {len(input_files)} file input(s) and {random} random input(s) on {board.name}")
         report = measure_project(out, runner=runner, input_files=input_files, random=random, seed=seed,

@@ -12,20 +12,18 @@ from __future__ import annotations
 import fnmatch
 import threading
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from mcugen.boards import get_board
-from mcugen.emit import Generated, generate
+from mcugen.emit import Generated
 from mcugen.errors import McugenError
 from mcugen.farm.places import FarmError, place_names
 from mcugen.firmware import BUILD_DIR, ELF_NAME, read_manifest
-from mcugen.interrupt import temporary_directory
 from mcugen.options import GenerateOptions
 from mcugen.pipeline import load_checked
-from mcugen.project import Built, MeasureReport, build, measure_project
+from mcugen.project import Built, MeasureReport, built_project, measure_project
 from mcugen.runners.base import make_runner
 from mcugen.runners.labgrid import LabgridRunner
 from mcugen.tflm.cache import BuildProgress
@@ -129,13 +127,7 @@ def validate_on_places(model: str | Path, target: str, options: GenerateOptions,
     graph = load_checked(model)
     board = get_board(target)
     tell = say or (lambda _msg: None)
-    with ExitStack() as stack:
-        out = Path(output) if output is not None else \
-            stack.enter_context(temporary_directory("mcugen-validate-")) / "project"
-        tell(f"generating the {options.style} project for {board.name}")
-        gen = generate(graph, board, out, options, force=force or output is None, progress=library_progress)
-        tell("building")
-        built = build(out)
+    with built_project(graph, board, options, output, force, tell, library_progress) as (out, gen, built):
         tell(f"running on {len(places)} place(s): {', '.join(places)}")
         outcomes = measure_on_places(out, places, coordinator=coordinator, wait=wait, say=say, **measure)
         return gen, built, outcomes

@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import partial
 
 from mcugen.lower import quant as Q
-from mcugen.lower.call import MAX_DIMS, KernelCall, StructParam, activation, check_dtype, const_data, in_tensor
-from mcugen.lower.call import int8_unary, nhwc, out_tensor, pad6, qparams, require
+from mcugen.lower.call import KernelCall, StructParam, activation, check_dtype, in_tensor
+from mcugen.lower.call import int8_unary, nhwc, out_tensor, qparams, require
+from mcugen.lower.reduce import reduction
 from mcugen.model.graph import Graph, Operator
 
 
@@ -42,27 +43,8 @@ def lower_mean(graph: Graph, op: Operator) -> KernelCall:
     out = out_tensor(graph, op)
     check_dtype(x, ("int8",), "input")
     check_dtype(out, ("int8",), "output")
-    axes_raw = [int(v) for v in const_data(axis_t, "the axis").reshape(-1)]
-    rank = len(x.shape)
-    axes: list[int] = []
-    for a in axes_raw:
-        a = a + rank if a < 0 else a
-        require(0 <= a < rank, f"axis {a} out of range")
-        if a not in axes:
-            axes.append(a)
-    dims = pad6(x.shape)
-    shift_dims = MAX_DIMS - rank
-    reduced = {a + shift_dims for a in axes}
-    kept = [k for k in range(MAX_DIMS) if k not in reduced]
-    out_stride = [0] * MAX_DIMS
-    acc = 1
-    for k in reversed(kept):
-        out_stride[k] = acc
-        acc *= dims[k]
-    require(acc == out.size, "output size differs from the reduced input")
-    num = 1
-    for k in reduced:
-        num *= dims[k]
+    r = reduction(x, axis_t, out)  # TFLM's ResolveAxis and the output layout, as SUM and REDUCE_MAX
+    dims, out_stride, num = r.dims, r.out_stride, r.reduced
     in_scale, in_zp = qparams(x)
     out_scale, out_zp = qparams(out)
     mult, shift = Q.mean_multiplier(in_scale, out_scale, num)
@@ -77,7 +59,7 @@ def lower_mean(graph: Graph, op: Operator) -> KernelCall:
     call = "mcu_mean_s8(&ctx, &$s_params, (const int8_t *)$in0, (int8_t *)$out0)"
     return KernelCall(op.index, op.opcode, "mcu_mean_s8", ("mcu_mean_s8.c",), (x.index,), (out.index,), call,
                       setup=setup, structs=structs, scratch_bytes=scratch,
-                      summary=f"axes {axes} keep_dims={bool(op.option('keep_dims', False))}, {num} elements each")
+                      summary=f"axes {r.axes} keep_dims={bool(op.option('keep_dims', False))}, {num} elements each")
 
 
 LOWERINGS = {
