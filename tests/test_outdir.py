@@ -210,7 +210,7 @@ def test_special_files_do_not_hang_the_survey(project):
 def test_names_that_collide_with_generated_files(tmp_path, name):
     r = generate(tmp_path / "p", "--name", name)
     assert r.returncode == 1 and "clashes with mcugen's own" in r.stderr and "Traceback" not in r.stderr
-    assert "these are taken: ai_platform, host_main, main, stai, stai_runtime" in r.stderr
+    assert ("these are taken: ai_datatypes_defines, ai_platform, host_main, main, stai, stai_debug, stai_runtime") in r.stderr
     assert not (tmp_path / "p").exists()
 
 

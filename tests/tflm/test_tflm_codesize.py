@@ -12,6 +12,7 @@ from tflm_helpers import real_model_paths
 from mcugen.tflm import codesize
 from mcugen.tflm.codesize import _Archive, _mangled_function, analyse_objects
 from mcugen.calibrate.tflm_probes import parse_link_map
+from mcugen.pipeline import load_checked
 
 
 def test_mangled_function_names():
@@ -127,14 +128,14 @@ def test_cached_code_size_for_the_estimate_stage(tflm_library):
 
     entry = tflm_library("cortex-m7", "cmsis_nn")
 
-    class G:
-        opcodes = ["DEPTHWISE_CONV_2D", "CONV_2D", "AVERAGE_POOL_2D", "RESHAPE", "SOFTMAX"]
-
-    size = cached_code_size(G(), get_board("stm32h7"))
+    graph = load_checked(real_model_paths()["person_detect"])
+    opcodes = list(dict.fromkeys(op.opcode for op in graph.operators))
+    assert set(opcodes) == {"DEPTHWISE_CONV_2D", "CONV_2D", "AVERAGE_POOL_2D", "RESHAPE", "SOFTMAX"}
+    size = cached_code_size(graph, get_board("stm32h7"))
     assert size is not None and entry.path.name in size.basis
     assert set(size.by_part) == {"tflm framework", "tflm depthwise_conv_2d", "tflm conv_2d",
                                  "tflm average_pool_2d", "tflm reshape", "tflm softmax", "tflm toolchain libs"}
-    assert size.total == codesize.code_size_estimate(entry, G.opcodes).total
+    assert size.total == codesize.code_size_estimate(entry, opcodes).total
     from mcugen.calibrate.codesize import tflm_reference_table
 
     table = tflm_reference_table(entry)
