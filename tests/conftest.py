@@ -18,6 +18,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 REAL_MODELS = sorted(MODELS.glob("*.tflite"))
 
 
+def _tflm_tree_found() -> bool:
+    from mcugen.errors import McugenError
+    from mcugen.tflm.source import find_tflm_root
+
+    try:
+        find_tflm_root()
+    except McugenError:
+        return False
+    return True
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """A test marked `tflm` needs the TFLM source tree: without one (a checkout with no
+    ../shared and no MCUGEN_TFLM_ROOT) it is skipped with the reason, not failed."""
+    marked = [item for item in items if item.get_closest_marker("tflm")]
+    if marked and not _tflm_tree_found():
+        skip = pytest.mark.skip(reason="no TFLM tree (../shared/third_party/tflm or MCUGEN_TFLM_ROOT)")
+        for item in marked:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     return MODELS

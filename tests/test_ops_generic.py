@@ -68,6 +68,7 @@ def loop(tmp_path_factory):
     return path
 
 
+@pytest.mark.tflm
 def test_control_flow_model_with_several_subgraphs_is_not_refused_in_tflm(loop, tmp_path):
     """WHILE (three subgraphs): loaded, inspected, estimated in the tflm style (its bodies' ops
     registered and counted); cubeai names the WHILE; an op TFLM lacks inside a body is named."""
@@ -122,6 +123,7 @@ def test_an_op_neither_style_runs_is_named_with_its_index(mix, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.tflm
 def test_lstm_estimate_and_generate_in_tflm(lstm, tmp_path):
     r = mcugen("estimate", lstm, "-t", "stm32h7", "--style", "tflm", "--json")
     assert r.returncode == 0, r.stderr
