@@ -190,7 +190,7 @@ def generate(
     kernels: Optional[str] = KERNELS_OPT,
     tflm_root: Optional[Path] = TFLM_ROOT_OPT,
     baud: Optional[int] = typer.Option(None, "--baud", min=1, help=BAUD_HELP),
-    profile: bool = typer.Option(False, "--profile", help="cubeai: build in per-layer counters (for "
+    profile: bool = typer.Option(False, "--profile", help="Build in per-layer counters (for "
                                  "flash-and-measure --profile)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -355,7 +355,7 @@ def validate(
     options = _options(style, None, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
                        pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
     runner_options = _runner_options(port, baud, probe, pack, no_pack_download)
-    plot.check_profile_request(profile, plot_file, style)
+    plot.check_profile_request(profile, plot_file)
     places = farm_places(farm_place, coordinator)
     if len(places) > 1:  # a farm run: build once, every place at once, a table each and the summary
         refuse_other_runners(runner, runner_options)

@@ -51,8 +51,9 @@ TFLM_ROOT_OPT = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (
 PLOT_OPT = typer.Option(None, "--plot", help="Draw the activation memory plan into this .svg/.png/.pdf: tensors as "
                         "boxes over operator time and offset, one lane per pool, the peak, patch stages, I/O "
                         "(needs matplotlib: pip install 'mcugen[plot]').")
-PROFILE_HELP = ("cubeai: time every layer with the board's counter (cycles; instructions on QEMU): per-layer table "
-                "with each layer's share and kernel.")
+PROFILE_HELP = ("Time every layer with the board's counter (cycles; instructions on QEMU): per-layer table "
+                "with each layer's share and kernel (cubeai: mcugen's kernel and variant; tflm: cmsis_nn or "
+                "reference, timed through TFLM's profiler interface).")
 PROFILE_PLOT_OPT = typer.Option(None, "--plot", help="With --profile: draw one bar per layer into this "
                                 ".svg/.png/.pdf (needs matplotlib: pip install 'mcugen[plot]').")
 

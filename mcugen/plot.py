@@ -152,12 +152,9 @@ def plot_profile(layers: list[dict[str, Any]], unit: str, path: str | Path, titl
     return path
 
 
-def check_profile_request(profile: bool, plot_file: Path | None, style: str = "cubeai") -> None:
-    """--plot needs --profile and a format matplotlib writes; --profile needs the cubeai style."""
+def check_profile_request(profile: bool, plot_file: Path | None) -> None:
+    """--plot needs --profile and a format matplotlib writes."""
     if plot_file is not None and not profile:
         raise McugenError("--plot draws the per-layer profile: it needs --profile.", hint="Add --profile.")
-    if profile and style != "cubeai":
-        raise McugenError("--profile times the layers of mcugen's generated network (the cubeai style).",
-                          hint="TFLM's interpreter is not instrumented: drop --style tflm to profile.")
     if plot_file is not None:
         check_plot_path(plot_file)

@@ -196,7 +196,7 @@ def measure_project(
     graph = load_model_bytes(model_file.read_bytes(), manifest.get("model", {}).get("name") or model_file.stem)
     if profile and "MCUGEN_PROFILE" not in manifest.get("firmware", {}).get("defines", {}):
         raise McugenError(f"{project_dir} was not generated for profiling: it has no per-layer counters.",
-                          hint="Generate it again with --profile (cubeai style), build it, then measure.")
+                          hint="Generate it again with --profile, build it, then measure.")
     if not input_files and random <= 0:
         random = 1
     labelled = load_dataset(dataset, graph) if dataset is not None else None
@@ -234,7 +234,9 @@ def measure_project(
 
 def profile_layers(counts: Sequence[int], nodes: Sequence[dict[str, Any]], graph: Graph) -> tuple[dict[str, Any], ...]:
     """Per node of a profiled run: its counter ticks, share of their sum (%) and the kernel
-    (variant) running it, from the manifest's nodes (the generated network's, patched or not)."""
+    (variant) running it, from the manifest's nodes (cubeai: the generated network's, patched or
+    not; tflm: every operator TFLM invokes). op_index: the operator's index in mcugen's graph
+    (None for a shape op only TFLM runs), what lines the two styles up side by side."""
     total = sum(counts)
     layers = []
     for i, count in enumerate(counts):
@@ -243,7 +245,8 @@ def profile_layers(counts: Sequence[int], nodes: Sequence[dict[str, Any]], graph
         layers.append({"index": i, "op": op, "count": count,
                        "share_percent": round(100.0 * count / total, 3) if total else 0.0,
                        "kernel": node.get("kernel", ""), "kernel_variant": node.get("variant", ""),
-                       "macs": node.get("macs")})
+                       "macs": node.get("macs"), "op_index": node["graph_index"] if "graph_index" in node
+                       else node.get("index", i)})
     return tuple(layers)
 
 

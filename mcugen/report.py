@@ -375,7 +375,7 @@ def render_profile(rep: MeasureReport) -> None:
     total = sum(layer["count"] for layer in rep.layers)
     whole = rep.counts["median"]
     console.print(f"layers sum to {total:,} {unit}, {100.0 * total / whole:.1f}% of the whole inference's "
-                  f"median {whole:,.0f} (the rest: the network's glue between layers)" if whole else "", style="dim")
+                  f"median {whole:,.0f} (the rest: the code between layers)" if whole else "", style="dim")
 
 
 METRIC_COLUMNS = ("acc", "rmse", "mae", "l2r", "mean", "std", "nse", "cos")

@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("lower", ("mcugen.lower.*",)),
     ("check and patch search", ("mcugen.support", "mcugen.patch.search", "mcugen.coverage")),
     ("estimate", ("mcugen.tflm.toolchain", "mcugen.tflm.cache", "mcugen.tflm.codesize", "mcugen.tflm.kernel_arena",
-                  "mcugen.tflm.arena", "mcugen.codesize", "mcugen.estimate", "mcugen.inspect", "mcugen.options",
+                  "mcugen.tflm.arena", "mcugen.tflm.nodes", "mcugen.codesize", "mcugen.estimate", "mcugen.inspect", "mcugen.options",
                   "mcugen.autoplace", "mcugen.pipeline", "mcugen.advice")),
     ("emit", ("mcugen.tflm.library", "mcugen.codegen.*", "mcugen.emit")),
     ("build, run, compare", ("mcugen.build", "mcugen.dataset", "mcugen.link.*", "mcugen.runners.*", "mcugen.measure",

@@ -136,3 +136,33 @@ def test_profile_per_layer_on_qemu_adds_up_and_draws_one_bar_per_layer(tmp_path)
     assert r.returncode == 1 and "--profile" in r.stderr and "Traceback" not in r.stderr
     r = mcugen("flash-and-measure", out, "--plot", tmp_path / "x.svg")
     assert r.returncode == 1 and "needs --profile" in r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.tflm
+def test_tflm_profile_per_operator_on_qemu_adds_up(tmp_path):
+    """--style tflm --profile: TFLM's interpreter reports every operator's invoke to mcugen's
+    profiler; generate -> build -> flash-and-measure --profile gives one count per operator,
+    named with the kernel TFLM linked, adding up to the whole inference within 2 %."""
+    import jsonschema
+
+    from mcugen.jsonreport import load_schema
+
+    model = MODELS / "person_detect.tflite"
+    out = tmp_path / "pd"
+    r = mcugen("generate", model, "--target", "qemu-m7", "--style", "tflm", "--profile", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert mcugen("build", out).returncode == 0
+    svg = tmp_path / "tflm.svg"
+    r = mcugen("flash-and-measure", out, "--inputs", MODELS / "person.bmp", "--profile", "--plot", svg, "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    jsonschema.validate(rep, load_schema())
+    layers = rep["layers"]
+    assert rep["style"] == "tflm" and len(layers) == 31 and rep["bit_exact"] is True
+    assert [x["op"] for x in layers][-3:] == ["CONV_2D", "RESHAPE", "SOFTMAX"]
+    assert [x["kernel"] for x in layers][-3:] == ["cmsis_nn", "reference", "cmsis_nn"]
+    assert all(x["count"] > 0 for x in layers)
+    total = sum(x["count"] for x in layers)
+    assert abs(total - rep["timing"]["median"]) <= 0.02 * rep["timing"]["median"], (total, rep["timing"])
+    assert svg.read_text().count("conv_2d [cmsis_nn]") >= 14

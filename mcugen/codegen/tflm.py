@@ -29,6 +29,7 @@ from mcugen.text import quoted
 from mcugen.tflm.arena import estimate_tflm_arena
 from mcugen.tflm.cache import BuildProgress, LibraryEntry
 from mcugen.tflm.library import get_library
+from mcugen.tflm.nodes import tflm_nodes
 from mcugen.ops.generic import op_name
 from mcugen.tflm.ops import resolver_method
 from mcugen.tflm.source import KERNEL_SETS, find_tflm_root
@@ -125,6 +126,7 @@ def render_tflm(
     """All project files in memory (relative path -> content) and the manifest."""
 
     ops = resolver_ops(graph)
+    nodes = tflm_nodes(graph, kernels)
     env = template_environment()
     context = {
         "header": _header(graph),
@@ -136,6 +138,7 @@ def render_tflm(
         "ops": [{"opcode": o, "method": m} for o, m in ops],
         "inputs": [_tensor_info(t) for t in graph.input_tensors],
         "outputs": [_tensor_info(t) for t in graph.output_tensors],
+        "profiled_ops": len(nodes),
     }
     files: dict[str, str] = {}
     for template, out in (("model_data.h.j2", "model_data.h"), ("model_data.cc.j2", "model_data.cc"),
@@ -181,6 +184,8 @@ def render_tflm(
             "ops": [o for o, _ in ops],
         },
         "arena_size": arena_size,
+        # per operator TFLM invokes, what runs it: `flash-and-measure --profile` names each counter
+        "nodes": nodes,
     }
     return files, manifest
 
