@@ -14,13 +14,13 @@ from typing import List, Optional
 
 import typer
 
-from mcugen import (__version__, advice, emit, interrupt, jsonreport, pipeline, plot, process, project, report,
-                    report_boards)
+from mcugen import (__version__, advice, compare_styles, emit, interrupt, jsonreport, pipeline, plot, process,
+                    project, report, report_boards)
 from mcugen.boards import all_boards, get_board
 from mcugen.coverage import TYPES as COVERAGE_TYPES
 from mcugen.coverage import coverage
 from mcugen.coverage import markdown as coverage_markdown
-from mcugen.cli_options import (BAUD_HELP, C_API_OPT, KERNELS_OPT, LAYOUT_OPT, NAME_OPT, NO_DOWNLOAD_HELP, NO_IN_OPT,
+from mcugen.cli_options import (BAUD_HELP, C_API_OPT, COMPARE_TFLM_OPT, KERNELS_OPT, LAYOUT_OPT, NAME_OPT, NO_DOWNLOAD_HELP, NO_IN_OPT,
                                 NO_OUT_OPT, PACK_HELP, PATCH_OPT, PLACE_OPT, PLOT_OPT, POOLS_OPT, PORT_HELP, PROBE_HELP,
                                 PROFILE_HELP, PROFILE_PLOT_OPT, RUNNER_HELP, STYLE_OPT, TFLM_ROOT_OPT)
 from mcugen.cli_options import generate_options as _options
@@ -277,9 +277,7 @@ def flash_and_measure(
     runner = runner or ("labgrid" if places else None)
     rep = project.measure_project(project_dir, runner=runner, input_files=files, random=count, seed=seed,
                                   runs=runs, runner_options=options, profile=profile)
-    if plot_file is not None and rep.layers:
-        plot.plot_profile(list(rep.layers), rep.timing_unit, plot_file, f"{rep.model} on {rep.board}")
-        report.say(json_out)(f"per-layer profile drawn: {plot_file}")
+    compare_styles.draw_profile(rep, None, plot_file, report.say(json_out))
     (Path(project_dir) / "build").mkdir(exist_ok=True)
     (Path(project_dir) / "build" / "measure.json").write_text(report.json_text(rep.to_json()))
     if json_out:
@@ -329,6 +327,7 @@ def validate(
     no_pack_download: bool = typer.Option(False, "--no-pack-download", help=NO_DOWNLOAD_HELP),
     profile: bool = typer.Option(False, "--profile", help=PROFILE_HELP),
     plot_file: Optional[Path] = PROFILE_PLOT_OPT,
+    compare_tflm: bool = COMPARE_TFLM_OPT,
     farm_place: Optional[str] = typer.Option(None, "--place", help=PLACE_HELP),
     coordinator: Optional[str] = typer.Option(None, "--coordinator", help=COORDINATOR_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
@@ -348,6 +347,7 @@ def validate(
     Example:
       mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs examples/models/person.bmp
       mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs 1 --profile --plot layers.svg
+      mcugen validate examples/models/person_detect.tflite -t qemu-m7 --inputs 1 --profile --compare-tflm --plot both.svg
     """
     files, count = _split_inputs(inputs, None)
     if not files and not inputs:
@@ -357,6 +357,7 @@ def validate(
     runner_options = _runner_options(port, baud, probe, pack, no_pack_download)
     plot.check_profile_request(profile, plot_file)
     places = farm_places(farm_place, coordinator)
+    compare_styles.check_compare_request(compare_tflm, style, len(places) > 1)
     if len(places) > 1:  # a farm run: build once, every place at once, a table each and the summary
         refuse_other_runners(runner, runner_options)
         validate_places(model, target, options, places, coordinator, wait, json_out, input_files=files,
@@ -364,19 +365,18 @@ def validate(
         return
     runner_options.update(farm_options(places, coordinator, wait))
     runner = runner or ("labgrid" if places else None)
-    gen, built, rep = project.validate(
-        model, target, options, input_files=files, random=count, seed=seed, runs=runs, output=output, force=force,
-        runner=runner, runner_options=runner_options, progress=report.say(json_out),
-        library_progress=report.library_progress(json_out), float_model=float_model, profile=profile,
-        dataset=dataset,
-    )
-    if plot_file is not None and rep.layers:
-        plot.plot_profile(list(rep.layers), rep.timing_unit, plot_file, f"{rep.model} on {rep.board}")
-        report.say(json_out)(f"per-layer profile drawn: {plot_file}")
+    run = dict(input_files=files, random=count, seed=seed, runs=runs, runner=runner, runner_options=runner_options,
+               progress=report.say(json_out), library_progress=report.library_progress(json_out),
+               float_model=float_model, profile=profile, dataset=dataset)
+    gen, built, rep = project.validate(model, target, options, output=output, force=force, **run)
+    tflm = compare_styles.tflm_beside(model, target, options, **run) if compare_tflm else None
+    compare_styles.draw_profile(rep, tflm, plot_file, report.say(json_out))
     if json_out:
-        _print_json("validate", {**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json()})
+        _print_json("validate", {**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json(),
+                                 **compare_styles.comparison_json(tflm)})
     else:
         report.render_measure(rep, built=built, footprint=gen.footprint)
+        compare_styles.render_comparison(rep, tflm)
     _exit_if_not_exact(rep.comparison)
 
 

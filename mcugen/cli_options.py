@@ -54,6 +54,9 @@ PLOT_OPT = typer.Option(None, "--plot", help="Draw the activation memory plan in
 PROFILE_HELP = ("Time every layer with the board's counter (cycles; instructions on QEMU): per-layer table "
                 "with each layer's share and kernel (cubeai: mcugen's kernel and variant; tflm: cmsis_nn or "
                 "reference, timed through TFLM's profiler interface).")
+COMPARE_TFLM_OPT = typer.Option(False, "--compare-tflm", help="Also run the model through TFLM + CMSIS-NN (the "
+                                "tflm style, same inputs and target) and put it beside mcugen's: the whole inference; "
+                                "with --profile every layer (and --plot draws both bars); --json adds `tflm`.")
 PROFILE_PLOT_OPT = typer.Option(None, "--plot", help="With --profile: draw one bar per layer into this "
                                 ".svg/.png/.pdf (needs matplotlib: pip install 'mcugen[plot]').")
 

@@ -152,6 +152,34 @@ def plot_profile(layers: list[dict[str, Any]], unit: str, path: str | Path, titl
     return path
 
 
+def plot_profile_pair(rows: list[dict[str, Any]], unit: str, path: str | Path, title: str = "") -> Path:
+    """`validate --profile --compare-tflm --plot`: per operator, mcugen's bar beside TFLM's
+    (rows: mcugen.compare_styles.paired_layers), labelled with the op and both kernels."""
+    path = check_plot_path(path)
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(max(8.0, min(0.45 * len(rows) + 3, 48.0)), 5.5))
+    xs = range(len(rows))
+    for side, colour, shift, label in (("mcugen", "#3182bd", -0.2, "mcugen (cubeai)"),
+                                       ("tflm", "#fd8d3c", 0.2, "TFLM + CMSIS-NN (tflm)")):
+        ax.bar([x + shift for x in xs], [row[side] or 0 for row in rows], width=0.4, color=colour,
+               edgecolor="#404040", linewidth=0.5, label=label)
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([f"{'-' if row['op_index'] is None else row['op_index']} {row['op'].lower()} "
+                        f"[{row['mcugen_kernel'] or '-'} | {row['tflm_kernel'] or '-'}]" for row in rows],
+                       rotation=90, fontsize=6)
+    ax.set_xlim(-0.7, len(rows) - 0.3)
+    ax.set_ylabel(f"{unit} per layer")
+    ax.set_xlabel("operator (execution order) [mcugen kernel | TFLM kernel]")
+    ax.legend(fontsize=8)
+    mine = sum(row["mcugen"] or 0 for row in rows)
+    theirs = sum(row["tflm"] or 0 for row in rows)
+    ax.set_title(title or f"{unit} per layer: mcugen {mine:,}, TFLM {theirs:,}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def check_profile_request(profile: bool, plot_file: Path | None) -> None:
     """--plot needs --profile and a format matplotlib writes."""
     if plot_file is not None and not profile:

@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                              "mcugen.reference", "mcugen.validate", "mcugen.farm", "mcugen.farm.places",
                              "mcugen.farm.describe")),
     ("orchestration and tools", ("mcugen.project", "mcugen.report", "mcugen.report_boards", "mcugen.plot",
+                                 "mcugen.compare_styles",
                                  "mcugen.cli_options", "mcugen.calibrate.*", "mcugen.cli", "mcugen.__main__", "mcugen.farm.parallel",
                                  "mcugen.farm.summary", "mcugen.farm.commands")),
 )
