@@ -20,9 +20,10 @@ from mcugen.boards import all_boards, get_board
 from mcugen.coverage import TYPES as COVERAGE_TYPES
 from mcugen.coverage import coverage
 from mcugen.coverage import markdown as coverage_markdown
-from mcugen.cli_options import (BAUD_HELP, C_API_OPT, COMPARE_TFLM_OPT, KERNELS_OPT, LAYOUT_OPT, NAME_OPT, NO_DOWNLOAD_HELP, NO_IN_OPT,
-                                NO_OUT_OPT, PACK_HELP, PATCH_OPT, PLACE_OPT, PLOT_OPT, POOLS_OPT, PORT_HELP, PROBE_HELP,
-                                PROFILE_HELP, PROFILE_PLOT_OPT, RUNNER_HELP, STYLE_OPT, TFLM_ROOT_OPT)
+from mcugen.cli_options import (BAUD_HELP, C_API_OPT, COMPARE_TFLM_OPT, KERNELS_OPT, LAYOUT_OPT, NAME_OPT,
+                                NO_DOWNLOAD_HELP, NO_IN_OPT, NO_OUT_OPT, PACK_HELP, PATCH_OPT, PLACE_OPT, PLOT_OPT,
+                                POOLS_OPT, PORT_HELP, PROBE_HELP, PROFILE_HELP, PROFILE_PLOT_OPT, RUNNER_HELP, STYLE_OPT,
+                                TFLM_ROOT_OPT)
 from mcugen.cli_options import generate_options as _options
 from mcugen.cli_options import runner_options as _runner_options
 from mcugen.cli_options import split_inputs as _split_inputs
@@ -190,8 +191,7 @@ def generate(
     kernels: Optional[str] = KERNELS_OPT,
     tflm_root: Optional[Path] = TFLM_ROOT_OPT,
     baud: Optional[int] = typer.Option(None, "--baud", min=1, help=BAUD_HELP),
-    profile: bool = typer.Option(False, "--profile", help="Build in per-layer counters (for "
-                                 "flash-and-measure --profile)."),
+    profile: bool = typer.Option(False, "--profile", help="Build in per-layer counters (flash-and-measure --profile)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Write a complete firmware project: network code and weights, board support, Makefile.
@@ -246,8 +246,7 @@ def flash_and_measure(
     probe: Optional[str] = typer.Option(None, "--probe", help=PROBE_HELP),
     pack: Optional[Path] = typer.Option(None, "--pack", help=PACK_HELP),
     no_pack_download: bool = typer.Option(False, "--no-pack-download", help=NO_DOWNLOAD_HELP),
-    profile: bool = typer.Option(False, "--profile", help=PROFILE_HELP + " The project must be generated with "
-                                 "--profile."),
+    profile: bool = typer.Option(False, "--profile", help=PROFILE_HELP + " Needs a project generated with --profile."),
     plot_file: Optional[Path] = PROFILE_PLOT_OPT,
     farm_place: Optional[str] = typer.Option(None, "--place", help=PLACE_HELP),
     coordinator: Optional[str] = typer.Option(None, "--coordinator", help=COORDINATOR_HELP),
@@ -347,6 +346,9 @@ def validate(
     Example:
       mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs examples/models/person.bmp
       mcugen validate examples/models/person_detect.tflite --target qemu-m7 --inputs 1 --profile --plot layers.svg
+
+    \b
+    Beside TFLM + CMSIS-NN, layer by layer (the first use builds the TFLM library: minutes):
       mcugen validate examples/models/person_detect.tflite -t qemu-m7 --inputs 1 --profile --compare-tflm --plot both.svg
     """
     files, count = _split_inputs(inputs, None)
@@ -366,14 +368,13 @@ def validate(
     runner_options.update(farm_options(places, coordinator, wait))
     runner = runner or ("labgrid" if places else None)
     run = dict(input_files=files, random=count, seed=seed, runs=runs, runner=runner, runner_options=runner_options,
-               progress=report.say(json_out), library_progress=report.library_progress(json_out),
-               float_model=float_model, profile=profile, dataset=dataset)
+               progress=report.say(json_out), library_progress=report.library_progress(json_out), dataset=dataset,
+               float_model=float_model, profile=profile, sample_progress=report.sample_progress(json_out))
     gen, built, rep = project.validate(model, target, options, output=output, force=force, **run)
     tflm = compare_styles.tflm_beside(model, target, options, **run) if compare_tflm else None
     compare_styles.draw_profile(rep, tflm, plot_file, report.say(json_out))
     if json_out:
-        _print_json("validate", {**rep.to_json(), "estimate": gen.footprint.to_json(), "build": built.to_json(),
-                                 **compare_styles.comparison_json(tflm)})
+        _print_json("validate", compare_styles.validate_json(rep, gen.footprint, built, tflm))
     else:
         report.render_measure(rep, built=built, footprint=gen.footprint)
         compare_styles.render_comparison(rep, tflm)

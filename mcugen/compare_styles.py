@@ -14,9 +14,10 @@ from typing import Any, Callable
 from rich.table import Table
 
 from mcugen.errors import McugenError
+from mcugen.estimate import Footprint
 from mcugen.options import GenerateOptions
 from mcugen.plot import plot_profile, plot_profile_pair
-from mcugen.project import MeasureReport, validate
+from mcugen.project import Built, MeasureReport, validate
 from mcugen.report import console
 from mcugen.tables import print_table
 from mcugen.text import printable
@@ -88,8 +89,8 @@ def render_comparison(rep: MeasureReport, tflm: MeasureReport | None) -> None:
                       _ratio(row["mcugen"], row["tflm"]))
         print_table(console, t)
     mine, theirs = rep.counts["median"], tflm.counts["median"]
-    console.print(f"whole inference (median): mcugen {mine:,.0f} {unit}, TFLM {theirs:,.0f} {tflm.timing_unit} "
-                  f"(TFLM/mcugen {_ratio(mine, theirs)})")
+    console.print(f"whole inference (median): mcugen {mine:,.0f} {unit}, TFLM {theirs:,.0f} "
+                  f"{tflm.timing_unit} (TFLM/mcugen {_ratio(mine, theirs)})")
 
 
 def draw_profile(rep: MeasureReport, tflm: MeasureReport | None, plot_file: Path | None,
@@ -106,10 +107,12 @@ def draw_profile(rep: MeasureReport, tflm: MeasureReport | None, plot_file: Path
     say(f"per-layer profile drawn: {plot_file}")
 
 
-def comparison_json(tflm: MeasureReport | None) -> dict[str, Any]:
-    """The `tflm` part of validate's --json (absent without --compare-tflm)."""
-    return {} if tflm is None else {"tflm": tflm.to_json()}
+def validate_json(rep: MeasureReport, footprint: Footprint, built: Built, tflm: MeasureReport | None
+                  ) -> dict[str, Any]:
+    """validate's --json: the run, the estimate, the build and, with --compare-tflm, `tflm`: TFLM's run."""
+    return {**rep.to_json(), "estimate": footprint.to_json(), "build": built.to_json(),
+            **({} if tflm is None else {"tflm": tflm.to_json()})}
 
 
-__all__ = ["check_compare_request", "comparison_json", "draw_profile", "paired_layers", "render_comparison", "tflm_beside",
-           "tflm_options"]
+__all__ = ["check_compare_request", "draw_profile", "paired_layers", "render_comparison", "tflm_beside",
+           "tflm_options", "validate_json"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -82,10 +83,11 @@ def _to_bytes(array: np.ndarray, spec: TensorSpec, which: str) -> bytes:
 
 def measure_on_link(link: TargetLink, expected_hash: str | None, inputs: list[list[np.ndarray]], runs: int,
                     run_timeout: float = RUN_TIMEOUT, connect_timeout: float = CONNECT_TIMEOUT,
-                    profile: list[int] | None = None,
+                    profile: list[int] | None = None, on_sample: Callable[[int, int], None] | None = None,
                     ) -> tuple[Announcement, list[list[np.ndarray]], list[list[int]]]:
     """The protocol part of measure(), on an already started target. When `profile` is a
-    list, it receives the per-node counter values of the last run."""
+    list, it receives the per-node counter values of the last run; on_sample(done, total)
+    follows the input sets (a progress bar)."""
     if runs < 1:
         raise ValueError("runs must be >= 1")
     ann = link.connect(expected_hash=expected_hash, timeout=connect_timeout)
@@ -115,12 +117,15 @@ def measure_on_link(link: TargetLink, expected_hash: str | None, inputs: list[li
         all_counts.append(counts)
         if profile is not None and set_index == len(inputs) - 1:
             profile[:] = link.read_profile()
+        if on_sample is not None:
+            on_sample(set_index + 1, len(inputs))
     return ann, all_outputs, all_counts
 
 
 def measure(project_dir: str | Path, runner: Runner | str | None, inputs: list[list[np.ndarray]], runs: int = 10,
             timeout: float = REQUEST_TIMEOUT, run_timeout: float = RUN_TIMEOUT,
-            connect_timeout: float = CONNECT_TIMEOUT, profile: bool = False, **runner_options) -> Measurement:
+            connect_timeout: float = CONNECT_TIMEOUT, profile: bool = False,
+            on_sample: Callable[[int, int], None] | None = None, **runner_options) -> Measurement:
     """Flash/start the project's firmware, run every input set `runs` times, return outputs and counters.
 
     runner: a Runner, a runner name (qemu, host, pyocd, jlink, ...), or None for the board's first
@@ -141,7 +146,7 @@ def measure(project_dir: str | Path, runner: Runner | str | None, inputs: list[l
         link = TargetLink(transport, timeout=max(timeout, runner.request_timeout))
         nodes: list[int] | None = [] if profile else None
         ann, outputs, counts = measure_on_link(link, manifest.model_hash, inputs, runs, run_timeout, connect_timeout,
-                                               nodes)
+                                               nodes, on_sample)
     flat = [c for per_set in counts for c in per_set]
     return Measurement(
         board=board.name, runner=runner.name, model_name=ann.model_name, model_hash=ann.model_hash,

@@ -183,8 +183,10 @@ def measure_project(
     runner_options: dict[str, Any] | None = None,
     profile: bool = False,
     dataset: str | Path | None = None,
+    sample_progress: Callable[[int, int], None] | None = None,
 ) -> MeasureReport:
-    """Flash/start a built project, run the inputs, compare with the reference."""
+    """Flash/start a built project, run the inputs, compare with the reference.
+    sample_progress(done, total): called after each sample of a --dataset run (a progress bar)."""
     project_dir = Path(project_dir)
     manifest = _manifest(project_dir)
     model_file = project_dir / manifest.get("model_file", MODEL_COPY)
@@ -201,7 +203,8 @@ def measure_project(
         random = 1
     labelled = load_dataset(dataset, graph) if dataset is not None else None
     samples = labelled.samples if labelled is not None else make_samples(graph, input_files, random=random, seed=seed)
-    m = measure(project_dir, runner, samples, runs=runs, profile=profile, **(runner_options or {}))
+    m = measure(project_dir, runner, samples, runs=runs, profile=profile,
+                on_sample=sample_progress if labelled is not None else None, **(runner_options or {}))
     comparison = None
     scored = None
     notes: list[str] = []
@@ -290,6 +293,7 @@ def validate(
     float_model: str | Path | None = None,
     profile: bool = False,
     dataset: str | Path | None = None,
+    sample_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Generated, Built, MeasureReport]:
     """generate -> build -> flash/run -> compare, in one go (a temporary project unless `output`).
 
@@ -313,7 +317,7 @@ def validate(
             f"running {len(input_files)} file input(s) and {random} random input(s) on {board.name}")
         report = measure_project(out, runner=runner, input_files=input_files, random=random, seed=seed,
                                  runs=runs, runner_options=runner_options, float_model=float_model,
-                                 profile=profile, dataset=dataset)
+                                 profile=profile, dataset=dataset, sample_progress=sample_progress)
         return gen, built, report
 
 

@@ -446,3 +446,24 @@ def library_progress(json_out: bool) -> Callable[[BuildProgress], None] | None:
             progress.stop()
 
     return update
+
+
+def sample_progress(json_out: bool) -> Callable[[int, int], None] | None:
+    """A labelled dataset's samples going through the target (`validate --dataset`): a rich bar
+    on stderr when it is a terminal; nothing on a pipe (a CI log wants no redraws) or with --json."""
+    if json_out or not err_console.is_terminal:
+        return None
+    state: dict[str, Any] = {"progress": None, "task": None}
+
+    def update(done: int, total: int) -> None:
+        if state["progress"] is None:  # each run (validate --compare-tflm makes two) gets its bar
+            state["progress"] = Progress(TextColumn("[bold]samples[/bold]"), BarColumn(), MofNCompleteColumn(),
+                                         TimeElapsedColumn(), console=err_console, transient=True)
+            state["progress"].start()
+            state["task"] = state["progress"].add_task("samples", total=total)
+        state["progress"].update(state["task"], completed=done)
+        if done >= total:
+            state["progress"].stop()
+            state["progress"] = None
+
+    return update

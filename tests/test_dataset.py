@@ -100,3 +100,48 @@ def test_validate_dataset_reports_device_reference_and_float_accuracy(trained, t
     import jsonschema
 
     jsonschema.validate(rep, load_schema())
+
+
+def _run_with_terminal_stderr(args: list[str]) -> tuple[int, str]:
+    """Run mcugen with stderr on a pseudo-terminal (as in an interactive shell); its exit code and
+    everything written to that terminal."""
+    import os
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the child closed its end
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    proc = subprocess.run([sys.executable, "-m", "mcugen", *args], stdout=subprocess.PIPE, stderr=slave,
+                          stdin=subprocess.DEVNULL, timeout=900, env={**os.environ, "TERM": "xterm", "COLUMNS": "100"})
+    os.close(slave)
+    reader.join(timeout=10)
+    os.close(master)
+    return proc.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.slow
+def test_validate_dataset_draws_a_progress_bar_on_a_terminal_only(trained):
+    """The samples' bar goes to stderr when it is a terminal; a pipe (CI) and --json get none."""
+    model, _, data = trained
+    code, terminal = _run_with_terminal_stderr(["validate", str(model), "--target", "host", "--dataset", str(data)])
+    assert code == 0, terminal[-2000:]
+    assert "samples" in terminal and "60/60" in terminal
+    code, terminal = _run_with_terminal_stderr(["validate", str(model), "--target", "host", "--dataset", str(data),
+                                                "--json"])
+    assert code == 0 and "60/60" not in terminal
+    r = subprocess.run([sys.executable, "-m", "mcugen", "validate", str(model), "--target", "host", "--dataset",
+                        str(data)], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0 and "60/60" not in r.stderr and "/60" not in r.stderr
