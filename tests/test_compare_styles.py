@@ -105,3 +105,4 @@ def test_validate_compare_tflm_profiles_both_styles_on_qemu(tmp_path):
     r = mcugen("validate", PERSON, "-t", "qemu-m7", "--inputs", "1", "--compare-tflm")
     assert r.returncode == 0, r.stderr
     assert re.search(r"whole inference \(median\): mcugen [\d,]+ instructions, TFLM [\d,]+ instructions", r.stdout)
+
