@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import sys
 from pathlib import Path
@@ -460,6 +461,7 @@ def sample_progress(json_out: bool) -> Callable[[int, int], None] | None:
             state["progress"] = Progress(TextColumn("[bold]samples[/bold]"), BarColumn(), MofNCompleteColumn(),
                                          TimeElapsedColumn(), console=err_console, transient=True)
             state["progress"].start()
+            atexit.register(state["progress"].stop)  # an error mid-run still gives the terminal its cursor back
             state["task"] = state["progress"].add_task("samples", total=total)
         state["progress"].update(state["task"], completed=done)
         if done >= total:
