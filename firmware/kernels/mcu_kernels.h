@@ -102,6 +102,14 @@ mcu_status mcu_depthwise_conv2d_s8(const mcu_context *ctx, const mcu_dw_conv_par
                                    const int32_t *bias, const mcu_dims *output_dims,
                                    int8_t *output);
 
+/* TRANSPOSE_CONV: filter [out_c, kh, kw, in_c], bias [out_c] or NULL; params' dilation
+ * unused; pad_h/pad_w are TFLM's leading padding of the output. No scratch. */
+mcu_status mcu_transpose_conv_s8(const mcu_context *ctx, const mcu_conv_params *params,
+                                 const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+                                 const int8_t *input, const mcu_dims *filter_dims, const int8_t *filter,
+                                 const mcu_dims *bias_dims, const int32_t *bias,
+                                 const mcu_dims *output_dims, int8_t *output);
+
 /* input [batches, depth] (n, c), filter [units, depth] (n, c), output [batches, units];
  * one multiplier/shift per unit (a per-tensor layer repeats its value). */
 int32_t mcu_fully_connected_s8_get_buffer_size(const mcu_dims *filter_dims);

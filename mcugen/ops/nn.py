@@ -58,6 +58,26 @@ def depthwise_macs(graph: Graph, op: Operator) -> int:
     return numel(out) * kh * kw
 
 
+def transpose_conv_shape(graph: Graph, op: Operator) -> list[Shape]:
+    """TRANSPOSE_CONV's output is the shape its first input (a constant) names; the input's
+    depth must be the filter's [out_c, kh, kw, in_c] and the output's depth its count."""
+    out = tuple(int(d) for d in constant_input(graph, op, 0, "output shape").reshape(-1))
+    filt = inputs(graph, op, 3)[1].shape
+    c = _nhwc(graph, op, 2)[3]
+    if len(out) != 4 or len(filt) != 4:
+        raise ValueError(f"output shape {list(out)} and filter {list(filt)} must be 4-D")
+    if filt[3] != c or filt[0] != out[3]:
+        raise ValueError(f"filter {list(filt)} does not map {c} input channels to {out[3]}")
+    return [out]
+
+
+def transpose_conv_macs(graph: Graph, op: Operator) -> int:
+    """Every input element meets every tap of its output channels' filters (the taps that
+    fall outside the output are skipped by TFLM too, so this is an upper bound at the edges)."""
+    filt = graph.tensors[op.inputs[1]].shape
+    return graph.tensors[op.inputs[2]].size * filt[0] * filt[1] * filt[2]
+
+
 def fully_connected_shape(graph: Graph, op: Operator) -> list[Shape]:
     x, weights = inputs(graph, op, 2)[:2]
     units, depth = weights.shape
@@ -142,6 +162,7 @@ SPECS = [
     OpSpec("CONV_2D", conv2d_shape, conv2d_macs),
     OpSpec("DEPTHWISE_CONV_2D", depthwise_shape, depthwise_macs),
     OpSpec("FULLY_CONNECTED", fully_connected_shape, fully_connected_macs),
+    OpSpec("TRANSPOSE_CONV", transpose_conv_shape, transpose_conv_macs),
     OpSpec("AVERAGE_POOL_2D", pool_shape, pool_macs),
     OpSpec("MAX_POOL_2D", pool_shape, pool_macs),
     OpSpec("MEAN", mean_shape, mean_macs),
