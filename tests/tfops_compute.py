@@ -37,6 +37,20 @@ def transpose_conv(input_shape=(5, 7, 3), filters=4, kernel=3, strides=2, paddin
     return _randomize_biases(tf.keras.Model(inp, x))
 
 
+def batch_matmul(shape_a=(3, 5, 4), shape_b=(3, 4, 6), adj_x=False, adj_y=False, const_b=False, seed=2):
+    """tf.matmul of two inputs (or of an input and a constant) with broadcast batch dimensions."""
+    import tensorflow as tf
+
+    a = tf.keras.Input(shape=shape_a, batch_size=1, name="bmm_a")
+    if const_b:
+        w = tf.constant(np.random.default_rng(seed).normal(0, 0.5, (1, *shape_b)).astype(np.float32))
+        out = tf.keras.layers.Lambda(lambda t: tf.matmul(t, w, adjoint_a=adj_x, adjoint_b=adj_y))(a)
+        return tf.keras.Model(a, out)
+    b = tf.keras.Input(shape=shape_b, batch_size=1, name="bmm_b")  # the converter orders inputs by name
+    out = tf.keras.layers.Lambda(lambda t: tf.matmul(t[0], t[1], adjoint_a=adj_x, adjoint_b=adj_y))([a, b])
+    return tf.keras.Model([a, b], out)
+
+
 def _opt(name, value):
     return lambda g, op: op.option(name) == value
 
@@ -86,7 +100,24 @@ CASES += [
                                              "activation": "relu6"}, "DEPTHWISE_CONV_2D"),
 ]
 
+CASES += [
+    ("bmm", batch_matmul, {}, "BATCH_MATMUL"),
+    ("bmm_adj_x", batch_matmul, {"shape_a": (2, 7, 3), "shape_b": (2, 7, 5), "adj_x": True}, "BATCH_MATMUL"),
+    ("bmm_adj_y", batch_matmul, {"shape_a": (4, 9), "shape_b": (6, 9), "adj_y": True}, "BATCH_MATMUL"),
+    ("bmm_adj_xy_broadcast", batch_matmul, {"shape_a": (2, 1, 5, 3), "shape_b": (1, 3, 4, 5), "adj_x": True,
+                                            "adj_y": True}, "BATCH_MATMUL"),
+    ("bmm_broadcast_rank", batch_matmul, {"shape_a": (3, 2, 6, 5), "shape_b": (5, 7)}, "BATCH_MATMUL"),
+    ("bmm_const_rhs", batch_matmul, {"shape_a": (3, 4, 6), "shape_b": (3, 6, 5), "const_b": True},
+     "BATCH_MATMUL"),
+]
+
 CHECKS: dict[str, Callable[[Any, Any], bool]] = {
+    "bmm_adj_x": _opt("adj_x", True),
+    "bmm_adj_y": _opt("adj_y", True),
+    "bmm_adj_xy_broadcast": lambda g, op: op.option("adj_x") and op.option("adj_y")
+    and g.tensors[op.inputs[0]].shape[:-2] != g.tensors[op.inputs[1]].shape[:-2],
+    "bmm_broadcast_rank": lambda g, op: len(g.tensors[op.inputs[0]].shape) != len(g.tensors[op.inputs[1]].shape),
+    "bmm_const_rhs": lambda g, op: g.tensors[op.inputs[1]].is_constant,
     "gconv_g2": _grouped(2),
     "gconv_g3_s2_valid": _grouped(3),
     "gconv_g4_per_tensor_nobias": lambda g, op: _grouped(4)(g, op) and len(g.tensors[op.inputs[1]].quant.scale) == 1,
