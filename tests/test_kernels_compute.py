@@ -38,3 +38,28 @@ def test_compute_op_bit_exact(case, tmp_path):
     check_shapes(graph)
     assert not unsupported_ops(graph), unsupported_ops(graph)
     check_bit_exact(graph, tmp_path / case[0], n=20)
+
+
+VARIANT_CASES = [c for c in CASES if c[0].startswith(("tconv", "gconv"))]
+
+
+@pytest.mark.parametrize("case", VARIANT_CASES, ids=[c[0] for c in VARIANT_CASES])
+def test_m7_variants_bit_exact(case, tmp_path):
+    """The Cortex-M7 variants of TRANSPOSE_CONV and grouped CONV_2D (SMLAD dot products,
+    DSP instructions emulated on the host) on the same cases: they run wherever the
+    filter depth allows, and every output matches TFLM's."""
+    from mcugen.boards import get_board
+    from mcugen.lower import lower
+    from mcugen.lower.arm import select_arm_variant
+    from mcugen.lower.kernels import Kernels
+
+    graph = _graph(case)
+    kernels = Kernels(max_ram_growth=None, any_core=True)
+    op = next(op for op in graph.operators if op.opcode == case[3])
+    variant = select_arm_variant(graph, op)
+    depth = graph.tensors[op.inputs[1]].shape[-1]
+    assert (variant is not None) == (depth >= 4), (case[0], depth, variant)
+    if variant is not None:
+        assert variant.name == ("tconv" if case[3] == "TRANSPOSE_CONV" else "gconv")
+        assert lower(graph, get_board("host"), kernels).calls[op.index].variant == variant.name
+    check_bit_exact(graph, tmp_path / case[0], n=20, kernels=kernels)

@@ -79,6 +79,9 @@ CASES: list[Case] = [
     ("tconv_per_tensor", transpose_conv, {"q_per_channel": False, "kernel": 2, "filters": 3}, "TRANSPOSE_CONV"),
     ("tconv_s3x1_k5x2", transpose_conv, {"strides": (3, 1), "kernel": (5, 2), "input_shape": (3, 6, 2)},
      "TRANSPOSE_CONV"),
+    ("tconv_depth8_k3_s2", transpose_conv, {"input_shape": (4, 5, 8), "filters": 5}, "TRANSPOSE_CONV"),
+    ("tconv_depth4_k4_s2_valid", transpose_conv, {"input_shape": (3, 6, 4), "filters": 6, "kernel": 4,
+                                                  "padding": "valid"}, "TRANSPOSE_CONV"),
     ("tconv_s2_valid_k1", transpose_conv, {"kernel": 1, "padding": "valid", "input_shape": (4, 3, 5)},
      "TRANSPOSE_CONV"),
 ]
@@ -92,6 +95,10 @@ CASES += [
                                             "use_bias": False, "q_per_channel": False}, "CONV_2D"),
     ("gconv_one_channel_groups", conv2d, {"input_shape": (5, 6, 5), "filters": 10, "groups": 5, "kernel": 2,
                                           "dilation": 2}, "CONV_2D"),
+    # filter depths >= 4: the Cortex-M7 variant's SMLAD words (and its scalar tail: 5, 6)
+    ("gconv_g2_depth8_odd_groups", conv2d, {"input_shape": (6, 7, 16), "filters": 6, "groups": 2}, "CONV_2D"),
+    ("gconv_g3_depth5_s2_same", conv2d, {"input_shape": (9, 8, 15), "filters": 9, "groups": 3, "strides": 2,
+                                         "kernel": 4}, "CONV_2D"),
     ("dw_mult2_s2_valid_odd", depthwise, {"input_shape": (9, 7, 3), "depth_multiplier": 2, "strides": 2,
                                           "padding": "valid"}, "DEPTHWISE_CONV_2D"),
     ("dw_mult4_one_channel", depthwise, {"input_shape": (6, 6, 1), "depth_multiplier": 4, "kernel": 5},
@@ -119,6 +126,10 @@ CHECKS: dict[str, Callable[[Any, Any], bool]] = {
     "bmm_broadcast_rank": lambda g, op: len(g.tensors[op.inputs[0]].shape) != len(g.tensors[op.inputs[1]].shape),
     "bmm_const_rhs": lambda g, op: g.tensors[op.inputs[1]].is_constant,
     "gconv_g2": _grouped(2),
+    "gconv_g2_depth8_odd_groups": _grouped(2),
+    "gconv_g3_depth5_s2_same": _grouped(3),
+    "tconv_depth8_k3_s2": _tconv_out((1, 8, 10, 5)),
+    "tconv_depth4_k4_s2_valid": _tconv_out((1, 8, 14, 6)),
     "gconv_g3_s2_valid": _grouped(3),
     "gconv_g4_per_tensor_nobias": lambda g, op: _grouped(4)(g, op) and len(g.tensors[op.inputs[1]].quant.scale) == 1,
     "gconv_one_channel_groups": lambda g, op: _grouped(5)(g, op) and op.option("dilation_h_factor") == 2,
@@ -134,3 +145,26 @@ CHECKS: dict[str, Callable[[Any, Any], bool]] = {
     "tconv_s3x1_k5x2": lambda g, op: (op.option("stride_h"), op.option("stride_w")) == (3, 1),
     "tconv_s2_valid_k1": _tconv_out((1, 8, 6, 4)),  # Keras: rows past the last tap get only the bias
 }
+
+
+def tiny_unet(input_shape=(32, 32, 3), classes=2):
+    """A tiny U-Net: convolutions down (one grouped, one depthwise with a depth multiplier),
+    transpose convolutions up, a bilinear resize, skip connections concatenated; per-pixel
+    class logits."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    c1 = L.Conv2D(8, 3, padding="same", activation="relu")(inp)                     # 32x32x8
+    d1 = L.Conv2D(16, 3, strides=2, padding="same", activation="relu")(c1)          # 16x16x16
+    g1 = L.Conv2D(16, 3, padding="same", groups=4, activation="relu")(d1)           # 16x16x16, grouped
+    d2 = L.DepthwiseConv2D(3, strides=2, padding="same", depth_multiplier=2, activation="relu")(g1)  # 8x8x32
+    b = L.Conv2D(32, 1, activation="relu")(d2)                                      # 8x8x32
+    u1 = L.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu")(b)  # 16x16x16
+    m1 = L.Concatenate()([u1, g1])                                                  # 16x16x32
+    c3 = L.Conv2D(16, 3, padding="same", activation="relu")(m1)                     # 16x16x16
+    u2 = L.Conv2DTranspose(8, 2, strides=2, padding="same")(c3)                     # 32x32x8
+    r = L.UpSampling2D(2, interpolation="bilinear")(c3)                             # 32x32x16
+    m2 = L.Concatenate()([u2, r, c1])                                               # 32x32x32
+    out = L.Conv2D(classes, 1)(m2)
+    return _randomize_biases(tf.keras.Model(inp, out))
