@@ -72,6 +72,7 @@ _OPTIONS = {
     "FULLY_CONNECTED": tflite.FullyConnectedOptions,
     "SVDF": tflite.SVDFOptions,
     "TRANSPOSE_CONV": tflite.TransposeConvOptions,
+    "BATCH_MATMUL": tflite.BatchMatMulOptions,
 }
 
 
