@@ -67,6 +67,8 @@ def synthetic(name: str) -> Path:
         "mbv3_block": lambda: tfmodels.cached_model("mbv3", tfmodels.mobilenet_v3_block),
         # issue 16: transpose convolutions, a grouped conv, a depth multiplier, resize, concat skips
         "unet_tiny": lambda: tfmodels.cached_model("tiny_unet", tfops_compute.tiny_unet),
+        # issue 16: BATCH_MATMUL (Q K^T with adj_y, P V) in a two-head self-attention block
+        "attention_block": lambda: tfmodels.cached_model("attention_block", tfops_compute.attention_block),
     }
     return builders[name]()
 

@@ -40,14 +40,15 @@ def test_compute_op_bit_exact(case, tmp_path):
     check_bit_exact(graph, tmp_path / case[0], n=20)
 
 
-VARIANT_CASES = [c for c in CASES if c[0].startswith(("tconv", "gconv"))]
+VARIANT_CASES = [c for c in CASES if c[0].startswith(("tconv", "gconv", "bmm"))]
+VARIANT_NAMES = {"TRANSPOSE_CONV": "tconv", "CONV_2D": "gconv", "BATCH_MATMUL": "bmm"}
 
 
 @pytest.mark.parametrize("case", VARIANT_CASES, ids=[c[0] for c in VARIANT_CASES])
 def test_m7_variants_bit_exact(case, tmp_path):
-    """The Cortex-M7 variants of TRANSPOSE_CONV and grouped CONV_2D (SMLAD dot products,
-    DSP instructions emulated on the host) on the same cases: they run wherever the
-    filter depth allows, and every output matches TFLM's."""
+    """The Cortex-M7 variants of TRANSPOSE_CONV, grouped CONV_2D and BATCH_MATMUL (SMLAD dot
+    products, DSP instructions emulated on the host) on the same cases: they run wherever the
+    dot products' depth (and, for BATCH_MATMUL, no adj_x) allows, and every output matches TFLM's."""
     from mcugen.boards import get_board
     from mcugen.lower import lower
     from mcugen.lower.arm import select_arm_variant
@@ -57,10 +58,12 @@ def test_m7_variants_bit_exact(case, tmp_path):
     kernels = Kernels(max_ram_growth=None, any_core=True)
     op = next(op for op in graph.operators if op.opcode == case[3])
     variant = select_arm_variant(graph, op)
-    depth = graph.tensors[op.inputs[1]].shape[-1]
-    assert (variant is not None) == (depth >= 4), (case[0], depth, variant)
+    bmm = case[3] == "BATCH_MATMUL"
+    depth = graph.tensors[op.inputs[0 if bmm else 1]].shape[-1]
+    expected = depth >= 4 and not (bmm and op.option("adj_x"))
+    assert (variant is not None) == expected, (case[0], depth, variant)
     if variant is not None:
-        assert variant.name == ("tconv" if case[3] == "TRANSPOSE_CONV" else "gconv")
+        assert variant.name == VARIANT_NAMES[case[3]]
         assert lower(graph, get_board("host"), kernels).calls[op.index].variant == variant.name
     check_bit_exact(graph, tmp_path / case[0], n=20, kernels=kernels)
 

@@ -168,3 +168,24 @@ def tiny_unet(input_shape=(32, 32, 3), classes=2):
     m2 = L.Concatenate()([u2, r, c1])                                               # 32x32x32
     out = L.Conv2D(classes, 1)(m2)
     return _randomize_biases(tf.keras.Model(inp, out))
+
+
+def attention_block(tokens=16, dim=32, heads=2):
+    """Self-attention over tokens: per head Q K^T (BATCH_MATMUL, adj_y), softmax, P V (BATCH_MATMUL);
+    the projections are FULLY_CONNECTED. Ranks <= 4 (TFLM's CMSIS-NN BATCH_MATMUL takes no more)."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    head = dim // heads
+    inp = tf.keras.Input(shape=(tokens, dim), batch_size=1)
+
+    def split(t):
+        return tf.transpose(tf.reshape(t, (1, tokens, heads, head)), (0, 2, 1, 3))  # [1, heads, tokens, head]
+
+    q, k, v = (L.Lambda(split)(L.Dense(dim)(inp)) for _ in range(3))
+    scores = L.Lambda(lambda t: tf.matmul(t[0], t[1], transpose_b=True) * (head ** -0.5))([q, k])
+    p = L.Softmax()(scores)
+    ctx = L.Lambda(lambda t: tf.matmul(t[0], t[1]))([p, v])
+    merged = L.Lambda(lambda t: tf.reshape(tf.transpose(t, (0, 2, 1, 3)), (1, tokens, dim)))(ctx)
+    out = L.Dense(dim)(merged)
+    return _randomize_biases(tf.keras.Model(inp, out))

@@ -55,4 +55,31 @@ MCU_INLINE void mcu_arm_dot2_s8(const int8_t *x, const int8_t *f0, const int8_t 
     *acc1 = a1;
 }
 
+/* Two rows f0, f1 that carry an offset of their own (BATCH_MATMUL's rhs zero point):
+ * *acc0 += sum_k (x[k] + x_offset) * (f0[k] + f_offset), the same for f1. */
+MCU_INLINE void mcu_arm_dot2_s8_offsets(const int8_t *x, const int8_t *f0, const int8_t *f1, int32_t n,
+                                        int32_t x_offset, int32_t f_offset, int32_t *acc0, int32_t *acc1)
+{
+    const int32_t xo2 = (int32_t)(((uint32_t)x_offset & 0xFFFFu) | ((uint32_t)x_offset << 16));
+    const int32_t fo2 = (int32_t)(((uint32_t)f_offset & 0xFFFFu) | ((uint32_t)f_offset << 16));
+    int32_t a0 = *acc0, a1 = *acc1;
+    int32_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        const int32_t xw = mcu_load32(x + k);
+        const int32_t x02 = mcu_sxtab16(xo2, xw), x13 = mcu_sxtab16(xo2, mcu_ror8(xw));
+        const int32_t g0 = mcu_load32(f0 + k), g1 = mcu_load32(f1 + k);
+        a0 = mcu_smlad(x02, mcu_sxtab16(fo2, g0), a0);
+        a0 = mcu_smlad(x13, mcu_sxtab16(fo2, mcu_ror8(g0)), a0);
+        a1 = mcu_smlad(x02, mcu_sxtab16(fo2, g1), a1);
+        a1 = mcu_smlad(x13, mcu_sxtab16(fo2, mcu_ror8(g1)), a1);
+    }
+    for (; k < n; ++k) {
+        const int32_t v = (int32_t)x[k] + x_offset;
+        a0 += v * ((int32_t)f0[k] + f_offset);
+        a1 += v * ((int32_t)f1[k] + f_offset);
+    }
+    *acc0 = a0;
+    *acc1 = a1;
+}
+
 #endif /* MCU_ARM_DOT_H */
