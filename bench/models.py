@@ -51,6 +51,7 @@ CONFIGS = {
 def synthetic(name: str) -> Path:
     import tfmodels  # noqa: PLC0415
     import tfops  # noqa: PLC0415
+    import tfops_compute  # noqa: PLC0415
 
     builders = {
         "mbv1_96x96x3": lambda: tfmodels.cached_model("mbv1_96x96x3", tfmodels.mobilenet_v1, input_shape=(96, 96, 3)),
@@ -64,6 +65,10 @@ def synthetic(name: str) -> Path:
         "mnasnet_like": lambda: tfmodels.cached_model("mnas", tfmodels.mnasnet_like),
         "ssdlite_like": lambda: tfmodels.cached_model("ssd", tfmodels.ssdlite_head, q_output_type="float32"),
         "mbv3_block": lambda: tfmodels.cached_model("mbv3", tfmodels.mobilenet_v3_block),
+        # issue 16: transpose convolutions, a grouped conv, a depth multiplier, resize, concat skips
+        "unet_tiny": lambda: tfmodels.cached_model("tiny_unet", tfops_compute.tiny_unet),
+        # issue 16: BATCH_MATMUL (Q K^T with adj_y, P V) in a two-head self-attention block
+        "attention_block": lambda: tfmodels.cached_model("attention_block", tfops_compute.attention_block),
     }
     return builders[name]()
 

@@ -102,6 +102,14 @@ mcu_status mcu_depthwise_conv2d_s8(const mcu_context *ctx, const mcu_dw_conv_par
                                    const int32_t *bias, const mcu_dims *output_dims,
                                    int8_t *output);
 
+/* TRANSPOSE_CONV: filter [out_c, kh, kw, in_c], bias [out_c] or NULL; params' dilation
+ * unused; pad_h/pad_w are TFLM's leading padding of the output. No scratch. */
+mcu_status mcu_transpose_conv_s8(const mcu_context *ctx, const mcu_conv_params *params,
+                                 const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+                                 const int8_t *input, const mcu_dims *filter_dims, const int8_t *filter,
+                                 const mcu_dims *bias_dims, const int32_t *bias,
+                                 const mcu_dims *output_dims, int8_t *output);
+
 /* input [batches, depth] (n, c), filter [units, depth] (n, c), output [batches, units];
  * one multiplier/shift per unit (a per-tensor layer repeats its value). */
 int32_t mcu_fully_connected_s8_get_buffer_size(const mcu_dims *filter_dims);
@@ -111,6 +119,24 @@ mcu_status mcu_fully_connected_s8(const mcu_context *ctx, const mcu_fc_params *p
                                   const int8_t *filter, const mcu_dims *bias_dims,
                                   const int32_t *bias, const mcu_dims *output_dims,
                                   int8_t *output);
+
+/* BATCH_MATMUL: out [batch..., rows, cols]; element (m, k) of a batch's lhs at
+ * m * lhs_row_stride + k * lhs_depth_stride, element (k, n) of its rhs at
+ * k * rhs_depth_stride + n * rhs_col_stride (adj_x/adj_y swap the strides); a broadcast
+ * batch dimension has stride 0. No scratch. */
+typedef struct {
+    int32_t batch[3];
+    int32_t lhs_batch_stride[3], rhs_batch_stride[3];
+    int32_t rows, cols, depth;
+    int32_t lhs_row_stride, lhs_depth_stride, rhs_depth_stride, rhs_col_stride;
+    int32_t lhs_offset, rhs_offset;   /* -zero points */
+    int32_t output_offset;
+    int32_t multiplier, shift;
+    int32_t act_min, act_max;
+} mcu_batch_matmul_params;
+
+mcu_status mcu_batch_matmul_s8(const mcu_batch_matmul_params *params, const int8_t *lhs, const int8_t *rhs,
+                               int8_t *output);
 
 /* ---- pooling ----------------------------------------------------------------- */
 

@@ -14,13 +14,15 @@ from __future__ import annotations
 from typing import Callable
 
 from mcugen.lower import binary, conv, elementwise, movement, pool, quantize, recurrent, reduce, resize, slicing, unary
+from mcugen.lower import matmul, transpose_conv
 from mcugen.lower import quant as Q
 from mcugen.lower.call import KernelCall, LoweringError
 from mcugen.model.graph import Graph, Operator
 
 LOWERINGS: dict[str, Callable[[Graph, Operator], KernelCall]] = {
     opcode: fn
-    for family in (conv, pool, elementwise, binary, unary, reduce, movement, quantize, recurrent, resize, slicing)
+    for family in (conv, pool, elementwise, binary, unary, reduce, movement, quantize, recurrent, resize, slicing,
+                   transpose_conv, matmul)
     for opcode, fn in family.LOWERINGS.items()
 }
 

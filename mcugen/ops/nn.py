@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mcugen.model.graph import Graph, Operator
-from mcugen.ops.base import PATCH_STAGE, OpSpec, Shape, constant_input, conv_out, inputs, numel
+from mcugen.ops.base import PATCH_STAGE, OpSpec, Shape, broadcast, constant_input, conv_out, inputs, numel
 
 
 def _nhwc(graph: Graph, op: Operator, position: int = 0) -> Shape:
@@ -56,6 +56,48 @@ def depthwise_macs(graph: Graph, op: Operator) -> int:
     out = graph.tensors[op.outputs[0]].shape
     _, kh, kw, _ = graph.tensors[op.inputs[1]].shape
     return numel(out) * kh * kw
+
+
+def transpose_conv_shape(graph: Graph, op: Operator) -> list[Shape]:
+    """TRANSPOSE_CONV's output is the shape its first input (a constant) names; the input's
+    depth must be the filter's [out_c, kh, kw, in_c] and the output's depth its count."""
+    out = tuple(int(d) for d in constant_input(graph, op, 0, "output shape").reshape(-1))
+    filt = inputs(graph, op, 3)[1].shape
+    c = _nhwc(graph, op, 2)[3]
+    if len(out) != 4 or len(filt) != 4:
+        raise ValueError(f"output shape {list(out)} and filter {list(filt)} must be 4-D")
+    if filt[3] != c or filt[0] != out[3]:
+        raise ValueError(f"filter {list(filt)} does not map {c} input channels to {out[3]}")
+    return [out]
+
+
+def transpose_conv_macs(graph: Graph, op: Operator) -> int:
+    """Every input element meets every tap of its output channels' filters (the taps that
+    fall outside the output are skipped by TFLM too, so this is an upper bound at the edges)."""
+    filt = graph.tensors[op.inputs[1]].shape
+    return graph.tensors[op.inputs[2]].size * filt[0] * filt[1] * filt[2]
+
+
+def _matmul_dims(graph: Graph, op: Operator) -> tuple[tuple[int, ...], int, int, int]:
+    """(broadcast batch dims, rows, depth, cols) of a BATCH_MATMUL, adj_x/adj_y applied."""
+    lhs, rhs = (t.shape for t in inputs(graph, op, 2)[:2])
+    if not (2 <= len(lhs) <= 5 and 2 <= len(rhs) <= 5):
+        raise ValueError(f"operands of rank {len(lhs)} and {len(rhs)} (2 to 5)")
+    rows, depth = (lhs[-1], lhs[-2]) if op.option("adj_x", False) else (lhs[-2], lhs[-1])
+    rdepth, cols = (rhs[-1], rhs[-2]) if op.option("adj_y", False) else (rhs[-2], rhs[-1])
+    if depth != rdepth:
+        raise ValueError(f"lhs depth {depth} differs from rhs depth {rdepth}")
+    return broadcast(tuple(lhs[:-2]), tuple(rhs[:-2])), rows, depth, cols
+
+
+def batch_matmul_shape(graph: Graph, op: Operator) -> list[Shape]:
+    batch, rows, _, cols = _matmul_dims(graph, op)
+    return [batch + (rows, cols)]
+
+
+def batch_matmul_macs(graph: Graph, op: Operator) -> int:
+    batch, rows, depth, cols = _matmul_dims(graph, op)
+    return numel(batch) * rows * depth * cols
 
 
 def fully_connected_shape(graph: Graph, op: Operator) -> list[Shape]:
@@ -142,6 +184,8 @@ SPECS = [
     OpSpec("CONV_2D", conv2d_shape, conv2d_macs),
     OpSpec("DEPTHWISE_CONV_2D", depthwise_shape, depthwise_macs),
     OpSpec("FULLY_CONNECTED", fully_connected_shape, fully_connected_macs),
+    OpSpec("TRANSPOSE_CONV", transpose_conv_shape, transpose_conv_macs),
+    OpSpec("BATCH_MATMUL", batch_matmul_shape, batch_matmul_macs),
     OpSpec("AVERAGE_POOL_2D", pool_shape, pool_macs),
     OpSpec("MAX_POOL_2D", pool_shape, pool_macs),
     OpSpec("MEAN", mean_shape, mean_macs),

@@ -71,6 +71,8 @@ _OPTIONS = {
     "L2_POOL_2D": tflite.Pool2DOptions,
     "FULLY_CONNECTED": tflite.FullyConnectedOptions,
     "SVDF": tflite.SVDFOptions,
+    "TRANSPOSE_CONV": tflite.TransposeConvOptions,
+    "BATCH_MATMUL": tflite.BatchMatMulOptions,
 }
 
 

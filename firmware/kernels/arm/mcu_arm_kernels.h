@@ -238,6 +238,25 @@ mcu_status mcu_fully_connected_s8_arm(const mcu_context *ctx, const mcu_arm_fc_p
                                       const mcu_dims *filter_dims, const int32_t *packed,
                                       const mcu_dims *output_dims, int8_t *output);
 
+/* ---- TRANSPOSE_CONV and grouped CONV_2D: the portable kernels' arguments
+ *      (mcu_transpose_conv_s8, mcu_conv2d_s8), dot products on SMLAD (mcu_arm_dot.h) ---- */
+mcu_status mcu_transpose_conv_s8_arm(const mcu_context *ctx, const mcu_conv_params *params,
+                                     const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+                                     const int8_t *input, const mcu_dims *filter_dims, const int8_t *filter,
+                                     const mcu_dims *bias_dims, const int32_t *bias,
+                                     const mcu_dims *output_dims, int8_t *output);
+mcu_status mcu_conv2d_grouped_s8_arm(const mcu_context *ctx, const mcu_conv_params *params,
+                                     const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+                                     const int8_t *input, const mcu_dims *filter_dims, const int8_t *filter,
+                                     const mcu_dims *bias_dims, const int32_t *bias,
+                                     const mcu_dims *output_dims, int8_t *output);
+
+/* ---- BATCH_MATMUL without adj_x: the portable kernel's parameters; scratch depth * cols
+ *      bytes when the rhs columns are strided (no adj_y), else none ---- */
+int32_t mcu_batch_matmul_s8_arm_get_buffer_size(const mcu_batch_matmul_params *params);
+mcu_status mcu_batch_matmul_s8_arm(const mcu_context *ctx, const mcu_batch_matmul_params *params, const int8_t *lhs,
+                                   const int8_t *rhs, int8_t *output);
+
 /* ---- AVERAGE_POOL_2D: same arguments as mcu_avgpool_s8 ---- */
 mcu_status mcu_avgpool_s8_arm(const mcu_context *ctx, const mcu_pool_params *params,
                               const mcu_dims *input_dims, const int8_t *input,
