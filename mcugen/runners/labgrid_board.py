@@ -89,7 +89,21 @@ def openocd_environment(place: str, board: Board) -> dict[str, Any]:
 
 
 def _tail(text: str) -> str:
-    lines = [x for x in text.splitlines() if x.strip()]
+    """The last lines of a tool's output, without the Python tracebacks labgrid-client adds
+    (their final exception line stays: it names what failed)."""
+    lines: list[str] = []
+    in_traceback = False
+    for line in text.splitlines():
+        if line.startswith("Traceback (most recent call last)"):
+            in_traceback = True
+        elif in_traceback and (line.startswith(" ") or not line.strip()):
+            continue
+        elif line.startswith(("During handling of the above", "The above exception was", "Selected role ")):
+            continue
+        else:
+            in_traceback = False
+            if line.strip():
+                lines.append(line)
     return "\n".join(lines[-OUTPUT_TAIL_LINES:])
 
 
@@ -107,7 +121,7 @@ def flash_openocd(place: FarmPlace, board: Board, elf: Path, host: str, timeout:
                               hint=SSH_HINT.format(host=host, tool="OpenOCD")) from None
     if done.returncode != 0:
         raise RunnerError(f"Flashing place '{place.name}' with OpenOCD on {host} failed:\n{_tail(done.stdout)}",
-                          hint=SSH_HINT.format(host=host, tool="OpenOCD") + " OpenOCD's own output is above.")
+                          hint=SSH_HINT.format(host=host, tool="OpenOCD"))
 
 
 def pyocd_command(board: Board, uid: str, elf: str, packs: tuple[str, ...] = ()) -> list[str]:
@@ -127,7 +141,7 @@ def flash_pyocd(place: str, board: Board, elf: Path, debugger: PlaceResource, ui
 
     host = str(debugger.params.get("host", ""))
     if not uid:
-        raise RunnerError(f"pyOCD needs the USB serial number of place '{place}''s probe.",
+        raise RunnerError(f"pyOCD needs the USB serial number of the probe of place '{place}'.",
                           hint=f"Tag the place with it: labgrid-client -p {place} set-tags probe=SERIAL "
                                "(mcugen farm describe writes it), or pass --probe SERIAL.")
     support = resolve_target(board)
@@ -159,7 +173,7 @@ def raw_serial(place: str, host: str, port: int, timeout: float = 10.0) -> Trans
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
-        raise RunnerError(f"Cannot connect to place '{place}''s serial port {host}:{port}: {exc}.",
+        raise RunnerError(f"Cannot connect to the serial port of place '{place}', {host}:{port}: {exc}.",
                           hint="Is the place's exporter (and its ser2net) running?") from None
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     fd = sock.detach()
@@ -174,19 +188,19 @@ def network_serial(place: str, serial: PlaceResource, baud: int) -> Transport:
     host, port = str(serial.params.get("host", "")), int(serial.params.get("port") or 0)
     protocol = str(serial.params.get("protocol") or "rfc2217")
     if not host or not port:
-        raise RunnerError(f"Place '{place}''s serial port is not exported (no host:port).",
+        raise RunnerError(f"The serial port of place '{place}' is not exported (no host:port).",
                           hint="Is the board's USB serial port plugged into the bench PC? (labgrid-client -p "
                                f"{place} show)")
     if protocol == "raw":
         return raw_serial(place, host, port)
     if protocol != "rfc2217":
-        raise RunnerError(f"Place '{place}''s serial port speaks '{protocol}'; mcugen speaks raw and rfc2217.")
+        raise RunnerError(f"The serial port of place '{place}' speaks '{protocol}'; mcugen speaks raw and rfc2217.")
     transport = SerialTransport(f"rfc2217://{host}:{port}", baud)
     try:
         transport.open()
     except LinkError as exc:
-        raise RunnerError(f"Place '{place}''s serial port rfc2217://{host}:{port} does not answer as an RFC 2217 "
-                          f"server: {exc.message}",
+        raise RunnerError(f"The serial port of place '{place}', rfc2217://{host}:{port}, does not answer as an "
+                          f"RFC 2217 server: {exc.message}",
                           hint="Is ser2net running on the bench PC for this port (labgrid-exporter starts it "
                                "while the place is acquired)?") from None
     return transport
