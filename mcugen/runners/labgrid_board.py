@@ -27,6 +27,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,9 @@ FLASHERS = ("openocd", "pyocd")
 FLASH_TIMEOUT = 300.0      # seconds: ssh, the copy of the ELF and the flash itself
 OUTPUT_TAIL_LINES = 15
 OPENOCD_LOAD = "program {filename} verify reset exit"
+# labgrid's sshmanager keeps one connection per host in a plain dict: places flashed at once
+# (threads) on the same bench PC would each open one, and all but one would be left open
+_SSH_SETUP = threading.Lock()
 SSH_HINT = ("labgrid runs the flash tool on the bench PC over SSH: `ssh {host}` must log in without a password "
             "(a key; its host key known), and {tool} must be installed there.")
 
@@ -146,18 +150,19 @@ def flash_pyocd(place: str, board: Board, elf: Path, debugger: PlaceResource, ui
                                "(mcugen farm describe writes it), or pass --probe SERIAL.")
     support = resolve_target(board)
     fields = ("busnum", "devnum", "path", "vendor_id", "model_id")
-    try:
-        resource = NetworkUSBDebugger(Target(place), name=None, host=host,
-                                      **{k: debugger.params.get(k) for k in fields})
-        resource.extra = dict(debugger.params.get("extra") or {})
-        files = [ManagedFile(str(p), resource) for p in (elf.resolve(), *support.pack_paths)]
-        for f in files:
-            f.sync_to_resource()
-        remote = [f.get_remote_path() for f in files]
-        argv = resource.wrap_command(pyocd_command(board, uid, remote[0], tuple(remote[1:])))
-    except Exception as exc:  # labgrid's ExecutionError and ssh failures: said with what to check
-        raise RunnerError(f"Cannot reach {host}, the bench PC of place '{place}', to flash it with pyOCD: "
-                          f"{_tail(str(exc))}", hint=SSH_HINT.format(host=host, tool="pyOCD")) from None
+    with _SSH_SETUP:
+        try:
+            resource = NetworkUSBDebugger(Target(place), name=None, host=host,
+                                          **{k: debugger.params.get(k) for k in fields})
+            resource.extra = dict(debugger.params.get("extra") or {})
+            files = [ManagedFile(str(p), resource) for p in (elf.resolve(), *support.pack_paths)]
+            for f in files:
+                f.sync_to_resource()
+            remote = [f.get_remote_path() for f in files]
+            argv = resource.wrap_command(pyocd_command(board, uid, remote[0], tuple(remote[1:])))
+        except Exception as exc:  # labgrid's ExecutionError and ssh failures: said with what to check
+            raise RunnerError(f"Cannot reach {host}, the bench PC of place '{place}', to flash it with pyOCD: "
+                              f"{_tail(str(exc))}", hint=SSH_HINT.format(host=host, tool="pyOCD")) from None
     try:
         done = run(argv, timeout=timeout, text=True, errors="replace", stderr=subprocess.STDOUT)
     except subprocess.TimeoutExpired:
