@@ -93,14 +93,15 @@ def fake_ssh(args: list[str]) -> int:
     return 255
 
 
-def start_board(elf: str) -> None:
-    """The board runs `elf` from now on: QEMU with its UART on MCUGEN_FAKE_BOARD_PORT."""
+def start_board(elf: str, probe_path: str) -> None:
+    """The board of the probe at `probe_path` runs `elf` from now on: QEMU with its UART on
+    the TCP port MCUGEN_FAKE_BOARDS ({USB path: port}) gives that probe."""
     from mcugen.boards import get_board
     from mcugen.runners.labgrid import qemu_place_command
 
     state = Path(os.environ["MCUGEN_FAKE_BOARD_DIR"])
-    port = int(os.environ["MCUGEN_FAKE_BOARD_PORT"])
-    pidfile = state / "qemu.pid"
+    port = int(json.loads(os.environ["MCUGEN_FAKE_BOARDS"])[probe_path])
+    pidfile = state / f"qemu-{probe_path}.pid"
     if pidfile.is_file():  # the previous firmware stops: a flash replaces it
         try:
             os.killpg(int(pidfile.read_text()), signal.SIGKILL)
@@ -130,19 +131,20 @@ def fake_flasher(tool: str, args: list[str]) -> int:
         print("Error: open failed" if tool == "openocd" else "0000650 C No connected debug probes matching")
         return 1
     if tool == "openocd":
-        expected = ["--command", f'adapter usb location "{os.environ["MCUGEN_FAKE_PROBE_PATH"]}"',
-                    "--file", os.environ["MCUGEN_FAKE_OPENOCD_CONFIG"], "--command"]
-        ok = len(args) == 6 and args[:5] == expected and args[5].startswith("program ") and \
-            args[5].endswith(" verify reset exit")
+        path = args[1].removeprefix("adapter usb location ").strip('"') if len(args) > 1 else ""
+        expected = ["--command", f'adapter usb location "{path}"', "--file", os.environ["MCUGEN_FAKE_OPENOCD_CONFIG"],
+                    "--command"]
+        ok = len(args) == 6 and args[:5] == expected and path in json.loads(os.environ["MCUGEN_FAKE_BOARDS"]) \
+            and args[5].startswith("program ") and args[5].endswith(" verify reset exit")
         elf = args[5].split()[1] if ok else ""
     else:
-        elf = args[-1] if args else ""
+        elf, path = (args[-1] if args else ""), os.environ["MCUGEN_FAKE_PROBE_PATH"]  # the probe with that uid
         ok = args[:-1] == ["flash", "--uid", os.environ["MCUGEN_FAKE_PROBE_UID"], "--target",
                            os.environ["MCUGEN_FAKE_PYOCD_TARGET"], "-M", "under-reset", "--format", "elf"]
     if not ok or not Path(elf).is_file() or Path(elf).read_bytes()[:4] != b"\x7fELF":
         print(f"Error: {tool} got arguments a real bench PC would not accept: {args}")
         return 1
-    start_board(elf)
+    start_board(elf, path)
     print("** Programming Finished **\n** Verified OK **\n** Resetting Target **")
     return 0
 

@@ -29,26 +29,27 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "examples" / "models" / "person_detect.tflite"
 IMAGES = [ROOT / "examples" / "models" / "person.bmp", ROOT / "examples" / "models" / "no_person.bmp"]
 PROBE_PATH = "1-1.4"
+SILENT_PROBE_PATH = "1-1.5"
 PROBE_UID = "0670FF383930434B43175331"
 H7_TAGS = ["board=nucleo-h743zi2", f"probe={PROBE_UID}", "flasher=openocd"]
 
 
-def debugger() -> dict:
-    return {"host": "127.0.0.1", "busnum": 1, "devnum": 7, "path": PROBE_PATH, "vendor_id": 0x0483,
-            "model_id": 0x374E}
+def debugger(path: str) -> dict:
+    return {"host": "127.0.0.1", "busnum": 1, "devnum": 7, "path": path, "vendor_id": 0x0483, "model_id": 0x374E}
 
 
 @pytest.fixture(scope="module")
 def board_farm(tmp_path_factory):
-    """Places h7 (the board's UART through the RFC 2217 server) and h7-silent (a server that
-    never answers), both the same probe on the bench PC 127.0.0.1."""
+    """Places h7 (the board's UART through the RFC 2217 server) and h7-silent (another board,
+    whose RFC 2217 server never answers), both on the bench PC 127.0.0.1."""
     work = tmp_path_factory.mktemp("boardfarm")
     f = Farm(work)
     bridges: list[subprocess.Popen] = []
     f.serial_port, f.board_port, silent_port = free_port(), free_port(), free_port()
+    boards = {PROBE_PATH: f.board_port, SILENT_PROBE_PATH: free_port()}  # the probes' USB paths -> their UARTs
     f.env = {"PATH": f"{write_fakes(work / 'bin')}:{BIN}:{os.environ['PATH']}", "LG_COORDINATOR": f.address,
              "MCUGEN_FAKE_LOG": str(work / "fake.log"), "MCUGEN_FAKE_BOARD_DIR": str(work),
-             "MCUGEN_FAKE_BOARD_PORT": str(f.board_port), "MCUGEN_FAKE_PROBE_PATH": PROBE_PATH,
+             "MCUGEN_FAKE_BOARDS": json.dumps(boards), "MCUGEN_FAKE_PROBE_PATH": PROBE_PATH,
              "MCUGEN_FAKE_PROBE_UID": PROBE_UID, "MCUGEN_FAKE_OPENOCD_CONFIG": "board/st_nucleo_h743zi.cfg",
              "MCUGEN_FAKE_PYOCD_TARGET": "mimxrt1050_hyperflash"}
     try:
@@ -57,10 +58,11 @@ def board_farm(tmp_path_factory):
                                              str(f.board_port), str(work / "bridge.log"), *extra],
                                             start_new_session=True))
         f.start_coordinator()
-        groups = {place: {"NetworkUSBDebugger": debugger(),
+        groups = {place: {"NetworkUSBDebugger": debugger(path),
                           "NetworkSerialPort": {"host": "127.0.0.1", "port": port, "speed": 115200,
                                                 "protocol": "rfc2217"}}
-                  for place, port in (("h7", f.serial_port), ("h7-silent", silent_port))}
+                  for place, path, port in (("h7", PROBE_PATH, f.serial_port),
+                                            ("h7-silent", SILENT_PROBE_PATH, silent_port))}
         config = work / "exporter.yaml"
         config.write_text(yaml.safe_dump(groups))
         for place in groups:
@@ -75,8 +77,7 @@ def board_farm(tmp_path_factory):
         for b in bridges:
             os.killpg(b.pid, signal.SIGKILL)
             b.wait()
-        pidfile = work / "qemu.pid"
-        if pidfile.is_file():  # the "board" runs its last firmware until now
+        for pidfile in work.glob("qemu-*.pid"):  # the "boards" run their last firmware until now
             try:
                 os.killpg(int(pidfile.read_text()), signal.SIGKILL)
             except ProcessLookupError:
@@ -223,3 +224,17 @@ def test_tool_arguments():
     assert pyocd_command(h7, "066A", "/r/f.elf", ("/r/p.pack",)) == [
         "pyocd", "flash", "--uid", "066A", "--target", "stm32h743zitx", "-M", "under-reset", "--pack", "/r/p.pack",
         "--format", "elf", "/r/f.elf"]
+
+
+@pytest.mark.slow
+def test_board_places_at_once_one_failing(board_farm, qemu_project, tmp_path):
+    project = retagged(qemu_project, "nucleo-h743zi2", tmp_path)
+    done = measure(board_farm, project, "h7,h7-silent")
+    assert done.returncode == 1, done.stderr
+    # the farm's summary first (the error object the failure adds follows it)
+    result, _ = json.JSONDecoder().raw_decode(done.stdout)
+    by_place = {p["place"]: p for p in result["places"]}
+    assert by_place["h7"]["ok"] and by_place["h7"]["bit_exact"]
+    assert not by_place["h7-silent"]["ok"] and "RFC 2217" in by_place["h7-silent"]["error"]
+    assert result["summary"]["failed"] == ["h7-silent"]
+    assert acquired(board_farm, "h7") == "None" and acquired(board_farm, "h7-silent") == "None"
