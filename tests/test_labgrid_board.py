@@ -30,6 +30,7 @@ MODEL = ROOT / "examples" / "models" / "person_detect.tflite"
 IMAGES = [ROOT / "examples" / "models" / "person.bmp", ROOT / "examples" / "models" / "no_person.bmp"]
 PROBE_PATH = "1-1.4"
 SILENT_PROBE_PATH = "1-1.5"
+RAW_PROBE_PATH = "1-1.6"
 PROBE_UID = "0670FF383930434B43175331"
 H7_TAGS = ["board=nucleo-h743zi2", f"probe={PROBE_UID}", "flasher=openocd"]
 
@@ -46,7 +47,8 @@ def board_farm(tmp_path_factory):
     f = Farm(work)
     bridges: list[subprocess.Popen] = []
     f.serial_port, f.board_port, silent_port = free_port(), free_port(), free_port()
-    boards = {PROBE_PATH: f.board_port, SILENT_PROBE_PATH: free_port()}  # the probes' USB paths -> their UARTs
+    raw_port = free_port()  # a board whose UART ser2net serves raw: QEMU's TCP port itself
+    boards = {PROBE_PATH: f.board_port, SILENT_PROBE_PATH: free_port(), RAW_PROBE_PATH: raw_port}  # USB path -> UART
     f.env = {"PATH": f"{write_fakes(work / 'bin')}:{BIN}:{os.environ['PATH']}", "LG_COORDINATOR": f.address,
              "MCUGEN_FAKE_LOG": str(work / "fake.log"), "MCUGEN_FAKE_BOARD_DIR": str(work),
              "MCUGEN_FAKE_BOARDS": json.dumps(boards), "MCUGEN_FAKE_PROBE_PATH": PROBE_PATH,
@@ -60,9 +62,10 @@ def board_farm(tmp_path_factory):
         f.start_coordinator()
         groups = {place: {"NetworkUSBDebugger": debugger(path),
                           "NetworkSerialPort": {"host": "127.0.0.1", "port": port, "speed": 115200,
-                                                "protocol": "rfc2217"}}
-                  for place, path, port in (("h7", PROBE_PATH, f.serial_port),
-                                            ("h7-silent", SILENT_PROBE_PATH, silent_port))}
+                                                "protocol": protocol}}
+                  for place, path, port, protocol in (("h7", PROBE_PATH, f.serial_port, "rfc2217"),
+                                                      ("h7-silent", SILENT_PROBE_PATH, silent_port, "rfc2217"),
+                                                      ("h7-raw", RAW_PROBE_PATH, raw_port, "raw"))}
         config = work / "exporter.yaml"
         config.write_text(yaml.safe_dump(groups))
         for place in groups:
@@ -70,7 +73,7 @@ def board_farm(tmp_path_factory):
             client(f.address, "-p", place, "add-match", f"bench1/{place}/*")
             client(f.address, "-p", place, "set-tags", *H7_TAGS)
         f.start_exporter(config)
-        f.wait_resources(4)
+        f.wait_resources(2 * len(groups))
         yield f
     finally:
         f.stop()
@@ -149,6 +152,18 @@ def test_openocd_flashes_the_board_through_labgrids_driver_and_rfc2217_is_bit_ex
                         "--command", f"program {(project / 'build' / 'firmware.elf').resolve()} verify reset exit"]]
     assert "baud 115200" in (board_farm.workdir / "bridge.log").read_text()  # RFC 2217 SET-BAUDRATE
     assert acquired(board_farm, "h7") == "None"
+
+
+@pytest.mark.slow
+def test_a_raw_tcp_serial_port_is_bit_exact_too(board_farm, qemu_project, tmp_path):
+    project = retagged(qemu_project, "nucleo-h743zi2", tmp_path)
+    fake_calls(board_farm)
+    done = measure(board_farm, project, "h7-raw")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert json.loads(done.stdout)["bit_exact"]
+    openocd = [c["argv"] for c in fake_calls(board_farm) if c["tool"] == "openocd"]
+    assert [a[1] for a in openocd] == [f'adapter usb location "{RAW_PROBE_PATH}"']
+    assert acquired(board_farm, "h7-raw") == "None"
 
 
 @pytest.mark.slow
