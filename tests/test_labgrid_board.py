@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -253,3 +254,28 @@ def test_board_places_at_once_one_failing(board_farm, qemu_project, tmp_path):
     assert not by_place["h7-silent"]["ok"] and "RFC 2217" in by_place["h7-silent"]["error"]
     assert result["summary"]["failed"] == ["h7-silent"]
     assert acquired(board_farm, "h7") == "None" and acquired(board_farm, "h7-silent") == "None"
+
+
+@pytest.mark.slow
+def test_interrupted_board_run_releases_the_place(board_farm, qemu_project, tmp_path):
+    project = retagged(qemu_project, "nucleo-h743zi2", tmp_path)
+    fake_calls(board_farm)
+    proc = subprocess.Popen([sys.executable, "-m", "mcugen", "flash-and-measure", str(project), "--place", "h7",
+                             "--random", "50"], env={**os.environ, "PYTHONPATH": str(ROOT), **board_farm.env},
+                            cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not any(c["tool"] == "openocd" for c in fake_calls_peek(board_farm)):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the board was not flashed"
+        time.sleep(0.2)
+    time.sleep(3.0)  # flashed, in the middle of the run
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert acquired(board_farm, "h7") == "None"
+
+
+def fake_calls_peek(farm: Farm) -> list[dict]:
+    log = farm.workdir / "fake.log"
+    return [json.loads(x) for x in log.read_text().splitlines() if x.strip()] if log.is_file() else []
