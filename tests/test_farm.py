@@ -134,6 +134,8 @@ def test_a_held_place_names_its_holder_and_wait_waits(farm, project):
     out, err = waiting.communicate(timeout=300)
     assert waiting.returncode == 0, err
     assert json.loads(out)["bit_exact"]
+    # one line says why the command sat idle (stderr: also with --json), then nothing more about it
+    assert err.count("mcugen: place qemu-a is acquired by desk7/alice: waiting") == 1, err
     assert_clean(farm, project)
 
 
@@ -227,6 +229,8 @@ def test_describe_writes_files_labgrid_reads(tmp_path):
     group = ResourceConfig(str(h7[0])).data["nucleo-h743zi2"]
     assert group == {"USBSerialPort": {"match": {"ID_SERIAL_SHORT": "0670FF"}, "speed": 115200},
                      "USBDebugger": {"match": {"ID_SERIAL_SHORT": "0670FF"}}}
+    assert "labgrid-client -p nucleo-h743zi2 set-tags board=nucleo-h743zi2 probe=0670FF" in h7[1].read_text()
+    assert "probe=" not in script  # a QEMU place has no probe
 
 
 @pytest.mark.parametrize("board,kwargs,message", [

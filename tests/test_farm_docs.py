@@ -57,6 +57,8 @@ def test_following_the_farm_guide(tmp_path):
     for name in ("exporter-h7-1.yaml", "place-h7-1.sh", "env-h7-1.yaml"):
         assert (tmp_path / "bench2" / name).is_file()
     assert "ID_SERIAL_SHORT: 0670FF383930434B43175331" in (tmp_path / "bench2" / "exporter-h7-1.yaml").read_text()
+    assert "set-tags board=nucleo-h743zi2 probe=0670FF383930434B43175331" in \
+        (tmp_path / "bench2" / "place-h7-1.sh").read_text()
     deadline = time.monotonic() + 10
     while qemu_processes_with(str(tmp_path)) and time.monotonic() < deadline:
         time.sleep(0.2)

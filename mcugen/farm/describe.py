@@ -8,7 +8,8 @@ Three files per place, so that setting a place up is copying files and running o
   the board's baud rate) and the probe itself (USBDebugger), both matched by the probe's
   USB serial number.
 - place-PLACE.sh: the labgrid-client commands creating the place, matching the group and
-  tagging it `board=NAME` (the labgrid runner checks that tag against the firmware).
+  tagging it `board=NAME` (the labgrid runner checks that tag against the firmware) and, for
+  a board, `probe=SERIAL` (pyOCD selects the probe by it on the bench PC).
 - env-PLACE.yaml: a labgrid environment with the place as a RemotePlace (labgrid's pytest
   plugin and `labgrid-client -c`).
 """
@@ -50,7 +51,7 @@ def exporter_group(board: Board, *, host: str = "127.0.0.1", port: int = 0, seri
             "USBDebugger": {"match": dict(match)}}
 
 
-def place_script(place: str, exporter: str, board: Board) -> str:
+def place_script(place: str, exporter: str, board: Board, serial: str = "") -> str:
     """The labgrid-client commands that create the place (LG_COORDINATOR names the coordinator)."""
     q = shlex.quote
     return "\n".join([
@@ -60,7 +61,7 @@ def place_script(place: str, exporter: str, board: Board) -> str:
         "set -e",
         f"labgrid-client -p {q(place)} create",
         f"labgrid-client -p {q(place)} add-match {q(f'{exporter}/{place}/*')}",
-        f"labgrid-client -p {q(place)} set-tags board={q(board.name)}",
+        f"labgrid-client -p {q(place)} set-tags board={q(board.name)}" + (f" probe={q(serial)}" if serial else ""),
         "",
     ])
 
@@ -82,7 +83,7 @@ def describe_board(board: Board, output: str | Path, *, place: str | None = None
         # "##": labgrid-exporter reads its config as a Jinja template whose statements start with "#"
         out / f"exporter-{name}.yaml": f"## labgrid-exporter resources of the place {name} ({board.name}); "
                                        "append to the exporter's config.\n" + yaml.safe_dump(group, sort_keys=False),
-        out / f"place-{name}.sh": place_script(name, exporter, board),
+        out / f"place-{name}.sh": place_script(name, exporter, board, "" if board.flash.qemu_machine else serial),
         out / f"env-{name}.yaml": yaml.safe_dump(environment(name), sort_keys=False),
     }
     for path, text in files.items():

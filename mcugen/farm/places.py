@@ -139,8 +139,8 @@ class FarmPlace:
 
     @property
     def tags(self) -> dict[str, str]:
-        text = self.show().get("tags", "")
-        return dict(item.split("=", 1) for item in text.split() if "=" in item)
+        text = self.show().get("tags", "")  # labgrid-client show: "tags: a=1, b=2"
+        return dict(item.split("=", 1) for item in text.replace(",", " ").split() if "=" in item)
 
     def me(self) -> str:
         """This client as labgrid names holders: LG_HOSTNAME/LG_USERNAME, else host and user names."""

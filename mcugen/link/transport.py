@@ -49,7 +49,7 @@ class Transport(ABC):
 
 @dataclass(eq=False)
 class SerialTransport(Transport):
-    """pyserial port. `port` is a device path (/dev/ttyACM0, /dev/pts/3)."""
+    """pyserial port. `port` is a device path (/dev/ttyACM0, /dev/pts/3) or a pyserial URL (rfc2217://host:port)."""
 
     port: str
     baudrate: int = DEFAULT_BAUD
@@ -69,8 +69,12 @@ class SerialTransport(Transport):
         if self._serial is not None:
             return
         try:
-            self._serial = serial.Serial(self.port, self.baudrate, timeout=0, write_timeout=self.write_timeout,
-                                         exclusive=True)
+            if "://" in self.port:  # a network port (rfc2217://host:port, a farm's ser2net): pyserial's URL
+                # handlers; its RFC 2217 client has no write timeout (TCP's own applies)
+                self._serial = serial.serial_for_url(self.port, self.baudrate, timeout=0)
+            else:
+                self._serial = serial.Serial(self.port, self.baudrate, timeout=0, write_timeout=self.write_timeout,
+                                             exclusive=True)
         except ValueError as exc:  # pyserial: a rate the port's driver cannot set
             raise LinkPortError(f"Cannot open serial port {self.port} at {self.baudrate} baud: {exc}.",
                                 hint="Choose a rate the probe's virtual COM port supports (--baud).") from None

@@ -2,7 +2,7 @@
 
 start(): acquire the place through the coordinator (mcugen.farm.places; --wait waits for
 its holder), check its `board` tag names this firmware's board, "flash" it through the
-place's resources, and open its NetworkSerialPort (raw TCP). stop() closes the port, stops
+place's resources, and open its NetworkSerialPort (raw TCP or RFC 2217). stop() closes the port, stops
 what the flash started and releases the place, also after an error or Ctrl-C (the Runner's
 `with` block).
 
@@ -12,14 +12,17 @@ How a place is flashed follows from the resources it holds:
   NetworkSerialPort names, so the exporter's published port reaches it. The exporter
   must therefore run on the machine that runs mcugen (its `host` is one of this machine's
   addresses).
-- anything else: refused with a clear error for now (probe flashing through an exporter's
-  USBDebugger resource is not written yet, docs/farm.md says so).
+- `NetworkUSBDebugger` (a board's probe on a bench PC): OpenOCD or pyOCD flash it on the
+  bench PC over SSH, the way labgrid runs its tools (runners/labgrid_board.py), then the
+  NetworkSerialPort (ser2net's RFC 2217, or raw TCP) is opened at the firmware's baud rate.
+- anything else: refused with a clear error.
 """
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -29,9 +32,11 @@ from typing import IO
 from mcugen.boards import Board
 from mcugen.errors import RunnerError
 from mcugen.farm.places import FarmPlace, PlaceResource
-from mcugen.link.transport import PipeTransport, Transport
+from mcugen.link.transport import DEFAULT_BAUD, PipeTransport, Transport
 from mcugen.process import require, spawn, stop as stop_process
 from mcugen.runners.base import Runner, RunnerCaps, register
+from mcugen.runners.labgrid_board import (DEBUGGER_RESOURCE, choose_flasher, flash_openocd, flash_pyocd,
+                                           network_serial)
 from mcugen.runners.qemu import QEMU_PACKAGE, QEMU_PROGRAM, STARTUP_GRACE, qemu_command
 
 QEMU_RESOURCE = "MCUGenQEMU"
@@ -49,19 +54,20 @@ def qemu_place_command(program: str, board: Board, elf: str | Path, host: str, p
 @register
 class LabgridRunner(Runner):
     name = "labgrid"
-    caps = RunnerCaps(flash=True, reset=True, farm=True, options=("place", "coordinator", "wait"))
+    caps = RunnerCaps(flash=True, reset=True, farm=True, options=("place", "coordinator", "wait", "probe"))
     # A place's UART is a network port (ser2net, a QEMU on a busy farm host): answers may come
     # late; a retried request resends its whole payload and only adds to the backlog.
     request_timeout = 10.0
 
     def __init__(self, board: Board, elf: str | Path, place: str = "", coordinator: str | None = None,
-                 wait: bool = False, program: str = QEMU_PROGRAM) -> None:
+                 wait: bool = False, probe: str | None = None, program: str = QEMU_PROGRAM) -> None:
         super().__init__(board, elf)
         if not place:
             raise RunnerError("The labgrid runner needs a place.", hint="Pass --place NAME (labgrid-client places).")
         self.place_name = place
         self.coordinator = coordinator
         self.wait = wait
+        self.probe = probe  # a board place's probe serial for pyOCD (default: the place's probe tag)
         self.program = program
         self.place: FarmPlace | None = None
         self.proc: subprocess.Popen | None = None
@@ -74,7 +80,7 @@ class LabgridRunner(Runner):
 
     def start(self) -> Transport:
         self.check_image()
-        self.place = FarmPlace(self.place_name, self.coordinator, wait=self.wait, abort=self._aborted)
+        self.place = FarmPlace(self.place_name, self.coordinator, wait=self.wait, abort=self._aborted, say=_tell)
         try:
             self.place.acquire()
             self._check_board()
@@ -82,11 +88,14 @@ class LabgridRunner(Runner):
             serial = _one(resources, SERIAL_RESOURCE, self.place_name)
             if any(r.cls == QEMU_RESOURCE for r in resources):
                 self.transport = self._start_qemu(serial)
+            elif any(r.cls == DEBUGGER_RESOURCE for r in resources):
+                self.transport = self._start_board(_one(resources, DEBUGGER_RESOURCE, self.place_name, "probe"),
+                                                   serial)
             else:
                 kinds = ", ".join(sorted({r.cls for r in resources}))
-                raise RunnerError(f"mcugen cannot flash place '{self.place_name}' yet: it holds {kinds}.",
-                                  hint="Only QEMU-backed places (an MCUGenQEMU resource) are flashed for now; "
-                                       "see docs/farm.md.")
+                raise RunnerError(f"mcugen cannot flash place '{self.place_name}': it holds {kinds}.",
+                                  hint=f"A place needs a {DEBUGGER_RESOURCE} (a board's probe) or an MCUGenQEMU "
+                                       "resource besides its NetworkSerialPort; see docs/farm.md.")
         except BaseException:
             self.stop()
             raise
@@ -101,6 +110,21 @@ class LabgridRunner(Runner):
                 f", not {self.board.name}.",
                 hint=f"Choose a place tagged board={self.board.name} (labgrid-client places -v), or tag this one: "
                      f"labgrid-client -p {self.place_name} set-tags board={self.board.name}.")
+
+    def _start_board(self, debugger: PlaceResource, serial: PlaceResource) -> Transport:
+        """Flash (and reset) the board on its bench PC, then open its UART: a board's firmware
+        waits for the host's first request, so the boot announcement is not needed."""
+        assert self.place is not None
+        tags = self.place.tags
+        flasher = choose_flasher(self.board, tags)
+        if flasher == "openocd":
+            flash_openocd(self.place, self.board, self.elf, str(debugger.params.get("host", "")))
+        else:
+            flash_pyocd(self.place_name, self.board, self.elf, debugger, self.probe or tags.get("probe", ""))
+        if self._aborted.is_set():
+            raise RunnerError(f"Stopped while flashing place '{self.place_name}'.")
+        baud = self.board.uart.baud if self.board.uart is not None else DEFAULT_BAUD
+        return network_serial(self.place_name, serial, baud)
 
     def _start_qemu(self, serial: PlaceResource) -> Transport:
         host, port = str(serial.params.get("host", "")), int(serial.params.get("port", 0))
@@ -172,10 +196,16 @@ class LabgridRunner(Runner):
             place.release()
 
 
-def _one(resources: list[PlaceResource], cls: str, place: str) -> PlaceResource:
+def _tell(message: str) -> None:
+    """What the runner says while it works (waiting for a held place), on stderr: also with
+    --json, whose stdout stays one document, so a CI log shows why a job is idle."""
+    print(f"mcugen: {message}", file=sys.stderr, flush=True)
+
+
+def _one(resources: list[PlaceResource], cls: str, place: str, what: str = "board's UART") -> PlaceResource:
     found = [r for r in resources if r.cls == cls]
     if len(found) != 1:
         raise RunnerError(f"Place '{place}' holds {len(found)} {cls} resources; mcugen needs exactly one (the "
-                          "board's UART).", hint=f"Match one in the place: labgrid-client -p {place} add-match "
+                          f"{what}).", hint=f"Match one in the place: labgrid-client -p {place} add-match "
                                                  f"EXPORTER/GROUP/{cls}.")
     return found[0]
