@@ -1,0 +1,63 @@
+/*
+ * mcu_depthwise_conv2d_s16.c - DEPTHWISE_CONV_2D, 16x8: int16 input and output, int8
+ * filter [1, kh, kw, out_c], int64 bias, any depth multiplier, strides and dilation.
+ *
+ * As TFLM's reference DepthwiseConvPerChannel for int16: 64-bit sums, the bias, then
+ * mcu_mul_by_quantized_mult64 and the clamp (zero points 0). Output pixels in NHWC
+ * raster order, each reading only its receptive field, as the int8 kernel.
+ */
+#include "mcu_fixedpoint.h"
+#include "mcu_kernels.h"
+
+mcu_status mcu_depthwise_conv2d_s16(const mcu_dw_conv_params *params,
+                                    const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+                                    const int16_t *input, const mcu_dims *filter_dims,
+                                    const int8_t *filter, const int64_t *bias,
+                                    const mcu_dims *output_dims, int16_t *output)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t mult = params->depth_multiplier;
+    int32_t b, oy, ox, ic, m;
+    if (mult <= 0 || out_c != in_c * mult || filter_dims->c != out_c) {
+        return MCU_ERROR_ARGUMENT;
+    }
+    for (b = 0; b < output_dims->n; ++b) {
+        const int16_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * params->stride_h - params->pad_h;
+            for (ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * params->stride_w - params->pad_w;
+                int16_t *out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)out_c;
+                for (ic = 0; ic < in_c; ++ic) {
+                    for (m = 0; m < mult; ++m) {
+                        const int32_t oc = ic * mult + m;
+                        int64_t acc = 0;
+                        int32_t ky, kx, scaled;
+                        for (ky = 0; ky < k_h; ++ky) {
+                            const int32_t y = y0 + params->dilation_h * ky;
+                            if (y < 0 || y >= in_h) {
+                                continue;
+                            }
+                            for (kx = 0; kx < k_w; ++kx) {
+                                const int32_t x = x0 + params->dilation_w * kx;
+                                if (x < 0 || x >= in_w) {
+                                    continue;
+                                }
+                                acc += (int64_t)((int32_t)filter[((size_t)ky * (size_t)k_w + (size_t)kx) * (size_t)out_c + (size_t)oc] *
+                                                 (int32_t)in_batch[((size_t)y * (size_t)in_w + (size_t)x) * (size_t)in_c + (size_t)ic]);
+                            }
+                        }
+                        if (bias != NULL) {
+                            acc += bias[oc];
+                        }
+                        scaled = mcu_mul_by_quantized_mult64(acc, quant->multiplier[oc], quant->shift[oc]);
+                        out[oc] = (int16_t)mcu_clamp32(scaled, params->act_min, params->act_max);
+                    }
+                }
+            }
+        }
+    }
+    return MCU_OK;
+}
