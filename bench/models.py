@@ -48,6 +48,10 @@ CONFIGS = {
 }
 
 
+AUDIO_CNN16_Q = {"q_int16_activations": True, "q_input_type": "int16", "q_output_type": "int16",
+                 "q_rep_range": (-2.0, 2.0), "q_per_channel_dense": False}
+
+
 def synthetic(name: str) -> Path:
     import tfmodels  # noqa: PLC0415
     import tfops  # noqa: PLC0415
@@ -64,6 +68,8 @@ def synthetic(name: str) -> Path:
         "mnasnet_like": lambda: tfmodels.cached_model("mnas", tfmodels.mnasnet_like),
         "ssdlite_like": lambda: tfmodels.cached_model("ssd", tfmodels.ssdlite_head, q_output_type="float32"),
         "mbv3_block": lambda: tfmodels.cached_model("mbv3", tfmodels.mobilenet_v3_block),
+        # 16x8 (int16 activations); dense layers per tensor: TFLM's CMSIS-NN refuses per-channel int16 FC
+        "audio_cnn16": lambda: tfmodels.cached_model("audio_cnn16_pt", tfmodels.audio_cnn16, **AUDIO_CNN16_Q),
     }
     return builders[name]()
 
@@ -111,7 +117,7 @@ def run_one(model: str, config: str, inputs: int, layers: bool, workdir: Path) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="person_detect,micro_speech_quantized,mbv1_96x96x3,mbv1_128x128x3,"
-                        "mnasnet_like,ssdlite_like,mbv2_224")
+                        "mnasnet_like,ssdlite_like,mbv2_224,audio_cnn16")
     parser.add_argument("--configs", default="cubeai,cubeai-portable,tflm-cmsis_nn")
     parser.add_argument("--inputs", type=int, default=2, help="random inputs per model (checked bit-exact)")
     parser.add_argument("--layers", action="store_true", help="per-layer instructions (ten slowest)")

@@ -40,3 +40,65 @@ def test_softmax_tables_shape_and_ends():
     assert exp_lut.shape == recip_lut.shape == (513,)
     assert exp_lut[-1] == 32767 and 0 <= exp_lut[0] <= 3 and np.all(np.diff(exp_lut.astype(int)) >= 0)
     assert recip_lut[0] == 32767 and recip_lut[-1] == 16384 and np.all(np.diff(recip_lut.astype(int)) <= 0)
+
+
+AUDIO_Q = {"q_int16_activations": True, "q_input_type": "int16", "q_output_type": "int16", "q_rep_range": (-2.0, 2.0)}
+
+
+def _audio_cnn16(per_channel_dense: bool = True):
+    from tfmodels import audio_cnn16
+
+    kwargs = {**AUDIO_Q, **({} if per_channel_dense else {"q_per_channel_dense": False})}
+    return cached_model("audio_cnn16" if per_channel_dense else "audio_cnn16_pt", audio_cnn16, **kwargs)
+
+
+def _validate(path, target: str, style: str, tmp_path, n: int = 20):
+    from mcugen import project
+    from mcugen.options import GenerateOptions
+
+    gen, built, rep = project.validate(path, target, GenerateOptions(style=style), random=n, seed=3,
+                                       output=tmp_path / f"{style}-{target}", force=True)
+    assert rep.inputs == n
+    assert rep.comparison.bit_exact and rep.comparison.max_abs_diff == 0, \
+        [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
+    return gen, rep
+
+
+def test_audio_cnn16_runs_every_op_in_16x8_and_estimates_in_both_styles():
+    from mcugen.boards import get_board
+    from mcugen.lower import lower
+    from mcugen.options import GenerateOptions
+    from mcugen.pipeline import estimate_model
+
+    graph = load_model(_audio_cnn16())
+    assert graph.tensors[graph.inputs[0]].dtype == graph.tensors[graph.outputs[0]].dtype == "int16"
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "FULLY_CONNECTED", "SOFTMAX"} <= set(graph.opcodes)
+    lowered = lower(graph, get_board("qemu-m7"))
+    assert all(c.kernel.endswith("_s16") or c.opcode == "RESHAPE" for c in lowered.calls), \
+        [c.kernel for c in lowered.calls]
+    board = get_board("stm32h7")
+    for style in ("cubeai", "tflm"):
+        fp = estimate_model(graph, board, GenerateOptions(style=style))
+        assert fp.activation_ram > 2 * 49 * 40  # int16 input at least
+    cube = estimate_model(graph, board, GenerateOptions(style="cubeai"))
+    assert cube.weights_flash >= sum(graph.tensors[op.inputs[1]].nbytes for op in graph.operators
+                                     if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"))
+
+
+def test_audio_cnn16_cubeai_host(tmp_path):
+    _validate(_audio_cnn16(), "host", "cubeai", tmp_path)
+
+
+@pytest.mark.slow
+def test_audio_cnn16_cubeai_qemu(tmp_path):
+    _, rep = _validate(_audio_cnn16(), "qemu-m7", "cubeai", tmp_path)
+    assert rep.timing_unit == "instructions" and rep.counts["min"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.tflm
+@pytest.mark.parametrize("target", ["host", "qemu-m7"])
+def test_audio_cnn16_tflm(target, tmp_path):
+    """TFLM runs the per-tensor-dense variant with CMSIS-NN on qemu-m7 (its CMSIS-NN
+    FULLY_CONNECTED refuses per-channel int16 weights)."""
+    _validate(_audio_cnn16(per_channel_dense=False), target, "tflm", tmp_path)
