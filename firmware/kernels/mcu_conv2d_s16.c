@@ -10,6 +10,33 @@
 #include "mcu_fixedpoint.h"
 #include "mcu_kernels.h"
 
+/* The taps k in [*first, *end) of a window at `origin` (dilation `dil`, k taps) that
+ * land inside [0, size): no per-tap bounds check in the loops. */
+static void tap_range(int32_t origin, int32_t dil, int32_t k, int32_t size, int32_t *first, int32_t *end)
+{
+    const int32_t e = size - origin > 0 ? (size - origin + dil - 1) / dil : 0;
+    *first = origin < 0 ? (-origin + dil - 1) / dil : 0;
+    *end = e < k ? e : k;
+}
+
+/* sum of w[c] * in[c], c < n: products of at most 2^22, so up to MCU_S16_EXACT_TERMS of
+ * them add exactly in 32 bits (cheaper than 64-bit additions); longer runs in chunks. */
+static int64_t dot_s16_s8(const int16_t *in, const int8_t *w, int32_t n)
+{
+    int64_t acc = 0;
+    int32_t c0 = 0;
+    while (c0 < n) {
+        const int32_t c1 = n - c0 > MCU_S16_EXACT_TERMS ? c0 + MCU_S16_EXACT_TERMS : n;
+        int32_t part = 0, c;
+        for (c = c0; c < c1; ++c) {
+            part += (int32_t)w[c] * (int32_t)in[c];
+        }
+        acc += part;
+        c0 = c1;
+    }
+    return acc;
+}
+
 mcu_status mcu_conv2d_s16(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
                           const mcu_dims *input_dims, const int16_t *input,
                           const mcu_dims *filter_dims, const int8_t *filter, const int64_t *bias,
@@ -18,6 +45,8 @@ mcu_status mcu_conv2d_s16(const mcu_conv_params *params, const mcu_per_channel_q
     const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w, k_c = filter_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    /* a whole window's products add exactly in 32 bits: one int32 sum per output */
+    const int small = k_h * k_w * k_c <= MCU_S16_EXACT_TERMS;
     int32_t b, oy, ox, oc, per_group;
     if (k_c <= 0 || in_c % k_c != 0 || filter_dims->n != out_c || out_c % (in_c / k_c) != 0) {
         return MCU_ERROR_ARGUMENT;
@@ -27,34 +56,34 @@ mcu_status mcu_conv2d_s16(const mcu_conv_params *params, const mcu_per_channel_q
         const int16_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * params->stride_h - params->pad_h;
+            int32_t ky0, ky1;
+            tap_range(y0, params->dilation_h, k_h, in_h, &ky0, &ky1);
             for (ox = 0; ox < out_w; ++ox) {
                 const int32_t x0 = ox * params->stride_w - params->pad_w;
                 int16_t *out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)out_c;
+                int32_t kx0, kx1;
+                tap_range(x0, params->dilation_w, k_w, in_w, &kx0, &kx1);
                 for (oc = 0; oc < out_c; ++oc) {
-                    const int32_t channel0 = (oc / per_group) * k_c;
+                    const int16_t *in_pixel = in_batch + (size_t)((oc / per_group) * k_c);
                     const int8_t *f = filter + (size_t)oc * (size_t)k_h * (size_t)k_w * (size_t)k_c;
                     int64_t acc = 0;
-                    int32_t ky, kx, c;
-                    int32_t scaled;
-                    for (ky = 0; ky < k_h; ++ky) {
+                    int32_t part = 0, ky, kx, c, scaled;
+                    for (ky = ky0; ky < ky1; ++ky) {
                         const int32_t y = y0 + params->dilation_h * ky;
-                        if (y < 0 || y >= in_h) {
-                            continue;
-                        }
-                        for (kx = 0; kx < k_w; ++kx) {
+                        for (kx = kx0; kx < kx1; ++kx) {
                             const int32_t x = x0 + params->dilation_w * kx;
-                            const int16_t *in;
-                            const int8_t *w;
-                            if (x < 0 || x >= in_w) {
-                                continue;
-                            }
-                            in = in_batch + ((size_t)y * (size_t)in_w + (size_t)x) * (size_t)in_c + (size_t)channel0;
-                            w = f + ((size_t)ky * (size_t)k_w + (size_t)kx) * (size_t)k_c;
-                            for (c = 0; c < k_c; ++c) {
-                                acc += (int64_t)((int32_t)w[c] * (int32_t)in[c]);
+                            const int16_t *in = in_pixel + ((size_t)y * (size_t)in_w + (size_t)x) * (size_t)in_c;
+                            const int8_t *w = f + ((size_t)ky * (size_t)k_w + (size_t)kx) * (size_t)k_c;
+                            if (small) {
+                                for (c = 0; c < k_c; ++c) {
+                                    part += (int32_t)w[c] * (int32_t)in[c];
+                                }
+                            } else {
+                                acc += dot_s16_s8(in, w, k_c);
                             }
                         }
                     }
+                    acc += part;
                     if (bias != NULL) {
                         acc += bias[oc];
                     }

@@ -9,6 +9,14 @@
 #include "mcu_fixedpoint.h"
 #include "mcu_kernels.h"
 
+/* The taps k in [*first, *end) of a window at `origin` that land inside [0, size). */
+static void tap_range(int32_t origin, int32_t dil, int32_t k, int32_t size, int32_t *first, int32_t *end)
+{
+    const int32_t e = size - origin > 0 ? (size - origin + dil - 1) / dil : 0;
+    *first = origin < 0 ? (-origin + dil - 1) / dil : 0;
+    *end = e < k ? e : k;
+}
+
 mcu_status mcu_depthwise_conv2d_s16(const mcu_dw_conv_params *params,
                                     const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
                                     const int16_t *input, const mcu_dims *filter_dims,
@@ -19,6 +27,8 @@ mcu_status mcu_depthwise_conv2d_s16(const mcu_dw_conv_params *params,
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
     const int32_t mult = params->depth_multiplier;
+    /* a window's products (at most 2^22 each) add exactly in 32 bits */
+    const int small = k_h * k_w <= MCU_S16_EXACT_TERMS;
     int32_t b, oy, ox, ic, m;
     if (mult <= 0 || out_c != in_c * mult || filter_dims->c != out_c) {
         return MCU_ERROR_ARGUMENT;
@@ -27,28 +37,34 @@ mcu_status mcu_depthwise_conv2d_s16(const mcu_dw_conv_params *params,
         const int16_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * params->stride_h - params->pad_h;
+            int32_t ky0, ky1;
+            tap_range(y0, params->dilation_h, k_h, in_h, &ky0, &ky1);
             for (ox = 0; ox < out_w; ++ox) {
                 const int32_t x0 = ox * params->stride_w - params->pad_w;
                 int16_t *out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)out_c;
+                int32_t kx0, kx1;
+                tap_range(x0, params->dilation_w, k_w, in_w, &kx0, &kx1);
                 for (ic = 0; ic < in_c; ++ic) {
                     for (m = 0; m < mult; ++m) {
                         const int32_t oc = ic * mult + m;
                         int64_t acc = 0;
-                        int32_t ky, kx, scaled;
-                        for (ky = 0; ky < k_h; ++ky) {
+                        int32_t part = 0, ky, kx, scaled;
+                        for (ky = ky0; ky < ky1; ++ky) {
                             const int32_t y = y0 + params->dilation_h * ky;
-                            if (y < 0 || y >= in_h) {
-                                continue;
-                            }
-                            for (kx = 0; kx < k_w; ++kx) {
+                            const int16_t *in_row = in_batch + (size_t)y * (size_t)in_w * (size_t)in_c + (size_t)ic;
+                            const int8_t *f_row = filter + (size_t)ky * (size_t)k_w * (size_t)out_c + (size_t)oc;
+                            for (kx = kx0; kx < kx1; ++kx) {
                                 const int32_t x = x0 + params->dilation_w * kx;
-                                if (x < 0 || x >= in_w) {
-                                    continue;
+                                const int32_t p = (int32_t)f_row[(size_t)kx * (size_t)out_c] *
+                                                  (int32_t)in_row[(size_t)x * (size_t)in_c];
+                                if (small) {
+                                    part += p;
+                                } else {
+                                    acc += p;
                                 }
-                                acc += (int64_t)((int32_t)filter[((size_t)ky * (size_t)k_w + (size_t)kx) * (size_t)out_c + (size_t)oc] *
-                                                 (int32_t)in_batch[((size_t)y * (size_t)in_w + (size_t)x) * (size_t)in_c + (size_t)ic]);
                             }
                         }
+                        acc += part;
                         if (bias != NULL) {
                             acc += bias[oc];
                         }

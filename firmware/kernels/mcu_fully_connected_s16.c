@@ -27,9 +27,15 @@ mcu_status mcu_fully_connected_s16(const mcu_fc_params *params, const mcu_per_ch
         for (u = 0; u < units; ++u) {
             const int8_t *w = filter + (size_t)u * (size_t)depth;
             int64_t acc = 0;
-            int32_t scaled;
-            for (d = 0; d < depth; ++d) {
-                acc += (int64_t)(((int32_t)w[d] + params->filter_offset) * ((int32_t)in[d] + params->input_offset));
+            int32_t scaled, d0 = 0;
+            while (d0 < depth) { /* exact 32-bit partial sums, as in mcu_conv2d_s16.c */
+                const int32_t d1 = depth - d0 > MCU_S16_EXACT_TERMS ? d0 + MCU_S16_EXACT_TERMS : depth;
+                int32_t part = 0;
+                for (d = d0; d < d1; ++d) {
+                    part += ((int32_t)w[d] + params->filter_offset) * ((int32_t)in[d] + params->input_offset);
+                }
+                acc += part;
+                d0 = d1;
             }
             if (bias != NULL) {
                 acc += bias[u];

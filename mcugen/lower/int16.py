@@ -129,6 +129,9 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
         mults, shifts = [m] * units, [s] * units
         filter_offset = -int(w.quant.zero_point[0])
     require(all(-31 <= s <= 7 for s in shifts), "a requantization shift outside [-31, 7] (TFLM's 64-bit path)")
+    # zero points 0 (as the converter makes them and TFLM checks): the kernel's exact 32-bit
+    # partial sums count on products of at most 2^22
+    require(in_zp == 0 and filter_offset == 0, f"16x8 input zero point {in_zp} or weights zero point {-filter_offset}")
     act_min, act_max = activation(op, out)
     structs = (
         StructParam("params", "mcu_fc_params", {"input_offset": -in_zp, "filter_offset": filter_offset,
