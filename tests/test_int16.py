@@ -102,3 +102,16 @@ def test_audio_cnn16_tflm(target, tmp_path):
     """TFLM runs the per-tensor-dense variant with CMSIS-NN on qemu-m7 (its CMSIS-NN
     FULLY_CONNECTED refuses per-channel int16 weights)."""
     _validate(_audio_cnn16(per_channel_dense=False), target, "tflm", tmp_path)
+
+
+@pytest.mark.tflm
+def test_tflm_tables_data_is_current():
+    """mcugen/data/tflm_tables.json equals the tables of the TFLM tree in use (re-extracted)."""
+    from mcugen.calibrate.tflm_tables import extract
+    from mcugen.lower.quant16 import sigmoid_table
+    from mcugen.tflm.source import find_tflm_root
+
+    tables = extract(find_tflm_root().root)
+    assert tables["sigmoid_table_uint16"] == sigmoid_table().tolist(), \
+        "stale: run `python -m mcugen.calibrate.tflm_tables --update`"
+    assert len(tables["sigmoid_table_uint16"]) == 256

@@ -573,6 +573,21 @@ typedef struct {
 mcu_status mcu_softmax_s16(const mcu_softmax_s16_params *params, int32_t outer, int32_t depth,
                            const int16_t *input, int16_t *output);
 
+/* LOGISTIC and TANH int16 -> int16 (output scale 2^-15, zero points 0), as TFLM's int16
+ * kernels: the input rescaled (input_multiplier 0: a power-of-two scale, 3 << shift), then
+ * linear interpolation in TFLM's 256-entry sigmoid(i/24) table (unsigned Q0.16); tanh(x)
+ * = 2 sigmoid(2x) - 1 reads the same table. */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    const uint16_t *sigmoid_table;
+} mcu_sigmoid_s16_params;
+
+mcu_status mcu_logistic_s16(const mcu_sigmoid_s16_params *params, int32_t size, const int16_t *input,
+                            int16_t *output);
+mcu_status mcu_tanh_s16(const mcu_sigmoid_s16_params *params, int32_t size, const int16_t *input,
+                        int16_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -210,6 +210,25 @@ def lower_softmax(graph: Graph, op: Operator) -> KernelCall:
                       summary=f"16x8, {outer} rows of {depth}, beta {op.option('beta', 1.0)}")
 
 
+def _sigmoid(graph: Graph, op: Operator, name: str) -> KernelCall:
+    """LOGISTIC (name "logistic") or TANH ("tanh"): TFLM's table-interpolating int16 kernels."""
+    x = in_tensor(graph, op, 0, "input")
+    out = out_tensor(graph, op)
+    check_dtype(x, ("int16",), "input")
+    check_dtype(out, ("int16",), "output")
+    in_scale = _zero_point_0(x, "input")
+    out_scale = _zero_point_0(out, "output")
+    mult, shift = Q16.sigmoid16_params(in_scale, out_scale, tanh=name == "tanh")
+    kernel = f"mcu_{name}_s16"
+    constants = (ConstArray("table", "uint16_t", Q16.sigmoid_table(), False,
+                            "sigmoid(i/24), unsigned Q0.16 (TFLM's sigmoid_table_uint16)"),)
+    structs = (StructParam("params", "mcu_sigmoid_s16_params", {
+        "input_multiplier": mult, "input_left_shift": shift, "sigmoid_table": CRef("table")}),)
+    call = f"{kernel}(&$s_params, {x.size}, (const int16_t *)$in0, (int16_t *)$out0)"
+    return KernelCall(op.index, op.opcode, kernel, (f"{kernel}.c",), (x.index,), (out.index,), call,
+                      constants=constants, structs=structs, summary=f"16x8, {x.size} elements")
+
+
 LOWERINGS = {
     "CONV_2D": partial(_conv, kind="conv"),
     "DEPTHWISE_CONV_2D": partial(_conv, kind="depthwise"),
@@ -217,6 +236,8 @@ LOWERINGS = {
     "ADD": partial(_binary, name="add"),
     "MUL": partial(_binary, name="mul"),
     "SOFTMAX": lower_softmax,
+    "LOGISTIC": partial(_sigmoid, name="logistic"),
+    "TANH": partial(_sigmoid, name="tanh"),
 }
 
 

@@ -9,12 +9,17 @@ from zero), so that the tables equal TFLM's bit for bit.
 
 from __future__ import annotations
 
+import json
 import math
+from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from mcugen.lower import quant as Q
+
+TABLES_PATH = Path(__file__).resolve().parent.parent / "data" / "tflm_tables.json"
 
 LUT_SIZE = 513  # 512 segments indexed by the high 9 bits, one more for the last slope
 _STEPS = 512
@@ -81,4 +86,45 @@ def softmax16_params(beta: float, input_scale: float) -> tuple[int, int]:
     return Q.quantize_multiplier(real)
 
 
-__all__ = ["LUT_SIZE", "lut_int16", "softmax16_params", "softmax_luts"]
+@lru_cache(maxsize=None)
+def sigmoid_table() -> np.ndarray:
+    """TFLM's sigmoid_table_uint16 (sigmoid(i/24), unsigned Q0.16, 256 entries), from the data
+    mcugen.calibrate.tflm_tables extracted from the pinned tree."""
+    values = json.loads(TABLES_PATH.read_text())["tables"]["sigmoid_table_uint16"]
+    return np.asarray(values, dtype=np.uint16)
+
+
+def _checked_log2(x: float) -> tuple[bool, int]:
+    """CheckedLog2: (whether x is a power of two within 1e-3 in the exponent, the rounded
+    exponent), in float32 as TFLM computes it."""
+    x_log2 = _F(np.log(_F(x))) * (_F(1.0) / _F(np.log(_F(2.0))))
+    rounded = _round(x_log2)
+    return bool(abs(x_log2 - rounded) < _F(1e-3)), int(rounded)
+
+
+def sigmoid16_params(input_scale: float, output_scale: float, tanh: bool) -> tuple[int, int]:
+    """(input_multiplier, input_left_shift) of the int16 LOGISTIC (tanh=False) or TANH:
+    0 and the shift for an input scale of 2^-12 (LOGISTIC) or 2^-12 / 2^-11 (TANH), else the
+    input scale x 3 x 4096 doubled until it exceeds 32767 / 2, truncated (their prepare)."""
+    pot, log2 = _checked_log2(input_scale)
+    shift = 12 + log2
+    pot = pot and (shift in (0, 1) if tanh else shift == 0)
+    if pot:
+        mult = 0
+    else:
+        multiplier = float(_F(input_scale)) * 4096.0 * 3.0
+        shift = 0
+        while multiplier <= 32767.0 / 2.0 and shift <= 30:
+            shift += 1
+            multiplier *= 2.0
+        mult = int(multiplier)
+    if mult > 32767:
+        raise Q.PrepareError(f"input scale {input_scale} gives a multiplier above 32767")
+    out_pot, out_log2 = _checked_log2(output_scale)
+    if not (out_pot and out_log2 == -15):
+        raise Q.PrepareError(f"int16 {'TANH' if tanh else 'LOGISTIC'} output scale must be 2^-15")
+    return mult, shift
+
+
+__all__ = ["LUT_SIZE", "TABLES_PATH", "lut_int16", "sigmoid16_params", "sigmoid_table", "softmax16_params",
+           "softmax_luts"]
