@@ -6,7 +6,7 @@ sizes, stride 2, dilation, groups, a depth multiplier, broadcasting, batches."""
 
 from __future__ import annotations
 
-from tfops import Case, activation, binary, conv2d, dense, depthwise, reshape_dense
+from tfops import Case, activation, binary, conv2d, dense, depthwise, pool, reshape_dense
 from tfops_elem import unary_op
 
 Q16 = {"q_int16_activations": True, "q_input_type": "int16", "q_output_type": "int16"}
@@ -40,6 +40,10 @@ CASES16: list[Case] = [
     _c("s16_softmax", activation, {"kind": "softmax", "q_rep_range": (-4.0, 4.0)}, "SOFTMAX"),
     _c("s16_softmax_wide", activation, {"kind": "softmax", "input_shape": (3, 37), "q_rep_range": (-30.0, 30.0)},
        "SOFTMAX"),
+    _c("s16_avgpool_valid", pool, {"kind": "avg"}, "AVERAGE_POOL_2D"),
+    _c("s16_avgpool_same", pool, {"kind": "avg", "padding": "same", "input_shape": (10, 7, 3)}, "AVERAGE_POOL_2D"),
+    _c("s16_maxpool_valid", pool, {"kind": "max", "pool_size": 2}, "MAX_POOL_2D"),
+    _c("s16_maxpool_same", pool, {"kind": "max", "padding": "same", "strides": 1}, "MAX_POOL_2D"),
     _c("s16_logistic", activation, {"kind": "sigmoid", "q_rep_range": (-6.0, 6.0)}, "LOGISTIC"),
     _c("s16_logistic_narrow", activation, {"kind": "sigmoid", "input_shape": (7, 9), "q_rep_range": (-1.5, 1.5)},
        "LOGISTIC"),

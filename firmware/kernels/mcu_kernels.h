@@ -573,6 +573,14 @@ typedef struct {
 mcu_status mcu_softmax_s16(const mcu_softmax_s16_params *params, int32_t outer, int32_t depth,
                            const int16_t *input, int16_t *output);
 
+/* AVERAGE_POOL_2D and MAX_POOL_2D on int16, as the int8 kernels */
+mcu_status mcu_avgpool_s16(const mcu_context *ctx, const mcu_pool_params *params,
+                           const mcu_dims *input_dims, const int16_t *input,
+                           const mcu_dims *output_dims, int16_t *output);
+mcu_status mcu_maxpool_s16(const mcu_context *ctx, const mcu_pool_params *params,
+                           const mcu_dims *input_dims, const int16_t *input,
+                           const mcu_dims *output_dims, int16_t *output);
+
 /* LOGISTIC and TANH int16 -> int16 (output scale 2^-15, zero points 0), as TFLM's int16
  * kernels: the input rescaled (input_multiplier 0: a power-of-two scale, 3 << shift), then
  * linear interpolation in TFLM's 256-entry sigmoid(i/24) table (unsigned Q0.16); tanh(x)

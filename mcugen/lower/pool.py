@@ -5,14 +5,18 @@ from __future__ import annotations
 from functools import partial
 
 from mcugen.lower import quant as Q
-from mcugen.lower.call import KernelCall, StructParam, activation, check_dtype, in_tensor
-from mcugen.lower.call import int8_unary, nhwc, out_tensor, qparams, require
+from mcugen.lower.call import C_TYPES, KernelCall, StructParam, activation, check_dtype, in_tensor
+from mcugen.lower.call import nhwc, out_tensor, qparams, require
 from mcugen.lower.reduce import reduction
 from mcugen.model.graph import Graph, Operator
 
 
-def _pool(graph: Graph, op: Operator, kernel: str) -> KernelCall:
-    x, out = int8_unary(graph, op)
+def lower_pool(graph: Graph, op: Operator, kernel: str, dtype: str = "int8") -> KernelCall:
+    """A pooling op on `kernel`, whose input and output are `dtype` (int8; int16 for 16x8)."""
+    x = in_tensor(graph, op, 0, "input")
+    out = out_tensor(graph, op)
+    check_dtype(x, (dtype,), "input")
+    check_dtype(out, (dtype,), "output")
     in_scale, in_zp = qparams(x)
     out_scale, out_zp = qparams(out)
     require(abs(in_scale - out_scale) <= 1e-6 and in_zp == out_zp, "input and output quantization differ")
@@ -32,7 +36,8 @@ def _pool(graph: Graph, op: Operator, kernel: str) -> KernelCall:
         StructParam("in_dims", "mcu_dims", ind),
         StructParam("out_dims", "mcu_dims", od),
     )
-    call = f"{kernel}(NULL, &$s_params, &$s_in_dims, (const int8_t *)$in0, &$s_out_dims, (int8_t *)$out0)"
+    ctype = C_TYPES[dtype]
+    call = f"{kernel}(NULL, &$s_params, &$s_in_dims, (const {ctype} *)$in0, &$s_out_dims, ({ctype} *)$out0)"
     return KernelCall(op.index, op.opcode, kernel, (f"{kernel}.c",), (x.index,), (out.index,), call,
                       structs=structs, summary=f"{fh}x{fw} stride {sh}x{sw} {pad_kind}")
 
@@ -63,7 +68,7 @@ def lower_mean(graph: Graph, op: Operator) -> KernelCall:
 
 
 LOWERINGS = {
-    "AVERAGE_POOL_2D": partial(_pool, kernel="mcu_avgpool_s8"),
-    "MAX_POOL_2D": partial(_pool, kernel="mcu_maxpool_s8"),
+    "AVERAGE_POOL_2D": partial(lower_pool, kernel="mcu_avgpool_s8"),
+    "MAX_POOL_2D": partial(lower_pool, kernel="mcu_maxpool_s8"),
     "MEAN": lower_mean,
 }
