@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mcugen.lower import int16
+from mcugen.boards import get_board
+from mcugen.lower import int16, lower
 from mcugen.lower.quant16 import softmax_luts
 from mcugen.model.load import load_model
 
@@ -26,12 +27,39 @@ def test_bit_exact(case, tmp_path):
     ops = [op for op in graph.operators if op.opcode == opcode]
     assert ops, f"{cid}: the converter produced {graph.opcodes}, not {opcode}"
     for op in ops:  # the 16x8 variant: int16 in and out, an int64 bias where there is one
+        if op.opcode == "QUANTIZE":  # float -> int16 at the model's input
+            assert graph.tensors[op.outputs[0]].dtype == "int16"
+            continue
+        if op.opcode == "DEQUANTIZE":  # int16 -> float at its output
+            assert graph.tensors[op.inputs[0]].dtype == "int16"
+            continue
         assert int16.handles(graph, op), f"{cid}: op {op.index} is not int16"
         assert graph.tensors[op.outputs[0]].dtype == "int16"
         if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") and len(op.inputs) > 2 and op.inputs[2] >= 0:
             assert graph.tensors[op.inputs[2]].dtype == "int64"
     _, predicted, _ = check_bit_exact(graph, tmp_path / cid, n=20)
     assert len(np.unique(np.concatenate([p[0].ravel() for p in predicted]))) > 10, "outputs hardly vary"
+    if opcode != "QUANTIZE":
+        assert all(c.kernel.endswith("_s16") or c.opcode in ("QUANTIZE", "DEQUANTIZE", "RESHAPE")
+                   for c in lower(graph, get_board("host")).calls)
+
+
+QEMU_SAMPLE = ("s16_conv_groups", "s16_dw_mult3_dilation2", "s16_fc_batches", "s16_add_broadcast",
+               "s16_mul_broadcast_rows", "s16_softmax_wide", "s16_avgpool_same", "s16_maxpool_same",
+               "s16_logistic", "s16_tanh_wide")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cid", QEMU_SAMPLE)
+def test_bit_exact_on_qemu(cid, tmp_path):
+    """A sample of the cases on the Cortex-M7 (qemu-m7), 20 inputs each through the UART protocol."""
+    from mcugen import project
+    from mcugen.options import GenerateOptions
+
+    _, builder, kwargs, _ = next(c for c in CASES16 if c[0] == cid)
+    _, _, rep = project.validate(cached_model(cid, builder, **kwargs), "qemu-m7", GenerateOptions(style="cubeai"),
+                                 random=20, seed=5, output=tmp_path / cid, force=True)
+    assert rep.inputs == 20 and rep.comparison.bit_exact and rep.comparison.max_abs_diff == 0
 
 
 def test_softmax_tables_shape_and_ends():

@@ -6,7 +6,7 @@ sizes, stride 2, dilation, groups, a depth multiplier, broadcasting, batches."""
 
 from __future__ import annotations
 
-from tfops import Case, activation, binary, conv2d, dense, depthwise, pool, reshape_dense
+from tfops import Case, activation, binary, conv2d, conv_chain, dense, depthwise, pool, reshape_dense
 from tfops_elem import unary_op
 
 Q16 = {"q_int16_activations": True, "q_input_type": "int16", "q_output_type": "int16"}
@@ -47,6 +47,8 @@ CASES16: list[Case] = [
     _c("s16_logistic", activation, {"kind": "sigmoid", "q_rep_range": (-6.0, 6.0)}, "LOGISTIC"),
     _c("s16_logistic_narrow", activation, {"kind": "sigmoid", "input_shape": (7, 9), "q_rep_range": (-1.5, 1.5)},
        "LOGISTIC"),
+    _c("s16_float_in", conv_chain, {"q_input_type": "float32"}, "QUANTIZE"),
+    _c("s16_float_out", conv_chain, {"q_output_type": "float32"}, "DEQUANTIZE"),
     _c("s16_tanh", unary_op, {"kind": "tanh", "input_shape": (5, 11), "q_rep_range": (-4.0, 4.0)}, "TANH"),
     _c("s16_tanh_wide", unary_op, {"kind": "tanh", "input_shape": (3, 4, 5), "q_rep_range": (-12.0, 12.0)}, "TANH"),
 ]
