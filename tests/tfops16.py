@@ -24,6 +24,10 @@ CASES16: list[Case] = [
     _c("s16_conv_even_kernel_s2", conv2d, {"kernel": 4, "strides": 2, "input_shape": (13, 11, 2)}, "CONV_2D"),
     _c("s16_conv_groups", conv2d, {"input_shape": (7, 7, 6), "filters": 9, "groups": 3}, "CONV_2D"),
     _c("s16_conv_relu6_wide_range", conv2d, {"activation": "relu6", "q_rep_range": (-20.0, 20.0)}, "CONV_2D"),
+    # windows of more than 256 products: the kernels' 32-bit partial sums come in runs
+    _c("s16_conv_deep_window", conv2d, {"input_shape": (6, 7, 40), "filters": 5}, "CONV_2D"),
+    _c("s16_dw_17x17", depthwise, {"input_shape": (19, 18, 3), "kernel": 17, "padding": "valid"},
+       "DEPTHWISE_CONV_2D"),
     _c("s16_dw_s1_same", depthwise, {"input_shape": (9, 13, 5)}, "DEPTHWISE_CONV_2D"),
     _c("s16_dw_s2_valid_relu6", depthwise, {"strides": 2, "padding": "valid", "kernel": 5, "activation": "relu6"},
        "DEPTHWISE_CONV_2D"),

@@ -47,6 +47,8 @@ mcu_status mcu_conv2d_s16(const mcu_conv_params *params, const mcu_per_channel_q
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
     /* a whole window's products add exactly in 32 bits: one int32 sum per output */
     const int small = k_h * k_w * k_c <= MCU_S16_EXACT_TERMS;
+    /* no groups, no horizontal dilation: a window row's inputs are contiguous, as its weights */
+    const int row_contiguous = k_c == in_c && params->dilation_w == 1;
     int32_t b, oy, ox, oc, per_group;
     if (k_c <= 0 || in_c % k_c != 0 || filter_dims->n != out_c || out_c % (in_c / k_c) != 0) {
         return MCU_ERROR_ARGUMENT;
@@ -63,13 +65,58 @@ mcu_status mcu_conv2d_s16(const mcu_conv_params *params, const mcu_per_channel_q
                 int16_t *out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)out_c;
                 int32_t kx0, kx1;
                 tap_range(x0, params->dilation_w, k_w, in_w, &kx0, &kx1);
-                for (oc = 0; oc < out_c; ++oc) {
+                const size_t filter_size = (size_t)k_h * (size_t)k_w * (size_t)k_c;
+                oc = 0;
+                if (small && row_contiguous) {
+                    /* two output channels at a time share each input load */
+                    for (; oc + 2 <= out_c; oc += 2) {
+                        const int8_t *f0 = filter + (size_t)oc * filter_size;
+                        const int8_t *f1 = f0 + filter_size;
+                        int32_t p0 = 0, p1 = 0, ky, c, q;
+                        const int32_t n = (kx1 - kx0) * k_c;
+                        for (ky = ky0; ky < ky1; ++ky) {
+                            const int32_t y = y0 + params->dilation_h * ky;
+                            const int16_t *in = in_batch + ((size_t)y * (size_t)in_w + (size_t)(x0 + kx0)) * (size_t)in_c;
+                            const size_t w_at = ((size_t)ky * (size_t)k_w + (size_t)kx0) * (size_t)k_c;
+                            const int8_t *w0 = f0 + w_at, *w1 = f1 + w_at;
+                            for (c = 0; c < n; ++c) {
+                                const int32_t v = in[c];
+                                p0 += (int32_t)w0[c] * v;
+                                p1 += (int32_t)w1[c] * v;
+                            }
+                        }
+                        for (q = 0; q < 2; ++q) {
+                            int64_t acc = q == 0 ? p0 : p1;
+                            int32_t scaled;
+                            if (bias != NULL) {
+                                acc += bias[oc + q];
+                            }
+                            scaled = mcu_mul_by_quantized_mult64(acc, quant->multiplier[oc + q], quant->shift[oc + q]);
+                            out[oc + q] = (int16_t)mcu_clamp32(scaled, params->act_min, params->act_max);
+                        }
+                    }
+                }
+                for (; oc < out_c; ++oc) {
                     const int16_t *in_pixel = in_batch + (size_t)((oc / per_group) * k_c);
                     const int8_t *f = filter + (size_t)oc * (size_t)k_h * (size_t)k_w * (size_t)k_c;
                     int64_t acc = 0;
                     int32_t part = 0, ky, kx, c, scaled;
                     for (ky = ky0; ky < ky1; ++ky) {
                         const int32_t y = y0 + params->dilation_h * ky;
+                        if (row_contiguous) {
+                            /* the row's taps are one run of inputs and one of weights */
+                            const int16_t *in = in_pixel + ((size_t)y * (size_t)in_w + (size_t)(x0 + kx0)) * (size_t)in_c;
+                            const int8_t *w = f + ((size_t)ky * (size_t)k_w + (size_t)kx0) * (size_t)k_c;
+                            const int32_t n = (kx1 - kx0) * k_c;
+                            if (small) {
+                                for (c = 0; c < n; ++c) {
+                                    part += (int32_t)w[c] * (int32_t)in[c];
+                                }
+                            } else {
+                                acc += dot_s16_s8(in, w, n);
+                            }
+                            continue;
+                        }
                         for (kx = kx0; kx < kx1; ++kx) {
                             const int32_t x = x0 + params->dilation_w * kx;
                             const int16_t *in = in_pixel + ((size_t)y * (size_t)in_w + (size_t)x) * (size_t)in_c;

@@ -44,7 +44,37 @@ mcu_status mcu_depthwise_conv2d_s16(const mcu_dw_conv_params *params,
                 int16_t *out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)out_c;
                 int32_t kx0, kx1;
                 tap_range(x0, params->dilation_w, k_w, in_w, &kx0, &kx1);
-                for (ic = 0; ic < in_c; ++ic) {
+                ic = 0;
+                if (mult == 1 && small) {
+                    /* four channels at a time: their inputs and weights are adjacent */
+                    for (; ic + 4 <= in_c; ic += 4) {
+                        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ky, kx, q;
+                        for (ky = ky0; ky < ky1; ++ky) {
+                            const int32_t y = y0 + params->dilation_h * ky;
+                            const int16_t *in_row = in_batch + (size_t)y * (size_t)in_w * (size_t)in_c + (size_t)ic;
+                            const int8_t *f_row = filter + (size_t)ky * (size_t)k_w * (size_t)out_c + (size_t)ic;
+                            for (kx = kx0; kx < kx1; ++kx) {
+                                const int16_t *in = in_row + (size_t)(x0 + params->dilation_w * kx) * (size_t)in_c;
+                                const int8_t *w = f_row + (size_t)kx * (size_t)out_c;
+                                a0 += (int32_t)w[0] * (int32_t)in[0];
+                                a1 += (int32_t)w[1] * (int32_t)in[1];
+                                a2 += (int32_t)w[2] * (int32_t)in[2];
+                                a3 += (int32_t)w[3] * (int32_t)in[3];
+                            }
+                        }
+                        for (q = 0; q < 4; ++q) {
+                            const int32_t oc = ic + q;
+                            int64_t acc = q == 0 ? a0 : (q == 1 ? a1 : (q == 2 ? a2 : a3));
+                            int32_t scaled;
+                            if (bias != NULL) {
+                                acc += bias[oc];
+                            }
+                            scaled = mcu_mul_by_quantized_mult64(acc, quant->multiplier[oc], quant->shift[oc]);
+                            out[oc] = (int16_t)mcu_clamp32(scaled, params->act_min, params->act_max);
+                        }
+                    }
+                }
+                for (; ic < in_c; ++ic) {
                     for (m = 0; m < mult; ++m) {
                         const int32_t oc = ic * mult + m;
                         int64_t acc = 0;
