@@ -40,7 +40,7 @@ CUBEAI_TYPES: dict[str, frozenset[str]] = {
     # 16x8 (int16 activations, int8 weights): lower/int16.py.
     **{op: frozenset({"int8", "16x8"})
        for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "SOFTMAX", "LOGISTIC", "TANH",
-                  "AVERAGE_POOL_2D", "MAX_POOL_2D")},
+                  "AVERAGE_POOL_2D", "MAX_POOL_2D", "MEAN")},
 }
 
 # Operators ST's TensorFlow Lite toolbox page lists as importable (int8 models). Not listed here: unknown ("?").

@@ -6,7 +6,7 @@ sizes, stride 2, dilation, groups, a depth multiplier, broadcasting, batches."""
 
 from __future__ import annotations
 
-from tfops import Case, activation, binary, conv2d, conv_chain, dense, depthwise, pool, reshape_dense
+from tfops import Case, activation, binary, conv2d, conv_chain, dense, depthwise, mean, pool, reshape_dense
 from tfops_elem import unary_op
 
 Q16 = {"q_int16_activations": True, "q_input_type": "int16", "q_output_type": "int16"}
@@ -48,6 +48,8 @@ CASES16: list[Case] = [
     _c("s16_avgpool_same", pool, {"kind": "avg", "padding": "same", "input_shape": (10, 7, 3)}, "AVERAGE_POOL_2D"),
     _c("s16_maxpool_valid", pool, {"kind": "max", "pool_size": 2}, "MAX_POOL_2D"),
     _c("s16_maxpool_same", pool, {"kind": "max", "padding": "same", "strides": 1}, "MAX_POOL_2D"),
+    _c("s16_mean_keepdims", mean, {"keepdims": True}, "MEAN"),
+    _c("s16_mean_no_keepdims", mean, {"keepdims": False, "input_shape": (5, 11, 9)}, "MEAN"),
     _c("s16_logistic", activation, {"kind": "sigmoid", "q_rep_range": (-6.0, 6.0)}, "LOGISTIC"),
     _c("s16_logistic_narrow", activation, {"kind": "sigmoid", "input_shape": (7, 9), "q_rep_range": (-1.5, 1.5)},
        "LOGISTIC"),

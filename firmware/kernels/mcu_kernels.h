@@ -573,6 +573,11 @@ typedef struct {
 mcu_status mcu_softmax_s16(const mcu_softmax_s16_params *params, int32_t outer, int32_t depth,
                            const int16_t *input, int16_t *output);
 
+/* MEAN on int16, as the int8 kernel (TFLM's QuantizedMeanOrSum<int16_t>) */
+int32_t mcu_mean_s16_get_buffer_size(int32_t output_size);
+mcu_status mcu_mean_s16(const mcu_context *ctx, const mcu_mean_params *params, const int16_t *input,
+                        int16_t *output);
+
 /* AVERAGE_POOL_2D and MAX_POOL_2D on int16, as the int8 kernels */
 mcu_status mcu_avgpool_s16(const mcu_context *ctx, const mcu_pool_params *params,
                            const mcu_dims *input_dims, const int16_t *input,

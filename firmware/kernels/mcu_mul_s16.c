@@ -31,8 +31,14 @@ mcu_status mcu_mul_s16(const mcu_mul_params *params, const mcu_broadcast *bc,
     for (i4 = 0; i4 < d[4]; ++i4) {
         const int16_t *a = input1 + MCU_BROADCAST_OFFSET5(bc->stride1, i0, i1, i2, i3, i4);
         const int16_t *b = input2 + MCU_BROADCAST_OFFSET5(bc->stride2, i0, i1, i2, i3, i4);
-        for (j = 0; j < d[5]; ++j) {
-            output[o + (size_t)j] = one(&p, a[(size_t)j * s1], b[(size_t)j * s2]);
+        if (s1 == 1u && s2 == 1u) { /* equal shapes: one contiguous run */
+            for (j = 0; j < d[5]; ++j) {
+                output[o + (size_t)j] = one(&p, a[j], b[j]);
+            }
+        } else {
+            for (j = 0; j < d[5]; ++j) {
+                output[o + (size_t)j] = one(&p, a[(size_t)j * s1], b[(size_t)j * s2]);
+            }
         }
         o += (size_t)d[5];
     }

@@ -15,7 +15,7 @@ import numpy as np
 
 from mcugen.lower import quant as Q
 from mcugen.lower import quant16 as Q16
-from mcugen.lower.pool import lower_pool
+from mcugen.lower.pool import lower_mean, lower_pool
 from mcugen.lower.call import ConstArray, CRef, KernelCall, StructParam, activation, broadcast_params, check_dtype
 from mcugen.lower.call import const_data, i32_array, in_tensor, nhwc, numel, opt_tensor, out_tensor, qparams
 from mcugen.lower.call import require, weights_array
@@ -239,6 +239,7 @@ LOWERINGS = {
     "SOFTMAX": lower_softmax,
     "AVERAGE_POOL_2D": partial(lower_pool, kernel="mcu_avgpool_s16", dtype="int16"),
     "MAX_POOL_2D": partial(lower_pool, kernel="mcu_maxpool_s16", dtype="int16"),
+    "MEAN": partial(lower_mean, dtype="int16"),
     "LOGISTIC": partial(_sigmoid, name="logistic"),
     "TANH": partial(_sigmoid, name="tanh"),
 }

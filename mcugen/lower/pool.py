@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from mcugen.lower import quant as Q
-from mcugen.lower.call import C_TYPES, KernelCall, StructParam, activation, check_dtype, in_tensor
+from mcugen.lower.call import C_TYPES, SHORT, KernelCall, StructParam, activation, check_dtype, in_tensor
 from mcugen.lower.call import nhwc, out_tensor, qparams, require
 from mcugen.lower.reduce import reduction
 from mcugen.model.graph import Graph, Operator
@@ -42,12 +42,13 @@ def lower_pool(graph: Graph, op: Operator, kernel: str, dtype: str = "int8") -> 
                       structs=structs, summary=f"{fh}x{fw} stride {sh}x{sw} {pad_kind}")
 
 
-def lower_mean(graph: Graph, op: Operator) -> KernelCall:
+def lower_mean(graph: Graph, op: Operator, dtype: str = "int8") -> KernelCall:
+    """MEAN of `dtype` (int8; int16 for 16x8) values."""
     x = in_tensor(graph, op, 0, "input")
     axis_t = in_tensor(graph, op, 1, "axis")
     out = out_tensor(graph, op)
-    check_dtype(x, ("int8",), "input")
-    check_dtype(out, ("int8",), "output")
+    check_dtype(x, (dtype,), "input")
+    check_dtype(out, (dtype,), "output")
     r = reduction(x, axis_t, out)  # TFLM's ResolveAxis and the output layout, as SUM and REDUCE_MAX
     dims, out_stride, num = r.dims, r.out_stride, r.reduced
     in_scale, in_zp = qparams(x)
@@ -61,8 +62,9 @@ def lower_mean(graph: Graph, op: Operator) -> KernelCall:
         }),
     )
     setup = "const mcu_context ctx = { $scratch, $scratch_size };"
-    call = "mcu_mean_s8(&ctx, &$s_params, (const int8_t *)$in0, (int8_t *)$out0)"
-    return KernelCall(op.index, op.opcode, "mcu_mean_s8", ("mcu_mean_s8.c",), (x.index,), (out.index,), call,
+    kernel, ctype = f"mcu_mean_{SHORT[dtype]}", C_TYPES[dtype]
+    call = f"{kernel}(&ctx, &$s_params, (const {ctype} *)$in0, ({ctype} *)$out0)"
+    return KernelCall(op.index, op.opcode, kernel, (f"{kernel}.c",), (x.index,), (out.index,), call,
                       setup=setup, structs=structs, scratch_bytes=scratch,
                       summary=f"axes {r.axes} keep_dims={bool(op.option('keep_dims', False))}, {num} elements each")
 
