@@ -143,3 +143,35 @@ def test_tflm_tables_data_is_current():
     assert tables["sigmoid_table_uint16"] == sigmoid_table().tolist(), \
         "stale: run `python -m mcugen.calibrate.tflm_tables --update`"
     assert len(tables["sigmoid_table_uint16"]) == 256
+
+
+def _with_input_scale(path, scale: float) -> bytes:
+    """The model's bytes with the first op's input scale overwritten (its quantization table's
+    scale vector, slot 2 of the tensor's field 4)."""
+    from _tflite_edit import field, put, tensor, vector
+
+    from mcugen.model.load import load_model as _load
+
+    data = path.read_bytes()
+    index = _load(path).operators[0].inputs[0]
+    quant = field(data, tensor(data, index), 12)
+    first, count = vector(data, quant + int.from_bytes(data[quant:quant + 4], "little"), 8)
+    assert count == 1
+    return put(data, first, "f", scale)
+
+
+@pytest.mark.parametrize("cid, scale", [("s16_logistic", 2.0 ** -12), ("s16_tanh", 2.0 ** -12),
+                                        ("s16_tanh", 2.0 ** -11)])
+def test_sigmoid_power_of_two_input_scales(cid, scale, tmp_path):
+    """LOGISTIC and TANH take TFLM's power-of-two path (input_multiplier 0) for an input scale
+    of 2^-12 (TANH: 2^-11 too), as LSTM gates have: bit-exact there as well."""
+    from mcugen.lower.quant16 import sigmoid16_params
+
+    _, builder, kwargs, _ = next(c for c in CASES16 if c[0] == cid)
+    model = tmp_path / f"{cid}_pot.tflite"
+    model.write_bytes(_with_input_scale(cached_model(cid, builder, **kwargs), scale))
+    graph = load_model(model)
+    x = graph.tensors[graph.operators[0].inputs[0]]
+    assert float(x.quant.scale[0]) == scale
+    assert sigmoid16_params(scale, 2.0 ** -15, tanh=cid == "s16_tanh")[0] == 0  # the power-of-two path
+    check_bit_exact(graph, tmp_path / cid, n=20)
