@@ -175,3 +175,14 @@ def test_sigmoid_power_of_two_input_scales(cid, scale, tmp_path):
     assert float(x.quant.scale[0]) == scale
     assert sigmoid16_params(scale, 2.0 ** -15, tanh=cid == "s16_tanh")[0] == 0  # the power-of-two path
     check_bit_exact(graph, tmp_path / cid, n=20)
+
+
+def test_tflm_synthetic_16x8_model_runs_in_cubeai(tmp_path):
+    """tests/tflm's 16x8 model (conv, depthwise, average pool, 1x1 conv, MEAN, softmax),
+    written for the tflm style, runs bit-exact in cubeai too."""
+    from tflm.tflm_synthetic import _QUANTIZATION, int16_activations
+
+    path = cached_model("tflm-int16_activations", int16_activations, **_QUANTIZATION["int16_activations"])
+    graph = load_model(path)
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MEAN", "SOFTMAX"} <= set(graph.opcodes)
+    check_bit_exact(graph, tmp_path / "synthetic16", n=20)
