@@ -186,3 +186,26 @@ def test_tflm_synthetic_16x8_model_runs_in_cubeai(tmp_path):
     graph = load_model(path)
     assert {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MEAN", "SOFTMAX"} <= set(graph.opcodes)
     check_bit_exact(graph, tmp_path / "synthetic16", n=20)
+
+
+def test_validate_cli_with_an_int16_npy_input(tmp_path):
+    """`mcugen validate --inputs x.npy` with the int16 input of a 16x8 model, through the CLI
+    on the host: the file read as int16, the int16 outputs compared bit for bit (--json)."""
+    import json
+    import subprocess
+    import sys
+
+    path = _audio_cnn16()
+    x = np.random.default_rng(9).integers(-32768, 32767, size=(1, 49, 40, 1), endpoint=True).astype(np.int16)
+    np.save(tmp_path / "x.npy", x)
+    r = subprocess.run([sys.executable, "-m", "mcugen", "validate", str(path), "--target", "host", "--inputs",
+                        str(tmp_path / "x.npy"), "--json"], capture_output=True, text=True, timeout=300,
+                       stdin=subprocess.DEVNULL, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["bit_exact"] and rep["max_abs_diff"] == 0 and rep["inputs"] == 1, rep["outputs"]
+    np.save(tmp_path / "bad.npy", x.astype(np.int32) * 2)  # outside int16: refused by name, no traceback
+    r = subprocess.run([sys.executable, "-m", "mcugen", "validate", str(path), "--target", "host", "--inputs",
+                        str(tmp_path / "bad.npy")], capture_output=True, text=True, timeout=300,
+                       stdin=subprocess.DEVNULL, cwd=tmp_path)
+    assert r.returncode != 0 and "int16" in r.stderr and "Traceback" not in r.stderr
