@@ -48,6 +48,10 @@ CONFIGS = {
 }
 
 
+AUDIO_CNN16_Q = {"q_int16_activations": True, "q_input_type": "int16", "q_output_type": "int16",
+                 "q_rep_range": (-2.0, 2.0), "q_per_channel_dense": False}
+
+
 def synthetic(name: str) -> Path:
     import tfmodels  # noqa: PLC0415
     import tfops  # noqa: PLC0415
@@ -69,6 +73,8 @@ def synthetic(name: str) -> Path:
         "unet_tiny": lambda: tfmodels.cached_model("tiny_unet", tfops_compute.tiny_unet),
         # issue 16: BATCH_MATMUL (Q K^T with adj_y, P V) in a two-head self-attention block
         "attention_block": lambda: tfmodels.cached_model("attention_block", tfops_compute.attention_block),
+        # 16x8 (int16 activations); dense layers per tensor: TFLM's CMSIS-NN refuses per-channel int16 FC
+        "audio_cnn16": lambda: tfmodels.cached_model("audio_cnn16_pt", tfmodels.audio_cnn16, **AUDIO_CNN16_Q),
     }
     return builders[name]()
 
@@ -116,7 +122,7 @@ def run_one(model: str, config: str, inputs: int, layers: bool, workdir: Path) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="person_detect,micro_speech_quantized,mbv1_96x96x3,mbv1_128x128x3,"
-                        "mnasnet_like,ssdlite_like,mbv2_224")
+                        "mnasnet_like,ssdlite_like,mbv2_224,audio_cnn16")
     parser.add_argument("--configs", default="cubeai,cubeai-portable,tflm-cmsis_nn")
     parser.add_argument("--inputs", type=int, default=2, help="random inputs per model (checked bit-exact)")
     parser.add_argument("--layers", action="store_true", help="per-layer instructions (ten slowest)")

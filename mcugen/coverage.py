@@ -26,7 +26,8 @@ TYPES = ("int8", "uint8 I/O", "16x8", "float I/O")
 _TFLM_TYPE = {"int8": "int8", "uint8 I/O": "uint8", "16x8": "int16", "float I/O": "float32"}
 
 # Types beyond int8 that a cubeai lowering accepts (mcugen/lower: quantize.py, movement.py, slicing.py,
-# resize.py, elementwise.py's softmax with an int16 output); every other lowered op is int8 only.
+# resize.py, elementwise.py's softmax with an int16 output, int16.py's 16x8 ops); every other lowered op is
+# int8 only.
 _ANY = frozenset(TYPES)
 CUBEAI_TYPES: dict[str, frozenset[str]] = {
     "QUANTIZE": _ANY, "DEQUANTIZE": frozenset({"int8", "uint8 I/O", "16x8", "float I/O"}),
@@ -36,6 +37,10 @@ CUBEAI_TYPES: dict[str, frozenset[str]] = {
        for op in ("SPLIT", "SPLIT_V", "UNPACK", "PACK", "SLICE", "STRIDED_SLICE", "RESIZE_NEAREST_NEIGHBOR")},
     "GATHER": frozenset({"int8", "float I/O"}), "DEPTH_TO_SPACE": frozenset({"int8", "float I/O"}),
     "SPACE_TO_DEPTH": frozenset({"int8", "float I/O"}),
+    # 16x8 (int16 activations, int8 weights): lower/int16.py.
+    **{op: frozenset({"int8", "16x8"})
+       for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "SOFTMAX", "LOGISTIC", "TANH",
+                  "AVERAGE_POOL_2D", "MAX_POOL_2D", "MEAN")},
 }
 
 # Operators ST's TensorFlow Lite toolbox page lists as importable (int8 models). Not listed here: unknown ("?").

@@ -93,13 +93,13 @@ def test_tflm_without_a_tree_names_both_options(tmp_path):
 
 
 def test_unsupported_op_lists_it_before_writing(tmp_path):
-    from test_ops import _tanh_model
+    from test_ops import _leaky16_model
 
-    graph = _tanh_model()
-    model = tmp_path / "tanh.tflite"
+    graph = _leaky16_model()
+    model = tmp_path / "leaky16.tflite"
     model.write_bytes(graph.model_bytes)
     r = mcugen("generate", model, "-t", "qemu-m7", "-o", tmp_path / "out")
-    assert r.returncode == 1 and "TANH" in r.stderr and "--style tflm" in r.stderr
+    assert r.returncode == 1 and "LEAKY_RELU" in r.stderr and "--style tflm" in r.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from mcugen.coverage import TYPES, coverage, markdown
+from mcugen.lower import int16
 from mcugen.lower.portable import LOWERINGS
 from mcugen.ops import REGISTRY
 from mcugen.tflm.ops import CUSTOM_RESOLVER_METHODS, RESOLVER_METHODS
@@ -29,7 +30,9 @@ def test_every_op_either_style_knows_has_a_row_with_its_styles():
         assert bool(r.tflm) == (op in RESOLVER_METHODS or op.removeprefix("CUSTOM:") in CUSTOM_RESOLVER_METHODS)
         assert r.model == ("precise" if op in REGISTRY else "generic"), op
         assert set(r.cubeai) <= set(TYPES) and set(r.tflm) <= set(TYPES)
-    assert rows["CONV_2D"].cubeai == ("int8",) and {"int8", "16x8"} <= set(rows["CONV_2D"].tflm)
+    assert rows["CONV_2D"].cubeai == ("int8", "16x8") and {"int8", "16x8"} <= set(rows["CONV_2D"].tflm)
+    for op in int16.LOWERINGS:  # the 16x8 lowerings (mcugen/lower/int16.py) show in the table
+        assert "16x8" in rows[op].cubeai, op
     lstm = rows["UNIDIRECTIONAL_SEQUENCE_LSTM"]
     assert lstm.model == "generic" and not lstm.cubeai and "int8" in lstm.tflm
     assert rows["CUSTOM:TFLite_Detection_PostProcess"].tflm

@@ -42,6 +42,7 @@ def quantize(
     samples: int = 16,
     rep_range: tuple[float, float] = (-1.0, 1.0),
     int16_activations: bool = False,
+    per_channel_dense: bool = True,
 ) -> bytes:
     """Full-integer quantization of a Keras model with a random representative dataset."""
     _silence_tf()
@@ -68,6 +69,8 @@ def quantize(
     converter.inference_output_type = types[output_type]
     if not per_channel:
         converter._experimental_disable_per_channel = True
+    if not per_channel_dense:  # TFLM's CMSIS-NN FULLY_CONNECTED refuses per-channel int16 weights
+        converter._experimental_disable_per_channel_quantization_for_dense_layers = True
     return converter.convert()
 
 
@@ -363,3 +366,24 @@ def int8_lstm(timesteps=8, features=4, units=8, classes=3, seed=0) -> bytes:
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
         return converter.convert()
+
+
+def audio_cnn16(input_shape=(49, 40, 1), classes=12):
+    """A small keyword-spotting CNN on a spectrogram (49 frames x 40 mel bins), meant for
+    16x8 quantization (quantize(int16_activations=True)): a strided conv, two depthwise-
+    separable blocks (one with a residual ADD), a flatten (RESHAPE), a dense layer and a
+    softmax."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=input_shape, batch_size=1)
+    x = L.Conv2D(16, (5, 3), strides=2, padding="same", activation="relu")(inp)
+    y = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)
+    y = L.Conv2D(16, 1)(y)
+    x = L.ReLU()(L.Add()([x, y]))
+    x = L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu")(x)
+    x = L.Conv2D(24, 1, activation="relu")(x)
+    x = L.Flatten()(x)
+    x = L.Dense(classes)(x)
+    x = L.Softmax()(x)
+    return _randomize(tf.keras.Model(inp, x))

@@ -280,4 +280,19 @@ static inline int16_t mcu_sat_shl16(int16_t value, int amount)
     return (int16_t)result;
 }
 
+/* How many int16 x int8 products (|p| <= 2^22) add exactly in an int32: the 16x8
+ * kernels sum runs of at most this many in 32 bits, then in 64. */
+#define MCU_S16_EXACT_TERMS 256
+
+/* x * multiplier * 2^(shift - 31) for the 64-bit accumulators of the 16x8 kernels, as
+ * TFLM's MultiplyByQuantizedMultiplier(int64_t, ...): the multiplier rounded to Q0.15,
+ * then one rounding right shift by 15 - shift (shift in [-31, 7], |x| < 2^47). */
+static inline int32_t mcu_mul_by_quantized_mult64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t reduced = multiplier < 0x7FFF0000 ? ((multiplier + (1 << 15)) >> 16) : 0x7FFF;
+    const int32_t total = 15 - shift;
+    const int64_t r = x * (int64_t)reduced + ((int64_t)1 << (total - 1));
+    return (int32_t)(r >> total);
+}
+
 #endif /* MCU_FIXEDPOINT_H */

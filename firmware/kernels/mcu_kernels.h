@@ -563,6 +563,70 @@ mcu_status mcu_svdf_s8_s16(const mcu_context *ctx, const mcu_svdf_params *params
                            const int16_t *weights_time, const int32_t *bias, int16_t *state,
                            int8_t *output);
 
+/* ---- 16x8: int16 activations, int8 weights, int64 bias (TFLM's 16x8 quantization) ---- */
+/* The zero points of int16 tensors are 0 (TFLM requires it), so these kernels take no
+ * input or output offsets except FULLY_CONNECTED, which TFLM's reference applies. */
+
+mcu_status mcu_conv2d_s16(const mcu_conv_params *params, const mcu_per_channel_quant *quant,
+                          const mcu_dims *input_dims, const int16_t *input,
+                          const mcu_dims *filter_dims, const int8_t *filter, const int64_t *bias,
+                          const mcu_dims *output_dims, int16_t *output);
+mcu_status mcu_depthwise_conv2d_s16(const mcu_dw_conv_params *params,
+                                    const mcu_per_channel_quant *quant, const mcu_dims *input_dims,
+                                    const int16_t *input, const mcu_dims *filter_dims,
+                                    const int8_t *filter, const int64_t *bias,
+                                    const mcu_dims *output_dims, int16_t *output);
+mcu_status mcu_fully_connected_s16(const mcu_fc_params *params, const mcu_per_channel_quant *quant,
+                                   const mcu_dims *input_dims, const int16_t *input,
+                                   const mcu_dims *filter_dims, const int8_t *filter,
+                                   const int64_t *bias, const mcu_dims *output_dims,
+                                   int16_t *output);
+/* ADD (left shift 15) and MUL over an mcu_broadcast (equal shapes: one flat run) */
+mcu_status mcu_add_s16(const mcu_add_params *params, const mcu_broadcast *bcast,
+                       const int16_t *input1, const int16_t *input2, int16_t *output);
+mcu_status mcu_mul_s16(const mcu_mul_params *params, const mcu_broadcast *bcast,
+                       const int16_t *input1, const int16_t *input2, int16_t *output);
+
+/* SOFTMAX int16 -> int16 (output scale 1/32768): exp and 1/(1+x) through two 513-entry
+ * interpolated tables computed at generation time, as TFLM's SoftmaxInt16. */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_shift;
+    const int16_t *exp_lut;                 /* exp on [-10, 0] */
+    const int16_t *one_over_one_plus_x_lut; /* 1 / (1 + x) on [0, 1] */
+} mcu_softmax_s16_params;
+
+mcu_status mcu_softmax_s16(const mcu_softmax_s16_params *params, int32_t outer, int32_t depth,
+                           const int16_t *input, int16_t *output);
+
+/* MEAN on int16, as the int8 kernel (TFLM's QuantizedMeanOrSum<int16_t>) */
+int32_t mcu_mean_s16_get_buffer_size(int32_t output_size);
+mcu_status mcu_mean_s16(const mcu_context *ctx, const mcu_mean_params *params, const int16_t *input,
+                        int16_t *output);
+
+/* AVERAGE_POOL_2D and MAX_POOL_2D on int16, as the int8 kernels */
+mcu_status mcu_avgpool_s16(const mcu_context *ctx, const mcu_pool_params *params,
+                           const mcu_dims *input_dims, const int16_t *input,
+                           const mcu_dims *output_dims, int16_t *output);
+mcu_status mcu_maxpool_s16(const mcu_context *ctx, const mcu_pool_params *params,
+                           const mcu_dims *input_dims, const int16_t *input,
+                           const mcu_dims *output_dims, int16_t *output);
+
+/* LOGISTIC and TANH int16 -> int16 (output scale 2^-15, zero points 0), as TFLM's int16
+ * kernels: the input rescaled (input_multiplier 0: a power-of-two scale, 3 << shift), then
+ * linear interpolation in TFLM's 256-entry sigmoid(i/24) table (unsigned Q0.16); tanh(x)
+ * = 2 sigmoid(2x) - 1 reads the same table. */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    const uint16_t *sigmoid_table;
+} mcu_sigmoid_s16_params;
+
+mcu_status mcu_logistic_s16(const mcu_sigmoid_s16_params *params, int32_t size, const int16_t *input,
+                            int16_t *output);
+mcu_status mcu_tanh_s16(const mcu_sigmoid_s16_params *params, int32_t size, const int16_t *input,
+                        int16_t *output);
+
 #ifdef __cplusplus
 }
 #endif

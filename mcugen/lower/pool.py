@@ -5,14 +5,18 @@ from __future__ import annotations
 from functools import partial
 
 from mcugen.lower import quant as Q
-from mcugen.lower.call import KernelCall, StructParam, activation, check_dtype, in_tensor
-from mcugen.lower.call import int8_unary, nhwc, out_tensor, qparams, require
+from mcugen.lower.call import C_TYPES, SHORT, KernelCall, StructParam, activation, check_dtype, in_tensor
+from mcugen.lower.call import nhwc, out_tensor, qparams, require
 from mcugen.lower.reduce import reduction
 from mcugen.model.graph import Graph, Operator
 
 
-def _pool(graph: Graph, op: Operator, kernel: str) -> KernelCall:
-    x, out = int8_unary(graph, op)
+def lower_pool(graph: Graph, op: Operator, kernel: str, dtype: str = "int8") -> KernelCall:
+    """A pooling op on `kernel`, whose input and output are `dtype` (int8; int16 for 16x8)."""
+    x = in_tensor(graph, op, 0, "input")
+    out = out_tensor(graph, op)
+    check_dtype(x, (dtype,), "input")
+    check_dtype(out, (dtype,), "output")
     in_scale, in_zp = qparams(x)
     out_scale, out_zp = qparams(out)
     require(abs(in_scale - out_scale) <= 1e-6 and in_zp == out_zp, "input and output quantization differ")
@@ -32,17 +36,19 @@ def _pool(graph: Graph, op: Operator, kernel: str) -> KernelCall:
         StructParam("in_dims", "mcu_dims", ind),
         StructParam("out_dims", "mcu_dims", od),
     )
-    call = f"{kernel}(NULL, &$s_params, &$s_in_dims, (const int8_t *)$in0, &$s_out_dims, (int8_t *)$out0)"
+    ctype = C_TYPES[dtype]
+    call = f"{kernel}(NULL, &$s_params, &$s_in_dims, (const {ctype} *)$in0, &$s_out_dims, ({ctype} *)$out0)"
     return KernelCall(op.index, op.opcode, kernel, (f"{kernel}.c",), (x.index,), (out.index,), call,
                       structs=structs, summary=f"{fh}x{fw} stride {sh}x{sw} {pad_kind}")
 
 
-def lower_mean(graph: Graph, op: Operator) -> KernelCall:
+def lower_mean(graph: Graph, op: Operator, dtype: str = "int8") -> KernelCall:
+    """MEAN of `dtype` (int8; int16 for 16x8) values."""
     x = in_tensor(graph, op, 0, "input")
     axis_t = in_tensor(graph, op, 1, "axis")
     out = out_tensor(graph, op)
-    check_dtype(x, ("int8",), "input")
-    check_dtype(out, ("int8",), "output")
+    check_dtype(x, (dtype,), "input")
+    check_dtype(out, (dtype,), "output")
     r = reduction(x, axis_t, out)  # TFLM's ResolveAxis and the output layout, as SUM and REDUCE_MAX
     dims, out_stride, num = r.dims, r.out_stride, r.reduced
     in_scale, in_zp = qparams(x)
@@ -56,14 +62,15 @@ def lower_mean(graph: Graph, op: Operator) -> KernelCall:
         }),
     )
     setup = "const mcu_context ctx = { $scratch, $scratch_size };"
-    call = "mcu_mean_s8(&ctx, &$s_params, (const int8_t *)$in0, (int8_t *)$out0)"
-    return KernelCall(op.index, op.opcode, "mcu_mean_s8", ("mcu_mean_s8.c",), (x.index,), (out.index,), call,
+    kernel, ctype = f"mcu_mean_{SHORT[dtype]}", C_TYPES[dtype]
+    call = f"{kernel}(&ctx, &$s_params, (const {ctype} *)$in0, ({ctype} *)$out0)"
+    return KernelCall(op.index, op.opcode, kernel, (f"{kernel}.c",), (x.index,), (out.index,), call,
                       setup=setup, structs=structs, scratch_bytes=scratch,
                       summary=f"axes {r.axes} keep_dims={bool(op.option('keep_dims', False))}, {num} elements each")
 
 
 LOWERINGS = {
-    "AVERAGE_POOL_2D": partial(_pool, kernel="mcu_avgpool_s8"),
-    "MAX_POOL_2D": partial(_pool, kernel="mcu_maxpool_s8"),
+    "AVERAGE_POOL_2D": partial(lower_pool, kernel="mcu_avgpool_s8"),
+    "MAX_POOL_2D": partial(lower_pool, kernel="mcu_maxpool_s8"),
     "MEAN": lower_mean,
 }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from mcugen.lower import binary, conv, elementwise, movement, pool, quantize, recurrent, reduce, resize, slicing, unary
+from mcugen.lower import binary, conv, elementwise, int16, movement, pool, quantize, recurrent, reduce, resize, slicing, unary
 from mcugen.lower import matmul, transpose_conv
 from mcugen.lower import quant as Q
 from mcugen.lower.call import KernelCall, LoweringError
@@ -29,7 +29,7 @@ LOWERINGS: dict[str, Callable[[Graph, Operator], KernelCall]] = {
 
 def lower_op(graph: Graph, op: Operator) -> KernelCall:
     """The KernelCall of op's portable kernel; LoweringError when cubeai cannot run it."""
-    fn = LOWERINGS.get(op.opcode)
+    fn = int16.LOWERINGS[op.opcode] if int16.handles(graph, op) else LOWERINGS.get(op.opcode)  # 16x8 apart
     if fn is None:
         raise LoweringError("no cubeai kernel for this operator")
     try:
