@@ -36,6 +36,8 @@ CUBEAI_TYPES: dict[str, frozenset[str]] = {
        for op in ("SPLIT", "SPLIT_V", "UNPACK", "PACK", "SLICE", "STRIDED_SLICE", "RESIZE_NEAREST_NEIGHBOR")},
     "GATHER": frozenset({"int8", "float I/O"}), "DEPTH_TO_SPACE": frozenset({"int8", "float I/O"}),
     "SPACE_TO_DEPTH": frozenset({"int8", "float I/O"}),
+    # Float in and out by definition (lower/detection.py), behind the DEQUANTIZE of an int8 or uint8 model.
+    "CUSTOM:TFLite_Detection_PostProcess": frozenset({"int8", "uint8 I/O", "float I/O"}),
 }
 
 # Operators ST's TensorFlow Lite toolbox page lists as importable (int8 models). Not listed here: unknown ("?").
@@ -73,8 +75,9 @@ def _tflm_types(op: str, registered: bool) -> tuple[str, ...]:
 
 def coverage() -> list[OpCoverage]:
     """One row per operator mcugen or TFLM knows, sorted by name (custom ops last)."""
-    names = sorted((set(REGISTRY) | set(RESOLVER_METHODS) | set(LOWERINGS)) - {PATCH_STAGE})
-    names += sorted(f"CUSTOM:{name}" for name in CUSTOM_RESOLVER_METHODS)
+    known = (set(REGISTRY) | set(RESOLVER_METHODS) | set(LOWERINGS)) - {PATCH_STAGE}
+    custom = {n for n in known if n.startswith("CUSTOM:")} | {f"CUSTOM:{n}" for n in CUSTOM_RESOLVER_METHODS}
+    names = sorted(known - custom) + sorted(custom)
     rows = []
     for op in names:
         registered = op in RESOLVER_METHODS or op.removeprefix("CUSTOM:") in CUSTOM_RESOLVER_METHODS

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                     "mcugen.tables", "mcugen.jsonreport",
                     "mcugen.bootimage")),
     ("model and boards", ("mcugen.model", "mcugen.model.graph", "mcugen.model.flatbuf", "mcugen.model.options",
-                          "mcugen.boards", "mcugen.memory_map", "mcugen.firmware")),
+                          "mcugen.model.custom", "mcugen.boards", "mcugen.memory_map", "mcugen.firmware")),
     ("registry and facts", ("mcugen.ops.*", "mcugen.patch", "mcugen.patch.tiling", "mcugen.tflm",
                             "mcugen.tflm.source", "mcugen.tflm.ops", "mcugen.tflm.targets", "mcugen.tflm.layout",
                             "mcugen.tflm.flatbuffer", "mcugen.tflm.kernel_types")),

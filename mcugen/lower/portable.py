@@ -13,21 +13,24 @@ from __future__ import annotations
 
 from typing import Callable
 
-from mcugen.lower import binary, conv, elementwise, movement, pool, quantize, recurrent, reduce, resize, slicing, unary
+from mcugen.lower import binary, conv, detection, elementwise, movement, pool, quantize, recurrent, reduce, resize
+from mcugen.lower import slicing, unary
 from mcugen.lower import quant as Q
 from mcugen.lower.call import KernelCall, LoweringError
 from mcugen.model.graph import Graph, Operator
+from mcugen.ops.generic import op_name
 
 LOWERINGS: dict[str, Callable[[Graph, Operator], KernelCall]] = {
     opcode: fn
-    for family in (conv, pool, elementwise, binary, unary, reduce, movement, quantize, recurrent, resize, slicing)
+    for family in (conv, pool, elementwise, binary, unary, reduce, movement, quantize, recurrent, resize, slicing,
+                   detection)
     for opcode, fn in family.LOWERINGS.items()
 }
 
 
 def lower_op(graph: Graph, op: Operator) -> KernelCall:
     """The KernelCall of op's portable kernel; LoweringError when cubeai cannot run it."""
-    fn = LOWERINGS.get(op.opcode)
+    fn = LOWERINGS.get(op_name(op))  # a custom op's lowering is keyed CUSTOM:<name>
     if fn is None:
         raise LoweringError("no cubeai kernel for this operator")
     try:
