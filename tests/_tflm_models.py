@@ -53,10 +53,14 @@ def with_custom_op(model: bytes, opcode: str, custom_code: str) -> bytes:
 __all__ = ["np", "unmodelled_mix", "with_custom_op"]
 
 
-def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0) -> bytes:
+def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0, regular_nms=False, score_threshold=0.3,
+                          iou_threshold=0.5, classes_per_detection=1, detections_per_class=100, background=True,
+                          box_values=4, anchor_data=None, scales=(10.0, 10.0, 5.0, 5.0)) -> bytes:
     """int8 box encodings and class scores -> DEQUANTIZE -> TFLite_Detection_PostProcess (TFLM's
-    custom op, fast NMS) -> four float outputs (boxes, classes, scores, count), written with
-    TensorFlow's schema object API and the op's flexbuffer options."""
+    custom op, fast NMS unless regular_nms) -> four float outputs (boxes, classes, scores, count),
+    written with TensorFlow's schema object API and the op's flexbuffer options. background: one
+    more score column than classes; box_values: values per box encoding (4, or more as some
+    exporters write); anchor_data: [anchors, 4] (ycenter, xcenter, h, w), random by default."""
     import flatbuffers
     from flatbuffers import flexbuffers
     from tensorflow.lite.python import schema_py_generated as s
@@ -64,7 +68,11 @@ def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0) -> by
     rng = np.random.default_rng(seed)
     centres = rng.uniform(0.1, 0.9, size=(anchors, 2))
     sizes = rng.uniform(0.1, 0.4, size=(anchors, 2))
-    anchor_data = np.concatenate([centres, sizes], axis=1).astype(np.float32)  # ycenter, xcenter, h, w
+    if anchor_data is None:
+        anchor_data = np.concatenate([centres, sizes], axis=1)  # ycenter, xcenter, h, w
+    anchor_data = np.asarray(anchor_data, dtype=np.float32)
+    anchors = anchor_data.shape[0]
+    rows = max_detections * classes_per_detection
     model = s.ModelT()
     model.version = 3
     codes = []
@@ -95,14 +103,14 @@ def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0) -> by
 
     f32, i8 = s.TensorType.FLOAT32, s.TensorType.INT8
     tensors = [
-        tensor("box_encodings", [1, anchors, 4], i8, (0.05, 0)),
-        tensor("class_scores", [1, anchors, classes + 1], i8, (1.0 / 256, -128)),
-        tensor("boxes_f", [1, anchors, 4], f32),
-        tensor("scores_f", [1, anchors, classes + 1], f32),
+        tensor("box_encodings", [1, anchors, box_values], i8, (0.05, 0)),
+        tensor("class_scores", [1, anchors, classes + int(background)], i8, (1.0 / 256, -128)),
+        tensor("boxes_f", [1, anchors, box_values], f32),
+        tensor("scores_f", [1, anchors, classes + int(background)], f32),
         tensor("anchors", [anchors, 4], f32, None, anchor_data),
-        tensor("detection_boxes", [1, max_detections, 4], f32),
-        tensor("detection_classes", [1, max_detections], f32),
-        tensor("detection_scores", [1, max_detections], f32),
+        tensor("detection_boxes", [1, rows, 4], f32),
+        tensor("detection_classes", [1, rows], f32),
+        tensor("detection_scores", [1, rows], f32),
         tensor("num_detections", [1], f32),
     ]
 
@@ -114,9 +122,10 @@ def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0) -> by
         return o
 
     options = flexbuffers.Dumps({
-        "max_detections": max_detections, "max_classes_per_detection": 1, "detections_per_class": 100,
-        "use_regular_nms": False, "nms_score_threshold": 0.3, "nms_iou_threshold": 0.5,
-        "num_classes": classes, "y_scale": 10.0, "x_scale": 10.0, "h_scale": 5.0, "w_scale": 5.0})
+        "max_detections": max_detections, "max_classes_per_detection": classes_per_detection,
+        "detections_per_class": detections_per_class, "use_regular_nms": regular_nms,
+        "nms_score_threshold": score_threshold, "nms_iou_threshold": iou_threshold, "num_classes": classes,
+        "y_scale": scales[0], "x_scale": scales[1], "h_scale": scales[2], "w_scale": scales[3]})
     sg = s.SubGraphT()
     sg.tensors = tensors
     sg.inputs, sg.outputs = np.array([0, 1], dtype=np.int32), np.array([5, 6, 7, 8], dtype=np.int32)

@@ -56,6 +56,10 @@ def detection_params(graph: Graph, op: Operator) -> dict[str, object]:
         require(p["detections_per_class"] > 0, "detections_per_class must be > 0")
     else:
         require(p["max_classes_per_detection"] > 0, "max_classes_per_detection must be > 0")
+        # TFLM's fast path steps its output row once per class and again per anchor (row k*r + c,
+        # r counting classes too): past its outputs for k > 1. Nothing defined to match.
+        require(p["max_classes_per_detection"] == 1, "fast NMS with max_classes_per_detection > 1: TFLM's kernel "
+                "writes those rows past its outputs (use the tflm style, or regular NMS)")
     return p
 
 

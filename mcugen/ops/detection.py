@@ -36,3 +36,18 @@ def detection_macs(graph: Graph, op: Operator) -> int:
 
 
 SPECS = [OpSpec(DETECTION_POSTPROCESS, detection_shape, detection_macs)]
+
+
+def detection_row_outputs(graph: Graph) -> dict[int, int]:
+    """{position of a boxes/classes/scores output among the model's outputs: position of its op's
+    count output} for the detection ops whose count is a model output. Rows at or past the count
+    hold no detection: TFLM's fast NMS leaves them as the arena had them, so a comparison skips them."""
+    position = {t: k for k, t in enumerate(graph.outputs)}
+    found: dict[int, int] = {}
+    for op in graph.operators:
+        if op.opcode != "CUSTOM" or f"CUSTOM:{op.custom_code}" != DETECTION_POSTPROCESS or len(op.outputs) != 4:
+            continue
+        count = position.get(op.outputs[3])
+        if count is not None:
+            found.update({position[t]: count for t in op.outputs[:3] if t in position})
+    return found
