@@ -51,6 +51,10 @@ TFLM_ROOT_OPT = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (
 PLOT_OPT = typer.Option(None, "--plot", help="Draw the activation memory plan into this .svg/.png/.pdf: tensors as "
                         "boxes over operator time and offset, one lane per pool, the peak, patch stages, I/O "
                         "(needs matplotlib: pip install 'mcugen[plot]').")
+DETECTION_OPT = typer.Option(None, "--detection-postprocess", help="cubeai: append TFLite_Detection_PostProcess to "
+                             "an SSD exported without it (raw boxes and scores), in mcugen's graph: SPEC is `ssd` "
+                             "(TF's SSD anchor generator and export defaults) or KEY=VALUE items, e.g. "
+                             "anchors=anchors.npy,max_detections=20,score_threshold=0.3 (docs/detection.md).")
 PROFILE_HELP = ("cubeai: time every layer with the board's counter (cycles; instructions on QEMU): per-layer table "
                 "with each layer's share and kernel.")
 PROFILE_PLOT_OPT = typer.Option(None, "--plot", help="With --profile: draw one bar per layer into this "

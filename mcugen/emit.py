@@ -73,6 +73,8 @@ def generate(
     require_fit_or_propose(graph, board, options, footprint)
     extra_files = {MODEL_COPY: graph.model_bytes}
     extra_manifest = {"model_file": MODEL_COPY, "estimate": estimate_json(footprint)}
+    if options.detection_postprocess:  # appended to the graph, not in the model file (model/detection_append.py)
+        extra_manifest["detection_postprocess"] = options.detection_postprocess
     if isinstance(planned, CubeaiPlanned):
         project = generate_cubeai(planned.lowered, board, out_dir, options, plan=planned.plan, force=force,
                                   extra_files=extra_files, extra_manifest=extra_manifest)

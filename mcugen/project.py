@@ -193,6 +193,7 @@ def measure_project(
             f"{project_dir} has no copy of its model ({model_file.name}).",
             hint="Regenerate the project with this version of mcugen.",
         )
+    _no_appended_detection(manifest.get("detection_postprocess"))
     graph = load_model_bytes(model_file.read_bytes(), manifest.get("model", {}).get("name") or model_file.stem)
     if profile and "MCUGEN_PROFILE" not in manifest.get("firmware", {}).get("defines", {}):
         raise McugenError(f"{project_dir} was not generated for profiling: it has no per-layer counters.",
@@ -269,6 +270,15 @@ def built_project(graph: Graph, board: Board, options: GenerateOptions, output: 
         yield out, gen, build(out)
 
 
+def _no_appended_detection(spec: str | None) -> None:
+    """The reference (TFLM running the model file) lacks a detection op mcugen appended to its graph."""
+    if spec:
+        raise McugenError("A network with --detection-postprocess cannot be compared with TFLM yet: the reference "
+                          "runs the model file, which lacks the appended operator.",
+                          hint="Validate the model without --detection-postprocess (the operator itself is checked "
+                          "against TFLM by tests/test_detection.py), or export the model with the operator.")
+
+
 def validate(
     model: str | Path,
     target: str,
@@ -292,6 +302,7 @@ def validate(
 
     float_model: the float .tflite the model came from; every output is then also
     compared with it (ST's figures per output: acc, rmse, mae, l2r, mean, std, nse, cos)."""
+    _no_appended_detection(options.detection_postprocess)
     graph = load_checked(model)
     board = get_board(target)
     check_options(board, runner, runner_options or {})  # a refused --port/--baud/--pack before the build

@@ -182,3 +182,77 @@ def while_loop(body_op: str = "ADD") -> bytes:
     b = flatbuffers.Builder(1024)
     b.Finish(m.Pack(b), file_identifier=b"TFL3")
     return bytes(b.Output())
+
+
+def ssd_heads(size=64, classes=4, anchors=96):
+    """A tiny SSD exported without its post-processing (as the SSDLite family ships): a conv
+    backbone and two heads, raw box encodings [1, anchors, 4] and sigmoid class scores
+    [1, anchors, classes + 1] (background first) as the model's outputs."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=(size, size, 3), batch_size=1)
+    x = L.Conv2D(8, 3, strides=4, padding="same", activation="relu")(inp)
+    x = L.Conv2D(8, 3, strides=4, padding="same", activation="relu")(x)
+    x = L.Flatten()(x)
+    boxes = L.Reshape((anchors, 4), name="box_encodings")(L.Dense(anchors * 4)(x))
+    scores = L.Reshape((anchors, classes + 1), name="class_scores")(L.Dense(anchors * (classes + 1),
+                                                                            activation="sigmoid")(x))
+    return tf.keras.Model(inp, [boxes, scores])
+
+
+def with_detection_postprocess(model: bytes, anchors, **options) -> bytes:
+    """The .tflite with TFLite_Detection_PostProcess appended to its two outputs (the one whose
+    last dimension is 4 holds the boxes) through DEQUANTIZE, as TF's SSD export writes it: the
+    anchors a constant [N, 4] (ycenter, xcenter, h, w), the op's four float outputs the model's."""
+    import flatbuffers
+    from flatbuffers import flexbuffers
+    from tensorflow.lite.python import schema_py_generated as s
+
+    m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(model, 0))
+    sg = m.subgraphs[0]
+
+    def code(builtin, custom=None):
+        c = s.OperatorCodeT()
+        c.builtinCode = c.deprecatedBuiltinCode = builtin
+        c.version, c.customCode = 1, custom
+        m.operatorCodes.append(c)
+        return len(m.operatorCodes) - 1
+
+    def tensor(name, shape, ttype=s.TensorType.FLOAT32, data=None):
+        t = s.TensorT()
+        t.name, t.shape, t.type = name, np.array(shape, dtype=np.int32), ttype
+        b = s.BufferT()
+        if data is not None:
+            b.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), dtype=np.uint8)
+        m.buffers.append(b)
+        t.buffer = len(m.buffers) - 1
+        sg.tensors.append(t)
+        return len(sg.tensors) - 1
+
+    def op(index, ins, outs, custom=None):
+        o = s.OperatorT()
+        o.opcodeIndex, o.inputs, o.outputs = index, np.array(ins, dtype=np.int32), np.array(outs, dtype=np.int32)
+        if custom is not None:
+            o.customOptions = np.frombuffer(bytes(custom), dtype=np.uint8)
+        sg.operators.append(o)
+
+    outs = [int(i) for i in sg.outputs]
+    box = next(i for i in outs if list(sg.tensors[i].shape)[-1] == 4)
+    score = next(i for i in outs if i != box)
+    deq = code(s.BuiltinOperator.DEQUANTIZE)
+    det = code(s.BuiltinOperator.CUSTOM, "TFLite_Detection_PostProcess")
+    fb = tensor("boxes_f", list(sg.tensors[box].shape))
+    fs = tensor("scores_f", list(sg.tensors[score].shape))
+    op(deq, [box], [fb])
+    op(deq, [score], [fs])
+    anchors = np.asarray(anchors, dtype=np.float32)
+    a = tensor("anchors", list(anchors.shape), data=anchors)
+    rows = options["max_detections"] * options["max_classes_per_detection"]
+    results = [tensor("detection_boxes", [1, rows, 4]), tensor("detection_classes", [1, rows]),
+               tensor("detection_scores", [1, rows]), tensor("num_detections", [1])]
+    op(det, [fb, fs, a], results, flexbuffers.Dumps(options))
+    sg.outputs = np.array(results, dtype=np.int32)
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(m.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
