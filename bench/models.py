@@ -49,6 +49,7 @@ CONFIGS = {
 
 
 def synthetic(name: str) -> Path:
+    import _tflm_models  # noqa: PLC0415
     import tfmodels  # noqa: PLC0415
     import tfops  # noqa: PLC0415
 
@@ -64,6 +65,13 @@ def synthetic(name: str) -> Path:
         "mnasnet_like": lambda: tfmodels.cached_model("mnas", tfmodels.mnasnet_like),
         "ssdlite_like": lambda: tfmodels.cached_model("ssd", tfmodels.ssdlite_head, q_output_type="float32"),
         "mbv3_block": lambda: tfmodels.cached_model("mbv3", tfmodels.mobilenet_v3_block),
+        # SSD MobileNet's post-processing alone: 1917 anchors, 90 classes + background, fast NMS.
+        "ssd_postprocess": lambda: tfmodels.cached_tflite("ssd_postprocess", _tflm_models.detection_postprocess,
+                                                          anchors=1917, classes=90, max_detections=10,
+                                                          score_threshold=0.5, iou_threshold=0.6),
+        "ssd_postprocess_regular": lambda: tfmodels.cached_tflite(
+            "ssd_postprocess_regular", _tflm_models.detection_postprocess, anchors=1917, classes=90,
+            max_detections=10, regular_nms=True, score_threshold=0.995, iou_threshold=0.6),
     }
     return builders[name]()
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from mcugen.errors import McugenError
 from mcugen.model.graph import NUMPY_DTYPES, Graph
+from mcugen.ops.detection import tflm_scratch_bytes
 
 ARENA_SLACK = 1 << 20  # bytes on top of every activation tensor: TFLM's own bookkeeping
 
@@ -37,7 +38,7 @@ def tflm_runtime():
 
 def arena_size_for(graph: Graph) -> int:
     """An arena certainly large enough: every non-constant tensor at once, plus slack."""
-    total = sum(t.nbytes for t in graph.tensors if not t.is_constant)
+    total = sum(t.nbytes for t in graph.tensors if not t.is_constant) + tflm_scratch_bytes(graph)
     return total + len(graph.model_bytes) + ARENA_SLACK
 
 

@@ -51,3 +51,20 @@ def detection_row_outputs(graph: Graph) -> dict[int, int]:
         if count is not None:
             found.update({position[t]: count for t in op.outputs[:3] if t in position})
     return found
+
+
+def tflm_scratch_bytes(graph: Graph) -> int:
+    """The scratch TFLM's detection ops request in Prepare (detection_postprocess.cc, eleven
+    buffers: up to max(num_classes, max_detections) x anchors ints), summed: an arena sized from
+    the tensors alone misses it (the reference interpreter's, mcugen.reference)."""
+    total = 0
+    for op in graph.operators:
+        if op.opcode != "CUSTOM" or f"CUSTOM:{op.custom_code}" != DETECTION_POSTPROCESS or len(op.inputs) < 2:
+            continue
+        scores = graph.tensors[op.inputs[1]].shape
+        n = int(scores[1]) if len(scores) == 3 else 0
+        det = int(op.option("max_detections", 0) or 0)
+        classes = int(op.option("num_classes", 0) or 0)
+        total += n + 16 * n + n * (int(scores[2]) if len(scores) == 3 else 0) * 4 + 3 * 4 * n
+        total += 3 * det * n * 4 + max(classes, det) * n * 4 + min(n, det) * n * 4 + 11 * 16  # + alignment
+    return total
