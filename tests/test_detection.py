@@ -23,6 +23,7 @@ from mcugen import project  # noqa: E402
 from mcugen.errors import ModelError  # noqa: E402
 from mcugen.inputs import make_samples  # noqa: E402
 from mcugen.lower import unsupported_ops  # noqa: E402
+from mcugen.mapfile import PROJECT_GROUPS, group_usage, usage_by_file  # noqa: E402
 from mcugen.model.custom import decode_custom_options  # noqa: E402
 from mcugen.model.load import load_model  # noqa: E402
 from mcugen.options import GenerateOptions  # noqa: E402
@@ -104,7 +105,11 @@ def test_damaged_custom_options_are_a_model_error():
 def test_detection_postprocess_bit_exact_on_qemu_m7(name, tmp_path):
     path = tmp_path / f"{name}.tflite"
     path.write_bytes(detection_postprocess(**CASES[name]))
-    _, _, rep = project.validate(path, "qemu-m7", GenerateOptions(style="cubeai"), random=20, seed=5,
+    gen, _, rep = project.validate(path, "qemu-m7", GenerateOptions(style="cubeai"), random=20, seed=5,
                                  output=tmp_path / "p", force=True)
     assert rep.comparison.bit_exact, [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
     assert rep.timing_unit == "instructions" and rep.counts["min"] > 0
+    # the code estimate counts what the kernel's exp() pulls from libm (codesize.LIBRARY_BYTES)
+    groups = group_usage(usage_by_file(tmp_path / "p" / "build" / "firmware.map"), PROJECT_GROUPS)
+    real = sum(u.code + u.data for name, u in groups.items() if name != "weights and params")
+    assert abs(gen.footprint.code_flash - real) <= 0.05 * real, (gen.footprint.code_flash_parts, real)
