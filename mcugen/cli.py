@@ -20,9 +20,10 @@ from mcugen.boards import all_boards, get_board
 from mcugen.coverage import TYPES as COVERAGE_TYPES
 from mcugen.coverage import coverage
 from mcugen.coverage import markdown as coverage_markdown
-from mcugen.cli_options import (BAUD_HELP, C_API_OPT, DETECTION_OPT, KERNELS_OPT, LAYOUT_OPT, NAME_OPT, NO_DOWNLOAD_HELP,
-                                NO_IN_OPT, NO_OUT_OPT, PACK_HELP, PATCH_OPT, PLACE_OPT, PLOT_OPT, POOLS_OPT, PORT_HELP,
-                                PROBE_HELP, PROFILE_HELP, PROFILE_PLOT_OPT, RUNNER_HELP, STYLE_OPT, TFLM_ROOT_OPT)
+from mcugen.cli_options import (BAUD_HELP, C_API_OPT, DATASET_HELP, DETECTION_OPT, KERNELS_OPT, LAYOUT_OPT, NAME_OPT,
+                                NO_DOWNLOAD_HELP, NO_IN_OPT, NO_OUT_OPT, PACK_HELP, PATCH_OPT, PLACE_OPT, PLOT_OPT,
+                                POOLS_OPT, PORT_HELP, PROBE_HELP, PROFILE_HELP, PROFILE_PLOT_OPT, RUNNER_HELP,
+                                STYLE_OPT, TFLM_ROOT_OPT)
 from mcugen.cli_options import generate_options as _options
 from mcugen.cli_options import runner_options as _runner_options
 from mcugen.cli_options import split_inputs as _split_inputs
@@ -334,11 +335,9 @@ def validate(
     farm_place: Optional[str] = typer.Option(None, "--place", help=PLACE_HELP),
     coordinator: Optional[str] = typer.Option(None, "--coordinator", help=COORDINATOR_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
-    dataset: Optional[Path] = typer.Option(None, "--dataset", help="Labelled data: an .npz with x (samples, float "
-                                           "ones quantized with the input's parameters) and y (labels), or a folder "
-                                           "per class of input files; prints top-1/top-5 of the device, the "
-                                           "reference and the float model, the confusion matrix, disagreements."),
+    dataset: Optional[Path] = typer.Option(None, "--dataset", help=DATASET_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    detection_postprocess: Optional[str] = DETECTION_OPT,
 ) -> None:
     """Generate, build, run on the target and compare with the TFLM reference, in one go.
 
@@ -355,7 +354,8 @@ def validate(
     if not files and not inputs:
         count = 20
     options = _options(style, None, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
-                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
+                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root,
+                       detection_postprocess=detection_postprocess)
     runner_options = _runner_options(port, baud, probe, pack, no_pack_download)
     plot.check_profile_request(profile, plot_file, style)
     places = farm_places(farm_place, coordinator)

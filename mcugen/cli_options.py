@@ -51,8 +51,12 @@ TFLM_ROOT_OPT = typer.Option(None, "--tflm-root", help="tflm: TFLM source tree (
 PLOT_OPT = typer.Option(None, "--plot", help="Draw the activation memory plan into this .svg/.png/.pdf: tensors as "
                         "boxes over operator time and offset, one lane per pool, the peak, patch stages, I/O "
                         "(needs matplotlib: pip install 'mcugen[plot]').")
+DATASET_HELP = ("Labelled data: an .npz with x (samples, float ones quantized with the input's parameters) and y "
+                "(labels), or a folder per class of input files; prints top-1/top-5 of the device, the reference and "
+                "the float model, the confusion matrix, disagreements.")
 DETECTION_OPT = typer.Option(None, "--detection-postprocess", help="cubeai: append TFLite_Detection_PostProcess to "
-                             "an SSD exported without it (raw boxes and scores), in mcugen's graph: SPEC is `ssd` "
+                             "an SSD exported without it (raw boxes and scores), in mcugen's graph (validate: the "
+                             "reference runs the file, then TFLM's op on its outputs): SPEC is `ssd` "
                              "(TF's SSD anchor generator and export defaults) or KEY=VALUE items, e.g. "
                              "anchors=anchors.npy,max_detections=20,score_threshold=0.3 (docs/detection.md).")
 PROFILE_HELP = ("cubeai: time every layer with the board's counter (cycles; instructions on QEMU): per-layer table "

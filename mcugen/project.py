@@ -33,6 +33,7 @@ from mcugen.model.load import load_model_bytes
 from mcugen.ops import total_macs
 from mcugen.options import GenerateOptions
 from mcugen.emit import MODEL_COPY, Generated, generate
+from mcugen.model.detection_append import append_detection_postprocess, spec_in_project
 from mcugen.pipeline import load_checked
 from mcugen.reference import Reference
 from mcugen.runners.base import check_options
@@ -193,8 +194,9 @@ def measure_project(
             f"{project_dir} has no copy of its model ({model_file.name}).",
             hint="Regenerate the project with this version of mcugen.",
         )
-    _no_appended_detection(manifest.get("detection_postprocess"))
     graph = load_model_bytes(model_file.read_bytes(), manifest.get("model", {}).get("name") or model_file.stem)
+    if manifest.get("detection_postprocess"):  # appended to the graph by generate (model/detection_append.py)
+        graph = append_detection_postprocess(graph, spec_in_project(manifest["detection_postprocess"], project_dir))
     if profile and "MCUGEN_PROFILE" not in manifest.get("firmware", {}).get("defines", {}):
         raise McugenError(f"{project_dir} was not generated for profiling: it has no per-layer counters.",
                           hint="Generate it again with --profile (cubeai style), build it, then measure.")
@@ -270,15 +272,6 @@ def built_project(graph: Graph, board: Board, options: GenerateOptions, output: 
         yield out, gen, build(out)
 
 
-def _no_appended_detection(spec: str | None) -> None:
-    """The reference (TFLM running the model file) lacks a detection op mcugen appended to its graph."""
-    if spec:
-        raise McugenError("A network with --detection-postprocess cannot be compared with TFLM yet: the reference "
-                          "runs the model file, which lacks the appended operator.",
-                          hint="Validate the model without --detection-postprocess (the operator itself is checked "
-                          "against TFLM by tests/test_detection.py), or export the model with the operator.")
-
-
 def validate(
     model: str | Path,
     target: str,
@@ -302,8 +295,7 @@ def validate(
 
     float_model: the float .tflite the model came from; every output is then also
     compared with it (ST's figures per output: acc, rmse, mae, l2r, mean, std, nse, cos)."""
-    _no_appended_detection(options.detection_postprocess)
-    graph = load_checked(model)
+    graph = load_checked(model, options)
     board = get_board(target)
     check_options(board, runner, runner_options or {})  # a refused --port/--baud/--pack before the build
     if float_model is not None:

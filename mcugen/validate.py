@@ -114,10 +114,11 @@ def compare_outputs(graph: Graph, predicted: Sequence[Sequence[np.ndarray]],
         metrics = None
         q = t.quant if t.dtype != "float32" else None
         try:
+            kept = [k for k, x in enumerate(r) if x.size]  # a sample without detections has no rows to compare
             metrics = compare(
-                [_deq(x, q) for x in p], [_deq(x, q) for x in r],
+                [_deq(p[k], q) for k in kept], [_deq(r[k], q) for k in kept],
                 classifier=None,
-            )
+            ) if kept else None
         except Exception:  # metrics are a courtesy; the exact comparison above is the verdict
             metrics = None
         float_metrics = None

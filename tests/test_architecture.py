@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                             "mcugen.tflm.source", "mcugen.tflm.ops", "mcugen.tflm.targets", "mcugen.tflm.layout",
                             "mcugen.tflm.flatbuffer", "mcugen.tflm.kernel_types")),
     ("load", ("mcugen.model.load", "mcugen.model.fold", "mcugen.model.loader", "mcugen.model.check",
-              "mcugen.model.ssd_anchors", "mcugen.model.detection_append",
+              "mcugen.model.ssd_anchors", "mcugen.model.tail_tflite", "mcugen.model.detection_append",
               "mcugen.inputs")),
     ("plan", ("mcugen.planner.*",)),
     ("lower", ("mcugen.lower.*",)),

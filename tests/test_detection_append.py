@@ -24,7 +24,7 @@ from tfmodels import cached_model  # noqa: E402
 
 from mcugen.calibrate.hostrun import build_host, run_on_host  # noqa: E402
 from mcugen.codegen import generate_cubeai  # noqa: E402
-from mcugen.errors import McugenError, ModelError  # noqa: E402
+from mcugen.errors import ModelError  # noqa: E402
 from mcugen.inputs import make_samples  # noqa: E402
 from mcugen.model.load import load_model  # noqa: E402
 from mcugen.model.ssd_anchors import SsdAnchorParams, anchors_per_layer, default_feature_maps, ssd_anchors  # noqa: E402
@@ -113,12 +113,29 @@ def test_estimate_and_generate_take_the_spec_cubeai_only(heads, tmp_path):
     assert r.returncode == 1 and "cubeai style only" in r.stderr and "Traceback" not in r.stderr
     r = mcugen("generate", heads, "-t", "host", "-o", tmp_path / "g", "--detection-postprocess", "max_detections=x")
     assert r.returncode == 1 and "max_detections=x is not a valid value" in r.stderr and "Traceback" not in r.stderr
-    manifest = tmp_path / "m"
-    r = mcugen("generate", heads, "-t", "host", "-o", manifest, "--detection-postprocess", "ssd")
+    r = mcugen("validate", heads, "-t", "host", "--detection-postprocess", "ssd,regular_nms=1", "--inputs", "5",
+               "--json")
     assert r.returncode == 0, r.stderr
-    assert json.loads((manifest / "mcugen.json").read_text())["detection_postprocess"] == "ssd"
-    with pytest.raises(McugenError, match="cannot be compared with TFLM yet"):
-        project.measure_project(manifest)
+    data = json.loads(r.stdout)
+    assert data["bit_exact"] and [o["name"] for o in data["outputs"]][-1] == "num_detections"
+
+
+@pytest.mark.slow
+def test_appended_validates_on_qemu_m7_with_the_anchors_copied_into_the_project(heads, tmp_path):
+    """validate: the reference runs the file, then TFLM's op alone (graph.tail_model) on its outputs;
+    the project keeps its anchors (anchors.npy), so measuring it later finds them wherever it is."""
+    rng = np.random.default_rng(8)
+    anchors = np.concatenate([rng.uniform(0.1, 0.9, (96, 2)), rng.uniform(0.05, 0.5, (96, 2))], axis=1)
+    np.save(tmp_path / "a.npy", anchors.astype(np.float32))
+    spec = f"anchors={tmp_path / 'a.npy'},score_threshold=0.6,max_detections=6"
+    gen, _, rep = project.validate(heads, "qemu-m7", GenerateOptions(detection_postprocess=spec), random=20,
+                                   seed=3, output=tmp_path / "p", force=True)
+    assert rep.comparison.bit_exact, [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
+    manifest = json.loads((tmp_path / "p" / "mcugen.json").read_text())
+    assert "anchors=anchors.npy" in manifest["detection_postprocess"] and (tmp_path / "p" / "anchors.npy").is_file()
+    (tmp_path / "a.npy").unlink()
+    again = project.measure_project(tmp_path / "p", random=3, seed=4)
+    assert again.comparison.bit_exact and len(again.outputs[0]) == 4
 
 
 @pytest.mark.parametrize("spec, message", [

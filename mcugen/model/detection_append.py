@@ -31,6 +31,7 @@ import numpy as np
 from mcugen.errors import ModelError
 from mcugen.model.check import check_graph
 from mcugen.model.graph import Graph, Operator, Tensor
+from mcugen.model.tail_tflite import tail_tflite
 from mcugen.model.ssd_anchors import SsdAnchorParams, default_feature_maps, ssd_anchors
 from mcugen.text import printable
 
@@ -195,7 +196,38 @@ def append_detection_postprocess(graph: Graph, spec: str) -> Graph:
                                    description=(graph.description + " + " if graph.description else "")
                                    + "TFLite_Detection_PostProcess appended by mcugen")
     check_graph(appended)
-    return appended
+    # the reference runs the file, then these operators alone (TFLM's kernel) on its outputs
+    tail = tail_tflite(appended, graph.outputs, ops[len(graph.operators):])
+    return dataclasses.replace(appended, tail_model=tail)
 
 
-__all__ = ["append_detection_postprocess", "anchor_table", "head_outputs", "parse_spec"]
+ANCHORS_COPY = "anchors.npy"  # the anchors file, copied into a generated project
+
+
+def _with_anchors(spec: str, path: str) -> str:
+    items = [i for i in spec.split(",") if i.strip() and not i.strip().startswith("anchors=")]
+    return ",".join([*items, f"anchors={path}"])
+
+
+def spec_for_project(spec: str) -> tuple[str, dict[str, bytes]]:
+    """The spec a project's manifest keeps and the files it needs: an anchors file is copied
+    in (anchors.npy), so measuring the project later finds it wherever the project went."""
+    items = parse_spec(spec)
+    if "anchors" not in items:
+        return spec, {}
+    path = Path(items["anchors"])
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _error(f"cannot read the anchors {printable(str(path), 120)} ({exc}).") from exc
+    return _with_anchors(spec, ANCHORS_COPY), {ANCHORS_COPY: data}
+
+
+def spec_in_project(spec: str, project_dir: Path) -> str:
+    """A manifest's spec with its anchors file found in the project directory."""
+    items = parse_spec(spec)
+    return _with_anchors(spec, str(project_dir / items["anchors"])) if "anchors" in items else spec
+
+
+__all__ = ["ANCHORS_COPY", "append_detection_postprocess", "anchor_table", "head_outputs", "parse_spec",
+           "spec_for_project", "spec_in_project"]
