@@ -113,3 +113,17 @@ def test_detection_postprocess_bit_exact_on_qemu_m7(name, tmp_path):
     groups = group_usage(usage_by_file(tmp_path / "p" / "build" / "firmware.map"), PROJECT_GROUPS)
     real = sum(u.code + u.data for name, u in groups.items() if name != "weights and params")
     assert abs(gen.footprint.code_flash - real) <= 0.05 * real, (gen.footprint.code_flash_parts, real)
+
+
+@pytest.mark.slow
+@pytest.mark.tflm
+def test_tflm_style_with_fewer_detections_than_rows_validates(tmp_path):
+    """The tflm style runs TFLM's kernel, whose fast path leaves the rows past the count as the
+    arena had them: validate compares the counted rows (mcugen.ops.detection.detection_row_outputs)."""
+    path = tmp_path / "few.tflite"
+    path.write_bytes(detection_postprocess(**CASES["fast_few"]))
+    _, _, rep = project.validate(path, "host", GenerateOptions(style="tflm"), random=20, seed=5,
+                                 output=tmp_path / "p", force=True)
+    assert rep.comparison.bit_exact, [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
+    counts = [int(o[3][0]) for o in rep.outputs]
+    assert min(counts) < 8 and max(counts) > 0
