@@ -184,10 +184,11 @@ def while_loop(body_op: str = "ADD") -> bytes:
     return bytes(b.Output())
 
 
-def ssd_heads(size=64, classes=4, anchors=96):
+def ssd_heads(size=64, classes=4, anchors=96, sigmoid=True):
     """A tiny SSD exported without its post-processing (as the SSDLite family ships): a conv
     backbone and two heads, raw box encodings [1, anchors, 4] and sigmoid class scores
-    [1, anchors, classes + 1] (background first) as the model's outputs."""
+    [1, anchors, classes + 1] (background first) as the model's outputs; sigmoid=False: raw logits
+    (TF's raw_outputs/class_predictions)."""
     import tensorflow as tf
 
     L = tf.keras.layers
@@ -196,8 +197,8 @@ def ssd_heads(size=64, classes=4, anchors=96):
     x = L.Conv2D(8, 3, strides=4, padding="same", activation="relu")(x)
     x = L.Flatten()(x)
     boxes = L.Reshape((anchors, 4), name="box_encodings")(L.Dense(anchors * 4)(x))
-    scores = L.Reshape((anchors, classes + 1), name="class_scores")(L.Dense(anchors * (classes + 1),
-                                                                            activation="sigmoid")(x))
+    logits = L.Dense(anchors * (classes + 1), activation="sigmoid" if sigmoid else None)(x)
+    scores = L.Reshape((anchors, classes + 1), name="class_scores")(logits)
     return tf.keras.Model(inp, [boxes, scores])
 
 

@@ -138,11 +138,25 @@ def test_appended_validates_on_qemu_m7_with_the_anchors_copied_into_the_project(
     assert again.comparison.bit_exact and len(again.outputs[0]) == 4
 
 
+def test_logit_scores_get_tfs_sigmoid_and_validate_on_host(tmp_path):
+    """score_converter=sigmoid: raw logits through an int8 LOGISTIC (TF's convert_scores) before the op;
+    the reference runs TFLM's LOGISTIC, DEQUANTIZE and detection kernels after the file."""
+    logits = cached_model("ssd_heads_logits", ssd_heads, sigmoid=False)
+    spec = "score_converter=sigmoid,score_threshold=0.4,max_detections=8"
+    graph = load_checked(logits, GenerateOptions(detection_postprocess=spec))
+    assert graph.opcodes[-3:] == ["LOGISTIC", "DEQUANTIZE", "CUSTOM"]
+    _, _, rep = project.validate(logits, "host", GenerateOptions(detection_postprocess=spec), random=20, seed=1,
+                                 output=tmp_path / "p", force=True)
+    assert rep.comparison.bit_exact, [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
+    assert max(int(o[3][0]) for o in rep.outputs) > 0
+
+
 @pytest.mark.parametrize("spec, message", [
     ("feature_maps=3x3", "27 anchors for 96 boxes"),
     ("boxes=nope,scores=class_scores", "boxes=nope is not an output"),
     ("colour=red", "unknown key"),
     ("aspect_ratios=1:two", "aspect_ratios"),
+    ("score_converter=softmax", "identity or sigmoid"),
 ])
 def test_bad_specs_are_clear_errors(heads, spec, message):
     with pytest.raises(ModelError, match=message):

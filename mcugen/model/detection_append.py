@@ -16,7 +16,9 @@ SPEC is `ssd` (every default) or comma-separated KEY=VALUE items (after `ssd,` o
   columns minus the background), y_scale, x_scale (10), h_scale, w_scale (5): the TF Object
   Detection API's export defaults;
 - boxes=NAME, scores=NAME: the outputs holding the box encodings and the class scores
-  (default: of two [1, N, K] outputs, the one with K = 4 holds the boxes).
+  (default: of two [1, N, K] outputs, the one with K = 4 holds the boxes);
+- score_converter=sigmoid: the scores are logits (TF's raw_outputs/class_predictions): an int8
+  LOGISTIC before the op, as TF's export puts it (default identity: the scores as they are).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import numpy as np
 
 from mcugen.errors import ModelError
 from mcugen.model.check import check_graph
-from mcugen.model.graph import Graph, Operator, Tensor
+from mcugen.model.graph import Graph, Operator, Quantization, Tensor
 from mcugen.model.tail_tflite import tail_tflite
 from mcugen.model.ssd_anchors import SsdAnchorParams, default_feature_maps, ssd_anchors
 from mcugen.text import printable
@@ -45,7 +47,8 @@ _INTS = {"max_detections", "max_classes_per_detection", "detections_per_class", 
 _FLOATS = {"score_threshold", "iou_threshold", "y_scale", "x_scale", "h_scale", "w_scale", "min_scale",
            "max_scale", "interpolated_scale_aspect_ratio"}
 _BOOLS = {"regular_nms", "reduce_boxes_in_lowest_layer"}
-_TEXT = {"anchors", "boxes", "scores", "aspect_ratios", "feature_maps"}
+_TEXT = {"anchors", "boxes", "scores", "aspect_ratios", "feature_maps", "score_converter"}
+SCORE_CONVERTERS = ("identity", "sigmoid")
 HINT = ("SPEC is `ssd` or KEY=VALUE items separated by commas, e.g. "
         "anchors=anchors.npy,max_detections=20 or feature_maps=20x20:10x10:5x5:3x3:2x2:1x1 (docs/detection.md).")
 
@@ -187,6 +190,16 @@ def append_detection_postprocess(graph: Graph, spec: str) -> Graph:
         ops.append(Operator(len(ops), "DEQUANTIZE", (t.index,), (f,)))
         return f
 
+    converter = items.get("score_converter", "identity")
+    if converter not in SCORE_CONVERTERS:
+        raise _error(f"score_converter={printable(converter, 40)}: use identity or sigmoid.")
+    if converter == "sigmoid":  # raw logits (raw_outputs/class_predictions): TF's convert_scores, int8 LOGISTIC
+        if scores.dtype != "int8":
+            raise _error(f"score_converter=sigmoid takes int8 scores, not {scores.dtype}.")
+        tensors.append(Tensor(len(tensors), f"{scores.name}/sigmoid", scores.shape, "int8",
+                              Quantization((1.0 / 256,), (-128,))))  # TFLM's int8 LOGISTIC output
+        ops.append(Operator(len(ops), "LOGISTIC", (scores.index,), (len(tensors) - 1,)))
+        scores = tensors[-1]
     ins = (as_float(boxes), as_float(scores), add_tensor("anchors", anchors.shape, anchors))
     rows = int(options["max_detections"]) * int(options["max_classes_per_detection"])
     outs = (add_tensor("detection_boxes", (1, rows, 4)), add_tensor("detection_classes", (1, rows)),

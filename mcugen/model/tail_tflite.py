@@ -4,7 +4,7 @@ model on the file's outputs, so a network with the appended op is compared with 
 kernel. Written with the flatbuffers builder from TFLite's schema (field slots below).
 
 Its inputs are the file's outputs, in the file's order and with their types and quantization;
-its operators are the appended ones (DEQUANTIZE, TFLite_Detection_PostProcess with its
+its operators are the appended ones (LOGISTIC, DEQUANTIZE, TFLite_Detection_PostProcess with its
 flexbuffer options), its constants the anchors; its outputs the graph's.
 """
 
@@ -19,7 +19,7 @@ from flatbuffers import flexbuffers
 from mcugen.model.graph import Graph, Operator
 
 TYPES = {"float32": 0, "int32": 2, "uint8": 3, "int16": 7, "int8": 9}
-BUILTIN = {"DEQUANTIZE": 6, "CUSTOM": 32}
+BUILTIN = {"DEQUANTIZE": 6, "LOGISTIC": 14, "CUSTOM": 32}
 
 
 def _ints(b: flatbuffers.Builder, values: Sequence[int]) -> int:
