@@ -127,3 +127,14 @@ def test_tflm_style_with_fewer_detections_than_rows_validates(tmp_path):
     assert rep.comparison.bit_exact, [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
     counts = [int(o[3][0]) for o in rep.outputs]
     assert min(counts) < 8 and max(counts) > 0
+
+
+@pytest.mark.parametrize("options, reason", [
+    (dict(detections_per_class=2**40, regular_nms=True), "int32 range"),
+    (dict(iou_threshold=1.5), "nms_iou_threshold"),
+    (dict(scales=(10.0, float("inf"), 5.0, 5.0)), "finite"),
+])
+def test_options_the_kernel_cannot_take_are_named(tmp_path, options, reason):
+    graph = _model(tmp_path, "fast", **options)
+    bad = unsupported_ops(graph)
+    assert len(bad) == 1 and reason in bad[0].reason, bad

@@ -47,6 +47,11 @@ def detection_params(graph: Graph, op: Operator) -> dict[str, object]:
         "y_scale": _number(op, "y_scale", float), "x_scale": _number(op, "x_scale", float),
         "h_scale": _number(op, "h_scale", float), "w_scale": _number(op, "w_scale", float),
     }
+    for key, value in p.items():  # the C struct's int32 fields; floats as float32 (inf/nan refused)
+        if isinstance(value, int):
+            require(-(2**31) <= value < 2**31, f"custom option {key} = {value} is out of the int32 range")
+        else:
+            require(bool(np.isfinite(np.float32(value))), f"custom option {key} = {value} is not a finite float32")
     extra = p["num_classes_with_background"] - p["num_classes"]
     require(extra in (0, 1), f"{p['num_classes_with_background']} score columns for {p['num_classes']} classes "
             "(TFLM takes the classes, or one more for the background)")
