@@ -161,3 +161,18 @@ def test_logit_scores_get_tfs_sigmoid_and_validate_on_host(tmp_path):
 def test_bad_specs_are_clear_errors(heads, spec, message):
     with pytest.raises(ModelError, match=message):
         load_checked(heads, GenerateOptions(detection_postprocess=spec))
+
+
+@pytest.mark.slow
+def test_whole_ssdlite_mobilenet_v2_with_appended_post_processing_is_bit_exact(tmp_path):
+    """SSDLite MobileNetV2 300 (tests/seednets.py: 1917 anchors, 91 classes, class logits) with
+    `ssd,score_converter=sigmoid`: TF's SSD anchors (1917 from the 300 x 300 input), an int8 LOGISTIC,
+    DEQUANTIZE and the op, on the host, against TFLM running the file and the appended operators."""
+    import seednets
+
+    model = cached_model("ssdlite_mobilenet_v2_300", seednets.ssdlite_mobilenet_v2)
+    spec = "ssd,score_converter=sigmoid,score_threshold=0.3"
+    _, _, rep = project.validate(model, "host", GenerateOptions(detection_postprocess=spec), random=2, seed=0,
+                                 output=tmp_path / "p", force=True)
+    assert rep.comparison.bit_exact, [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
+    assert min(int(o[3][0]) for o in rep.outputs) > 0
