@@ -53,6 +53,7 @@ AUDIO_CNN16_Q = {"q_int16_activations": True, "q_input_type": "int16", "q_output
 
 
 def synthetic(name: str) -> Path:
+    import _tflm_models  # noqa: PLC0415
     import tfmodels  # noqa: PLC0415
     import tfops  # noqa: PLC0415
     import tfops_compute  # noqa: PLC0415
@@ -75,6 +76,13 @@ def synthetic(name: str) -> Path:
         "attention_block": lambda: tfmodels.cached_model("attention_block", tfops_compute.attention_block),
         # 16x8 (int16 activations); dense layers per tensor: TFLM's CMSIS-NN refuses per-channel int16 FC
         "audio_cnn16": lambda: tfmodels.cached_model("audio_cnn16_pt", tfmodels.audio_cnn16, **AUDIO_CNN16_Q),
+        # SSD MobileNet's post-processing alone: 1917 anchors, 90 classes + background, fast NMS.
+        "ssd_postprocess": lambda: tfmodels.cached_tflite("ssd_postprocess", _tflm_models.detection_postprocess,
+                                                          anchors=1917, classes=90, max_detections=10,
+                                                          score_threshold=0.5, iou_threshold=0.6),
+        "ssd_postprocess_regular": lambda: tfmodels.cached_tflite(
+            "ssd_postprocess_regular", _tflm_models.detection_postprocess, anchors=1917, classes=90,
+            max_detections=10, regular_nms=True, score_threshold=0.995, iou_threshold=0.6),
     }
     return builders[name]()
 

@@ -20,10 +20,10 @@ from mcugen.boards import all_boards, get_board
 from mcugen.coverage import TYPES as COVERAGE_TYPES
 from mcugen.coverage import coverage
 from mcugen.coverage import markdown as coverage_markdown
-from mcugen.cli_options import (BAUD_HELP, C_API_OPT, COMPARE_TFLM_OPT, KERNELS_OPT, LAYOUT_OPT, NAME_OPT,
-                                NO_DOWNLOAD_HELP, NO_IN_OPT, NO_OUT_OPT, PACK_HELP, PATCH_OPT, PLACE_OPT, PLOT_OPT,
-                                POOLS_OPT, PORT_HELP, PROBE_HELP, PROFILE_HELP, PROFILE_PLOT_OPT, RUNNER_HELP, STYLE_OPT,
-                                TFLM_ROOT_OPT)
+from mcugen.cli_options import (BAUD_HELP, C_API_OPT, COMPARE_TFLM_OPT, DATASET_HELP, DETECTION_OPT, KERNELS_OPT,
+                                LAYOUT_OPT, NAME_OPT, NO_DOWNLOAD_HELP, NO_IN_OPT, NO_OUT_OPT, PACK_HELP, PATCH_OPT,
+                                PLACE_OPT, PLOT_OPT, POOLS_OPT, PORT_HELP, PROBE_HELP, PROFILE_HELP, PROFILE_PLOT_OPT,
+                                RUNNER_HELP, STYLE_OPT, TFLM_ROOT_OPT)
 from mcugen.cli_options import generate_options as _options
 from mcugen.cli_options import runner_options as _runner_options
 from mcugen.cli_options import split_inputs as _split_inputs
@@ -106,6 +106,7 @@ def estimate(
     kernels: Optional[str] = KERNELS_OPT,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
     plot_file: Optional[Path] = PLOT_OPT,
+    detection_postprocess: Optional[str] = DETECTION_OPT,
 ) -> None:
     """Will the model fit the board? Activation RAM, runtime RAM, weights and code flash, per region.
 
@@ -118,9 +119,9 @@ def estimate(
       mcugen estimate examples/models/person_detect.tflite --target stm32h7 --pools dtcm,axisram --plot plan.svg
     """
     board = get_board(target)
-    graph = pipeline.load_checked(model)
     options = _options(style, place, no_inputs_allocation, no_outputs_allocation, pools=pools, patch=patch,
-                       c_api=c_api, kernels=kernels)
+                       c_api=c_api, kernels=kernels, detection_postprocess=detection_postprocess)
+    graph = pipeline.load_checked(model, options)
     if patch:  # the search takes seconds: say what is going on
         report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
     if plot_file is not None:
@@ -193,6 +194,7 @@ def generate(
     baud: Optional[int] = typer.Option(None, "--baud", min=1, help=BAUD_HELP),
     profile: bool = typer.Option(False, "--profile", help="Build in per-layer counters (flash-and-measure --profile)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    detection_postprocess: Optional[str] = DETECTION_OPT,
 ) -> None:
     """Write a complete firmware project: network code and weights, board support, Makefile.
 
@@ -201,10 +203,10 @@ def generate(
       mcugen generate examples/models/person_detect.tflite --target qemu-m7 -o out/pd
     """
     board = get_board(target)
-    graph = pipeline.load_checked(model)
     options = _options(style, place, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
                        pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root, baud=baud, layout=layout,
-                       profile=profile)
+                       profile=profile, detection_postprocess=detection_postprocess)
+    graph = pipeline.load_checked(model, options)
     if patch:  # the search takes seconds: say what is going on
         report.say(json_out)(f"choosing the patch stages (--patch {patch}) ...")
     gen = emit.generate(graph, board, output, options, force=force, progress=report.library_progress(json_out))
@@ -330,11 +332,9 @@ def validate(
     farm_place: Optional[str] = typer.Option(None, "--place", help=PLACE_HELP),
     coordinator: Optional[str] = typer.Option(None, "--coordinator", help=COORDINATOR_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
-    dataset: Optional[Path] = typer.Option(None, "--dataset", help="Labelled data: an .npz with x (samples, float "
-                                           "ones quantized with the input's parameters) and y (labels), or a folder "
-                                           "per class of input files; prints top-1/top-5 of the device, the "
-                                           "reference and the float model, the confusion matrix, disagreements."),
+    dataset: Optional[Path] = typer.Option(None, "--dataset", help=DATASET_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    detection_postprocess: Optional[str] = DETECTION_OPT,
 ) -> None:
     """Generate, build, run on the target and compare with the TFLM reference, in one go.
 
@@ -355,7 +355,8 @@ def validate(
     if not files and not inputs:
         count = 20
     options = _options(style, None, no_inputs_allocation, no_outputs_allocation, name=name, c_api=c_api,
-                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root)
+                       pools=pools, patch=patch, kernels=kernels, tflm_root=tflm_root,
+                       detection_postprocess=detection_postprocess)
     runner_options = _runner_options(port, baud, probe, pack, no_pack_download)
     plot.check_profile_request(profile, plot_file)
     places = farm_places(farm_place, coordinator)

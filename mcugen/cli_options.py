@@ -57,6 +57,14 @@ PROFILE_HELP = ("Time every layer with the board's counter (cycles; instructions
 COMPARE_TFLM_OPT = typer.Option(False, "--compare-tflm", help="Also run the model through TFLM + CMSIS-NN (the "
                                 "tflm style, same inputs and target) and put it beside mcugen's: the whole inference; "
                                 "with --profile every layer (and --plot draws both bars); --json adds `tflm`.")
+DATASET_HELP = ("Labelled data: an .npz with x (samples, float ones quantized with the input's parameters) and y "
+                "(labels), or a folder per class of input files; prints top-1/top-5 of the device, the reference and "
+                "the float model, the confusion matrix, disagreements.")
+DETECTION_OPT = typer.Option(None, "--detection-postprocess", help="cubeai: append TFLite_Detection_PostProcess to "
+                             "an SSD exported without it (raw boxes and scores), in mcugen's graph (validate: the "
+                             "reference runs the file, then TFLM's op on its outputs): SPEC is `ssd` "
+                             "(TF's SSD anchor generator and export defaults) or KEY=VALUE items, e.g. "
+                             "anchors=anchors.npy,max_detections=20,score_threshold=0.3 (docs/detection.md).")
 PROFILE_PLOT_OPT = typer.Option(None, "--plot", help="With --profile: draw one bar per layer into this "
                                 ".svg/.png/.pdf (needs matplotlib: pip install 'mcugen[plot]').")
 

@@ -20,6 +20,7 @@ from mcugen.codegen.cubeai import generate_cubeai
 from mcugen.codegen.tflm import generate_tflm
 from mcugen.advice import require_fit_or_propose
 from mcugen.estimate import Footprint
+from mcugen.model.detection_append import spec_for_project
 from mcugen.model import Graph
 from mcugen.options import GenerateOptions
 from mcugen.outdir import check_output_dir
@@ -73,6 +74,10 @@ def generate(
     require_fit_or_propose(graph, board, options, footprint)
     extra_files = {MODEL_COPY: graph.model_bytes}
     extra_manifest = {"model_file": MODEL_COPY, "estimate": estimate_json(footprint)}
+    if options.detection_postprocess:  # appended to the graph, not in the model file (model/detection_append.py)
+        spec, files = spec_for_project(options.detection_postprocess)
+        extra_manifest["detection_postprocess"] = spec
+        extra_files.update(files)
     if isinstance(planned, CubeaiPlanned):
         project = generate_cubeai(planned.lowered, board, out_dir, options, plan=planned.plan, force=force,
                                   extra_files=extra_files, extra_manifest=extra_manifest)

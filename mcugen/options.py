@@ -34,7 +34,9 @@ class GenerateOptions:
     placement: KEY=REGION overrides (code, weights, arena, data, stack); profile: time
     every node with the board's counter; baud: the UART's rate in the firmware (default:
     boards.yaml); tflm_root: the TFLM tree (tflm); layout: "firmware" (a complete project) or
-    "library" (cubeai: the network alone, with CMake/Make/Zephyr/PlatformIO files)."""
+    "library" (cubeai: the network alone, with CMake/Make/Zephyr/PlatformIO files);
+    detection_postprocess: a SPEC appending TFLite_Detection_PostProcess to an SSD's raw
+    outputs in mcugen's graph (cubeai; mcugen.model.detection_append, pipeline.load_checked)."""
 
     style: str = "cubeai"
     name: str = "network"
@@ -50,6 +52,7 @@ class GenerateOptions:
     baud: int | None = None
     tflm_root: str | Path | None = None
     layout: str = "firmware"
+    detection_postprocess: str | None = None
 
     def checked(self) -> "GenerateOptions":
         """The options, or a McugenError naming what is wrong (before anything is computed)."""
@@ -58,7 +61,8 @@ class GenerateOptions:
         cubeai_only = {"--c-api": self.c_api != "st-ai", "--no-inputs-allocation": not self.inputs_allocation,
                        "--no-outputs-allocation": not self.outputs_allocation, "--pools": bool(self.pools),
                        "--patch": bool(self.patch), "--name": self.name != "network",
-                       "--layout library": self.layout != "firmware"}
+                       "--layout library": self.layout != "firmware",
+                       "--detection-postprocess": bool(self.detection_postprocess)}
         if self.baud is not None and (isinstance(self.baud, bool) or not isinstance(self.baud, int) or self.baud < 1):
             raise McugenError(f"--baud {self.baud!r} is not a baud rate.", hint="Give a positive number, as 115200.")
         if self.style != "cubeai":

@@ -18,6 +18,7 @@ from mcugen.boards import Board
 from mcugen.estimate import Footprint, estimate
 from mcugen.lower import LoweredGraph, lower
 from mcugen.model import Graph
+from mcugen.model.detection_append import append_detection_postprocess
 from mcugen.model.load import load_model
 from mcugen.ops import check_shapes, require_known
 from mcugen.options import GenerateOptions
@@ -48,8 +49,12 @@ class TflmPlanned:
     options: GenerateOptions  # as given, with the placement moves (mcugen.autoplace) added
 
 
-def load_checked(model: str | Path) -> Graph:
+def load_checked(model: str | Path, options: GenerateOptions | None = None) -> Graph:
+    """The model, loaded and checked; with options.detection_postprocess, the detection
+    post-processing appended to its graph (mcugen.model.detection_append)."""
     graph = load_model(model)
+    if options is not None and options.detection_postprocess:
+        graph = append_detection_postprocess(graph, options.detection_postprocess)
     require_known(graph)
     check_shapes(graph)
     return graph

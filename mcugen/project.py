@@ -33,6 +33,7 @@ from mcugen.model.load import load_model_bytes
 from mcugen.ops import total_macs
 from mcugen.options import GenerateOptions
 from mcugen.emit import MODEL_COPY, Generated, generate
+from mcugen.model.detection_append import append_detection_postprocess, spec_in_project
 from mcugen.pipeline import load_checked
 from mcugen.reference import Reference
 from mcugen.runners.base import check_options
@@ -196,6 +197,8 @@ def measure_project(
             hint="Regenerate the project with this version of mcugen.",
         )
     graph = load_model_bytes(model_file.read_bytes(), manifest.get("model", {}).get("name") or model_file.stem)
+    if manifest.get("detection_postprocess"):  # appended to the graph by generate (model/detection_append.py)
+        graph = append_detection_postprocess(graph, spec_in_project(manifest["detection_postprocess"], project_dir))
     if profile and "MCUGEN_PROFILE" not in manifest.get("firmware", {}).get("defines", {}):
         raise McugenError(f"{project_dir} was not generated for profiling: it has no per-layer counters.",
                           hint="Generate it again with --profile, build it, then measure.")
@@ -299,7 +302,7 @@ def validate(
 
     float_model: the float .tflite the model came from; every output is then also
     compared with it (ST's figures per output: acc, rmse, mae, l2r, mean, std, nse, cos)."""
-    graph = load_checked(model)
+    graph = load_checked(model, options)
     board = get_board(target)
     check_options(board, runner, runner_options or {})  # a refused --port/--baud/--pack before the build
     if float_model is not None:

@@ -16,6 +16,8 @@ import numpy as np
 
 from mcugen.errors import McugenError
 from mcugen.model.graph import NUMPY_DTYPES, Graph
+from mcugen.model.loader import parse_model
+from mcugen.ops.detection import tflm_scratch_bytes
 
 ARENA_SLACK = 1 << 20  # bytes on top of every activation tensor: TFLM's own bookkeeping
 
@@ -37,7 +39,7 @@ def tflm_runtime():
 
 def arena_size_for(graph: Graph) -> int:
     """An arena certainly large enough: every non-constant tensor at once, plus slack."""
-    total = sum(t.nbytes for t in graph.tensors if not t.is_constant)
+    total = sum(t.nbytes for t in graph.tensors if not t.is_constant) + tflm_scratch_bytes(graph)
     return total + len(graph.model_bytes) + ARENA_SLACK
 
 
@@ -50,6 +52,12 @@ class Reference:
         try:
             self.interpreter = runtime.Interpreter.from_bytes(graph.model_bytes, arena_size=arena_size_for(graph))
             self.interpreter.reset()
+            self.tail = None  # operators mcugen appended (graph.tail_model): run after the file, on its outputs
+            self.file_outputs = len(graph.outputs)
+            if graph.tail_model:
+                self.file_outputs = len(parse_model(graph.tail_model, "tail").inputs)
+                self.tail = runtime.Interpreter.from_bytes(graph.tail_model, arena_size=arena_size_for(graph))
+                self.tail.reset()
         except Exception as exc:  # the extension raises RuntimeError/ValueError with TFLM's log
             raise ReferenceInterpreterError(f"The TFLM reference interpreter cannot load '{graph.name}': {exc}") from exc
 
@@ -62,7 +70,13 @@ class Reference:
                 data = np.ascontiguousarray(np.asarray(array, dtype=NUMPY_DTYPES[t.dtype]).reshape(t.shape))
                 self.interpreter.set_input(data, k)
             self.interpreter.invoke()
-            return [np.array(self.interpreter.get_output(k), copy=True) for k in range(len(graph.outputs))]
+            outputs = [np.array(self.interpreter.get_output(k), copy=True) for k in range(self.file_outputs)]
+            if self.tail is not None:
+                for k, array in enumerate(outputs):
+                    self.tail.set_input(array, k)
+                self.tail.invoke()
+                outputs = [np.array(self.tail.get_output(k), copy=True) for k in range(len(graph.outputs))]
+            return outputs
         except ReferenceInterpreterError:
             raise
         except Exception as exc:

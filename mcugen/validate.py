@@ -21,6 +21,7 @@ from mcugen.metrics import OutputMetrics, compare
 from mcugen.model.fold import fold_constants, propagate_shapes
 from mcugen.model.graph import NUMPY_DTYPES, Graph, Quantization
 from mcugen.model.loader import parse_model, read_model_file
+from mcugen.ops.detection import detection_row_outputs
 from mcugen.reference import ARENA_SLACK, ReferenceInterpreterError, tflm_runtime
 
 
@@ -84,9 +85,13 @@ def compare_outputs(graph: Graph, predicted: Sequence[Sequence[np.ndarray]],
     against the float model."""
 
     result = []
+    rows_of = detection_row_outputs(graph)
     for k, t in enumerate(graph.output_tensors):
         p = [np.asarray(s[k]) for s in predicted]
         r = [np.asarray(s[k]) for s in reference]
+        if k in rows_of:  # detections: only the rows the reference's count says hold one
+            counts = [s[rows_of[k]] for s in reference]
+            p, r = _detected_rows(p, counts), _detected_rows(r, counts)
         max_diff, mismatches, elements = 0.0, 0, 0
         for a, b in zip(p, r):
             a = a.reshape(-1)
@@ -109,10 +114,11 @@ def compare_outputs(graph: Graph, predicted: Sequence[Sequence[np.ndarray]],
         metrics = None
         q = t.quant if t.dtype != "float32" else None
         try:
+            kept = [k for k, x in enumerate(r) if x.size]  # a sample without detections has no rows to compare
             metrics = compare(
-                [_deq(x, q) for x in p], [_deq(x, q) for x in r],
+                [_deq(p[k], q) for k in kept], [_deq(r[k], q) for k in kept],
                 classifier=None,
-            )
+            ) if kept else None
         except Exception:  # metrics are a courtesy; the exact comparison above is the verdict
             metrics = None
         float_metrics = None
@@ -184,6 +190,18 @@ def float_model_outputs(path: str | Path, graph: Graph,
     """The float model's outputs (float64) for each sample of the quantized model, in order."""
     model = FloatModel(path, graph)
     return [model.run(s) for s in samples]
+
+
+def _detected_rows(values: list[np.ndarray], counts: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Each sample's detection rows up to its count (the rows after it hold nothing defined)."""
+    out = []
+    for v, c in zip(values, counts):
+        if v.ndim < 2:
+            out.append(v)
+            continue
+        n = int(np.clip(np.nan_to_num(np.asarray(c, dtype=np.float64).reshape(-1)[0]), 0, v.shape[1]))
+        out.append(np.ascontiguousarray(v[:, :n]))
+    return out
 
 
 def _deq(values: np.ndarray, q: Quantization | None) -> np.ndarray:

@@ -53,10 +53,14 @@ def with_custom_op(model: bytes, opcode: str, custom_code: str) -> bytes:
 __all__ = ["np", "unmodelled_mix", "with_custom_op"]
 
 
-def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0) -> bytes:
+def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0, regular_nms=False, score_threshold=0.3,
+                          iou_threshold=0.5, classes_per_detection=1, detections_per_class=100, background=True,
+                          box_values=4, anchor_data=None, scales=(10.0, 10.0, 5.0, 5.0)) -> bytes:
     """int8 box encodings and class scores -> DEQUANTIZE -> TFLite_Detection_PostProcess (TFLM's
-    custom op, fast NMS) -> four float outputs (boxes, classes, scores, count), written with
-    TensorFlow's schema object API and the op's flexbuffer options."""
+    custom op, fast NMS unless regular_nms) -> four float outputs (boxes, classes, scores, count),
+    written with TensorFlow's schema object API and the op's flexbuffer options. background: one
+    more score column than classes; box_values: values per box encoding (4, or more as some
+    exporters write); anchor_data: [anchors, 4] (ycenter, xcenter, h, w), random by default."""
     import flatbuffers
     from flatbuffers import flexbuffers
     from tensorflow.lite.python import schema_py_generated as s
@@ -64,7 +68,11 @@ def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0) -> by
     rng = np.random.default_rng(seed)
     centres = rng.uniform(0.1, 0.9, size=(anchors, 2))
     sizes = rng.uniform(0.1, 0.4, size=(anchors, 2))
-    anchor_data = np.concatenate([centres, sizes], axis=1).astype(np.float32)  # ycenter, xcenter, h, w
+    if anchor_data is None:
+        anchor_data = np.concatenate([centres, sizes], axis=1)  # ycenter, xcenter, h, w
+    anchor_data = np.asarray(anchor_data, dtype=np.float32)
+    anchors = anchor_data.shape[0]
+    rows = max_detections * classes_per_detection
     model = s.ModelT()
     model.version = 3
     codes = []
@@ -95,14 +103,14 @@ def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0) -> by
 
     f32, i8 = s.TensorType.FLOAT32, s.TensorType.INT8
     tensors = [
-        tensor("box_encodings", [1, anchors, 4], i8, (0.05, 0)),
-        tensor("class_scores", [1, anchors, classes + 1], i8, (1.0 / 256, -128)),
-        tensor("boxes_f", [1, anchors, 4], f32),
-        tensor("scores_f", [1, anchors, classes + 1], f32),
+        tensor("box_encodings", [1, anchors, box_values], i8, (0.05, 0)),
+        tensor("class_scores", [1, anchors, classes + int(background)], i8, (1.0 / 256, -128)),
+        tensor("boxes_f", [1, anchors, box_values], f32),
+        tensor("scores_f", [1, anchors, classes + int(background)], f32),
         tensor("anchors", [anchors, 4], f32, None, anchor_data),
-        tensor("detection_boxes", [1, max_detections, 4], f32),
-        tensor("detection_classes", [1, max_detections], f32),
-        tensor("detection_scores", [1, max_detections], f32),
+        tensor("detection_boxes", [1, rows, 4], f32),
+        tensor("detection_classes", [1, rows], f32),
+        tensor("detection_scores", [1, rows], f32),
         tensor("num_detections", [1], f32),
     ]
 
@@ -114,9 +122,10 @@ def detection_postprocess(anchors=12, classes=3, max_detections=5, seed=0) -> by
         return o
 
     options = flexbuffers.Dumps({
-        "max_detections": max_detections, "max_classes_per_detection": 1, "detections_per_class": 100,
-        "use_regular_nms": False, "nms_score_threshold": 0.3, "nms_iou_threshold": 0.5,
-        "num_classes": classes, "y_scale": 10.0, "x_scale": 10.0, "h_scale": 5.0, "w_scale": 5.0})
+        "max_detections": max_detections, "max_classes_per_detection": classes_per_detection,
+        "detections_per_class": detections_per_class, "use_regular_nms": regular_nms,
+        "nms_score_threshold": score_threshold, "nms_iou_threshold": iou_threshold, "num_classes": classes,
+        "y_scale": scales[0], "x_scale": scales[1], "h_scale": scales[2], "w_scale": scales[3]})
     sg = s.SubGraphT()
     sg.tensors = tensors
     sg.inputs, sg.outputs = np.array([0, 1], dtype=np.int32), np.array([5, 6, 7, 8], dtype=np.int32)
@@ -173,3 +182,78 @@ def while_loop(body_op: str = "ADD") -> bytes:
     b = flatbuffers.Builder(1024)
     b.Finish(m.Pack(b), file_identifier=b"TFL3")
     return bytes(b.Output())
+
+
+def ssd_heads(size=64, classes=4, anchors=96, sigmoid=True):
+    """A tiny SSD exported without its post-processing (as the SSDLite family ships): a conv
+    backbone and two heads, raw box encodings [1, anchors, 4] and sigmoid class scores
+    [1, anchors, classes + 1] (background first) as the model's outputs; sigmoid=False: raw logits
+    (TF's raw_outputs/class_predictions)."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=(size, size, 3), batch_size=1)
+    x = L.Conv2D(8, 3, strides=4, padding="same", activation="relu")(inp)
+    x = L.Conv2D(8, 3, strides=4, padding="same", activation="relu")(x)
+    x = L.Flatten()(x)
+    boxes = L.Reshape((anchors, 4), name="box_encodings")(L.Dense(anchors * 4)(x))
+    logits = L.Dense(anchors * (classes + 1), activation="sigmoid" if sigmoid else None)(x)
+    scores = L.Reshape((anchors, classes + 1), name="class_scores")(logits)
+    return tf.keras.Model(inp, [boxes, scores])
+
+
+def with_detection_postprocess(model: bytes, anchors, **options) -> bytes:
+    """The .tflite with TFLite_Detection_PostProcess appended to its two outputs (the one whose
+    last dimension is 4 holds the boxes) through DEQUANTIZE, as TF's SSD export writes it: the
+    anchors a constant [N, 4] (ycenter, xcenter, h, w), the op's four float outputs the model's."""
+    import flatbuffers
+    from flatbuffers import flexbuffers
+    from tensorflow.lite.python import schema_py_generated as s
+
+    m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(model, 0))
+    sg = m.subgraphs[0]
+
+    def code(builtin, custom=None):
+        c = s.OperatorCodeT()
+        c.builtinCode = c.deprecatedBuiltinCode = builtin
+        c.version, c.customCode = 1, custom
+        m.operatorCodes.append(c)
+        return len(m.operatorCodes) - 1
+
+    def tensor(name, shape, ttype=s.TensorType.FLOAT32, data=None):
+        t = s.TensorT()
+        t.name, t.shape, t.type = name, np.array(shape, dtype=np.int32), ttype
+        b = s.BufferT()
+        if data is not None:
+            b.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), dtype=np.uint8)
+        m.buffers.append(b)
+        t.buffer = len(m.buffers) - 1
+        sg.tensors.append(t)
+        return len(sg.tensors) - 1
+
+    def op(index, ins, outs, custom=None):
+        o = s.OperatorT()
+        o.opcodeIndex, o.inputs, o.outputs = index, np.array(ins, dtype=np.int32), np.array(outs, dtype=np.int32)
+        if custom is not None:
+            o.customOptions = np.frombuffer(bytes(custom), dtype=np.uint8)
+        sg.operators.append(o)
+
+    outs = [int(i) for i in sg.outputs]
+    box = next(i for i in outs if list(sg.tensors[i].shape)[-1] == 4)
+    score = next(i for i in outs if i != box)
+    deq = code(s.BuiltinOperator.DEQUANTIZE)
+    det = code(s.BuiltinOperator.CUSTOM, "TFLite_Detection_PostProcess")
+    fb = tensor("boxes_f", list(sg.tensors[box].shape))
+    fs = tensor("scores_f", list(sg.tensors[score].shape))
+    op(deq, [box], [fb])
+    op(deq, [score], [fs])
+    anchors = np.asarray(anchors, dtype=np.float32)
+    a = tensor("anchors", list(anchors.shape), data=anchors)
+    rows = options["max_detections"] * options["max_classes_per_detection"]
+    results = [tensor("detection_boxes", [1, rows, 4]), tensor("detection_classes", [1, rows]),
+               tensor("detection_scores", [1, rows]), tensor("num_detections", [1])]
+    op(det, [fb, fs, a], results, flexbuffers.Dumps(options))
+    sg.outputs = np.array(results, dtype=np.int32)
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(m.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())

@@ -183,7 +183,7 @@ def test_ops_tflm_registers_get_a_generic_entry_and_run_in_tflm_only(person_dete
     g = load_model(person_detect)
     ops = list(g.operators)
     ops[5] = dataclasses.replace(ops[5], opcode="CUMSUM")  # an op only TFLM runs (BATCH_MATMUL was, before cubeai ran it)
-    ops[6] = dataclasses.replace(ops[6], opcode="CUSTOM", custom_code="TFLite_Detection_PostProcess")
+    ops[6] = dataclasses.replace(ops[6], opcode="CUSTOM", custom_code="SignalWindow")
     g2 = dataclasses.replace(g, operators=tuple(ops))
     require_known(g2)
     check_shapes(g2)
@@ -196,7 +196,7 @@ def test_ops_tflm_registers_get_a_generic_entry_and_run_in_tflm_only(person_dete
     assert total_macs(g) is not None and total_macs(g) > 0
     assert not unsupported_ops(g2, "tflm")
     bad = {u.index: u for u in unsupported_ops(g2, "cubeai")}
-    assert set(bad) == {5, 6} and bad[6].opcode == "CUSTOM:TFLite_Detection_PostProcess"
+    assert set(bad) == {5, 6} and bad[6].opcode == "CUSTOM:SignalWindow"
     with pytest.raises(UnsupportedOpsError) as err:
         require_supported(g2, "cubeai")
     assert "--style tflm" in err.value.hint

@@ -627,6 +627,28 @@ mcu_status mcu_logistic_s16(const mcu_sigmoid_s16_params *params, int32_t size, 
 mcu_status mcu_tanh_s16(const mcu_sigmoid_s16_params *params, int32_t size, const int16_t *input,
                         int16_t *output);
 
+/* TFLite_Detection_PostProcess (mcu_detection_postprocess_f32.c): box decoding against the
+ * anchors [num_boxes][4] (ycenter, xcenter, h, w) and fast or regular non-maximum suppression. */
+typedef struct {
+    int32_t num_boxes;                    /* anchors */
+    int32_t box_stride;                   /* floats per box encoding (>= 4: y, x, h, w first) */
+    int32_t num_classes;                  /* without the background */
+    int32_t num_classes_with_background;  /* the scores' last dimension: num_classes or one more */
+    int32_t max_detections;
+    int32_t max_classes_per_detection;    /* fast NMS */
+    int32_t detections_per_class;         /* regular NMS */
+    int32_t use_regular_nms;
+    float score_threshold, iou_threshold;
+    float y_scale, x_scale, h_scale, w_scale;
+} mcu_detection_params;
+
+int32_t mcu_detection_postprocess_get_buffer_size(const mcu_detection_params *params);
+mcu_status mcu_detection_postprocess_f32(const mcu_context *ctx, const mcu_detection_params *params,
+                                         const float *box_encodings, const float *class_scores,
+                                         const float *anchors, float *detection_boxes,
+                                         float *detection_classes, float *detection_scores,
+                                         float *num_detections);
+
 #ifdef __cplusplus
 }
 #endif

@@ -124,7 +124,7 @@ def validate_on_places(model: str | Path, target: str, options: GenerateOptions,
                        library_progress: Callable[[BuildProgress], None] | None = None,
                        **measure: Any) -> tuple[Generated, Built, list[PlaceOutcome]]:
     """generate -> build once -> run on every place at once (project.validate's farm form)."""
-    graph = load_checked(model)
+    graph = load_checked(model, options)  # with --detection-postprocess, the op appended
     board = get_board(target)
     tell = say or (lambda _msg: None)
     with built_project(graph, board, options, output, force, tell, library_progress) as (out, gen, built):

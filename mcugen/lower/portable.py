@@ -13,23 +13,25 @@ from __future__ import annotations
 
 from typing import Callable
 
-from mcugen.lower import binary, conv, elementwise, int16, movement, pool, quantize, recurrent, reduce, resize, slicing, unary
-from mcugen.lower import matmul, transpose_conv
+from mcugen.lower import binary, conv, detection, elementwise, int16, matmul, movement, pool, quantize, recurrent
+from mcugen.lower import reduce, resize, slicing, transpose_conv, unary
 from mcugen.lower import quant as Q
 from mcugen.lower.call import KernelCall, LoweringError
 from mcugen.model.graph import Graph, Operator
+from mcugen.ops.generic import op_name
 
 LOWERINGS: dict[str, Callable[[Graph, Operator], KernelCall]] = {
     opcode: fn
     for family in (conv, pool, elementwise, binary, unary, reduce, movement, quantize, recurrent, resize, slicing,
-                   transpose_conv, matmul)
+                   transpose_conv, matmul, detection)
     for opcode, fn in family.LOWERINGS.items()
 }
 
 
 def lower_op(graph: Graph, op: Operator) -> KernelCall:
     """The KernelCall of op's portable kernel; LoweringError when cubeai cannot run it."""
-    fn = int16.LOWERINGS[op.opcode] if int16.handles(graph, op) else LOWERINGS.get(op.opcode)  # 16x8 apart
+    # 16x8 lowers apart; a custom op's lowering is keyed CUSTOM:<name>
+    fn = int16.LOWERINGS[op.opcode] if int16.handles(graph, op) else LOWERINGS.get(op_name(op))
     if fn is None:
         raise LoweringError("no cubeai kernel for this operator")
     try:

@@ -105,6 +105,9 @@ class Graph:
     # The operators of the model's other subgraphs (WHILE/IF bodies, CALL_ONCE initialisers), as
     # (subgraph, operator index, opcode, custom code): only the tflm style runs them (TFLM does).
     subgraph_ops: tuple[tuple[int, int, str, str | None], ...] = ()
+    # Operators mcugen appended after the file's (--detection-postprocess): a .tflite of them alone,
+    # whose inputs are the file's outputs, for the reference to run after the file (mcugen.reference).
+    tail_model: bytes = field(repr=False, default=b"")
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]

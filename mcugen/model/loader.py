@@ -20,6 +20,7 @@ import numpy as np
 from tflite.BuiltinOperator import BuiltinOperator
 
 from mcugen.errors import ModelError
+from mcugen.model.custom import decode_custom_options
 from mcugen.model.flatbuf import Buffer, FlatbufferError, Table
 from mcugen.model.graph import DTYPES, Graph, Operator, Quantization, Tensor
 from mcugen.model.options import OPTION_TYPE_NAMES, decode_options
@@ -46,6 +47,7 @@ TENSOR_SHAPE, TENSOR_TYPE, TENSOR_BUFFER, TENSOR_NAME, TENSOR_QUANTIZATION = 4, 
 TENSOR_IS_VARIABLE, TENSOR_SPARSITY, TENSOR_SHAPE_SIGNATURE = 14, 16, 18
 QUANT_SCALE, QUANT_ZERO_POINT, QUANT_DIMENSION = 8, 10, 16
 OP_OPCODE_INDEX, OP_INPUTS, OP_OUTPUTS, OP_OPTIONS_TYPE, OP_OPTIONS, OP_INTERMEDIATES = 4, 6, 8, 10, 12, 20
+OP_CUSTOM_OPTIONS = 14
 BUFFER_DATA, BUFFER_OFFSET, BUFFER_SIZE = 4, 6, 8
 
 
@@ -179,6 +181,8 @@ class _Parser:
             table = op.table(OP_OPTIONS, "builtin_options", f"{op.where} builtin_options ({type_name})")
             if table is not None:
                 options = decode_options(table, type_name)
+        if custom:  # the custom ops mcugen lowers itself: their flexbuffer options (model/custom.py)
+            options = decode_custom_options(custom, bytes(op.bytes_view(OP_CUSTOM_OPTIONS, "custom_options")), op.where)
         return Operator(index=i, opcode=opcode, inputs=inputs, outputs=outputs,
                         options=MappingProxyType(options), version=version, custom_code=custom,
                         intermediates=intermediates)

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from mcugen.errors import ModelError, UnsupportedOpsError
 from mcugen.model.graph import Graph, Operator
-from mcugen.ops import elementwise, layout, movement, nn
+from mcugen.ops import detection, elementwise, layout, movement, nn
 from mcugen.ops.base import ALIAS, INPLACE, SEPARATE, STYLES, OpSpec
 from mcugen.ops.generic import generic_spec, op_name, tflm_registers
 from mcugen.text import printable, quoted
 
-REGISTRY: dict[str, OpSpec] = {spec.name: spec for module in (nn, elementwise, layout, movement) for spec in module.SPECS}
+REGISTRY: dict[str, OpSpec] = {spec.name: spec for module in (nn, elementwise, layout, movement, detection)
+                               for spec in module.SPECS}
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class UnsupportedOp:
 def spec_for(op: Operator) -> OpSpec | None:
     """The op's precise entry; else the generic one (mcugen.ops.generic) when TFLM runs it;
     None for an op neither mcugen nor TFLM knows."""
-    spec = REGISTRY.get(op.opcode)
+    spec = REGISTRY.get(op_name(op))
     if spec is None and tflm_registers(op):
         spec = generic_spec(op_name(op))
     return spec
@@ -133,7 +134,7 @@ def check_shapes(graph: Graph) -> None:
     shape and MAC rules must apply to its operands at all (a damaged file gives an op
     operands of the wrong rank or count: refused here, naming the op, not later as a crash)."""
     for op in graph.operators:
-        spec = REGISTRY.get(op.opcode)
+        spec = REGISTRY.get(op_name(op))  # a custom op's entry is CUSTOM:<name>
         if spec is None:
             continue
         try:
