@@ -3,8 +3,10 @@
 `generate_tflm` writes model_data.h/.cc (the flatbuffer as an aligned array in
 the weights region), main.cc (a MicroMutableOpResolver with exactly the model's
 operators, a static arena of the estimated size in the arena region, the UART
-protocol loop) and a Makefile that links the cached libtensorflow-microlite.a
-(built once per configuration, see mcugen.tflm.library).
+protocol loop) and a Makefile that links libtensorflow-microlite.a (built once per
+configuration in the cache, see mcugen.tflm.library). The project holds a copy of the
+library and of the headers it includes (mcugen.codegen.tflm_vendor): it builds with
+the toolchain alone, without mcugen, its cache or the TFLM tree.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from mcugen import __version__
 from mcugen import firmware as fw
 from mcugen.boards import Board, get_board
 from mcugen.codegen.c_text import safe_text, stamp
+from mcugen.codegen.tflm_vendor import vendor_tflm
 from mcugen.errors import McugenError, UnsupportedOpsError
 from mcugen.lower.call import c_float
 from mcugen.model.graph import DTYPES, Graph, Tensor
@@ -121,7 +124,7 @@ def render_tflm(
     arena_size: int,
     library: LibraryEntry,
     firmware_options: fw.FirmwareOptions | None = None,
-) -> tuple[dict[str, str], dict[str, Any]]:
+) -> tuple[dict[str, str | bytes], dict[str, Any]]:
     """All project files in memory (relative path -> content) and the manifest."""
 
     ops = resolver_ops(graph)
@@ -137,7 +140,7 @@ def render_tflm(
         "inputs": [_tensor_info(t) for t in graph.input_tensors],
         "outputs": [_tensor_info(t) for t in graph.output_tensors],
     }
-    files: dict[str, str] = {}
+    files: dict[str, str | bytes] = {}
     for template, out in (("model_data.h.j2", "model_data.h"), ("model_data.cc.j2", "model_data.cc"),
                           ("main.cc.j2", "main.cc")):
         files[out] = env.get_template(f"tflm/{template}").render(**context)
@@ -147,20 +150,25 @@ def render_tflm(
     for rel, content in bundle.files.items():
         text = content if isinstance(content, str) else content.decode("utf-8")
         files[rel] = stamp(rel, text, graph, "copied from mcugen's firmware tree")
-    defines = dict(_make_define(d) for d in library.defines)
-    include_dirs = [str(p) for p in library.include_dirs]
     # The library's own code-generation flags for the C++ sources (C++17, no RTTI or
     # exceptions, unsigned char); the CPU and float ABI come from the board bundle.
     cxxflags = [f for f in library.cxxflags if not f.startswith("-O")]
+    app_sources = ["main.cc", "model_data.cc"]
+    # The project carries the library and the headers its sources include (mcugen.codegen.tflm_vendor).
+    raw_defines = {**bundle.defines, **dict(d.partition("=")[::2] for d in library.defines)}
+    vendored = vendor_tflm(library, files, app_sources, [*bundle.include_dirs, "."],
+                           {k: v or "1" for k, v in raw_defines.items()}, [*bundle.cxxflags, *cxxflags])
+    files.update(vendored.files)
+    defines = dict(_make_define(d) for d in library.defines)
     files["Makefile"] = stamp(
         "Makefile",
         fw.render_makefile(
             bundle,
-            app_sources=["main.cc", "model_data.cc"],
-            app_include_dirs=["."] + include_dirs,
+            app_sources=app_sources,
+            app_include_dirs=[".", *vendored.include_dirs],
             app_defines=defines,
             extra_cxxflags=cxxflags,
-            libs=library.link_inputs(),
+            libs=[vendored.library, *library.libs],
         ),
         graph,
         "generated",
@@ -174,9 +182,10 @@ def render_tflm(
         "firmware": options.to_dict(),
         "tflm": {
             "kernels": kernels,
-            "library": str(library.library),
+            "library": vendored.library,  # the copy in the project; the cache entry it came from:
             "library_entry": library.path.name,
-            "tflm_root": str(library.tflm_root),
+            "tree_revision": library.key.tree_revision,
+            "headers": vendored.headers,
             "arena_size": arena_size,
             "ops": [o for o, _ in ops],
         },
