@@ -63,14 +63,14 @@ def _legacy_include(m: dict, app: str | list[Path]) -> list[str]:
     return ["-include", f"{m['name']}_legacy.h"] if app == "legacy" and m["c_api"] == "both" else []
 
 
-def build_app_host(root: Path, app: str | list[Path], exe: Path, cc: str = "cc") -> Path:
-    """The client application compiled with the generated network (host cc, -Werror)."""
+def build_app_host(root: Path, app: str | list[Path], exe: Path, cc: str = "cc", extra: tuple[str, ...] = ()) -> Path:
+    """The client application compiled with the generated network (host cc, -Werror; extra flags)."""
     m = _manifest(root)
     sources = [root / s for s in m["host_sources"] if s != "host_main.c"]
     app_files = _app_files(app)
     includes = [f"-I{root / d}" for d in m["include_dirs"]] + [f"-I{DRIVER}"] + sorted(
         {f"-I{p.parent}" for p in app_files})
-    cmd = [cc, *STRICT, *includes, *_legacy_include(m, app), "-o", str(exe), *[str(p) for p in app_files if p.suffix == ".c"],
+    cmd = [cc, *STRICT, *extra, *includes, *_legacy_include(m, app), "-o", str(exe), *[str(p) for p in app_files if p.suffix == ".c"],
            str(DRIVER / "driver_io_host.c"), *map(str, sources), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[:3000]

@@ -193,3 +193,37 @@ def test_stai_app_defining_its_own_ai_network_init(c_api, tmp_path):
     predicted = run_app([str(exe)], graph, samples, tmp_path / "run")
     assert_exact(graph, predicted, samples)
     assert [p[0].reshape(-1).tolist() for p in predicted[:2]] == [[-113, 113], [57, -57]]
+
+
+@needs_reference
+@pytest.mark.parametrize("model", ["person_detect", "micro_speech_quantized"])
+def test_5_x_activations_aligned_to_4_only(model, tmp_path):
+    """ST's 5.x template declares `AI_ALIGNED(4) ai_u8 activations[AI_NETWORK_DATA_ACTIVATIONS_SIZE]`
+    (legacy_5_x.c keeps that line): the size macro holds the slack and ai_network_init rounds
+    the base up to the kernels' 16. Here the buffer sits 4 bytes past a 16-byte boundary for
+    sure: the arena used is aligned and inside it, the outputs bit-exact; 15 bytes shorter,
+    init refuses it (INVALID_PARAM) rather than run misaligned or past the end."""
+    graph = load_model(MODELS_DIR / f"{model}.tflite")
+    root = generate(graph, "host", tmp_path / "p", c_api="legacy-6").out_dir
+    arena = json.loads((root / "mcugen.json").read_text())["arena_size"]
+    assert f"#define AI_NETWORK_DATA_ACTIVATIONS_SIZE ({arena + 15})" in (root / "network_data.h").read_text()
+    files = [CLIENTS_DIR / "legacy_5_x_offset.c", CLIENTS_DIR / "app_io.c", CLIENTS_DIR / "app_io.h"]
+    samples = _samples(graph, 3)
+    exe = build_app_host(root, files, tmp_path / "app")
+    assert_exact(graph, run_app([str(exe)], graph, samples, tmp_path / "run"), samples)
+    short = build_app_host(root, files, tmp_path / "short", extra=("-DAPP_NO_SLACK",))
+    assert run_app([str(short)], graph, [], tmp_path / "run_short") == []
+
+
+@pytest.mark.slow
+@needs_arm
+@needs_qemu
+@needs_reference
+def test_5_x_activations_aligned_to_4_only_on_qemu(tmp_path):
+    """The same on the Cortex-M7 (where the kernels' word loads need the alignment)."""
+    graph = load_model(MODELS_DIR / "person_detect.tflite")
+    root = generate(graph, "qemu-m7", tmp_path / "p", c_api="legacy-6").out_dir
+    files = [CLIENTS_DIR / "legacy_5_x_offset.c", CLIENTS_DIR / "app_io.c", CLIENTS_DIR / "app_io.h"]
+    elf = build_app_qemu(root, files, tmp_path / "fw")
+    samples = _samples(graph, 2)
+    assert_exact(graph, run_app(_qemu_argv(elf), graph, samples, tmp_path / "run"), samples)
