@@ -227,3 +227,36 @@ def test_5_x_activations_aligned_to_4_only_on_qemu(tmp_path):
     elf = build_app_qemu(root, files, tmp_path / "fw")
     samples = _samples(graph, 2)
     assert_exact(graph, run_app(_qemu_argv(elf), graph, samples, tmp_path / "run"), samples)
+
+
+WEIGHTS_ARRAY_CHECK = r"""
+#include <stdint.h>
+#include "network.h"
+#include "network_data.h"
+/* a real array object: sizeof is the blob's, not a pointer's (ST's <name>_data.h declares it so) */
+typedef char weights_array_is_an_array[(sizeof(g_network_weights_array) == STAI_NETWORK_WEIGHTS_SIZE_BYTES) ? 1 : -1];
+#ifdef LEGACY
+typedef char legacy_name[(sizeof(s_network_weights_array_u64) == AI_NETWORK_DATA_WEIGHTS_SIZE) ? 1 : -1];
+#endif
+int main(void)
+{
+    /* its first word is the blob's signature, and the network runs from it by default */
+    return (uint32_t)(g_network_weights_array[0] & 0xFFFFFFFFu) == NETWORK_WEIGHTS_SIGNATURE ? 0 : 1;
+}
+"""
+
+
+@pytest.mark.parametrize("c_api", ["st-ai", "legacy"])
+def test_weights_array_is_an_array_object(c_api, tmp_path):
+    """`extern const uint64_t g_<name>_weights_array[N]` as ST's st-ai <name>_data.h declares
+    it (and X-CUBE-AI 7.1+'s s_<name>_weights_array_u64): sizeof gives the blob's bytes."""
+    graph = load_model(MODELS_DIR / "hello_world_int8.tflite")
+    root = generate(graph, "host", tmp_path / "p", c_api=c_api).out_dir
+    m = json.loads((root / "mcugen.json").read_text())
+    src = tmp_path / "check.c"
+    src.write_text(WEIGHTS_ARRAY_CHECK)
+    exe = tmp_path / "check"
+    includes = [f"-I{root / d}" for d in m["include_dirs"]]
+    _cc("cc", *STRICT, *includes, *(["-DLEGACY"] if c_api == "legacy" else []), "-o", str(exe), str(src),
+        str(root / "network_data.c"))
+    assert subprocess.run([str(exe)], timeout=30).returncode == 0

@@ -87,6 +87,27 @@ def _header(kind: str, name: str, graph: Graph) -> Callable[[str], str]:
     return render
 
 
+# The C type of a weights member -> its little-endian numpy type (the blob's bytes).
+C_TO_NP = {"int8_t": "i1", "uint8_t": "u1", "int16_t": "<i2", "uint16_t": "<u2", "int32_t": "<i4",
+           "uint32_t": "<u4", "int64_t": "<i8", "float": "<f4"}
+
+
+def _weights_words(weights: list[dict[str, Any]], size: int, signature: int, per_line: int = 4) -> str:
+    """The weights blob as the initializer of ST's `const uint64_t g_<name>_weights_array[]`: the
+    signature word, then each member at its offset (padding zero), as little-endian 64-bit words.
+    Sets each member's "offset" (the layout comment of <name>_data.c)."""
+    blob = bytearray(size)
+    blob[0:4] = signature.to_bytes(4, "little")
+    pos = 4
+    for m in weights:
+        pos += m["pad"]
+        m["offset"] = pos
+        blob[pos:pos + m["nbytes"]] = m["bytes"]
+        pos += m["nbytes"]
+    words = [f"0x{w:016x}U" for w in np.frombuffer(bytes(blob), dtype="<u8").tolist()]
+    return ",\n    ".join(", ".join(words[i:i + per_line]) for i in range(0, len(words), per_line))
+
+
 # ---------------------------------------------------------------------------------
 # the project
 
@@ -162,7 +183,8 @@ def render_project(
     def add_weights(member: str, c: ConstArray) -> None:
         ctype = c.ctype
         weights.append({"name": member, "ctype": ctype, "count": int(c.values.size),
-                        "init": c_array_init(c.values, ctype), "comment": safe_text(c.comment or member, 120),
+                        "bytes": np.ascontiguousarray(c.values).reshape(-1).astype(C_TO_NP[ctype]).tobytes(),
+                        "comment": safe_text(c.comment or member, 120),
                         "nbytes": c.nbytes})
 
     structs: list[str] = []
@@ -250,6 +272,7 @@ def render_project(
         weights_size += m["pad"] + m["nbytes"]
     weights_tail = _align(weights_size, WEIGHTS_ALIGNMENT) - weights_size
     weights_size += weights_tail
+    weights_words = _weights_words(weights, weights_size, int(graph.model_hash[:8], 16))
     params_bytes = sum(p["nbytes"] for p in params)
 
     inputs = tuple(io_tensor(graph, k + 1, graph.tensors[t], plan, inputs_in_activations)
@@ -283,6 +306,7 @@ def render_project(
         "outputs": [io_context(io, f"out_{io.k}") for io in outputs],
         "arena_size": plan.arena_size, "arena_alignment": plan.alignment, "own_activations": own_activations,
         "weights": weights, "weights_tail": weights_tail, "params": params, "weights_size": weights_size,
+        "weights_words": weights_words,
         "params_bytes": params_bytes,
         "weights_signature": digest[:8], "context_magic": hashlib.sha256(f"ctx:{name}:{digest}".encode()).hexdigest()[:8],
         "structs": structs, "nodes": nodes, "states": states, "macc": macs, "n_nodes": len(graph.operators),
