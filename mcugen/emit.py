@@ -89,6 +89,7 @@ def generate(
                              force=force, firmware_options=options.firmware(), arena_size=planned.arena,
                              progress=progress, extra_files=extra_files, extra_manifest=extra_manifest)
         details = {"arena_size": tflm.arena_size, "kernels": tflm.kernels, "library": str(tflm.library),
+                   "library_copy": tflm.library_copy, "headers": tflm.headers,
                    "ops": list(tflm.ops), "notes": list(tflm.notes)}
         files = tflm.files
     return Generated(Path(out_dir), board.name, options.style, tuple(files), footprint, details)

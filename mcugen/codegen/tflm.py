@@ -51,6 +51,8 @@ class TflmProject:
     files: tuple[str, ...]
     ops: tuple[str, ...]
     notes: tuple[str, ...] = ()  # what writing the directory kept, replaced or ignored (mcugen.outdir)
+    library_copy: str = ""  # the library's copy in the project (relative), which the Makefile links
+    headers: int = 0  # TFLM headers copied into the project
 
 
 def resolver_ops(graph: Graph) -> list[tuple[str, str]]:
@@ -235,5 +237,5 @@ def generate_tflm(
     return TflmProject(
         out_dir=out, board=board.name, kernels=kernels, arena_size=arena, arena_need_estimate=need,
         library=library.library, files=tuple(sorted(files)), ops=tuple(manifest["tflm"]["ops"]),
-        notes=tuple(written.notes()),
+        notes=tuple(written.notes()), library_copy=manifest["tflm"]["library"], headers=manifest["tflm"]["headers"],
     )
