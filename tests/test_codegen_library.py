@@ -75,11 +75,12 @@ def test_library_layout_files(tmp_path):
     assert "config MCUGEN_NETWORK" in (out / "zephyr/Kconfig").read_text()
 
 
-def test_library_layout_is_cubeai_only(tmp_path):
-    with pytest.raises(McugenError, match="cubeai style only"):
-        GenerateOptions(style="tflm", layout="library").checked()
-    with pytest.raises(McugenError, match="layout"):
-        GenerateOptions(layout="zip").checked()
+def test_library_layout_options(tmp_path):
+    # both styles have it (tflm: tests/test_codegen_tflm_vendor.py); an unknown layout is refused in both
+    assert GenerateOptions(style="tflm", layout="library").checked().layout == "library"
+    for style in ("cubeai", "tflm"):
+        with pytest.raises(McugenError, match="layout"):
+            GenerateOptions(style=style, layout="zip").checked()
 
 
 @needs_reference

@@ -101,3 +101,42 @@ def test_tflm_project_carries_its_library_and_headers(target, tmp_path):
     assert not (out / VENDOR_DIR / "tensorflow/lite/micro/kernels/conv_test.h").exists()
     assert (out / VENDOR_DIR / "LICENSE").is_file()
     _bit_exact(_build_elsewhere(out, tmp_path))
+
+
+@pytest.mark.slow
+@pytest.mark.tflm
+def test_tflm_library_layout_builds_elsewhere_with_cmake(tmp_path):
+    """`--style tflm --layout library`: the model, model_ops.h (resolver, arena size), the TFLM
+    library and headers, CMake and Make files; moved away and built with CMake and the host
+    compiler into an application of the user's (empty HOME and cache): bit-exact (20 inputs)."""
+    if shutil.which("cmake") is None:
+        pytest.skip("needs cmake")
+    from test_cubeai_api import _samples, assert_exact, run_app
+
+    graph = load_checked(PERSON)
+    out = tmp_path / "model"
+    generate(graph, get_board("host"), out, GenerateOptions(style="tflm", layout="library"))
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert {"model_data.h", "model_data.cc", "model_ops.h", "CMakeLists.txt", "mcugen.mk", "README.md",
+            f"{VENDOR_DIR}/lib/libtensorflow-microlite.a"} <= files
+    assert not {"main.cc", "Makefile"} & files and not any(f.startswith("firmware/") for f in files)
+    _no_absolute_paths(out, "/third_party/tflm", "/work/", str(Path.home() / ".cache"))
+    moved = tmp_path / "elsewhere" / "model"
+    shutil.copytree(out, moved)
+    shutil.rmtree(out)
+    app = tmp_path / "app"
+    app.mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "tflm_library_app.cc", app / "main.cc")
+    (app / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.13)\nproject(user_app CXX)\n"
+        f"add_subdirectory({moved} model)\nadd_executable(app main.cc)\n"
+        "target_link_libraries(app PRIVATE model)\n")
+    empty = tmp_path / "empty-home"
+    empty.mkdir()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(empty), "MCUGEN_CACHE_DIR": str(empty)}
+    for argv in (["cmake", "-S", str(app), "-B", str(app / "build"), "-DCMAKE_BUILD_TYPE=Release"],
+                 ["cmake", "--build", str(app / "build"), "-j1"]):
+        r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    samples = _samples(graph, 20)
+    assert_exact(graph, run_app([str(app / "build" / "app")], graph, samples, tmp_path / "run"), samples)

@@ -21,6 +21,7 @@ from mcugen import __version__
 from mcugen import firmware as fw
 from mcugen.boards import Board, get_board
 from mcugen.codegen.c_text import safe_text, stamp
+from mcugen.codegen.tflm_library import render_tflm_library
 from mcugen.codegen.tflm_vendor import vendor_tflm
 from mcugen.errors import McugenError, UnsupportedOpsError
 from mcugen.lower.call import c_float
@@ -126,8 +127,12 @@ def render_tflm(
     arena_size: int,
     library: LibraryEntry,
     firmware_options: fw.FirmwareOptions | None = None,
+    layout: str = "firmware",
 ) -> tuple[dict[str, str | bytes], dict[str, Any]]:
-    """All project files in memory (relative path -> content) and the manifest."""
+    """All project files in memory (relative path -> content) and the manifest.
+
+    layout "library": the model, its resolver and the TFLM library for an application of
+    the user's (mcugen.codegen.tflm_library) instead of the firmware project."""
 
     ops = resolver_ops(graph)
     env = template_environment()
@@ -146,6 +151,16 @@ def render_tflm(
     for template, out in (("model_data.h.j2", "model_data.h"), ("model_data.cc.j2", "model_data.cc"),
                           ("main.cc.j2", "main.cc")):
         files[out] = env.get_template(f"tflm/{template}").render(**context)
+    if layout == "library":
+        files, tflm_part = render_tflm_library(context, _header(graph), files["model_data.h"], library,
+                                               library.key.target, kernels)
+        manifest = {"generator": "mcugen", "version": __version__, "board": board.name, "style": STYLE,
+                    "layout": "library", "model": {"name": graph.name, "hash": graph.model_hash},
+                    "tflm": {"kernels": kernels, "library_entry": library.path.name,
+                             "tree_revision": library.key.tree_revision, "arena_size": arena_size,
+                             "ops": [o for o, _ in ops], **tflm_part},
+                    "arena_size": arena_size}
+        return files, manifest
 
     options = firmware_options or fw.FirmwareOptions()
     bundle = fw.firmware_bundle(board, options)
@@ -209,6 +224,7 @@ def generate_tflm(
     progress: Callable[[BuildProgress], None] | None = None,
     extra_files: dict[str, str | bytes] | None = None,
     extra_manifest: dict[str, Any] | None = None,
+    layout: str = "firmware",
 ) -> TflmProject:
     """Generate the tflm project; builds (or reuses) the cached TFLM library first.
 
@@ -229,8 +245,8 @@ def generate_tflm(
     need = estimate_tflm_arena(graph, kernels=kernels, target=target).total
     arena = arena_size or need
     files, manifest = render_tflm(
-        graph, board, kernels=kernels, arena_size=arena, library=library, firmware_options=firmware_options
-    )
+        graph, board, kernels=kernels, arena_size=arena, library=library, firmware_options=firmware_options,
+        layout=layout)
     files = {**files, **(extra_files or {})}
     manifest = {**manifest, **(extra_manifest or {})}
     written = write_project(out, files, manifest, force=force)
