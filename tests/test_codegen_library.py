@@ -161,3 +161,10 @@ def test_cli_layout_library(tmp_path):
                           "--target", "qemu-m7", "-o", str(tmp_path / "x"), "--layout", "zip"], capture_output=True,
                          text=True, timeout=600, stdin=subprocess.DEVNULL)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and "layout" in bad.stdout + bad.stderr
+
+
+def test_build_of_a_library_layout_says_what_it_is(tmp_path):
+    out, _ = library(tmp_path)
+    r = subprocess.run([sys.executable, "-m", "mcugen", "build", str(out)], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 1 and "library layout" in r.stderr + r.stdout and "README.md" in r.stderr + r.stdout
