@@ -38,8 +38,10 @@ NO_DOWNLOAD_HELP = "pyocd: never download the CMSIS pack (cmsis-pack-manager); f
 STYLE_OPT = typer.Option("cubeai", "--style", "-s", help=STYLE_HELP)
 NAME_OPT = typer.Option("network", "--name", help="C name of the network (cubeai).")
 C_API_OPT = typer.Option("st-ai", "--c-api", help=C_API_HELP)
-LAYOUT_OPT = typer.Option("firmware", "--layout", help="cubeai: firmware (a complete project) or library (the network "
-                          "alone, with CMakeLists.txt, mcugen.mk, a Zephyr module, library.json and a linker snippet).")
+LAYOUT_OPT = typer.Option("firmware", "--layout", help="firmware (a complete project) or library: cubeai, the network "
+                          "alone, with CMakeLists.txt, mcugen.mk, a Zephyr module, library.json and a linker snippet; "
+                          "tflm, the model, model_ops.h and the TFLM library with its headers, with CMakeLists.txt "
+                          "and mcugen.mk.")
 NO_IN_OPT = typer.Option(False, "--no-inputs-allocation", help=NO_IN_HELP)
 NO_OUT_OPT = typer.Option(False, "--no-outputs-allocation", help=NO_OUT_HELP)
 POOLS_OPT = typer.Option(None, "--pools", help=POOLS_HELP)

@@ -92,8 +92,10 @@ def generate(
     else:
         tflm = generate_tflm(graph, board, out_dir, kernels=planned.kernels, tflm_root=options.tflm_root,
                              force=force, firmware_options=options.firmware(), arena_size=planned.arena,
-                             progress=progress, extra_files=extra_files, extra_manifest=extra_manifest)
+                             progress=progress, extra_files=extra_files, extra_manifest=extra_manifest,
+                             layout=options.layout)
         details = {"arena_size": tflm.arena_size, "kernels": tflm.kernels, "library": str(tflm.library),
+                   "library_copy": tflm.library_copy, "headers": tflm.headers, "layout": options.layout,
                    "ops": list(tflm.ops), "notes": list(tflm.notes)}
         files = tflm.files
     return Generated(Path(out_dir), board.name, options.style, tuple(files), footprint, details)

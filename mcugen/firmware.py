@@ -372,13 +372,16 @@ def render_makefile(
     extra_ldflags: list[str] | tuple[str, ...] = (),
     libs: list[str] | tuple[str, ...] = (),
     werror: bool = False,
+    archive: tuple[str, list[str] | tuple[str, ...]] = ("", ()),
 ) -> str:
     """The project's Makefile: bundle sources + the style's own sources
     (.c/.cc/.cpp relative to the project) into build/firmware.elf (.bin/.hex on
-    Arm; a native executable for the host target)."""
+    Arm; a native executable for the host target). archive: (name, C sources) built
+    into build/lib<name>.a and linked as a library (its objects only when referenced)."""
     defines = dict(bundle.defines)
     defines.update(app_defines or {})
-    all_sources = list(bundle.sources) + list(app_sources)
+    archive_name, archive_sources = archive
+    all_sources = list(bundle.sources) + list(app_sources) + list(archive_sources)
     c_sources = [s for s in all_sources if s.endswith(".c")]
     cxx_sources = [s for s in all_sources if s.endswith((".cc", ".cpp"))]
     unknown = [s for s in all_sources if s not in c_sources and s not in cxx_sources]
@@ -392,7 +395,8 @@ def render_makefile(
         bundle=bundle,
         prefix=ARM_TOOLCHAIN_PREFIX if bundle.toolchain == "arm-none-eabi" else "",
         host=bundle.toolchain == "host",
-        c_sources=c_sources, cxx_sources=cxx_sources,
+        c_sources=[c for c in c_sources if c not in archive_sources], cxx_sources=cxx_sources,
+        archive_name=archive_name, archive_sources=[c for c in c_sources if c in archive_sources],
         include_dirs=list(bundle.include_dirs) + list(app_include_dirs),
         defines=defines,
         cflags=list(bundle.cflags) + werr + list(extra_cflags),

@@ -34,7 +34,8 @@ class GenerateOptions:
     placement: KEY=REGION overrides (code, weights, arena, data, stack); profile: time
     every node with the board's counter; baud: the UART's rate in the firmware (default:
     boards.yaml); tflm_root: the TFLM tree (tflm); layout: "firmware" (a complete project) or
-    "library" (cubeai: the network alone, with CMake/Make/Zephyr/PlatformIO files);
+    "library" (cubeai: the network alone, with CMake/Make/Zephyr/PlatformIO files; tflm: the
+    model, its resolver and the TFLM library, with CMake/Make files);
     detection_postprocess: a SPEC appending TFLite_Detection_PostProcess to an SSD's raw
     outputs in mcugen's graph (cubeai; mcugen.model.detection_append, pipeline.load_checked)."""
 
@@ -61,10 +62,11 @@ class GenerateOptions:
         cubeai_only = {"--c-api": self.c_api != "st-ai", "--no-inputs-allocation": not self.inputs_allocation,
                        "--no-outputs-allocation": not self.outputs_allocation, "--pools": bool(self.pools),
                        "--patch": bool(self.patch), "--name": self.name != "network",
-                       "--layout library": self.layout != "firmware",
                        "--detection-postprocess": bool(self.detection_postprocess)}
         if self.baud is not None and (isinstance(self.baud, bool) or not isinstance(self.baud, int) or self.baud < 1):
             raise McugenError(f"--baud {self.baud!r} is not a baud rate.", hint="Give a positive number, as 115200.")
+        if self.layout not in LAYOUTS:
+            raise McugenError(f"Unknown layout '{self.layout}'.", hint="Use --layout firmware or --layout library.")
         if self.style != "cubeai":
             if any(cubeai_only.values()):
                 raise McugenError(f"{', '.join(k for k, v in cubeai_only.items() if v)}: cubeai style only.",
@@ -74,8 +76,6 @@ class GenerateOptions:
                                   hint="Use --kernels cmsis_nn (default on Cortex-M7) or --kernels reference; "
                                   "simd/portable are for --style cubeai.")
             return self
-        if self.layout not in LAYOUTS:
-            raise McugenError(f"Unknown layout '{self.layout}'.", hint="Use --layout firmware or --layout library.")
         check_network_name(self.name)
         if self.c_api not in C_APIS:
             raise McugenError(f"Unknown client API '{self.c_api}'.",

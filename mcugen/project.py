@@ -75,6 +75,10 @@ class Built:
 def build(project_dir: str | Path, jobs: int | None = None) -> Built:
     project_dir = Path(project_dir)
     manifest = _manifest(project_dir)
+    if manifest.get("layout") == "library":  # the network alone: the user's own build takes it in
+        raise McugenError(f"{project_dir} is a library layout: it has no firmware of its own to build.",
+                          hint="Add the folder to your project (see its README.md), or generate with "
+                               "--layout firmware for a complete project.")
     t0 = time.perf_counter()
     result = build_project(project_dir, jobs=jobs)
     seconds = time.perf_counter() - t0

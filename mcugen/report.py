@@ -234,7 +234,10 @@ def render_generated(gen: Generated) -> None:
     else:
         console.print(f"  arena {details['arena_size']:,} B (estimated TFLM need), kernels "
                       f"{safe_text(details['kernels'])}, ops: {_joined(details['ops'])}")
-        console.print(f"  library {safe_text(details['library'], None)}", style="dim")
+        copy = details.get("library_copy")
+        console.print(f"  library {safe_text(copy, None)} and {details.get('headers', 0)} TFLM headers, copied into the "
+                      f"project from {safe_text(details['library'], None)}" if copy else
+                      f"  library {safe_text(details['library'], None)}", style="dim")
     if details.get("layout") == "library":  # no firmware to build: the folder goes into the user's project
         console.print(f"  estimate: RAM {fp.total_ram:,} B, flash {fp.total_flash:,} B; next: add "
                       f"{safe_text(gen.out_dir, None)} to your project (see its README.md)")

@@ -142,7 +142,10 @@ def test_weights_in_their_section_and_aligned(tmp_path):
     project = generate_cubeai(graph, "host", tmp_path / "p")
     data_c = (project.out_dir / "network_data.c").read_text()
     data_h = (project.out_dir / "network_data.h").read_text()
-    assert 'MCU_SECTION(".nn_weights") MCU_ALIGNED(16) const network_weights_t network_weights' in data_c
+    # the blob is ST's array object, its layout network_weights_t
+    words = project.weights_bytes // 8
+    assert f'MCU_SECTION(".nn_weights") MCU_ALIGNED(16) const uint64_t g_network_weights_array[{words}]' in data_c
+    assert f"extern const uint64_t g_network_weights_array[{words}];" in data_h
     assert data_h.count("uint8_t pad_before_op") >= 1  # members on 16-byte boundaries, in ISO C
     assert f"sizeof(network_weights_t) == {project.weights_bytes}u" in data_c
     assert "network_op2_multiplier" in data_h  # per-channel/per-unit tables precomputed

@@ -75,11 +75,12 @@ def test_library_layout_files(tmp_path):
     assert "config MCUGEN_NETWORK" in (out / "zephyr/Kconfig").read_text()
 
 
-def test_library_layout_is_cubeai_only(tmp_path):
-    with pytest.raises(McugenError, match="cubeai style only"):
-        GenerateOptions(style="tflm", layout="library").checked()
-    with pytest.raises(McugenError, match="layout"):
-        GenerateOptions(layout="zip").checked()
+def test_library_layout_options(tmp_path):
+    # both styles have it (tflm: tests/test_codegen_tflm_vendor.py); an unknown layout is refused in both
+    assert GenerateOptions(style="tflm", layout="library").checked().layout == "library"
+    for style in ("cubeai", "tflm"):
+        with pytest.raises(McugenError, match="layout"):
+            GenerateOptions(style=style, layout="zip").checked()
 
 
 @needs_reference
@@ -160,3 +161,10 @@ def test_cli_layout_library(tmp_path):
                           "--target", "qemu-m7", "-o", str(tmp_path / "x"), "--layout", "zip"], capture_output=True,
                          text=True, timeout=600, stdin=subprocess.DEVNULL)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and "layout" in bad.stdout + bad.stderr
+
+
+def test_build_of_a_library_layout_says_what_it_is(tmp_path):
+    out, _ = library(tmp_path)
+    r = subprocess.run([sys.executable, "-m", "mcugen", "build", str(out)], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 1 and "library layout" in r.stderr + r.stdout and "README.md" in r.stderr + r.stdout

@@ -57,14 +57,20 @@ def _app_files(app: str | list[Path]) -> list[Path]:
     return [APPS[app]] if isinstance(app, str) else list(app)
 
 
-def build_app_host(root: Path, app: str | list[Path], exe: Path, cc: str = "cc") -> Path:
-    """The client application compiled with the generated network (host cc, -Werror)."""
+def _legacy_include(m: dict, app: str | list[Path]) -> list[str]:
+    """With --c-api both the legacy API is in <name>_legacy.h, out of the st-ai <name>.h: the
+    legacy application (written for <name>.h as ST's legacy generation writes it) gets it first."""
+    return ["-include", f"{m['name']}_legacy.h"] if app == "legacy" and m["c_api"] == "both" else []
+
+
+def build_app_host(root: Path, app: str | list[Path], exe: Path, cc: str = "cc", extra: tuple[str, ...] = ()) -> Path:
+    """The client application compiled with the generated network (host cc, -Werror; extra flags)."""
     m = _manifest(root)
     sources = [root / s for s in m["host_sources"] if s != "host_main.c"]
     app_files = _app_files(app)
     includes = [f"-I{root / d}" for d in m["include_dirs"]] + [f"-I{DRIVER}"] + sorted(
         {f"-I{p.parent}" for p in app_files})
-    cmd = [cc, *STRICT, *includes, "-o", str(exe), *[str(p) for p in app_files if p.suffix == ".c"],
+    cmd = [cc, *STRICT, *extra, *includes, *_legacy_include(m, app), "-o", str(exe), *[str(p) for p in app_files if p.suffix == ".c"],
            str(DRIVER / "driver_io_host.c"), *map(str, sources), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[:3000]
@@ -98,7 +104,7 @@ def build_app_qemu(root: Path, app: str | list[Path], out: Path) -> Path:
                                                                 if p.suffix == ".c"] + ["app/driver_io_semihost.c"]
     includes = [d for d in m["include_dirs"] if not d.startswith("firmware/")] + ["app"]
     files["Makefile"] = render_makefile(bundle, app_sources=app_sources, app_include_dirs=includes, libs=["-lm"],
-                                        werror=True)
+                                        werror=True, extra_cflags=_legacy_include(m, app))
     write_files(out, files)
     write_manifest(out, manifest)
     result = build_project(out)
@@ -288,7 +294,8 @@ def test_macros_match_the_model(model, pools, tmp_path):
     graph = load_model(MODELS_DIR / f"{model}.tflite")
     gen = generate(graph, "host", tmp_path / "p", pools=pools)
     root = gen.out_dir
-    header = parse_defines((root / "network.h").read_text())
+    # --c-api both: the legacy macros are in network_legacy.h, beside the st-ai network.h
+    header = parse_defines((root / "network.h").read_text() + (root / "network_legacy.h").read_text())
     data = parse_defines((root / "network_data_params.h").read_text())
     stai = (root / "stai.h").read_text()
     formats = {m.group(1): int(m.group(2), 16) for m in re.finditer(r"(STAI_FORMAT_\w+) = (0x[0-9A-Fa-f]+)", stai)}
@@ -367,9 +374,12 @@ def test_both_apis_compile_for_cortex_m7_with_another_name(tmp_path):
     gen = generate(graph, "qemu-m7", tmp_path / "p", name="sine", pools="ssram23,psram")
     root = gen.out_dir
     text = (root / "sine.h").read_text()
-    for symbol in ("stai_sine_init", "STAI_SINE_ACTIVATIONS_NUM", "ai_sine_create_and_init", "AI_SINE_IN_NUM",
-                   "ai_sine_get_report"):
+    legacy = (root / "sine_legacy.h").read_text()
+    for symbol in ("stai_sine_init", "STAI_SINE_ACTIVATIONS_NUM"):
         assert symbol in text
+    for symbol in ("ai_sine_create_and_init", "AI_SINE_IN_NUM", "ai_sine_get_report"):
+        # both: the st-ai header holds no legacy name
+        assert symbol in legacy and not re.search(rf"\b{symbol}\b", text), symbol
     assert "AI_SINE_DATA_ACTIVATIONS_COUNT" in (root / "sine_data_params.h").read_text()
     m = _manifest(root)
     flags = ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-d16", "-mfloat-abi=hard", *STRICT]

@@ -19,15 +19,17 @@ stai_4_x     Edge AI Core 4.x: get_context_size(), array macros, init_format,
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import needs_arm, needs_qemu, needs_reference
 from test_cubeai_api import MODELS, MODELS_DIR, _qemu_argv, _samples, assert_exact, build_app_host, build_app_qemu
-from test_cubeai_api import generate, parse_defines, run_app
+from test_cubeai_api import DRIVER, STRICT, generate, parse_defines, run_app
 
 from mcugen.model.load import load_model
 
@@ -133,7 +135,7 @@ def test_macro_forms_as_st_writes_them(tmp_path):
     allocate-inputs macros with a value (usable in #if), AI_NETWORK_IN a call."""
     graph = load_model(MODELS_DIR / "person_detect.tflite")
     root = generate(graph, "host", tmp_path / "p", c_api="both").out_dir
-    h = parse_defines((root / "network.h").read_text())
+    h = parse_defines((root / "network.h").read_text() + (root / "network_legacy.h").read_text())
     assert h["STAI_NETWORK_CONTEXT_SIZE"] == "(sizeof(_stai_network_context))"
     assert re.fullmatch(r"\(0x[0-9a-f]{16}ULL\)", h["STAI_NETWORK_MODEL_SIGNATURE"])
     for name in ("IN_1_SIZE", "OUT_1_SIZE", "ACTIVATIONS_SIZE", "ACTIVATION_1_SIZE", "WEIGHTS_SIZE",
@@ -145,6 +147,116 @@ def test_macro_forms_as_st_writes_them(tmp_path):
     assert h["AI_NETWORK_INPUTS_IN_ACTIVATIONS"] not in ("", "0")
     assert h["AI_NETWORK_IN"] == "ai_network_inputs_get(AI_HANDLE_NULL, NULL)"
     assert "stai_size stai_network_get_context_size(void);" in (root / "network.h").read_text()
-    text = (root / "network_data.h").read_text()
+    text = (root / "network_data.h").read_text() + (root / "network_legacy.h").read_text()
     assert "#define AI_NETWORK_DATA_WEIGHTS(ptr_) ai_network_data_weights_buffer_get(AI_HANDLE_PTR(ptr_))" in text
     assert "g_network_weights_array" in text
+
+
+OWN_INIT = [Path(__file__).parent / "fixtures" / "cubeai_own_init" / f for f in ("ai_app.c", "ai_app.h")]
+
+
+def _cc(*argv: str) -> None:
+    proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[:3000]
+
+
+@needs_reference
+@pytest.mark.parametrize("c_api", ["st-ai", "both"])
+def test_stai_app_defining_its_own_ai_network_init(c_api, tmp_path):
+    """An st-ai application that defines a global `ai_error_t ai_network_init(void)` (as public
+    hand-written st-ai projects do) compiles and links unchanged with --c-api both: the st-ai
+    headers hold no legacy name, and the legacy API's objects are a static library (as the
+    project Makefile, CMake, Zephyr and PlatformIO build them), linked only when called."""
+    graph = load_model(MODELS_DIR / "person_detect.tflite")
+    root = generate(graph, "host", tmp_path / "p", c_api=c_api).out_dir
+    m = json.loads((root / "mcugen.json").read_text())
+    legacy = m["legacy_sources"]
+    assert bool(legacy) == (c_api == "both")
+    assert not re.search(r"\bai_network_[a-z]", (root / "network.h").read_text())
+    assert "ai_platform.h" not in (root / "network_data.h").read_text()
+    includes = [f"-I{root / d}" for d in m["include_dirs"]] + [f"-I{DRIVER}", f"-I{CLIENTS_DIR}",
+                                                               f"-I{OWN_INIT[0].parent}"]
+    objs = tmp_path / "obj"
+    objs.mkdir()
+    sources = [root / s for s in m["host_sources"] if s != "host_main.c"]
+    app = [OWN_INIT[0], CLIENTS_DIR / "app_io.c", DRIVER / "driver_io_host.c"]
+    for src in [*sources, *app]:
+        _cc("cc", *STRICT, *includes, "-c", str(src), "-o", str(objs / f"{src.parent.name}_{src.stem}.o"))
+    archive = tmp_path / "liblegacy.a"
+    members = [objs / f"{(root / s).parent.name}_{Path(s).stem}.o" for s in legacy]
+    if members:
+        _cc("ar", "rcs", str(archive), *map(str, members))
+    plain = [p for p in objs.glob("*.o") if p not in members]
+    exe = tmp_path / "app"
+    _cc("cc", "-o", str(exe), *map(str, plain), *([str(archive)] if members else []), "-lm")
+    samples = _samples(graph, 3)
+    predicted = run_app([str(exe)], graph, samples, tmp_path / "run")
+    assert_exact(graph, predicted, samples)
+    assert [p[0].reshape(-1).tolist() for p in predicted[:2]] == [[-113, 113], [57, -57]]
+
+
+@needs_reference
+@pytest.mark.parametrize("model", ["person_detect", "micro_speech_quantized"])
+def test_5_x_activations_aligned_to_4_only(model, tmp_path):
+    """ST's 5.x template declares `AI_ALIGNED(4) ai_u8 activations[AI_NETWORK_DATA_ACTIVATIONS_SIZE]`
+    (legacy_5_x.c keeps that line): the size macro holds the slack and ai_network_init rounds
+    the base up to the kernels' 16. Here the buffer sits 4 bytes past a 16-byte boundary for
+    sure: the arena used is aligned and inside it, the outputs bit-exact; 15 bytes shorter,
+    init refuses it (INVALID_PARAM) rather than run misaligned or past the end."""
+    graph = load_model(MODELS_DIR / f"{model}.tflite")
+    root = generate(graph, "host", tmp_path / "p", c_api="legacy-6").out_dir
+    arena = json.loads((root / "mcugen.json").read_text())["arena_size"]
+    assert f"#define AI_NETWORK_DATA_ACTIVATIONS_SIZE ({arena + 15})" in (root / "network_data.h").read_text()
+    files = [CLIENTS_DIR / "legacy_5_x_offset.c", CLIENTS_DIR / "app_io.c", CLIENTS_DIR / "app_io.h"]
+    samples = _samples(graph, 3)
+    exe = build_app_host(root, files, tmp_path / "app")
+    assert_exact(graph, run_app([str(exe)], graph, samples, tmp_path / "run"), samples)
+    short = build_app_host(root, files, tmp_path / "short", extra=("-DAPP_NO_SLACK",))
+    assert run_app([str(short)], graph, [], tmp_path / "run_short") == []
+
+
+@pytest.mark.slow
+@needs_arm
+@needs_qemu
+@needs_reference
+def test_5_x_activations_aligned_to_4_only_on_qemu(tmp_path):
+    """The same on the Cortex-M7 (where the kernels' word loads need the alignment)."""
+    graph = load_model(MODELS_DIR / "person_detect.tflite")
+    root = generate(graph, "qemu-m7", tmp_path / "p", c_api="legacy-6").out_dir
+    files = [CLIENTS_DIR / "legacy_5_x_offset.c", CLIENTS_DIR / "app_io.c", CLIENTS_DIR / "app_io.h"]
+    elf = build_app_qemu(root, files, tmp_path / "fw")
+    samples = _samples(graph, 2)
+    assert_exact(graph, run_app(_qemu_argv(elf), graph, samples, tmp_path / "run"), samples)
+
+
+WEIGHTS_ARRAY_CHECK = r"""
+#include <stdint.h>
+#include "network.h"
+#include "network_data.h"
+/* a real array object: sizeof is the blob's, not a pointer's (ST's <name>_data.h declares it so) */
+typedef char weights_array_is_an_array[(sizeof(g_network_weights_array) == STAI_NETWORK_WEIGHTS_SIZE_BYTES) ? 1 : -1];
+#ifdef LEGACY
+typedef char legacy_name[(sizeof(s_network_weights_array_u64) == AI_NETWORK_DATA_WEIGHTS_SIZE) ? 1 : -1];
+#endif
+int main(void)
+{
+    /* its first word is the blob's signature, and the network runs from it by default */
+    return (uint32_t)(g_network_weights_array[0] & 0xFFFFFFFFu) == NETWORK_WEIGHTS_SIGNATURE ? 0 : 1;
+}
+"""
+
+
+@pytest.mark.parametrize("c_api", ["st-ai", "legacy"])
+def test_weights_array_is_an_array_object(c_api, tmp_path):
+    """`extern const uint64_t g_<name>_weights_array[N]` as ST's st-ai <name>_data.h declares
+    it (and X-CUBE-AI 7.1+'s s_<name>_weights_array_u64): sizeof gives the blob's bytes."""
+    graph = load_model(MODELS_DIR / "hello_world_int8.tflite")
+    root = generate(graph, "host", tmp_path / "p", c_api=c_api).out_dir
+    m = json.loads((root / "mcugen.json").read_text())
+    src = tmp_path / "check.c"
+    src.write_text(WEIGHTS_ARRAY_CHECK)
+    exe = tmp_path / "check"
+    includes = [f"-I{root / d}" for d in m["include_dirs"]]
+    _cc("cc", *STRICT, *includes, *(["-DLEGACY"] if c_api == "legacy" else []), "-o", str(exe), str(src),
+        str(root / "network_data.c"))
+    assert subprocess.run([str(exe)], timeout=30).returncode == 0

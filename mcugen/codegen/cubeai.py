@@ -6,7 +6,9 @@ plan (mcugen.planner.pools.plan_activations, with the kernels' scratch needs),
 renders `templates/cubeai/` and writes a self-contained project:
 
     <name>.h / <name>.c            st-ai client API (stai_<name>_init, _run, ...), with
-                                   c_api="legacy"/"legacy-6"/"both" also ai_<name>_create, _run, ...
+                                   c_api="legacy"/"legacy-6" also ai_<name>_create, _run, ...
+    <name>_legacy.h / .c           c_api="both": the legacy API beside the st-ai one, out of
+                                   the st-ai headers (firmware build: lib<name>_legacy.a)
     <name>_data.h / <name>_data.c  weights blob (.nn_weights) and requantization tables
     <name>_details.h               every computed tensor and every node (stai_network_details)
     stai.h, stai_debug.h,          the st-ai types, return-code/format names and runtime
@@ -85,6 +87,27 @@ def _header(kind: str, name: str, graph: Graph) -> Callable[[str], str]:
     return render
 
 
+# The C type of a weights member -> its little-endian numpy type (the blob's bytes).
+C_TO_NP = {"int8_t": "i1", "uint8_t": "u1", "int16_t": "<i2", "uint16_t": "<u2", "int32_t": "<i4",
+           "uint32_t": "<u4", "int64_t": "<i8", "float": "<f4"}
+
+
+def _weights_words(weights: list[dict[str, Any]], size: int, signature: int, per_line: int = 4) -> str:
+    """The weights blob as the initializer of ST's `const uint64_t g_<name>_weights_array[]`: the
+    signature word, then each member at its offset (padding zero), as little-endian 64-bit words.
+    Sets each member's "offset" (the layout comment of <name>_data.c)."""
+    blob = bytearray(size)
+    blob[0:4] = signature.to_bytes(4, "little")
+    pos = 4
+    for m in weights:
+        pos += m["pad"]
+        m["offset"] = pos
+        blob[pos:pos + m["nbytes"]] = m["bytes"]
+        pos += m["nbytes"]
+    words = [f"0x{w:016x}U" for w in np.frombuffer(bytes(blob), dtype="<u8").tolist()]
+    return ",\n    ".join(", ".join(words[i:i + per_line]) for i in range(0, len(words), per_line))
+
+
 # ---------------------------------------------------------------------------------
 # the project
 
@@ -160,7 +183,8 @@ def render_project(
     def add_weights(member: str, c: ConstArray) -> None:
         ctype = c.ctype
         weights.append({"name": member, "ctype": ctype, "count": int(c.values.size),
-                        "init": c_array_init(c.values, ctype), "comment": safe_text(c.comment or member, 120),
+                        "bytes": np.ascontiguousarray(c.values).reshape(-1).astype(C_TO_NP[ctype]).tobytes(),
+                        "comment": safe_text(c.comment or member, 120),
                         "nbytes": c.nbytes})
 
     structs: list[str] = []
@@ -248,6 +272,7 @@ def render_project(
         weights_size += m["pad"] + m["nbytes"]
     weights_tail = _align(weights_size, WEIGHTS_ALIGNMENT) - weights_size
     weights_size += weights_tail
+    weights_words = _weights_words(weights, weights_size, int(graph.model_hash[:8], 16))
     params_bytes = sum(p["nbytes"] for p in params)
 
     inputs = tuple(io_tensor(graph, k + 1, graph.tensors[t], plan, inputs_in_activations)
@@ -267,6 +292,9 @@ def render_project(
     flags.append("STAI_FLAG_WEIGHTS")
     legacy = c_api in ("legacy", "legacy-6", "both")
     legacy6 = c_api == "legacy-6"  # the X-CUBE-AI 5.x-6.x shape: its ai_buffer, params and names
+    # "both": the st-ai headers as "st-ai" writes them, the legacy API in <name>_legacy.h/.c (an
+    # st-ai application may define ai_<name>_init itself); "legacy"/"legacy-6": in <name>.h/.c, as ST.
+    legacy_split = c_api == "both"
     arm_kernels = any(rel.startswith("arm/") for rel in lowered.sources)
     version_parts = ([int(p) if p.isdigit() else 0 for p in __version__.split(".")] + [0, 0, 0])[:3]
     context = {
@@ -278,10 +306,12 @@ def render_project(
         "outputs": [io_context(io, f"out_{io.k}") for io in outputs],
         "arena_size": plan.arena_size, "arena_alignment": plan.alignment, "own_activations": own_activations,
         "weights": weights, "weights_tail": weights_tail, "params": params, "weights_size": weights_size,
+        "weights_words": weights_words,
         "params_bytes": params_bytes,
         "weights_signature": digest[:8], "context_magic": hashlib.sha256(f"ctx:{name}:{digest}".encode()).hexdigest()[:8],
         "structs": structs, "nodes": nodes, "states": states, "macc": macs, "n_nodes": len(graph.operators),
         "flags": flags, "pools": pool_list, "legacy": legacy, "legacy6": legacy6, "c_api": c_api,
+        "legacy_header": legacy and not legacy_split,
         "main_api": "legacy" if c_api == "legacy" else "stai",
         "inputs_in_activations": inputs_in_activations, "outputs_in_activations": outputs_in_activations,
         # The Cortex-M7 variants' parameter structs live in their own header.
@@ -309,6 +339,9 @@ def render_project(
     render("network_data.h.j2", f"{name}_data.h")
     render("network_data.c.j2", f"{name}_data.c")
     render("network_details.h.j2", f"{name}_details.h")
+    if legacy_split:
+        render("network_legacy.h.j2", f"{name}_legacy.h")
+        render("network_legacy.c.j2", f"{name}_legacy.c")
     render("main.c.j2", "main.c")
     render("host_main.c.j2", "host_main.c")
 
@@ -326,8 +359,11 @@ def render_project(
             kernel_files.append(rel)
 
     data_params = [f"{name}_data_params.c"] if legacy and not legacy6 else []
-    network_sources = [f"{name}.c", f"{name}_data.c", *data_params, "stai_runtime.c",
-                       *[f"{KERNELS_SUBDIR}/{k}" for k in kernel_files]]
+    # With "both" the legacy API's sources go into a static library of their own in the
+    # firmware build: linked only when called (main.c uses st-ai).
+    legacy_sources = [f"{name}_legacy.c", *data_params] if legacy_split else []
+    network_sources = [f"{name}.c", f"{name}_data.c", *[s for s in data_params if s not in legacy_sources],
+                       "stai_runtime.c", *[f"{KERNELS_SUBDIR}/{k}" for k in kernel_files], *legacy_sources]
     app_sources = [*network_sources, "main.c"]
     include_dirs = [".", KERNELS_SUBDIR]
     for rel in lowered.sources:  # kernel variants in sub-folders (kernels/arm/...)
@@ -345,8 +381,8 @@ def render_project(
         text = content if isinstance(content, str) else content.decode("utf-8")
         files[rel] = stamp(rel, text, graph, "copied from mcugen's firmware tree")
     files["Makefile"] = stamp("Makefile", fw.render_makefile(
-        bundle, app_sources=app_sources, app_include_dirs=include_dirs, libs=["-lm"], werror=True), graph,
-        "generated")
+        bundle, app_sources=[s for s in app_sources if s not in legacy_sources], app_include_dirs=include_dirs,
+        libs=["-lm"], werror=True, archive=(f"{name}_legacy", legacy_sources)), graph, "generated")
     runtime_include = next((d for d in bundle.include_dirs if d.endswith("runtime")), "firmware/runtime")
     host_sources = ("host_main.c", *network_sources)
 
@@ -370,6 +406,7 @@ def render_project(
         "macs": macs,
         "kernels": kernel_files,
         "sources": app_sources,
+        "legacy_sources": legacy_sources,  # --c-api both: the legacy API's own library (lib<name>_legacy.a)
         "host_sources": list(host_sources),
         "include_dirs": [*include_dirs, runtime_include],
         "inputs": [io.to_json() for io in inputs],

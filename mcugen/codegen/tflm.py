@@ -3,8 +3,10 @@
 `generate_tflm` writes model_data.h/.cc (the flatbuffer as an aligned array in
 the weights region), main.cc (a MicroMutableOpResolver with exactly the model's
 operators, a static arena of the estimated size in the arena region, the UART
-protocol loop) and a Makefile that links the cached libtensorflow-microlite.a
-(built once per configuration, see mcugen.tflm.library).
+protocol loop) and a Makefile that links libtensorflow-microlite.a (built once per
+configuration in the cache, see mcugen.tflm.library). The project holds a copy of the
+library and of the headers it includes (mcugen.codegen.tflm_vendor): it builds with
+the toolchain alone, without mcugen, its cache or the TFLM tree.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from mcugen import __version__
 from mcugen import firmware as fw
 from mcugen.boards import Board, get_board
 from mcugen.codegen.c_text import safe_text, stamp
+from mcugen.codegen.tflm_library import render_tflm_library
+from mcugen.codegen.tflm_vendor import vendor_tflm
 from mcugen.errors import McugenError, UnsupportedOpsError
 from mcugen.lower.call import c_float
 from mcugen.model.graph import DTYPES, Graph, Tensor
@@ -49,6 +53,8 @@ class TflmProject:
     files: tuple[str, ...]
     ops: tuple[str, ...]
     notes: tuple[str, ...] = ()  # what writing the directory kept, replaced or ignored (mcugen.outdir)
+    library_copy: str = ""  # the library's copy in the project (relative), which the Makefile links
+    headers: int = 0  # TFLM headers copied into the project
 
 
 def resolver_ops(graph: Graph) -> list[tuple[str, str]]:
@@ -122,8 +128,12 @@ def render_tflm(
     arena_size: int,
     library: LibraryEntry,
     firmware_options: fw.FirmwareOptions | None = None,
-) -> tuple[dict[str, str], dict[str, Any]]:
-    """All project files in memory (relative path -> content) and the manifest."""
+    layout: str = "firmware",
+) -> tuple[dict[str, str | bytes], dict[str, Any]]:
+    """All project files in memory (relative path -> content) and the manifest.
+
+    layout "library": the model, its resolver and the TFLM library for an application of
+    the user's (mcugen.codegen.tflm_library) instead of the firmware project."""
 
     ops = resolver_ops(graph)
     nodes = tflm_nodes(graph, kernels)
@@ -140,30 +150,45 @@ def render_tflm(
         "outputs": [_tensor_info(t) for t in graph.output_tensors],
         "profiled_ops": len(nodes),
     }
-    files: dict[str, str] = {}
+    files: dict[str, str | bytes] = {}
     for template, out in (("model_data.h.j2", "model_data.h"), ("model_data.cc.j2", "model_data.cc"),
                           ("main.cc.j2", "main.cc")):
         files[out] = env.get_template(f"tflm/{template}").render(**context)
+    if layout == "library":
+        files, tflm_part = render_tflm_library(context, _header(graph), files["model_data.h"], library,
+                                               library.key.target, kernels)
+        manifest = {"generator": "mcugen", "version": __version__, "board": board.name, "style": STYLE,
+                    "layout": "library", "model": {"name": graph.name, "hash": graph.model_hash},
+                    "tflm": {"kernels": kernels, "library_entry": library.path.name,
+                             "tree_revision": library.key.tree_revision, "arena_size": arena_size,
+                             "ops": [o for o, _ in ops], **tflm_part},
+                    "arena_size": arena_size}
+        return files, manifest
 
     options = firmware_options or fw.FirmwareOptions()
     bundle = fw.firmware_bundle(board, options)
     for rel, content in bundle.files.items():
         text = content if isinstance(content, str) else content.decode("utf-8")
         files[rel] = stamp(rel, text, graph, "copied from mcugen's firmware tree")
-    defines = dict(_make_define(d) for d in library.defines)
-    include_dirs = [str(p) for p in library.include_dirs]
     # The library's own code-generation flags for the C++ sources (C++17, no RTTI or
     # exceptions, unsigned char); the CPU and float ABI come from the board bundle.
     cxxflags = [f for f in library.cxxflags if not f.startswith("-O")]
+    app_sources = ["main.cc", "model_data.cc"]
+    # The project carries the library and the headers its sources include (mcugen.codegen.tflm_vendor).
+    raw_defines = {**bundle.defines, **dict(d.partition("=")[::2] for d in library.defines)}
+    vendored = vendor_tflm(library, files, app_sources, [*bundle.include_dirs, "."],
+                           {k: v or "1" for k, v in raw_defines.items()}, [*bundle.cxxflags, *cxxflags])
+    files.update(vendored.files)
+    defines = dict(_make_define(d) for d in library.defines)
     files["Makefile"] = stamp(
         "Makefile",
         fw.render_makefile(
             bundle,
-            app_sources=["main.cc", "model_data.cc"],
-            app_include_dirs=["."] + include_dirs,
+            app_sources=app_sources,
+            app_include_dirs=[".", *vendored.include_dirs],
             app_defines=defines,
             extra_cxxflags=cxxflags,
-            libs=library.link_inputs(),
+            libs=[vendored.library, *library.libs],
         ),
         graph,
         "generated",
@@ -177,9 +202,10 @@ def render_tflm(
         "firmware": options.to_dict(),
         "tflm": {
             "kernels": kernels,
-            "library": str(library.library),
+            "library": vendored.library,  # the copy in the project; the cache entry it came from:
             "library_entry": library.path.name,
-            "tflm_root": str(library.tflm_root),
+            "tree_revision": library.key.tree_revision,
+            "headers": vendored.headers,
             "arena_size": arena_size,
             "ops": [o for o, _ in ops],
         },
@@ -203,6 +229,7 @@ def generate_tflm(
     progress: Callable[[BuildProgress], None] | None = None,
     extra_files: dict[str, str | bytes] | None = None,
     extra_manifest: dict[str, Any] | None = None,
+    layout: str = "firmware",
 ) -> TflmProject:
     """Generate the tflm project; builds (or reuses) the cached TFLM library first.
 
@@ -223,13 +250,13 @@ def generate_tflm(
     need = estimate_tflm_arena(graph, kernels=kernels, target=target).total
     arena = arena_size or need
     files, manifest = render_tflm(
-        graph, board, kernels=kernels, arena_size=arena, library=library, firmware_options=firmware_options
-    )
+        graph, board, kernels=kernels, arena_size=arena, library=library, firmware_options=firmware_options,
+        layout=layout)
     files = {**files, **(extra_files or {})}
     manifest = {**manifest, **(extra_manifest or {})}
     written = write_project(out, files, manifest, force=force)
     return TflmProject(
         out_dir=out, board=board.name, kernels=kernels, arena_size=arena, arena_need_estimate=need,
         library=library.library, files=tuple(sorted(files)), ops=tuple(manifest["tflm"]["ops"]),
-        notes=tuple(written.notes()),
+        notes=tuple(written.notes()), library_copy=manifest["tflm"]["library"], headers=manifest["tflm"]["headers"],
     )
