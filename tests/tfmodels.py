@@ -306,32 +306,34 @@ def cached_tflite(name: str, make: Callable[..., bytes], **kwargs: Any) -> Path:
     return path
 
 
-def int8_lstm(timesteps=8, features=4, units=8, classes=3, seed=0) -> bytes:
-    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM (static batch 1 and sequence length) and a dense head.
+def int8_lstm(timesteps=8, features=4, units=8, classes=3, seed=0, batch=1, time_major=False) -> bytes:
+    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM (static batch and sequence length) and a dense head.
 
     Keras 3's LSTM exports as a WHILE loop; the converter fuses an LSTM only from a function
     that declares the Keras 2 `standard_lstm` interface (api_implements "lstm_*", the
     arguments inputs, init_h, init_c, kernel, recurrent_kernel, bias and five results), so
     the layer is written as such a function. Its quantized form has five intermediates of
-    shape [0], empty by design."""
+    shape [0], empty by design. time_major: the input is [timesteps, batch, features]."""
     import tensorflow as tf
 
     rng = np.random.default_rng(seed)
+    in_shape = [timesteps, batch, features] if time_major else [batch, timesteps, features]
 
     def standard_lstm(inputs, init_h, init_c, kernel, recurrent_kernel, bias):
         h, c = init_h, init_c
         outs = []
         for t in range(timesteps):
-            z = tf.matmul(inputs[:, t, :], kernel) + tf.matmul(h, recurrent_kernel) + bias
+            step = inputs[t] if time_major else inputs[:, t, :]
+            z = tf.matmul(step, kernel) + tf.matmul(h, recurrent_kernel) + bias
             i, f, g, o = tf.split(z, 4, axis=1)
             c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
             h = tf.sigmoid(o) * tf.tanh(c)
             outs.append(h)
-        return h, tf.stack(outs, axis=1), h, c, tf.constant(1.0)
+        return h, tf.stack(outs, axis=0 if time_major else 1), h, c, tf.constant(1.0)
 
     lstm = tf.function(standard_lstm, autograph=False, experimental_attributes={
         "api_implements": f"lstm_mcugen_test_{seed}", "api_preferred_device": "CPU",
-        "time_major": False, "go_backwards": False})
+        "time_major": time_major, "go_backwards": False})
 
     class Classifier(tf.Module):
         def __init__(self):
@@ -340,9 +342,9 @@ def int8_lstm(timesteps=8, features=4, units=8, classes=3, seed=0) -> bytes:
             self.bias = tf.Variable(rng.normal(0, 0.2, (4 * units,)).astype(np.float32))
             self.dense = tf.Variable(rng.normal(0, 0.5, (units, classes)).astype(np.float32))
 
-        @tf.function(input_signature=[tf.TensorSpec([1, timesteps, features], tf.float32)])
+        @tf.function(input_signature=[tf.TensorSpec(in_shape, tf.float32)])
         def __call__(self, x):
-            zeros = tf.zeros([1, units])
+            zeros = tf.zeros([batch, units])
             # tensors, not variables: the converter needs the weights' static shapes
             last, *_ = lstm(x, zeros, zeros, tf.identity(self.kernel), tf.identity(self.recurrent),
                             tf.identity(self.bias))
@@ -355,7 +357,7 @@ def int8_lstm(timesteps=8, features=4, units=8, classes=3, seed=0) -> bytes:
 
         def representative():
             for _ in range(16):
-                yield [rng.uniform(-1, 1, size=(1, timesteps, features)).astype(np.float32)]
+                yield [rng.uniform(-1, 1, size=in_shape).astype(np.float32)]
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative

@@ -1,0 +1,49 @@
+"""The integer UNIDIRECTIONAL_SEQUENCE_LSTM, bit for bit against the TFLM reference interpreter.
+
+The model (tests/tfmodels.py int8_lstm: the LSTM, a STRIDED_SLICE of its last step and a
+dense head) is generated in the cubeai style, compiled with the host cc and fed 20 samples
+in sequence; TFLM runs the same sequence without a reset, so its variable tensors (hidden
+and cell state) carry over from one invoke to the next, and so must mcugen's. Batch-major
+and time-major, one and several batches, odd sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+pytest.importorskip("tflite_micro")
+
+from _cubeai import check_bit_exact  # noqa: E402
+from tfmodels import cached_tflite, int8_lstm  # noqa: E402
+
+from mcugen.inputs import make_samples  # noqa: E402
+from mcugen.lower import unsupported_ops  # noqa: E402
+from mcugen.model.load import load_model  # noqa: E402
+from mcugen.reference import reference_outputs  # noqa: E402
+
+LSTM_CASES = {
+    "batch_major": {},
+    "time_major_batch3_odd": {"time_major": True, "batch": 3, "timesteps": 5, "features": 7, "units": 5, "seed": 1},
+    "batch_major_batch2_odd": {"batch": 2, "timesteps": 3, "features": 5, "units": 11, "seed": 2},
+}
+
+
+def lstm_graph(**kwargs):
+    name = "int8_lstm" if not kwargs else "int8_lstm_" + "_".join(f"{k}{v}" for k, v in sorted(kwargs.items()))
+    return load_model(cached_tflite(name, int8_lstm, **kwargs))
+
+
+@pytest.mark.parametrize("kwargs", list(LSTM_CASES.values()), ids=list(LSTM_CASES))
+def test_lstm_bit_exact_with_state_carried(kwargs, tmp_path):
+    graph = lstm_graph(**kwargs)
+    lstm = [op for op in graph.operators if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM"]
+    assert lstm, f"the converter produced {graph.opcodes}, no LSTM"
+    assert bool(lstm[0].option("time_major")) == bool(kwargs.get("time_major", False))
+    assert not unsupported_ops(graph)
+    samples = make_samples(graph, (), random=20, seed=0)
+    _, predicted, _ = check_bit_exact(graph, tmp_path / "lstm", samples=samples)
+    # The state matters: most outputs differ from what the same sample gives on a fresh state.
+    fresh = [reference_outputs(graph, [s])[0][0] for s in samples]
+    assert sum(not np.array_equal(f, p[0]) for f, p in zip(fresh, predicted)) >= 10
+    assert len(np.unique(np.concatenate([p[0].ravel() for p in predicted]))) > 10
