@@ -205,6 +205,7 @@ def estimate(
     tflm_unmodeled: tuple[str, ...] = (),
     io_outside: int = 0,
     c_api: str = "st-ai",
+    states: int = 0,
 ) -> Footprint:
     """The footprint of a model on `board` in `style`. Raises UnsupportedOpsError first.
 
@@ -213,7 +214,8 @@ def estimate(
     several pools (--pools) puts each pool's bytes in its region. io_outside: bytes of
     inputs/outputs the application keeps outside the activations (--no-inputs-allocation
     / --no-outputs-allocation), counted with the data; c_api "legacy" adds the legacy API
-    layer's code and data. tflm: of a Graph, with TFLM's arena (estimated when not given)."""
+    layer's code and data; states: bytes of the recurrent states' own buffers (.bss), counted
+    with the data. tflm: of a Graph, with TFLM's arena (estimated when not given)."""
     lowered: LoweredGraph | None = None
     if style == "cubeai":
         lowered = model if isinstance(model, LoweredGraph) else lower(model, board)
@@ -252,6 +254,8 @@ def estimate(
     runtime_parts = dict(runtime.parts)
     if io_outside:
         runtime_parts["io buffers"] = io_outside
+    if states:
+        runtime_parts["states"] = states
     code_parts = dict(code.by_part)
     legacy_data = 0
     if style == "cubeai" and c_api == "legacy":
@@ -272,7 +276,7 @@ def estimate(
         "code": code_total,
         "weights": blob,
         "arena": activation,
-        "data": runtime.parts.get("data", 0) + io_outside + legacy_data,
+        "data": runtime.parts.get("data", 0) + io_outside + legacy_data + states,
         "stack": runtime.parts.get("stack", 0),
     }
     if rodata:
