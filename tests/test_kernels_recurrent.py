@@ -29,9 +29,13 @@ LSTM_CASES = {
 }
 
 
-def lstm_graph(**kwargs):
+def lstm_path(**kwargs):
     name = "int8_lstm" if not kwargs else "int8_lstm_" + "_".join(f"{k}{v}" for k, v in sorted(kwargs.items()))
-    return load_model(cached_tflite(name, int8_lstm, **kwargs))
+    return cached_tflite(name, int8_lstm, **kwargs)
+
+
+def lstm_graph(**kwargs):
+    return load_model(lstm_path(**kwargs))
 
 
 @pytest.mark.parametrize("kwargs", list(LSTM_CASES.values()), ids=list(LSTM_CASES))
@@ -47,3 +51,22 @@ def test_lstm_bit_exact_with_state_carried(kwargs, tmp_path):
     fresh = [reference_outputs(graph, [s])[0][0] for s in samples]
     assert sum(not np.array_equal(f, p[0]) for f, p in zip(fresh, predicted)) >= 10
     assert len(np.unique(np.concatenate([p[0].ravel() for p in predicted]))) > 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["batch_major", "time_major_batch3_odd"])
+def test_lstm_bit_exact_on_qemu(case, tmp_path):
+    """The LSTM on the Cortex-M7 (QEMU), 20 inputs in a row over the UART: the state the
+    firmware carries from run to run gives TFLM's outputs over the same sequence."""
+    import shutil
+
+    from mcugen import project
+    from mcugen.options import GenerateOptions
+
+    if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("qemu-system-arm or arm-none-eabi-gcc missing")
+    _, _, rep = project.validate(lstm_path(**LSTM_CASES[case]), "qemu-m7", GenerateOptions(style="cubeai"), random=20, seed=3,
+                                 output=tmp_path / "p", force=True)
+    assert rep.inputs == 20
+    assert rep.comparison.bit_exact and rep.comparison.max_abs_diff == 0, \
+        [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
