@@ -64,6 +64,13 @@ def synthetic(name: str) -> Path:
         "mnasnet_like": lambda: tfmodels.cached_model("mnas", tfmodels.mnasnet_like),
         "ssdlite_like": lambda: tfmodels.cached_model("ssd", tfmodels.ssdlite_head, q_output_type="float32"),
         "mbv3_block": lambda: tfmodels.cached_model("mbv3", tfmodels.mobilenet_v3_block),
+        # Keyword spotting, 49 frames x 10 features, 64 units, 12 classes (tests/test_kernels_recurrent.py).
+        # The LSTM keeps its state between invokes in mcugen and TFLM's reference kernels but not in
+        # TFLM's CMSIS-NN LSTM: compare it with --inputs 1 (one invoke from the reset state).
+        "kws_lstm": lambda: tfmodels.cached_tflite("kws_lstm", tfmodels.int8_lstm, timesteps=49, features=10,
+                                                   units=64, classes=12, softmax=True),
+        "kws_gru": lambda: tfmodels.cached_tflite("kws_gru", tfmodels.gru_from_ops, timesteps=49, features=10,
+                                                  units=64, classes=12),
     }
     return builders[name]()
 

@@ -15,7 +15,7 @@ pytest.importorskip("tensorflow")
 pytest.importorskip("tflite_micro")
 
 from _cubeai import check_bit_exact  # noqa: E402
-from tfmodels import cached_tflite, int8_lstm  # noqa: E402
+from tfmodels import cached_tflite, gru_from_ops, int8_lstm  # noqa: E402
 
 from mcugen.inputs import make_samples  # noqa: E402
 from mcugen.lower import unsupported_ops  # noqa: E402
@@ -27,6 +27,18 @@ LSTM_CASES = {
     "time_major_batch3_odd": {"time_major": True, "batch": 3, "timesteps": 5, "features": 7, "units": 5, "seed": 1},
     "batch_major_batch2_odd": {"batch": 2, "timesteps": 3, "features": 5, "units": 11, "seed": 2},
 }
+
+
+# Whole keyword-spotting models: 49 frames of 10 features, 64 units, 12 classes.
+KWS = {
+    "kws_lstm": (int8_lstm, {"timesteps": 49, "features": 10, "units": 64, "classes": 12, "softmax": True}),
+    "kws_gru": (gru_from_ops, {"timesteps": 49, "features": 10, "units": 64, "classes": 12}),
+}
+
+
+def kws_path(name: str):
+    builder, kwargs = KWS[name]
+    return cached_tflite(name, builder, **kwargs)
 
 
 def lstm_path(**kwargs):
@@ -66,6 +78,35 @@ def test_lstm_bit_exact_on_qemu(case, tmp_path):
     if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("qemu-system-arm or arm-none-eabi-gcc missing")
     _, _, rep = project.validate(lstm_path(**LSTM_CASES[case]), "qemu-m7", GenerateOptions(style="cubeai"), random=20, seed=3,
+                                 output=tmp_path / "p", force=True)
+    assert rep.inputs == 20
+    assert rep.comparison.bit_exact and rep.comparison.max_abs_diff == 0, \
+        [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
+
+
+@pytest.mark.parametrize("name", sorted(KWS))
+def test_keyword_spotting_models_bit_exact_on_host(name, tmp_path):
+    """The KWS LSTM (its state carried from run to run) and the GRU written with FC, LOGISTIC,
+    TANH, MUL, SUB and ADD: 20 inputs in a row, bit-exact, every op in cubeai."""
+    graph = load_model(kws_path(name))
+    assert not unsupported_ops(graph)
+    if name == "kws_gru":
+        assert {"FULLY_CONNECTED", "LOGISTIC", "TANH", "MUL", "SUB", "ADD"} <= set(graph.opcodes)
+        assert not any(t.is_variable for t in graph.tensors)
+    check_bit_exact(graph, tmp_path / name, n=20)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(KWS))
+def test_keyword_spotting_models_bit_exact_on_qemu(name, tmp_path):
+    import shutil
+
+    from mcugen import project
+    from mcugen.options import GenerateOptions
+
+    if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("qemu-system-arm or arm-none-eabi-gcc missing")
+    _, _, rep = project.validate(kws_path(name), "qemu-m7", GenerateOptions(style="cubeai"), random=20, seed=4,
                                  output=tmp_path / "p", force=True)
     assert rep.inputs == 20
     assert rep.comparison.bit_exact and rep.comparison.max_abs_diff == 0, \
