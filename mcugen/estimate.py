@@ -139,13 +139,18 @@ def _align(n: int, a: int) -> int:
 def weights_blob_bytes(lowered: LoweredGraph) -> tuple[int, int]:
     """(weights blob bytes, params bytes) the cubeai generator emits for `lowered`: the blob
     (.nn_weights) starts with a signature word and holds every call's weight arrays and the
-    constant inputs, each 16-byte aligned; params are the .rodata arrays."""
+    constant inputs, each 16-byte aligned; params are the .rodata arrays. Arrays of equal
+    content are emitted once (ConstArray.content_key)."""
     graph = lowered.graph
     size = _align(4, WEIGHTS_ALIGNMENT)
     seen: set[int] = set()
+    emitted: set[tuple] = set()
     params = 0
     for call in lowered.calls:
         for c in call.constants:
+            if c.content_key in emitted:
+                continue
+            emitted.add(c.content_key)
             if c.weights:
                 size = _align(size, WEIGHTS_ALIGNMENT) + c.nbytes
             else:

@@ -170,12 +170,15 @@ def render_project(
 
     structs: list[str] = []
     nodes: list[dict[str, Any]] = []
+    shared: dict[tuple, str] = {}  # ConstArray.content_key -> the C expression of its first copy
     for call in lowered.calls:
         i = call.op_index
         op = graph.operators[i]
         resolve: dict[str, str] = {}
         for c in call.constants:
-            if c.weights:
+            if c.content_key in shared:
+                resolve[f"c_{c.name}"] = shared[c.content_key]
+            elif c.weights:
                 member = f"op{i}_{c.name}"
                 add_weights(member, c)
                 resolve[f"c_{c.name}"] = f"w->{member}"
@@ -185,6 +188,7 @@ def render_project(
                                "init": c_array_init(c.values, c.ctype), "comment": safe_text(c.comment or symbol, 120),
                                "nbytes": c.nbytes})
                 resolve[f"c_{c.name}"] = symbol
+            shared.setdefault(c.content_key, resolve[f"c_{c.name}"])
         cref = {c.name: resolve[f"c_{c.name}"] for c in call.constants if not c.weights}
         for s in call.structs:
             symbol = f"{name}_op{i}_{s.name}"
