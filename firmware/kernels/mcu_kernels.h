@@ -561,6 +561,13 @@ typedef struct {
 /* Scratch: 4 * rows * units int16, rows = batches when time-major, else 1. The
  * hidden [batches, units] and cell [batches, units] states persist between runs. */
 int32_t mcu_lstm_s8_get_buffer_size(int32_t rows, int32_t units);
+/* The pieces a variant shares (mcu_lstm_s8.c): a gate's Q3.12 sum from its input and
+ * recurrent accumulators (bias and zero points included), and the step's end from the
+ * four gate sums gates[4][n] (input, forget, cell, output; overwritten): the cell and
+ * hidden state updates and the output copy. */
+int16_t mcu_lstm_gate_sum(const mcu_lstm_params *p, int32_t gate, int32_t input_acc, int32_t recurrent_acc);
+void mcu_lstm_s8_update(const mcu_lstm_params *p, int16_t *gates, int32_t n, int16_t *cell_state,
+                        int8_t *hidden_state, int8_t *output);
 mcu_status mcu_lstm_s8(const mcu_context *ctx, const mcu_lstm_params *params, const mcu_lstm_weights *weights,
                        const int8_t *input, int8_t *hidden_state, int16_t *cell_state, int8_t *output);
 

@@ -95,81 +95,82 @@ static int16_t mcu_lstm_tanh(int16_t x, int32_t multiplier, int32_t shift)
     return (int16_t)(r >> 8);
 }
 
-/* out[r][u] = sat16(requant(W[u] . (x[r] - zp) + bias[u])) for rows x units. */
-static void mcu_lstm_project(const int8_t *x, int32_t rows, int32_t depth, int32_t zero_point,
-                             const int8_t *weights, const int32_t *bias, int32_t units,
-                             int32_t multiplier, int32_t shift, int16_t *out)
+static int32_t mcu_lstm_dot(const int8_t *w, const int8_t *x, int32_t depth, int32_t zero_point, int32_t acc)
 {
-    int32_t r, u, k;
-    for (r = 0; r < rows; ++r) {
-        const int8_t *xr = x + (size_t)r * (size_t)depth;
-        const int8_t *w = weights;
-        for (u = 0; u < units; ++u) {
-            int32_t acc = 0;
-            for (k = 0; k < depth; ++k) {
-                acc += (int32_t)(*w++) * ((int32_t)xr[k] - zero_point);
+    int32_t k;
+    for (k = 0; k < depth; ++k) {
+        acc += (int32_t)w[k] * ((int32_t)x[k] - zero_point);
+    }
+    return acc;
+}
+
+/* The gates' Q3.12 sums, each sat16(requant(input projection + bias)) +
+ * sat16(requant(recurrent projection)), saturated: gates[g][r][u]. */
+static void mcu_lstm_gate_sums(const mcu_lstm_params *p, const mcu_lstm_weights *w, const int8_t *x,
+                               const int8_t *h, int32_t rows, int16_t *gates)
+{
+    int32_t g, r, u;
+    const int32_t n = rows * p->units;
+    for (g = 0; g < 4; ++g) {
+        for (r = 0; r < rows; ++r) {
+            const int8_t *xr = x + (size_t)r * (size_t)p->input_size;
+            const int8_t *hr = h + (size_t)r * (size_t)p->units;
+            for (u = 0; u < p->units; ++u) {
+                const int32_t a = mcu_lstm_dot(w->input_weights[g] + (size_t)u * (size_t)p->input_size, xr,
+                                               p->input_size, p->input_zero_point, w->bias[g][u]);
+                const int32_t b = mcu_lstm_dot(w->recurrent_weights[g] + (size_t)u * (size_t)p->units, hr, p->units,
+                                               p->hidden_zero_point, 0);
+                gates[(size_t)(g * n + r * p->units + u)] = mcu_lstm_gate_sum(p, g, a, b);
             }
-            if (bias != NULL) {
-                acc += bias[u];
-            }
-            out[(size_t)r * (size_t)units + (size_t)u] = mcu_sat16(mcu_mul_by_quantized_mult(acc, multiplier, shift));
         }
     }
 }
 
-/* One gate: input and recurrent projections summed with saturation, then its
- * non-linearity (gate 2, the cell gate, takes tanh; the others the sigmoid). */
-static void mcu_lstm_gate(const mcu_lstm_params *p, const mcu_lstm_weights *w, int32_t gate,
-                          const int8_t *x, const int8_t *h, int32_t rows, int16_t *out, int16_t *tmp)
+int16_t mcu_lstm_gate_sum(const mcu_lstm_params *p, int32_t gate, int32_t input_acc, int32_t recurrent_acc)
 {
-    int32_t i;
-    const int32_t n = rows * p->units;
-    mcu_lstm_project(x, rows, p->input_size, p->input_zero_point, w->input_weights[gate], w->bias[gate],
-                     p->units, p->input_multiplier[gate], p->input_shift[gate], out);
-    mcu_lstm_project(h, rows, p->units, p->hidden_zero_point, w->recurrent_weights[gate], NULL,
-                     p->units, p->recurrent_multiplier[gate], p->recurrent_shift[gate], tmp);
-    for (i = 0; i < n; ++i) {
-        const int16_t s = mcu_sat16((int32_t)out[i] + (int32_t)tmp[i]);
-        out[i] = gate == 2 ? mcu_lstm_tanh(s, 3, 0) : mcu_lstm_sigmoid(s);
-    }
+    const int32_t a = mcu_sat16(mcu_mul_by_quantized_mult(input_acc, p->input_multiplier[gate], p->input_shift[gate]));
+    const int32_t b = mcu_sat16(
+        mcu_mul_by_quantized_mult(recurrent_acc, p->recurrent_multiplier[gate], p->recurrent_shift[gate]));
+    return mcu_sat16(a + b);
 }
 
-static void mcu_lstm_step(const mcu_lstm_params *p, const mcu_lstm_weights *w, const int8_t *x,
-                          int8_t *h, int16_t *c, int8_t *y, int32_t rows, int16_t *buf)
+void mcu_lstm_s8_update(const mcu_lstm_params *p, int16_t *gates, int32_t n, int16_t *c, int8_t *h, int8_t *y)
 {
-    const int32_t n = rows * p->units;
-    int16_t *forget = buf;
-    int16_t *input = buf + n;
-    int16_t *cell = buf + 2 * n;
-    int16_t *tmp = buf + 3 * n;
+    int16_t *input = gates;
+    int16_t *forget = gates + n;
+    int16_t *cell = gates + 2 * n;
+    int16_t *output = gates + 3 * n;
     int32_t i;
-    mcu_lstm_gate(p, w, 1, x, h, rows, forget, tmp);
-    mcu_lstm_gate(p, w, 0, x, h, rows, input, tmp);
-    mcu_lstm_gate(p, w, 2, x, h, rows, cell, tmp);
     for (i = 0; i < n; ++i) {
+        /* The gates depend on the input and the previous hidden state only (no peephole),
+         * so all four are computed before the cell changes, as TFLM's order allows. */
+        const int32_t f = mcu_lstm_sigmoid(forget[i]);
+        const int32_t in = mcu_lstm_sigmoid(input[i]);
+        const int32_t g = mcu_lstm_tanh(cell[i], 3, 0);
+        const int32_t o = mcu_lstm_sigmoid(output[i]);
         const int32_t kept = mcu_clamp32(
-            mcu_mul_by_quantized_mult((int32_t)forget[i] * (int32_t)c[i], p->forget_multiplier, p->forget_shift),
-            -32768, 32767);
+            mcu_mul_by_quantized_mult(f * (int32_t)c[i], p->forget_multiplier, p->forget_shift), -32768, 32767);
         const int32_t added = mcu_clamp32(
-            mcu_mul_by_quantized_mult((int32_t)input[i] * (int32_t)cell[i], p->input_gate_multiplier,
-                                      p->input_gate_shift),
-            -32768, 32767);
+            mcu_mul_by_quantized_mult(in * g, p->input_gate_multiplier, p->input_gate_shift), -32768, 32767);
         int32_t next = mcu_clamp32(kept + added, -32768, 32767);
+        int32_t v;
         if (p->cell_clip > 0) {
             next = mcu_clamp32(next, -p->cell_clip, p->cell_clip);
         }
         c[i] = (int16_t)next;
-    }
-    /* The output gate reads the hidden state of the previous step: h changes after it. */
-    mcu_lstm_gate(p, w, 3, x, h, rows, input, tmp);
-    for (i = 0; i < n; ++i) {
-        const int16_t t = mcu_lstm_tanh(c[i], p->cell_tanh_multiplier, p->cell_tanh_shift);
-        const int32_t v = p->hidden_zero_point +
-                          mcu_mul_by_quantized_mult((int32_t)t * (int32_t)input[i], p->output_multiplier,
-                                                    p->output_shift);
+        v = p->hidden_zero_point +
+            mcu_mul_by_quantized_mult((int32_t)mcu_lstm_tanh(c[i], p->cell_tanh_multiplier, p->cell_tanh_shift) * o,
+                                      p->output_multiplier, p->output_shift);
         h[i] = (int8_t)mcu_clamp32(v, -128, 127);
         y[i] = h[i];
     }
+}
+
+static void mcu_lstm_step(const mcu_lstm_params *p, const mcu_lstm_weights *w, const int8_t *x,
+                          int8_t *h, int16_t *c, int8_t *y, int32_t rows, int16_t *gates)
+{
+    mcu_lstm_gate_sums(p, w, x, h, rows, gates);
+    mcu_lstm_s8_update(p, gates, rows * p->units, c, h, y);
 }
 
 mcu_status mcu_lstm_s8(const mcu_context *ctx, const mcu_lstm_params *p, const mcu_lstm_weights *w,
