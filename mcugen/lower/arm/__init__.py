@@ -26,6 +26,7 @@ Variants, in order of preference (`VARIANTS`), one module per operator family:
     fc_w16 / fc             FULLY_CONNECTED        mcu_fully_connected_s8_arm    fc.py
     avgpool                 AVERAGE_POOL_2D        mcu_avgpool_s8_arm            avgpool.py
     add                     ADD (same shapes)      mcu_add_s8_arm                add.py
+    lstm                    UNIDIRECTIONAL_SEQUENCE_LSTM  mcu_lstm_s8_arm        lstm.py
 The *_w16 variants store the filter as int16 (twice its flash, ~20 % fewer
 instructions); select_arm_variant(..., wide_limit=) takes them for filters up to
 that many bytes (DEFAULT_WIDE_LIMIT = 4 KiB; None: always; 0: never).
@@ -38,6 +39,7 @@ from mcugen.lower.arm.avgpool import AVGPOOL
 from mcugen.lower.arm.conv import CONV, CONV1X1, CONV1X1_W16, CONV_W16
 from mcugen.lower.arm.depthwise import DW, DW3X3
 from mcugen.lower.arm.fc import FC, FC_W16
+from mcugen.lower.arm.lstm import LSTM
 from mcugen.lower.arm.variant import HEADERS, ArmVariant
 from mcugen.model.graph import Graph, Operator
 
@@ -48,7 +50,7 @@ DEFAULT_WIDE_LIMIT = 4 * 1024
 
 # In order of preference: the first variant that accepts an op runs it (the w16
 # variants only within select_arm_variant's wide_limit).
-VARIANTS: tuple[ArmVariant, ...] = (CONV1X1_W16, CONV1X1, DW3X3, DW, CONV_W16, CONV, FC_W16, FC, AVGPOOL, ADD)
+VARIANTS: tuple[ArmVariant, ...] = (CONV1X1_W16, CONV1X1, DW3X3, DW, CONV_W16, CONV, FC_W16, FC, AVGPOOL, ADD, LSTM)
 BY_NAME: dict[str, ArmVariant] = {v.name: v for v in VARIANTS}
 
 
@@ -82,5 +84,5 @@ def why_not(graph: Graph, op: Operator) -> dict[str, str]:
 
 __all__ = [
     "ADD", "AVGPOOL", "BY_NAME", "CONV", "CONV1X1", "CONV1X1_W16", "CONV_W16", "DEFAULT_WIDE_LIMIT", "DW", "DW3X3",
-    "FC", "FC_W16", "HEADERS", "VARIANTS", "ArmVariant", "filter_bytes", "select_arm_variant", "why_not",
+    "FC", "FC_W16", "HEADERS", "LSTM", "VARIANTS", "ArmVariant", "filter_bytes", "select_arm_variant", "why_not",
 ]
