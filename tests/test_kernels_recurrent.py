@@ -19,6 +19,7 @@ from tfmodels import cached_tflite, gru_from_ops, int8_lstm  # noqa: E402
 
 from mcugen.inputs import make_samples  # noqa: E402
 from mcugen.lower import unsupported_ops  # noqa: E402
+from mcugen.lower.kernels import Kernels  # noqa: E402
 from mcugen.model.load import load_model  # noqa: E402
 from mcugen.reference import reference_outputs  # noqa: E402
 
@@ -82,6 +83,16 @@ def test_lstm_bit_exact_on_qemu(case, tmp_path):
     assert rep.inputs == 20
     assert rep.comparison.bit_exact and rep.comparison.max_abs_diff == 0, \
         [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
+
+
+@pytest.mark.parametrize("kwargs", list(LSTM_CASES.values()), ids=list(LSTM_CASES))
+def test_lstm_cortex_m7_variant_bit_exact_on_host(kwargs, tmp_path):
+    """The Cortex-M7 variant (SMLAD projections, zero points folded into the biases) with the
+    DSP instructions emulated on the host: the same 20-input sequence as TFLM."""
+    graph = lstm_graph(**kwargs)
+    samples = make_samples(graph, (), random=20, seed=0)
+    check_bit_exact(graph, tmp_path / "lstm", samples=samples, kernels=Kernels(any_core=True, max_ram_growth=None))
+    assert "mcu_lstm_s8_arm(" in (tmp_path / "lstm" / "network.c").read_text()
 
 
 @pytest.mark.parametrize("name", sorted(KWS))

@@ -55,6 +55,31 @@ static int32_t mcu_lstm_dot_arm(const int8_t *w, const int16_t *xs, int32_t n, i
     return acc;
 }
 
+/* Two rows at once (rows u and u + 1 of a row-major matrix of depth n): each x word
+ * loaded once for both. acc[0], acc[1] start at the rows' biases. */
+static void mcu_lstm_dot2_arm(const int8_t *w, const int16_t *xs, int32_t n, int32_t *acc)
+{
+    const int32_t *x2 = (const int32_t *)(const void *)xs;
+    const int8_t *w1 = w + n;
+    int32_t a0 = acc[0], a1 = acc[1];
+    int32_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        const int32_t xa = x2[k / 2], xb = x2[k / 2 + 1];
+        const int32_t word0 = mcu_load32(w + k);
+        const int32_t word1 = mcu_load32(w1 + k);
+        a0 = mcu_smlad(mcu_sxtb16(word0), xa, a0);
+        a1 = mcu_smlad(mcu_sxtb16(word1), xa, a1);
+        a0 = mcu_smlad(mcu_sxtb16_ror8(word0), xb, a0);
+        a1 = mcu_smlad(mcu_sxtb16_ror8(word1), xb, a1);
+    }
+    for (; k < n; ++k) {
+        a0 += (int32_t)w[k] * (int32_t)xs[k];
+        a1 += (int32_t)w1[k] * (int32_t)xs[k];
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+}
+
 static void mcu_lstm_step_arm(const mcu_lstm_params *p, const mcu_arm_lstm_weights *w, const int8_t *x, int8_t *h,
                               int16_t *c, int8_t *y, int32_t rows, int16_t *gates, int16_t *xs, int16_t *hs)
 {
@@ -66,12 +91,24 @@ static void mcu_lstm_step_arm(const mcu_lstm_params *p, const mcu_arm_lstm_weigh
         for (g = 0; g < 4; ++g) {
             const int8_t *wi = w->input_weights[g];
             const int8_t *wr = w->recurrent_weights[g];
-            for (u = 0; u < p->units; ++u) {
+            int16_t *out = gates + (size_t)(g * n + r * p->units);
+            for (u = 0; u + 2 <= p->units; u += 2) {
+                int32_t a[2], b[2];
+                a[0] = w->input_bias[g][u];
+                a[1] = w->input_bias[g][u + 1];
+                b[0] = w->recurrent_bias[g][u];
+                b[1] = w->recurrent_bias[g][u + 1];
+                mcu_lstm_dot2_arm(wi + (size_t)u * (size_t)p->input_size, xs, p->input_size, a);
+                mcu_lstm_dot2_arm(wr + (size_t)u * (size_t)p->units, hs, p->units, b);
+                out[u] = mcu_lstm_gate_sum(p, g, a[0], b[0]);
+                out[u + 1] = mcu_lstm_gate_sum(p, g, a[1], b[1]);
+            }
+            for (; u < p->units; ++u) {
                 const int32_t a = mcu_lstm_dot_arm(wi + (size_t)u * (size_t)p->input_size, xs, p->input_size,
                                                    w->input_bias[g][u]);
                 const int32_t b = mcu_lstm_dot_arm(wr + (size_t)u * (size_t)p->units, hs, p->units,
                                                    w->recurrent_bias[g][u]);
-                gates[(size_t)(g * n + r * p->units + u)] = mcu_lstm_gate_sum(p, g, a, b);
+                out[u] = mcu_lstm_gate_sum(p, g, a, b);
             }
         }
     }

@@ -8,6 +8,8 @@ flash beyond the 8 bias rows)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from mcugen.lower.arm.variant import SCRATCH_SETUP, ArmVariant
@@ -63,12 +65,14 @@ def _build(variant: ArmVariant, graph: Graph, op: Operator) -> KernelCall:
              f"{{ {refs('w_recurrent')} }}, {{ {refs('in_bias')} }}, {{ {refs('rec_bias')} }} }};")
     call = ("mcu_lstm_s8_arm(&ctx, &$s_params, &lw, (const int8_t *)$in0, (int8_t *)$in1, (int16_t *)$in2, "
             "(int8_t *)$out0)")
-    return variant.call(op, portable.inputs, portable.outputs, call, setup=setup,
-                        constants=tuple(weights + folded), structs=portable.structs,
-                        scratch_bytes=_scratch(graph, op), summary=f"{variant.name}: {portable.summary}")
+    kc = variant.call(op, portable.inputs, portable.outputs, call, setup=setup,
+                      constants=tuple(weights + folded), structs=portable.structs,
+                      scratch_bytes=_scratch(graph, op), summary=f"{variant.name}: {portable.summary}")
+    # The step's end and a gate's sum are the portable kernel's functions.
+    return dataclasses.replace(kc, sources=kc.sources + portable.sources)
 
 
 LSTM = ArmVariant(
-    "lstm", ("UNIDIRECTIONAL_SEQUENCE_LSTM",), "mcu_lstm_s8_arm", ("arm/mcu_lstm_s8_arm.c", "mcu_lstm_s8.c"),
+    "lstm", ("UNIDIRECTIONAL_SEQUENCE_LSTM",), "mcu_lstm_s8_arm", ("arm/mcu_lstm_s8_arm.c",),
     handles="UNIDIRECTIONAL_SEQUENCE_LSTM, int8 with int16 cell (as the portable kernel)", pixels_in_flight=None,
     accepts=_accepts, scratch=_scratch, transform=None, build=_build)
