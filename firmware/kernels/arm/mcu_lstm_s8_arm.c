@@ -13,6 +13,7 @@
  */
 #include "mcu_arm_acle.h"
 #include "mcu_arm_kernels.h"
+#include "mcu_fixedpoint.h"
 
 static int32_t mcu_round4(int32_t n)
 {
@@ -22,6 +23,14 @@ static int32_t mcu_round4(int32_t n)
 int32_t mcu_lstm_s8_arm_get_buffer_size(int32_t rows, int32_t units, int32_t input_size)
 {
     return (4 * rows * units + mcu_round4(input_size) + mcu_round4(units)) * (int32_t)sizeof(int16_t);
+}
+
+/* mcu_lstm_gate_sum (mcu_lstm_s8.c), inlined in the loop: the same arithmetic. */
+MCU_INLINE int16_t mcu_lstm_gate_sum_arm(int32_t a, int32_t am, int32_t as, int32_t b, int32_t bm, int32_t bs)
+{
+    const int32_t x = mcu_clamp32(mcu_mul_by_quantized_mult(a, am, as), -32768, 32767);
+    const int32_t y = mcu_clamp32(mcu_mul_by_quantized_mult(b, bm, bs), -32768, 32767);
+    return (int16_t)mcu_clamp32(x + y, -32768, 32767);
 }
 
 /* x as int16, each group of 4 stored x0, x2, x1, x3; the tail in order. */
@@ -40,7 +49,7 @@ static void mcu_lstm_widen(const int8_t *x, int32_t n, int16_t *out)
 }
 
 /* acc + w . x for a row of n int8 weights and the widened x (word-aligned scratch). */
-static int32_t mcu_lstm_dot_arm(const int8_t *w, const int16_t *xs, int32_t n, int32_t acc)
+MCU_INLINE int32_t mcu_lstm_dot_arm(const int8_t *w, const int16_t *xs, int32_t n, int32_t acc)
 {
     const int32_t *x2 = (const int32_t *)(const void *)xs;
     int32_t k = 0;
@@ -55,29 +64,38 @@ static int32_t mcu_lstm_dot_arm(const int8_t *w, const int16_t *xs, int32_t n, i
     return acc;
 }
 
-/* Two rows at once (rows u and u + 1 of a row-major matrix of depth n): each x word
- * loaded once for both. acc[0], acc[1] start at the rows' biases. */
-static void mcu_lstm_dot2_arm(const int8_t *w, const int16_t *xs, int32_t n, int32_t *acc)
+/* Four rows at once (rows u .. u + 3 of a row-major matrix of depth n): each pair of
+ * input words loaded once for all four. acc[] starts at the rows' biases. */
+MCU_INLINE void mcu_lstm_dot4_arm(const int8_t *w, const int16_t *xs, int32_t n, int32_t *acc)
 {
     const int32_t *x2 = (const int32_t *)(const void *)xs;
-    const int8_t *w1 = w + n;
-    int32_t a0 = acc[0], a1 = acc[1];
+    const int8_t *w1 = w + n, *w2 = w + 2 * n, *w3 = w + 3 * n;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     int32_t k = 0;
     for (; k + 4 <= n; k += 4) {
         const int32_t xa = x2[k / 2], xb = x2[k / 2 + 1];
-        const int32_t word0 = mcu_load32(w + k);
-        const int32_t word1 = mcu_load32(w1 + k);
-        a0 = mcu_smlad(mcu_sxtb16(word0), xa, a0);
-        a1 = mcu_smlad(mcu_sxtb16(word1), xa, a1);
-        a0 = mcu_smlad(mcu_sxtb16_ror8(word0), xb, a0);
-        a1 = mcu_smlad(mcu_sxtb16_ror8(word1), xb, a1);
+        const int32_t v0 = mcu_load32(w + k), v1 = mcu_load32(w1 + k);
+        const int32_t v2 = mcu_load32(w2 + k), v3 = mcu_load32(w3 + k);
+        a0 = mcu_smlad(mcu_sxtb16(v0), xa, a0);
+        a1 = mcu_smlad(mcu_sxtb16(v1), xa, a1);
+        a2 = mcu_smlad(mcu_sxtb16(v2), xa, a2);
+        a3 = mcu_smlad(mcu_sxtb16(v3), xa, a3);
+        a0 = mcu_smlad(mcu_sxtb16_ror8(v0), xb, a0);
+        a1 = mcu_smlad(mcu_sxtb16_ror8(v1), xb, a1);
+        a2 = mcu_smlad(mcu_sxtb16_ror8(v2), xb, a2);
+        a3 = mcu_smlad(mcu_sxtb16_ror8(v3), xb, a3);
     }
     for (; k < n; ++k) {
-        a0 += (int32_t)w[k] * (int32_t)xs[k];
-        a1 += (int32_t)w1[k] * (int32_t)xs[k];
+        const int32_t x = xs[k];
+        a0 += (int32_t)w[k] * x;
+        a1 += (int32_t)w1[k] * x;
+        a2 += (int32_t)w2[k] * x;
+        a3 += (int32_t)w3[k] * x;
     }
     acc[0] = a0;
     acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 }
 
 static void mcu_lstm_step_arm(const mcu_lstm_params *p, const mcu_arm_lstm_weights *w, const int8_t *x, int8_t *h,
@@ -92,16 +110,19 @@ static void mcu_lstm_step_arm(const mcu_lstm_params *p, const mcu_arm_lstm_weigh
             const int8_t *wi = w->input_weights[g];
             const int8_t *wr = w->recurrent_weights[g];
             int16_t *out = gates + (size_t)(g * n + r * p->units);
-            for (u = 0; u + 2 <= p->units; u += 2) {
-                int32_t a[2], b[2];
-                a[0] = w->input_bias[g][u];
-                a[1] = w->input_bias[g][u + 1];
-                b[0] = w->recurrent_bias[g][u];
-                b[1] = w->recurrent_bias[g][u + 1];
-                mcu_lstm_dot2_arm(wi + (size_t)u * (size_t)p->input_size, xs, p->input_size, a);
-                mcu_lstm_dot2_arm(wr + (size_t)u * (size_t)p->units, hs, p->units, b);
-                out[u] = mcu_lstm_gate_sum(p, g, a[0], b[0]);
-                out[u + 1] = mcu_lstm_gate_sum(p, g, a[1], b[1]);
+            const int32_t am = p->input_multiplier[g], as = p->input_shift[g];
+            const int32_t bm = p->recurrent_multiplier[g], bs = p->recurrent_shift[g];
+            for (u = 0; u + 4 <= p->units; u += 4) {
+                int32_t a[4], b[4], j;
+                for (j = 0; j < 4; ++j) {
+                    a[j] = w->input_bias[g][u + j];
+                    b[j] = w->recurrent_bias[g][u + j];
+                }
+                mcu_lstm_dot4_arm(wi + (size_t)u * (size_t)p->input_size, xs, p->input_size, a);
+                mcu_lstm_dot4_arm(wr + (size_t)u * (size_t)p->units, hs, p->units, b);
+                for (j = 0; j < 4; ++j) {
+                    out[u + j] = mcu_lstm_gate_sum_arm(a[j], am, as, b[j], bm, bs);
+                }
             }
             for (; u < p->units; ++u) {
                 const int32_t a = mcu_lstm_dot_arm(wi + (size_t)u * (size_t)p->input_size, xs, p->input_size,
