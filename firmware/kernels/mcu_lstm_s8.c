@@ -14,6 +14,7 @@
  * the hidden state. No peephole, projection, layer norm or CIFG: TFLM's
  * integer kernel has none either. Hidden and cell state persist between runs.
  */
+#include "mcu_compiler.h"
 #include "mcu_fixedpoint.h"
 #include "mcu_kernels.h"
 
@@ -57,7 +58,7 @@ static int16_t mcu_sat16(int32_t x)
 
 /* int16 logistic of a Q3.12 value into Q0.15 (TFLM reference_integer_ops::Logistic
  * with a power-of-two input: multiplier 3, no shift). */
-static int16_t mcu_lstm_sigmoid(int16_t x)
+MCU_INLINE int16_t mcu_lstm_sigmoid(int16_t x)
 {
     const int32_t v = (int32_t)x * 3;
     const uint32_t a = (uint32_t)(v < 0 ? -v : v);
@@ -77,7 +78,7 @@ static int16_t mcu_lstm_sigmoid(int16_t x)
 /* int16 tanh into Q0.15 (TFLM reference_integer_ops::Tanh): the input scaled by
  * multiplier / 2^shift (3 << k for Q3.12, or a rounded right shift for a finer
  * cell scale), then the sigmoid table at twice the argument. */
-static int16_t mcu_lstm_tanh(int16_t x, int32_t multiplier, int32_t shift)
+MCU_INLINE int16_t mcu_lstm_tanh(int16_t x, int32_t multiplier, int32_t shift)
 {
     const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
     const int32_t v = ((int32_t)x * multiplier + round) >> shift;
