@@ -122,3 +122,27 @@ def test_keyword_spotting_models_bit_exact_on_qemu(name, tmp_path):
     assert rep.inputs == 20
     assert rep.comparison.bit_exact and rep.comparison.max_abs_diff == 0, \
         [(o.name, o.max_abs_diff, o.mismatches) for o in rep.comparison.outputs]
+
+
+def test_unrolled_gru_keeps_one_copy_of_its_matrices_on_cortex_m7():
+    """The GRU's 49 steps read the same weight matrices: the Cortex-M7 FC variant would store a
+    stream per step (1.9 MB for the KWS GRU), so the ops sharing a filter keep the portable
+    kernel and the weights blob holds each matrix once (mcugen.lower.kernels.shared_filter_rule)."""
+    from mcugen.boards import get_board
+    from mcugen.estimate import weights_blob_bytes
+    from mcugen.lower import lower
+
+    graph = load_model(kws_path("kws_gru"))
+    lowered = lower(graph, get_board("qemu-m7"))
+    blob, params = weights_blob_bytes(lowered)
+    used = {t for op in graph.operators for t in op.inputs if t >= 0 and graph.tensors[t].is_constant}
+    # the constants once, and the streams of the variants that still run (the dense head)
+    streams = sum(c.weights_bytes for c in lowered.calls if c.variant)
+    assert blob <= 16 + sum((graph.tensors[t].nbytes + 15) // 16 * 16 for t in used) + streams
+    assert blob + params < 400_000  # 1.9 MB with a stream per step; the ADD variant tables remain (~330 KB)
+    shared = [c for c, op in zip(lowered.calls, graph.operators)
+              if op.opcode == "FULLY_CONNECTED" and sum(op.inputs[1] in o.inputs for o in graph.operators) > 1]
+    assert shared and all(not c.variant for c in shared)
+    # the dense head reads its own matrix: it keeps the Cortex-M7 variant
+    head = [c for c, op in zip(lowered.calls, graph.operators) if op.opcode == "FULLY_CONNECTED"][-1]
+    assert head.variant
