@@ -83,6 +83,13 @@ def synthetic(name: str) -> Path:
         "ssd_postprocess_regular": lambda: tfmodels.cached_tflite(
             "ssd_postprocess_regular", _tflm_models.detection_postprocess, anchors=1917, classes=90,
             max_detections=10, regular_nms=True, score_threshold=0.995, iou_threshold=0.6),
+        # Keyword spotting, 49 frames x 10 features, 64 units, 12 classes (tests/test_kernels_recurrent.py).
+        # The LSTM keeps its state between invokes in mcugen and TFLM's reference kernels but not in
+        # TFLM's CMSIS-NN LSTM: compare it with --inputs 1 (one invoke from the reset state).
+        "kws_lstm": lambda: tfmodels.cached_tflite("kws_lstm", tfmodels.int8_lstm, timesteps=49, features=10,
+                                                   units=64, classes=12, softmax=True),
+        "kws_gru": lambda: tfmodels.cached_tflite("kws_gru", tfmodels.gru_from_ops, timesteps=49, features=10,
+                                                  units=64, classes=12),
     }
     return builders[name]()
 

@@ -139,13 +139,18 @@ def _align(n: int, a: int) -> int:
 def weights_blob_bytes(lowered: LoweredGraph) -> tuple[int, int]:
     """(weights blob bytes, params bytes) the cubeai generator emits for `lowered`: the blob
     (.nn_weights) starts with a signature word and holds every call's weight arrays and the
-    constant inputs, each 16-byte aligned; params are the .rodata arrays."""
+    constant inputs, each 16-byte aligned; params are the .rodata arrays. Arrays of equal
+    content are emitted once (ConstArray.content_key)."""
     graph = lowered.graph
     size = _align(4, WEIGHTS_ALIGNMENT)
     seen: set[int] = set()
+    emitted: set[tuple] = set()
     params = 0
     for call in lowered.calls:
         for c in call.constants:
+            if c.content_key in emitted:
+                continue
+            emitted.add(c.content_key)
             if c.weights:
                 size = _align(size, WEIGHTS_ALIGNMENT) + c.nbytes
             else:
@@ -205,6 +210,7 @@ def estimate(
     tflm_unmodeled: tuple[str, ...] = (),
     io_outside: int = 0,
     c_api: str = "st-ai",
+    states: int = 0,
 ) -> Footprint:
     """The footprint of a model on `board` in `style`. Raises UnsupportedOpsError first.
 
@@ -213,7 +219,8 @@ def estimate(
     several pools (--pools) puts each pool's bytes in its region. io_outside: bytes of
     inputs/outputs the application keeps outside the activations (--no-inputs-allocation
     / --no-outputs-allocation), counted with the data; c_api "legacy" adds the legacy API
-    layer's code and data. tflm: of a Graph, with TFLM's arena (estimated when not given)."""
+    layer's code and data; states: bytes of the recurrent states' own buffers (.bss), counted
+    with the data. tflm: of a Graph, with TFLM's arena (estimated when not given)."""
     lowered: LoweredGraph | None = None
     if style == "cubeai":
         lowered = model if isinstance(model, LoweredGraph) else lower(model, board)
@@ -252,6 +259,8 @@ def estimate(
     runtime_parts = dict(runtime.parts)
     if io_outside:
         runtime_parts["io buffers"] = io_outside
+    if states:
+        runtime_parts["states"] = states
     code_parts = dict(code.by_part)
     legacy_data = 0
     if style == "cubeai" and c_api == "legacy":
@@ -272,7 +281,7 @@ def estimate(
         "code": code_total,
         "weights": blob,
         "arena": activation,
-        "data": runtime.parts.get("data", 0) + io_outside + legacy_data,
+        "data": runtime.parts.get("data", 0) + io_outside + legacy_data + states,
         "stack": runtime.parts.get("stack", 0),
     }
     if rodata:

@@ -25,6 +25,7 @@ from mcugen.options import GenerateOptions
 from mcugen.patch.search import Patched, patch_model, patch_summary
 from mcugen.planner import MemoryPlan
 from mcugen.planner.pools import io_outside_bytes, parse_pools, plan_activations, pool_capacities, pool_reservations
+from mcugen.planner.pools import states_bytes
 from mcugen.tflm.arena import estimate_tflm_arena
 from mcugen.tflm.targets import target_for_board
 
@@ -74,7 +75,7 @@ def cubeai_plan(lowered: LoweredGraph, board: Board, options: GenerateOptions = 
 
     def footprint(plan: MemoryPlan) -> Footprint:
         return estimate(lowered, board, "cubeai", placement=options.placement, plan=plan, io_outside=io_out,
-                        c_api=options.c_api)
+                        c_api=options.c_api, states=states_bytes(graph))
 
     plan = plan_activations(graph, scratch, inputs=inputs, outputs=outputs)
     first = footprint(plan)

@@ -422,3 +422,22 @@ def test_hostile_tensor_and_model_names(tmp_path):
     tensors = tuple(dataclasses.replace(t, name=evil[i % len(evil)] + str(i)) for i, t in enumerate(graph.tensors))
     graph = dataclasses.replace(graph, tensors=tensors, name='model*/ "??="')
     check_bit_exact(graph, tmp_path / "p", n=3)
+
+
+@needs_tf
+def test_arrays_of_equal_content_are_emitted_once(tmp_path):
+    """An unrolled GRU (tests/tfmodels.py gru_from_ops) reads the same weight matrices at every
+    step: the weights blob holds each once (not once per step), the estimate says so too, and
+    the network still runs bit-exact."""
+    from tfmodels import cached_tflite, gru_from_ops
+
+    graph = load_model(cached_tflite("gru_small", gru_from_ops, timesteps=6, features=5, units=8, classes=3))
+    used = {t for op in graph.operators for t in op.inputs if t >= 0 and graph.tensors[t].is_constant}
+    lowered = lower(graph, get_board("host"))
+    blob, _ = weights_blob_bytes(lowered)
+    assert sum(op.opcode == "FULLY_CONNECTED" for op in graph.operators) >= 6 * 5
+    # at most every constant the ops read, each 16-byte aligned, and the signature word (without sharing: ~6x)
+    assert blob <= 16 + sum((graph.tensors[t].nbytes + 15) // 16 * 16 for t in used)
+    project, _, _ = check_bit_exact(graph, tmp_path / "gru", n=4)
+    header = (tmp_path / "gru" / "network.h").read_text()
+    assert f"#define STAI_NETWORK_WEIGHTS_SIZE ({blob})" in header

@@ -34,7 +34,9 @@ def test_every_op_either_style_knows_has_a_row_with_its_styles():
     for op in int16.LOWERINGS:  # the 16x8 lowerings (mcugen/lower/int16.py) show in the table
         assert "16x8" in rows[op].cubeai, op
     lstm = rows["UNIDIRECTIONAL_SEQUENCE_LSTM"]
-    assert lstm.model == "generic" and not lstm.cubeai and "int8" in lstm.tflm
+    assert lstm.model == "precise" and lstm.cubeai == ("int8",) and "int8" in lstm.tflm
+    mirror = rows["MIRROR_PAD"]
+    assert mirror.model == "generic" and not mirror.cubeai and "int8" in mirror.tflm
     assert rows["CUSTOM:TFLite_Detection_PostProcess"].tflm
     assert {"uint8 I/O", "float I/O"} <= set(rows["QUANTIZE"].cubeai)
 
@@ -45,7 +47,7 @@ def test_mcugen_ops_json_and_table():
     data = json.loads(r.stdout)
     assert data["types"] == list(TYPES)
     by_op = {row["op"]: row for row in data["operators"]}
-    assert by_op["UNIDIRECTIONAL_SEQUENCE_LSTM"]["cubeai"] == [] and by_op["ADD"]["x_cube_ai"] == "yes"
+    assert by_op["MIRROR_PAD"]["cubeai"] == [] and by_op["ADD"]["x_cube_ai"] == "yes"
     r = subprocess.run([sys.executable, "-m", "mcugen", "ops"], capture_output=True, text=True, timeout=60,
                        env={**os.environ, "COLUMNS": "200"})
-    assert r.returncode == 0 and "UNIDIRECTIONAL_SEQUENCE_LSTM" in r.stdout and "generic" in r.stdout
+    assert r.returncode == 0 and "MIRROR_PAD" in r.stdout and "generic" in r.stdout

@@ -127,13 +127,13 @@ def test_an_op_neither_style_runs_is_named_with_its_index(mix, tmp_path):
 def test_lstm_estimate_and_generate_in_tflm(lstm, tmp_path):
     r = mcugen("estimate", lstm, "-t", "stm32h7", "--style", "tflm", "--json")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["macs"] is None
+    assert json.loads(r.stdout)["macs"] > 0
     r = mcugen("generate", lstm, "-t", "qemu-m7", "--style", "tflm", "-o", tmp_path / "p")
     assert r.returncode == 0, r.stderr
     main = next((tmp_path / "p").rglob("main.cc")).read_text()
     assert "AddUnidirectionalSequenceLSTM" in main and "AddStridedSlice" in main
-    r = mcugen("generate", lstm, "-t", "qemu-m7", "-o", tmp_path / "q")
-    assert r.returncode == 1 and "UNIDIRECTIONAL_SEQUENCE_LSTM at index 0" in r.stderr
+    r = mcugen("generate", lstm, "-t", "qemu-m7", "-o", tmp_path / "q")  # cubeai runs the integer LSTM too
+    assert r.returncode == 0, r.stderr
 
 
 def _validate(path, target, n, tmp_path):

@@ -309,32 +309,36 @@ def cached_tflite(name: str, make: Callable[..., bytes], **kwargs: Any) -> Path:
     return path
 
 
-def int8_lstm(timesteps=8, features=4, units=8, classes=3, seed=0) -> bytes:
-    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM (static batch 1 and sequence length) and a dense head.
+def int8_lstm(timesteps=8, features=4, units=8, classes=3, seed=0, batch=1, time_major=False,
+              softmax=False) -> bytes:
+    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM (static batch and sequence length) and a dense head.
 
     Keras 3's LSTM exports as a WHILE loop; the converter fuses an LSTM only from a function
     that declares the Keras 2 `standard_lstm` interface (api_implements "lstm_*", the
     arguments inputs, init_h, init_c, kernel, recurrent_kernel, bias and five results), so
     the layer is written as such a function. Its quantized form has five intermediates of
-    shape [0], empty by design."""
+    shape [0], empty by design. time_major: the input is [timesteps, batch, features];
+    softmax: class probabilities instead of logits (a keyword-spotting head)."""
     import tensorflow as tf
 
     rng = np.random.default_rng(seed)
+    in_shape = [timesteps, batch, features] if time_major else [batch, timesteps, features]
 
     def standard_lstm(inputs, init_h, init_c, kernel, recurrent_kernel, bias):
         h, c = init_h, init_c
         outs = []
         for t in range(timesteps):
-            z = tf.matmul(inputs[:, t, :], kernel) + tf.matmul(h, recurrent_kernel) + bias
+            step = inputs[t] if time_major else inputs[:, t, :]
+            z = tf.matmul(step, kernel) + tf.matmul(h, recurrent_kernel) + bias
             i, f, g, o = tf.split(z, 4, axis=1)
             c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
             h = tf.sigmoid(o) * tf.tanh(c)
             outs.append(h)
-        return h, tf.stack(outs, axis=1), h, c, tf.constant(1.0)
+        return h, tf.stack(outs, axis=0 if time_major else 1), h, c, tf.constant(1.0)
 
     lstm = tf.function(standard_lstm, autograph=False, experimental_attributes={
         "api_implements": f"lstm_mcugen_test_{seed}", "api_preferred_device": "CPU",
-        "time_major": False, "go_backwards": False})
+        "time_major": time_major, "go_backwards": False})
 
     class Classifier(tf.Module):
         def __init__(self):
@@ -343,22 +347,30 @@ def int8_lstm(timesteps=8, features=4, units=8, classes=3, seed=0) -> bytes:
             self.bias = tf.Variable(rng.normal(0, 0.2, (4 * units,)).astype(np.float32))
             self.dense = tf.Variable(rng.normal(0, 0.5, (units, classes)).astype(np.float32))
 
-        @tf.function(input_signature=[tf.TensorSpec([1, timesteps, features], tf.float32)])
+        @tf.function(input_signature=[tf.TensorSpec(in_shape, tf.float32)])
         def __call__(self, x):
-            zeros = tf.zeros([1, units])
+            zeros = tf.zeros([batch, units])
             # tensors, not variables: the converter needs the weights' static shapes
             last, *_ = lstm(x, zeros, zeros, tf.identity(self.kernel), tf.identity(self.recurrent),
                             tf.identity(self.bias))
-            return tf.matmul(last, self.dense)
+            logits = tf.matmul(last, self.dense)
+            return tf.nn.softmax(logits) if softmax else logits
 
-    module = Classifier()
+    return _module_int8(Classifier(), in_shape, rng)
+
+
+def _module_int8(module, in_shape, rng) -> bytes:
+    """A tf.Module with a signature __call__ as a full-int8 .tflite (16 uniform [-1, 1] inputs
+    as the representative data)."""
+    import tensorflow as tf
+
     with tempfile.TemporaryDirectory() as saved:
         tf.saved_model.save(module, saved, signatures=module.__call__.get_concrete_function())
         converter = tf.lite.TFLiteConverter.from_saved_model(saved)
 
         def representative():
             for _ in range(16):
-                yield [rng.uniform(-1, 1, size=(1, timesteps, features)).astype(np.float32)]
+                yield [rng.uniform(-1, 1, size=in_shape).astype(np.float32)]
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
@@ -387,3 +399,37 @@ def audio_cnn16(input_shape=(49, 40, 1), classes=12):
     x = L.Dense(classes)(x)
     x = L.Softmax()(x)
     return _randomize(tf.keras.Model(inp, x))
+
+
+def gru_from_ops(timesteps=8, features=10, units=16, classes=4, seed=0) -> bytes:
+    """A GRU keyword classifier written with plain ops, unrolled over `timesteps` (the
+    state starts at 0 on every invoke: no variable tensor): per step three gates of
+    FULLY_CONNECTED, LOGISTIC/TANH, MUL, SUB (1 - z) and ADD, the last state into a dense
+    layer and a softmax. The int8 converter keeps these ops as they are (no fused GRU)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    in_shape = [1, timesteps, features]
+
+    def weights(*shape, scale=0.5):
+        return tf.Variable(rng.normal(0, scale, shape).astype(np.float32))
+
+    class Gru(tf.Module):
+        def __init__(self):
+            self.w = [weights(features, units) for _ in range(3)]
+            self.u = [weights(units, units) for _ in range(3)]
+            self.b = [weights(units, scale=0.2) for _ in range(3)]
+            self.dense = weights(units, classes)
+
+        @tf.function(input_signature=[tf.TensorSpec(in_shape, tf.float32)])
+        def __call__(self, x):
+            h = tf.zeros([1, units])
+            for t in range(timesteps):
+                step = x[:, t, :]
+                z = tf.sigmoid(tf.matmul(step, self.w[0]) + tf.matmul(h, self.u[0]) + self.b[0])
+                r = tf.sigmoid(tf.matmul(step, self.w[1]) + tf.matmul(h, self.u[1]) + self.b[1])
+                n = tf.tanh(tf.matmul(step, self.w[2]) + r * tf.matmul(h, self.u[2]) + self.b[2])
+                h = (1.0 - z) * n + z * h
+            return tf.nn.softmax(tf.matmul(h, self.dense))
+
+    return _module_int8(Gru(), in_shape, rng)

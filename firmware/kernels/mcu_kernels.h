@@ -649,6 +649,40 @@ mcu_status mcu_detection_postprocess_f32(const mcu_context *ctx, const mcu_detec
                                          float *detection_classes, float *detection_scores,
                                          float *num_detections);
 
+/* UNIDIRECTIONAL_SEQUENCE_LSTM, int8 with an int16 cell state (mcu_lstm_s8.c).
+ * Gates in TFLite's order: 0 input, 1 forget, 2 cell, 3 output. */
+typedef struct {
+    int32_t batches, time_steps, input_size, units;
+    int32_t time_major;                       /* 1: input [time, batch, in]; 0: [batch, time, in] */
+    int32_t input_zero_point, hidden_zero_point;
+    int32_t input_multiplier[4], input_shift[4];         /* input x weights -> gate Q3.12 */
+    int32_t recurrent_multiplier[4], recurrent_shift[4]; /* hidden x weights -> gate Q3.12 */
+    int32_t forget_multiplier, forget_shift;             /* forget x cell -> cell */
+    int32_t input_gate_multiplier, input_gate_shift;     /* input gate x cell gate -> cell */
+    int32_t output_multiplier, output_shift;             /* output gate x tanh(cell) -> hidden */
+    int32_t cell_tanh_multiplier, cell_tanh_shift;       /* the cell scale into tanh's input */
+    int32_t cell_clip;                                   /* in cell units; 0: no clipping */
+} mcu_lstm_params;
+
+typedef struct {
+    const int8_t *input_weights[4];     /* per gate [units, input_size] */
+    const int8_t *recurrent_weights[4]; /* per gate [units, units] */
+    const int32_t *bias[4];             /* per gate [units] */
+} mcu_lstm_weights;
+
+/* Scratch: 4 * rows * units int16, rows = batches when time-major, else 1. The
+ * hidden [batches, units] and cell [batches, units] states persist between runs. */
+int32_t mcu_lstm_s8_get_buffer_size(int32_t rows, int32_t units);
+/* The pieces a variant shares (mcu_lstm_s8.c): a gate's Q3.12 sum from its input and
+ * recurrent accumulators (bias and zero points included), and the step's end from the
+ * four gate sums gates[4][n] (input, forget, cell, output; overwritten): the cell and
+ * hidden state updates and the output copy. */
+int16_t mcu_lstm_gate_sum(const mcu_lstm_params *p, int32_t gate, int32_t input_acc, int32_t recurrent_acc);
+void mcu_lstm_s8_update(const mcu_lstm_params *p, int16_t *gates, int32_t n, int16_t *cell_state,
+                        int8_t *hidden_state, int8_t *output);
+mcu_status mcu_lstm_s8(const mcu_context *ctx, const mcu_lstm_params *params, const mcu_lstm_weights *weights,
+                       const int8_t *input, int8_t *hidden_state, int16_t *cell_state, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

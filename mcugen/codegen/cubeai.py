@@ -49,7 +49,7 @@ from mcugen import firmware as fw
 from mcugen.boards import Board, get_board
 from mcugen.codegen.c_text import c_array_init, render_struct, safe_text, stamp
 from mcugen.codegen.cubeai_context import NP_TO_C, IOTensor, activation_pools, io_context, io_tensor, pool_of
-from mcugen.codegen.cubeai_context import details_context, tensor_place
+from mcugen.codegen.cubeai_context import details_context, state_contexts, tensor_place
 from mcugen.codegen.library import library_layout
 from mcugen.errors import McugenError
 from mcugen.estimate import WEIGHTS_ALIGNMENT
@@ -62,7 +62,7 @@ from mcugen.options import GenerateOptions
 from mcugen.outdir import write_project
 from mcugen.patch.search import recomputed_macs
 from mcugen.planner import MemoryPlan
-from mcugen.planner.pools import plan_activations
+from mcugen.planner.pools import plan_activations, state_tensors
 from mcugen.resources import firmware_dir, template_environment
 
 STYLE = "cubeai"
@@ -167,8 +167,13 @@ def render_project(
     pool_list = activation_pools(plan, board, options.placement.get("arena"))
     in_graph = {t: k for k, t in enumerate(graph.inputs)}
     out_graph = {t: k for k, t in enumerate(graph.outputs)}
+    # The states (variable tensors) live in their own buffers, one each, apart from the activations.
+    state_list = state_tensors(graph)
+    state_of = {t: k for k, t in enumerate(state_list)}
 
     def tensor_ptr(t: int) -> str:
+        if t in state_of:
+            return f"c->_states[{state_of[t]}]"
         if t in in_graph:
             return f"c->_inputs[{in_graph[t]}]"
         if t in out_graph:
@@ -189,12 +194,15 @@ def render_project(
 
     structs: list[str] = []
     nodes: list[dict[str, Any]] = []
+    shared: dict[tuple, str] = {}  # ConstArray.content_key -> the C expression of its first copy
     for call in lowered.calls:
         i = call.op_index
         op = graph.operators[i]
         resolve: dict[str, str] = {}
         for c in call.constants:
-            if c.weights:
+            if c.content_key in shared:
+                resolve[f"c_{c.name}"] = shared[c.content_key]
+            elif c.weights:
                 member = f"op{i}_{c.name}"
                 add_weights(member, c)
                 resolve[f"c_{c.name}"] = f"w->{member}"
@@ -204,6 +212,7 @@ def render_project(
                                "init": c_array_init(c.values, c.ctype), "comment": safe_text(c.comment or symbol, 120),
                                "nbytes": c.nbytes})
                 resolve[f"c_{c.name}"] = symbol
+            shared.setdefault(c.content_key, resolve[f"c_{c.name}"])
         cref = {c.name: resolve[f"c_{c.name}"] for c in call.constants if not c.weights}
         for s in call.structs:
             symbol = f"{name}_op{i}_{s.name}"
@@ -244,7 +253,8 @@ def render_project(
                 if t < 0:
                     continue
                 tt = graph.tensors[t]
-                where = "constant" if tt.is_constant else tensor_place(plan, t, in_graph, out_graph)
+                where = ("constant" if tt.is_constant else f"state buffer {state_of[t] + 1}" if t in state_of
+                         else tensor_place(plan, t, in_graph, out_graph))
                 tensors_doc.append(f"{role:3s} t{t} '{safe_text(tt.name, 60)}' {tt.dtype} {list(tt.shape)} {where}")
         node = {"index": i, "opcode": op.opcode, "summary": safe_text(call.summary, 160), "tensors": tensors_doc}
         if call.alias_bytes:
@@ -255,14 +265,7 @@ def render_project(
             node.update(kind="call", setup=[line for line in setup.splitlines() if line.strip()], call=expr)
         nodes.append(node)
 
-    states = []
-    for t in graph.tensors:
-        if t.is_variable and not t.is_constant and t.index in plan.offsets:
-            fill = 0
-            if t.dtype == "int8" and t.quant is not None:
-                fill = int(t.quant.zero_point[0]) & 0xFF
-            states.append({"offset": plan.offsets[t.index], "bytes": t.nbytes, "fill": fill, "name": safe_text(t.name),
-                           "pool": pool_of(plan, t.index)})
+    states = state_contexts(graph, state_list)
 
     # Explicit padding members put every weights member at a multiple of WEIGHTS_ALIGNMENT:
     # ISO C has no member alignment attribute (the blob itself is aligned with MCU_ALIGNED).
@@ -289,6 +292,8 @@ def render_project(
         flags.append("STAI_FLAG_INPUTS")
     if outputs_in_activations:
         flags.append("STAI_FLAG_OUTPUTS")
+    if states:
+        flags.append("STAI_FLAG_STATES")
     flags.append("STAI_FLAG_WEIGHTS")
     legacy = c_api in ("legacy", "legacy-6", "both")
     legacy6 = c_api == "legacy-6"  # the X-CUBE-AI 5.x-6.x shape: its ai_buffer, params and names

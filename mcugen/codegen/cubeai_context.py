@@ -115,6 +115,26 @@ def io_context(io: IOTensor, tag: str) -> dict[str, Any]:
     }
 
 
+def state_contexts(graph: Graph, states: list[int]) -> list[dict[str, Any]]:
+    """Per state (variable tensor, mcugen.planner.pools.state_tensors): its buffer's size
+    (8-byte multiple), its reset value (TFLM resets an int8 state to its zero point, any
+    other to 0) and its st-ai descriptor, as io_context gives the I/O."""
+    out = []
+    for k, t in enumerate(states):
+        tensor = graph.tensors[t]
+        q = tensor.quant if (tensor.quant is not None and tensor.dtype != "float32") else None
+        io = IOTensor(k=k + 1, index=t, name=tensor.name, dtype=tensor.dtype,
+                      shape=tuple(int(d) for d in tensor.shape), bytes=tensor.nbytes, offset=-1,
+                      scale=float(q.scale[0]) if q else None, zero_point=int(q.zero_point[0]) if q else None,
+                      in_activations=False)
+        ctx = io_context(io, f"state_{k + 1}")
+        fill = int(q.zero_point[0]) & 0xFF if q is not None and tensor.dtype == "int8" else 0
+        ctx.update(index=k, fill=fill, alloc=(tensor.nbytes + 7) // 8 * 8,
+                   flags=["STAI_FLAG_STATES", "STAI_FLAG_PREALLOCATED"] + ctx["flags"])
+        out.append(ctx)
+    return out
+
+
 def activation_pools(plan: MemoryPlan, board: Board, arena_region: str | None = None) -> list[dict[str, Any]]:
     """Per activation pool: its index (0-based), k (1-based), size, alignment, region and
     linker section (.nn_arena for a single-buffer plan, .nn_arena.<region> per pool).

@@ -64,6 +64,12 @@ class ConstArray:
     def nbytes(self) -> int:
         return int(self.values.size * self.values.dtype.itemsize)
 
+    @property
+    def content_key(self) -> tuple[bool, str, str, bytes]:
+        """Equal for arrays the generator emits once and shares: the same bytes of the same
+        C type in the same place (a weight matrix an unrolled RNN's steps all read)."""
+        return self.weights, self.ctype, self.values.dtype.str, np.ascontiguousarray(self.values).tobytes()
+
 
 @dataclass(frozen=True)
 class StructParam:

@@ -11,6 +11,10 @@ The rules, in order:
   (a batch-1 FULLY_CONNECTED over 4000 inputs would expand them into 16 KB of int16
   pairs). Over budget, the variant with the largest scratch goes back to its
   portable kernel first, until the plan fits.
+- A filter several ops read (an unrolled RNN's steps all read the same matrices) is stored
+  once for the portable kernels (the generator shares equal arrays), but each variant
+  stores its own stream of it: when those copies would exceed MAX_SHARED_COPIES times the
+  filter (plus the w16 allowance), the ops sharing it keep their portable kernels.
 - In a patch-based stage (mcugen.patch) every tile may take its variant (tiles are
   small: no RAM rule), but one layer runs one kernel with one set of constants in every
   patch: where the variant does not take every tile alike, the layer's tiles run
@@ -35,6 +39,8 @@ SIMD, PORTABLE = "simd", "portable"
 CUBEAI_KERNELS = (SIMD, PORTABLE)  # cubeai --kernels; the tflm ones are mcugen.tflm.source.KERNEL_SETS
 MAX_RAM_GROWTH = 0.02
 MAX_RAM_GROWTH_BYTES = 1024
+MAX_SHARED_COPIES = 4
+FILTERED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,10 @@ class Kernels:
 
 def choose(graph: Graph, portable: Sequence[KernelCall], variants: Sequence[KernelCall | None],
            max_growth: float | None) -> tuple[KernelCall, ...]:
-    """Per op, the call that runs it: its variant's where there is one, minus those whose
-    scratch would grow the activation plan beyond the RAM rule (max_growth None: no rule)."""
+    """Per op, the call that runs it: its variant's where there is one, minus those of ops
+    sharing a filter whose copies would cost too much flash, and those whose scratch would
+    grow the activation plan beyond the RAM rule (max_growth None: no RAM rule)."""
+    variants = shared_filter_rule(graph, variants)
     if max_growth is None or all(v is None for v in variants):
         return tuple(v if v is not None else p for p, v in zip(portable, variants))
     base = plan_memory(graph, {i: p.scratch_bytes for i, p in enumerate(portable) if p.scratch_bytes}).arena_size
@@ -96,6 +104,22 @@ def choose(graph: Graph, portable: Sequence[KernelCall], variants: Sequence[Kern
             break
         dropped.add(max(candidates, key=lambda i: variants[i].scratch_bytes))
     return tuple(p if (v is None or i in dropped) else v for i, (p, v) in enumerate(zip(portable, variants)))
+
+
+def shared_filter_rule(graph: Graph, variants: Sequence[KernelCall | None]) -> tuple[KernelCall | None, ...]:
+    """`variants` without those of the ops that share a constant filter when the variants'
+    streams together exceed MAX_SHARED_COPIES times it plus DEFAULT_WIDE_LIMIT bytes."""
+    readers: dict[int, list[int]] = {}
+    for i, op in enumerate(graph.operators):
+        if (variants[i] is not None and op.opcode in FILTERED and len(op.inputs) > 1 and op.inputs[1] >= 0
+                and graph.tensors[op.inputs[1]].is_constant):
+            readers.setdefault(op.inputs[1], []).append(i)
+    dropped: set[int] = set()
+    for t, ops in readers.items():
+        copies = sum(variants[i].weights_bytes + variants[i].params_bytes for i in ops)  # type: ignore[union-attr]
+        if len(ops) > 1 and copies > MAX_SHARED_COPIES * graph.tensors[t].nbytes + DEFAULT_WIDE_LIMIT:
+            dropped.update(ops)
+    return tuple(None if i in dropped else v for i, v in enumerate(variants))
 
 
 def same_constants(a: KernelCall, b: KernelCall) -> bool:

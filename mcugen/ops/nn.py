@@ -1,4 +1,4 @@
-"""Operators with weights or windows: convolutions, fully connected, pooling, MEAN, SVDF."""
+"""Operators with weights or windows: convolutions, fully connected, pooling, MEAN, SVDF, LSTM."""
 
 from __future__ import annotations
 
@@ -172,6 +172,22 @@ def svdf_macs(graph: Graph, op: Operator) -> int:
     return batch * filters * (wf.shape[1] + wt.shape[1])
 
 
+def lstm_shape(graph: Graph, op: Operator) -> list[Shape]:
+    """[time, batch, units] or [batch, time, units]: the input's first two dims, the state's width."""
+    x = inputs(graph, op, 1)[0]
+    units = graph.tensors[op.inputs[18]].shape[-1] if len(op.inputs) > 18 and op.inputs[18] >= 0 else None
+    if len(x.shape) != 3 or units is None:
+        raise ValueError(f"expected a 3-D input and a hidden state, got {list(x.shape)}")
+    return [(x.shape[0], x.shape[1], units)]
+
+
+def lstm_macs(graph: Graph, op: Operator) -> int:
+    """Four gates, each an input and a recurrent projection, per step and batch."""
+    x = inputs(graph, op, 1)[0]
+    units = lstm_shape(graph, op)[0][2]
+    return x.shape[0] * x.shape[1] * 4 * units * (x.shape[2] + units)
+
+
 def patch_stage_shape(graph: Graph, op: Operator) -> list[Shape]:
     return [tuple(graph.tensors[op.outputs[0]].shape)]
 
@@ -194,6 +210,7 @@ SPECS = [
     OpSpec("REDUCE_MAX", mean_shape, mean_macs),
     OpSpec("ARG_MAX", arg_max_shape, mean_macs),
     OpSpec("SVDF", svdf_shape, svdf_macs),
+    OpSpec("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_shape, lstm_macs),
     # Not in any .tflite: mcugen.patch puts it in place of a stage run patch by patch.
     OpSpec(PATCH_STAGE, patch_stage_shape, patch_stage_macs,
            note="the first layers, run patch by patch (--patch)"),

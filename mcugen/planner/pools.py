@@ -122,15 +122,30 @@ def io_outside_bytes(graph: Graph, inputs: bool = True, outputs: bool = True) ->
         (0 if outputs else sum(t.nbytes for t in graph.output_tensors))
 
 
+def states_bytes(graph: Graph) -> int:
+    """Bytes of the variable tensors (recurrent state): they live in the states buffers,
+    one per tensor, 8-byte aligned, outside the activations (mcugen.codegen.cubeai)."""
+    return sum((graph.tensors[t].nbytes + 7) // 8 * 8 for t in state_tensors(graph))
+
+
+def state_tensors(graph: Graph) -> list[int]:
+    """The variable tensors an operator reads, in tensor order: the network's states."""
+    used = {t for op in graph.operators for t in op.inputs if t >= 0}
+    return [t.index for t in graph.tensors if t.is_variable and not t.is_constant and t.index in used]
+
+
 def planning_graph(graph: Graph, inputs: bool = True, outputs: bool = True) -> Graph:
     """`graph` with the inputs (outputs) that live outside the activations marked constant,
-    so that the planner gives them no bytes. For planning only."""
+    so that the planner gives them no bytes, and the states (variable tensors) too: they
+    persist from run to run in their own buffers, whatever the application does with the
+    activations between runs. For planning only."""
     skip = set()
     if not inputs:
         skip |= set(graph.inputs)
     if not outputs:
         skip |= set(graph.outputs)
     skip = {t for t in skip if not graph.tensors[t].is_constant and not graph.tensors[t].is_variable}
+    skip |= set(state_tensors(graph))
     if not skip:
         return graph
     empty = np.zeros(0, dtype=np.uint8)
@@ -172,5 +187,5 @@ def plan_activations(
 
 __all__ = [
     "POOL_DATA_MARGIN", "PoolSpec", "compact_pools", "io_outside_bytes", "parse_pools", "parse_size",
-    "plan_activations", "planning_graph", "pool_capacities", "pool_reservations",
+    "plan_activations", "planning_graph", "pool_capacities", "pool_reservations", "state_tensors", "states_bytes",
 ]

@@ -276,6 +276,21 @@ typedef struct {
 mcu_status mcu_add_s8_arm(const mcu_arm_add_params *params, int32_t size, const int8_t *input1,
                           const int8_t *input2, int8_t *output);
 
+/* ---- UNIDIRECTIONAL_SEQUENCE_LSTM: mcu_lstm_s8's parameters; the weights as the model
+ * has them, the zero points folded into per-gate biases (bias - zero_point * row sum) ---- */
+typedef struct {
+    const int8_t *input_weights[4];     /* per gate (input, forget, cell, output) [units, input_size] */
+    const int8_t *recurrent_weights[4]; /* per gate [units, units] */
+    const int32_t *input_bias[4];       /* bias - input_zero_point * row sums */
+    const int32_t *recurrent_bias[4];   /* - hidden_zero_point * row sums */
+} mcu_arm_lstm_weights;
+
+/* Scratch (word-aligned): 4 * rows * units int16 gate sums and the widened input and
+ * hidden state, rows = batches when time-major, else 1. */
+int32_t mcu_lstm_s8_arm_get_buffer_size(int32_t rows, int32_t units, int32_t input_size);
+mcu_status mcu_lstm_s8_arm(const mcu_context *ctx, const mcu_lstm_params *params, const mcu_arm_lstm_weights *weights,
+                           const int8_t *input, int8_t *hidden_state, int16_t *cell_state, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

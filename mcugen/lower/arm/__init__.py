@@ -29,6 +29,7 @@ Variants, in order of preference (`VARIANTS`), one module per operator family:
     gconv                   CONV_2D grouped        mcu_conv2d_grouped_s8_arm     direct.py
     tconv                   TRANSPOSE_CONV         mcu_transpose_conv_s8_arm     direct.py
     bmm                     BATCH_MATMUL (no adj_x)  mcu_batch_matmul_s8_arm     direct.py
+    lstm                    UNIDIRECTIONAL_SEQUENCE_LSTM  mcu_lstm_s8_arm        lstm.py
 The *_w16 variants store the filter as int16 (twice its flash, ~20 % fewer
 instructions); select_arm_variant(..., wide_limit=) takes them for filters up to
 that many bytes (DEFAULT_WIDE_LIMIT = 4 KiB; None: always; 0: never).
@@ -42,6 +43,7 @@ from mcugen.lower.arm.conv import CONV, CONV1X1, CONV1X1_W16, CONV_W16
 from mcugen.lower.arm.depthwise import DW, DW3X3
 from mcugen.lower.arm.direct import BMM, GCONV, TCONV
 from mcugen.lower.arm.fc import FC, FC_W16
+from mcugen.lower.arm.lstm import LSTM
 from mcugen.lower.arm.variant import HEADERS, ArmVariant
 from mcugen.model.graph import Graph, Operator
 
@@ -53,7 +55,7 @@ DEFAULT_WIDE_LIMIT = 4 * 1024
 # In order of preference: the first variant that accepts an op runs it (the w16
 # variants only within select_arm_variant's wide_limit).
 VARIANTS: tuple[ArmVariant, ...] = (CONV1X1_W16, CONV1X1, DW3X3, DW, CONV_W16, CONV, FC_W16, FC, AVGPOOL, ADD,
-                                   GCONV, TCONV, BMM)
+                                   GCONV, TCONV, BMM, LSTM)
 BY_NAME: dict[str, ArmVariant] = {v.name: v for v in VARIANTS}
 
 
@@ -87,5 +89,6 @@ def why_not(graph: Graph, op: Operator) -> dict[str, str]:
 
 __all__ = [
     "ADD", "AVGPOOL", "BMM", "BY_NAME", "CONV", "CONV1X1", "CONV1X1_W16", "CONV_W16", "DEFAULT_WIDE_LIMIT", "DW", "DW3X3",
-    "FC", "FC_W16", "GCONV", "HEADERS", "TCONV", "VARIANTS", "ArmVariant", "filter_bytes", "select_arm_variant", "why_not",
+    "FC", "FC_W16", "GCONV", "HEADERS", "LSTM", "TCONV", "VARIANTS", "ArmVariant", "filter_bytes", "select_arm_variant",
+    "why_not",
 ]
