@@ -11,25 +11,28 @@ from mcugen.lower.call import qparams, require, weights_array
 from mcugen.model.graph import Graph, Operator, Tensor
 
 
-def _weighted(graph: Graph, op: Operator, what: str) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
-    """(input, weights, bias or None, output) of an int8 op with constant int8 weights (`what`:
-    "filter", "weights") and an optional constant int32 bias."""
+def weighted(graph: Graph, op: Operator, what: str, activations: str = "int8",
+             bias_type: str = "int32") -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
+    """(input, weights, bias or None, output) of an op with `activations` in and out, constant
+    int8 weights (`what`: "filter", "weights") and an optional constant `bias_type` bias
+    (int8 ops: int32; 16x8: int64)."""
     x = in_tensor(graph, op, 0, "input")
     w = in_tensor(graph, op, 1, what)
     bias = opt_tensor(graph, op, 2)
     out = out_tensor(graph, op)
-    check_dtype(x, ("int8",), "input")
-    check_dtype(out, ("int8",), "output")
+    check_dtype(x, (activations,), "input")
+    check_dtype(out, (activations,), "output")
     check_dtype(w, ("int8",), what)
     const_data(w, f"the {what}")
     if bias is not None:
-        check_dtype(bias, ("int32",), "bias")
+        check_dtype(bias, (bias_type,), "bias" if activations == "int8" else "16x8 bias")
         const_data(bias, "the bias")
     return x, w, bias, out
 
 
-def _constants(name: str, w: Tensor, bias: Tensor | None, mults: list[int], shifts: list[int],
-               comment: str) -> tuple[ConstArray, ...]:
+
+def constants_of(name: str, w: Tensor, bias: Tensor | None, mults: list[int], shifts: list[int],
+                 comment: str, bias_ctype: str = "int32_t") -> tuple[ConstArray, ...]:
     """The weights, the requantization arrays (comment: "... {multipliers|shifts} ({what}) ...")
     and the bias, in the order the generated data lists them."""
     constants = [
@@ -38,12 +41,13 @@ def _constants(name: str, w: Tensor, bias: Tensor | None, mults: list[int], shif
         i32_array("shift", shifts, comment.format("shifts", "exponents")),
     ]
     if bias is not None:
-        constants.append(weights_array("bias", bias, "int32_t"))
+        constants.append(weights_array("bias", bias, bias_ctype))
     return tuple(constants)
 
 
+
 def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
-    x, filt, bias, out = _weighted(graph, op, "filter")
+    x, filt, bias, out = weighted(graph, op, "filter")
     require(filt.quant is not None and bool(filt.quant.scale), "filter has no quantization")
     in_scale, in_zp = qparams(x)
     out_scale, out_zp = qparams(out)
@@ -86,7 +90,7 @@ def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
         }
         kernel, ptype, src = "mcu_depthwise_conv2d_s8", "mcu_dw_conv_params", "mcu_depthwise_conv2d_s8.c"
         macs = numel(out.shape) * fd["h"] * fd["w"]
-    constants = _constants("filter", filt, bias, mults, shifts, "per-channel output {} ({})")
+    constants = constants_of("filter", filt, bias, mults, shifts, "per-channel output {} ({})")
     structs = (
         StructParam("params", ptype, params),
         StructParam("quant", "mcu_per_channel_quant", {"multiplier": CRef("multiplier"), "shift": CRef("shift")}),
@@ -110,7 +114,7 @@ def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
 
 
 def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
-    x, w, bias, out = _weighted(graph, op, "weights")
+    x, w, bias, out = weighted(graph, op, "weights")
     require(op.option("weights_format", 0) in (0, "DEFAULT"), "shuffled weights format")
     require(len(w.shape) == 2, "weights are not 2-D")
     in_scale, in_zp = qparams(x)
@@ -129,7 +133,7 @@ def lower_fully_connected(graph: Graph, op: Operator) -> KernelCall:
         mults, shifts = [m] * units, [s] * units
         filter_offset = -int(w.quant.zero_point[0])
     act_min, act_max = activation(op, out)
-    constants = _constants("weights", w, bias, mults, shifts, "output {} ({}), one per unit")
+    constants = constants_of("weights", w, bias, mults, shifts, "output {} ({}), one per unit")
     structs = (
         StructParam("params", "mcu_fc_params", {
             "input_offset": -in_zp, "filter_offset": filter_offset, "output_offset": out_zp,

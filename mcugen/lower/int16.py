@@ -13,12 +13,13 @@ from functools import partial
 
 import numpy as np
 
+from mcugen.lower import conv
 from mcugen.lower import quant as Q
 from mcugen.lower import quant16 as Q16
 from mcugen.lower.pool import lower_mean, lower_pool
 from mcugen.lower.call import ConstArray, CRef, KernelCall, StructParam, activation, broadcast_params, check_dtype
-from mcugen.lower.call import const_data, i32_array, in_tensor, nhwc, numel, opt_tensor, out_tensor, qparams
-from mcugen.lower.call import require, weights_array
+from mcugen.lower.call import in_tensor, nhwc, numel, out_tensor, qparams
+from mcugen.lower.call import require
 from mcugen.model.graph import Graph, Operator, Tensor
 
 
@@ -32,19 +33,9 @@ def _weighted(graph: Graph, op: Operator, what: str) -> tuple[Tensor, Tensor, Te
     """(input, weights, bias or None, output): int16 activations, constant int8 weights,
     a constant int64 bias (the int32-bias variant TFLM also runs accumulates in 32 bits:
     not implemented)."""
-    x = in_tensor(graph, op, 0, "input")
-    w = in_tensor(graph, op, 1, what)
-    bias = opt_tensor(graph, op, 2)
-    out = out_tensor(graph, op)
-    check_dtype(x, ("int16",), "input")
-    check_dtype(out, ("int16",), "output")
-    check_dtype(w, ("int8",), what)
-    const_data(w, f"the {what}")
+    x, w, bias, out = conv.weighted(graph, op, what, activations="int16", bias_type="int64")
     require(w.quant is not None and bool(w.quant.scale), f"{what} have no quantization")
-    if bias is not None:
-        check_dtype(bias, ("int64",), "16x8 bias")
-        const_data(bias, "the bias")
-    else:
+    if bias is None:
         # quantized_bias_type is a TensorType: 2 = INT32 (TFLM then accumulates in 32 bits)
         require(op.option("quantized_bias_type", 0) not in (2, "INT32"),
                 "16x8 without bias accumulating in 32 bits (quantized_bias_type int32)")
@@ -52,14 +43,7 @@ def _weighted(graph: Graph, op: Operator, what: str) -> tuple[Tensor, Tensor, Te
 
 
 def _constants(name: str, w: Tensor, bias: Tensor | None, mults: list[int], shifts: list[int]) -> tuple[ConstArray, ...]:
-    constants = [
-        weights_array(name, w, "int8_t"),
-        i32_array("multiplier", mults, "per-channel output multipliers (Q0.31)"),
-        i32_array("shift", shifts, "per-channel output shifts (exponents)"),
-    ]
-    if bias is not None:
-        constants.append(weights_array("bias", bias, "int64_t"))
-    return tuple(constants)
+    return conv.constants_of(name, w, bias, mults, shifts, "per-channel output {} ({})", bias_ctype="int64_t")
 
 
 def _conv(graph: Graph, op: Operator, kind: str) -> KernelCall:
