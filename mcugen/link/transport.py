@@ -47,6 +47,9 @@ class Transport(ABC):
         self.close()
 
 
+URL_POLL = 0.02  # seconds a read on a network (URL) port blocks before looking at the clock again
+
+
 @dataclass(eq=False)
 class SerialTransport(Transport):
     """pyserial port. `port` is a device path (/dev/ttyACM0, /dev/pts/3) or a pyserial URL (rfc2217://host:port)."""
@@ -70,8 +73,10 @@ class SerialTransport(Transport):
             return
         try:
             if "://" in self.port:  # a network port (rfc2217://host:port, a farm's ser2net): pyserial's URL
-                # handlers; its RFC 2217 client has no write timeout (TCP's own applies)
-                self._serial = serial.serial_for_url(self.port, self.baudrate, timeout=0)
+                # handlers; its RFC 2217 client has no write timeout (TCP's own applies). The read
+                # timeout stays fixed: plain pyserial 3.5 renegotiates an RFC 2217 port (baud, data
+                # bits, ...) on every timeout change, which stalled the stream mid-frame.
+                self._serial = serial.serial_for_url(self.port, self.baudrate, timeout=URL_POLL)
             else:
                 self._serial = serial.Serial(self.port, self.baudrate, timeout=0, write_timeout=self.write_timeout,
                                              exclusive=True)
@@ -90,6 +95,8 @@ class SerialTransport(Transport):
         if self._serial is None:
             raise LinkPortError(f"Serial port {self.port} is not open.")
         try:
+            if "://" in self.port:
+                return self._read_polling(n, timeout)
             # pyserial's read(n) waits for all n bytes: wait for the first byte
             # only, then take what has already arrived.
             self._serial.timeout = max(0.0, timeout)
@@ -104,6 +111,20 @@ class SerialTransport(Transport):
         except (serial.SerialException, OSError) as exc:
             raise LinkPortError(f"Reading {self.port} failed: {exc}.",
                             hint="The board may have been unplugged, or the emulator has exited.") from None
+
+    def _read_polling(self, n: int, timeout: float) -> bytes:
+        """read() on a URL port, its timeout left at URL_POLL: waits in steps of it."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            waiting = self._serial.in_waiting
+            if waiting:
+                return self._serial.read(min(n, waiting))
+            first = self._serial.read(1)  # blocks for at most URL_POLL
+            if first:
+                waiting = self._serial.in_waiting if n > 1 else 0
+                return first + (self._serial.read(min(n - 1, waiting)) if waiting else b"")
+            if time.monotonic() >= deadline:
+                return b""
 
     def write(self, data: bytes) -> None:
         import serial
