@@ -146,3 +146,13 @@ def test_unrolled_gru_keeps_one_copy_of_its_matrices_on_cortex_m7():
     # the dense head reads its own matrix: it keeps the Cortex-M7 variant
     head = [c for c, op in zip(lowered.calls, graph.operators) if op.opcode == "FULLY_CONNECTED"][-1]
     assert head.variant
+
+
+@pytest.mark.slow
+def test_converter_cannot_yet_quantize_a_16x8_lstm():
+    """Why the cubeai style has no 16x8 LSTM yet: TFLM runs one (int16 activations and
+    cell, int8 weights, int64 bias), but TF's quantizer refuses to produce it
+    (tensorflow/lite/tools/optimize/operator_property.cc sets quantizable_int16 = false for
+    every LSTM variant). When this test fails, TF can build the model: write mcu_lstm_s16.c."""
+    with pytest.raises(RuntimeError, match="16x8-bit not yet supported for op: 'UNIDIRECTIONAL_SEQUENCE_LSTM'"):
+        int8_lstm(int16_activations=True)

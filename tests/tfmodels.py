@@ -310,7 +310,7 @@ def cached_tflite(name: str, make: Callable[..., bytes], **kwargs: Any) -> Path:
 
 
 def int8_lstm(timesteps=8, features=4, units=8, classes=3, seed=0, batch=1, time_major=False,
-              softmax=False) -> bytes:
+              softmax=False, int16_activations=False) -> bytes:
     """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM (static batch and sequence length) and a dense head.
 
     Keras 3's LSTM exports as a WHILE loop; the converter fuses an LSTM only from a function
@@ -318,7 +318,8 @@ def int8_lstm(timesteps=8, features=4, units=8, classes=3, seed=0, batch=1, time
     arguments inputs, init_h, init_c, kernel, recurrent_kernel, bias and five results), so
     the layer is written as such a function. Its quantized form has five intermediates of
     shape [0], empty by design. time_major: the input is [timesteps, batch, features];
-    softmax: class probabilities instead of logits (a keyword-spotting head)."""
+    softmax: class probabilities instead of logits (a keyword-spotting head);
+    int16_activations: the 16x8 form (int16 activations and cell, int8 weights)."""
     import tensorflow as tf
 
     rng = np.random.default_rng(seed)
@@ -356,12 +357,12 @@ def int8_lstm(timesteps=8, features=4, units=8, classes=3, seed=0, batch=1, time
             logits = tf.matmul(last, self.dense)
             return tf.nn.softmax(logits) if softmax else logits
 
-    return _module_int8(Classifier(), in_shape, rng)
+    return _module_int8(Classifier(), in_shape, rng, int16_activations)
 
 
-def _module_int8(module, in_shape, rng) -> bytes:
-    """A tf.Module with a signature __call__ as a full-int8 .tflite (16 uniform [-1, 1] inputs
-    as the representative data)."""
+def _module_int8(module, in_shape, rng, int16_activations=False) -> bytes:
+    """A tf.Module with a signature __call__ as a full-int8 .tflite, or 16x8 with
+    int16_activations (16 uniform [-1, 1] inputs as the representative data)."""
     import tensorflow as tf
 
     with tempfile.TemporaryDirectory() as saved:
@@ -374,9 +375,14 @@ def _module_int8(module, in_shape, rng) -> bytes:
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
+        if int16_activations:
+            converter.target_spec.supported_ops = [
+                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        else:
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        io_type = tf.int16 if int16_activations else tf.int8
+        converter.inference_input_type = io_type
+        converter.inference_output_type = io_type
         return converter.convert()
 
 
