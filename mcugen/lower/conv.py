@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 from mcugen.lower import quant as Q
@@ -46,11 +47,33 @@ def constants_of(name: str, w: Tensor, bias: Tensor | None, mults: list[int], sh
 
 
 
-def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
-    x, filt, bias, out = weighted(graph, op, "filter")
-    require(filt.quant is not None and bool(filt.quant.scale), "filter has no quantization")
-    in_scale, in_zp = qparams(x)
-    out_scale, out_zp = qparams(out)
+@dataclass(frozen=True)
+class ConvGeometry:
+    """A CONV_2D or DEPTHWISE_CONV_2D's checked shapes, whatever its types (int8, 16x8):
+    NHWC dims, the kernel struct's geometry fields (`params`: strides, padding, dilation;
+    depthwise also its multiplier) and the MACs."""
+
+    op: Operator
+    ind: dict[str, int]
+    fd: dict[str, int]
+    od: dict[str, int]
+    params: dict[str, int]
+    macs: int
+
+    @property
+    def channels(self) -> int:
+        return self.od["c"]
+
+    def describe(self) -> str:
+        p = self.params
+        return (f"{self.fd['h']}x{self.fd['w']} stride {p['stride_h']}x{p['stride_w']} "
+                f"dilation {p['dilation_h']}x{p['dilation_w']} {self.op.option('padding', 'SAME')}")
+
+
+def conv_geometry(op: Operator, x: Tensor, filt: Tensor, out: Tensor, kind: str) -> ConvGeometry:
+    """The geometry of a convolution (`kind` "conv") or depthwise one, checked as TFLM's prepare
+    checks it: per-channel scales on the right axis, the output size its padding gives, the
+    filter's depth against the groups (conv) or the multiplier (depthwise)."""
     ind, fd, od = nhwc(x), nhwc(filt), nhwc(out)
     channels = od["c"]
     quant_axis = 0 if kind == "conv" else 3
@@ -59,37 +82,41 @@ def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
         require(filt.quant.axis == quant_axis, f"per-channel axis {filt.quant.axis} (expected {quant_axis})")
     stride_h, stride_w = op.option("stride_h", 1), op.option("stride_w", 1)
     dil_h, dil_w = op.option("dilation_h_factor", 1), op.option("dilation_w_factor", 1)
-    pad_kind = op.option("padding", "SAME")
     try:
         oh, pad_h = Q.op_padding(op, "h", stride_h, dil_h, ind["h"], fd["h"])
         ow, pad_w = Q.op_padding(op, "w", stride_w, dil_w, ind["w"], fd["w"])
     except Q.PrepareError as exc:
         raise LoweringError(str(exc)) from exc
     require((oh, ow) == (od["h"], od["w"]), f"output size {oh}x{ow} differs from the tensor's {od['h']}x{od['w']}")
-    act_min, act_max = activation(op, out)
-    mults, shifts = Q.conv_per_channel(in_scale, filt.quant.scale, out_scale, channels)
-    geometry = {
-        "stride_w": stride_w, "stride_h": stride_h, "pad_w": pad_w, "pad_h": pad_h,
-        "dilation_w": dil_w, "dilation_h": dil_h,
-    }
+    params = {"stride_w": stride_w, "stride_h": stride_h, "pad_w": pad_w, "pad_h": pad_h,
+              "dilation_w": dil_w, "dilation_h": dil_h}
     if kind == "conv":
         require(fd["n"] == channels, "filter count differs from the output channels")
         require(ind["c"] % fd["c"] == 0 and channels % (ind["c"] // fd["c"]) == 0, "bad filter depth for groups")
-        params = {**geometry, "input_offset": -in_zp, "output_offset": out_zp, "act_min": act_min, "act_max": act_max}
-        kernel, ptype, src = "mcu_conv2d_s8", "mcu_conv_params", "mcu_conv2d_s8.c"
         macs = numel(out.shape) * fd["h"] * fd["w"] * fd["c"]
     else:
         require(fd["n"] == 1 and fd["c"] == channels, "depthwise filter is not [1, kh, kw, out_c]")
-        mult = op.option("depth_multiplier", 0) or 0
-        if mult <= 0 or ind["c"] * mult != channels:
-            require(channels % ind["c"] == 0, "output channels are not a multiple of the input channels")
-            mult = channels // ind["c"]
-        params = {
-            **geometry, "depth_multiplier": mult, "input_offset": -in_zp, "output_offset": out_zp,
-            "act_min": act_min, "act_max": act_max,
-        }
-        kernel, ptype, src = "mcu_depthwise_conv2d_s8", "mcu_dw_conv_params", "mcu_depthwise_conv2d_s8.c"
+        # the option, when it agrees with the shapes, is this quotient: the shapes decide
+        require(channels % ind["c"] == 0, "output channels are not a multiple of the input channels")
+        params["depth_multiplier"] = channels // ind["c"]
         macs = numel(out.shape) * fd["h"] * fd["w"]
+    return ConvGeometry(op, ind, fd, od, params, macs)
+
+
+def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
+    x, filt, bias, out = weighted(graph, op, "filter")
+    require(filt.quant is not None and bool(filt.quant.scale), "filter has no quantization")
+    in_scale, in_zp = qparams(x)
+    out_scale, out_zp = qparams(out)
+    g = conv_geometry(op, x, filt, out, kind)
+    act_min, act_max = activation(op, out)
+    mults, shifts = Q.conv_per_channel(in_scale, filt.quant.scale, out_scale, g.channels)
+    params = {**g.params, "input_offset": -in_zp, "output_offset": out_zp, "act_min": act_min, "act_max": act_max}
+    if kind == "conv":
+        kernel, ptype, src = "mcu_conv2d_s8", "mcu_conv_params", "mcu_conv2d_s8.c"
+    else:
+        kernel, ptype, src = "mcu_depthwise_conv2d_s8", "mcu_dw_conv_params", "mcu_depthwise_conv2d_s8.c"
+    ind, fd, od, channels, macs = g.ind, g.fd, g.od, g.channels, g.macs
     constants = constants_of("filter", filt, bias, mults, shifts, "per-channel output {} ({})")
     structs = (
         StructParam("params", ptype, params),
@@ -105,7 +132,7 @@ def _conv_common(graph: Graph, op: Operator, kind: str) -> KernelCall:
         f"&$s_filter_dims, $c_filter, &$s_bias_dims, {bias_ref}, &$s_out_dims, (int8_t *)$out0)"
     )
     summary = (
-        f"{fd['h']}x{fd['w']} stride {stride_h}x{stride_w} dilation {dil_h}x{dil_w} {pad_kind}, "
+        f"{g.describe()}, "
         f"{'per-channel' if filt.quant.per_channel else 'per-tensor'}, "
         f"{op.option('fused_activation_function', 'NONE')}, {macs} MACs"
     )

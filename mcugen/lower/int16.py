@@ -18,7 +18,7 @@ from mcugen.lower import quant as Q
 from mcugen.lower import quant16 as Q16
 from mcugen.lower.pool import lower_mean, lower_pool
 from mcugen.lower.call import ConstArray, CRef, KernelCall, StructParam, activation, broadcast_params, check_dtype
-from mcugen.lower.call import in_tensor, nhwc, numel, out_tensor, qparams
+from mcugen.lower.call import in_tensor, out_tensor, qparams
 from mcugen.lower.call import require
 from mcugen.model.graph import Graph, Operator, Tensor
 
@@ -50,35 +50,16 @@ def _conv(graph: Graph, op: Operator, kind: str) -> KernelCall:
     x, filt, bias, out = _weighted(graph, op, "filter")
     in_scale = _zero_point_0(x, "input")
     out_scale = _zero_point_0(out, "output")
-    ind, fd, od = nhwc(x), nhwc(filt), nhwc(out)
-    channels = od["c"]
-    quant_axis = 0 if kind == "conv" else 3
-    if filt.quant.per_channel:
-        require(len(filt.quant.scale) == channels, "per-channel scales do not match the output channels")
-        require(filt.quant.axis == quant_axis, f"per-channel axis {filt.quant.axis} (expected {quant_axis})")
-    stride_h, stride_w = op.option("stride_h", 1), op.option("stride_w", 1)
-    dil_h, dil_w = op.option("dilation_h_factor", 1), op.option("dilation_w_factor", 1)
-    oh, pad_h = Q.op_padding(op, "h", stride_h, dil_h, ind["h"], fd["h"])
-    ow, pad_w = Q.op_padding(op, "w", stride_w, dil_w, ind["w"], fd["w"])
-    require((oh, ow) == (od["h"], od["w"]), f"output size {oh}x{ow} differs from the tensor's {od['h']}x{od['w']}")
+    g = conv.conv_geometry(op, x, filt, out, kind)
     act_min, act_max = activation(op, out)
-    mults, shifts = Q.conv_per_channel(in_scale, filt.quant.scale, out_scale, channels)
+    mults, shifts = Q.conv_per_channel(in_scale, filt.quant.scale, out_scale, g.channels)
     require(all(-31 <= s <= 7 for s in shifts), "a requantization shift outside [-31, 7] (TFLM's 64-bit path)")
-    params = {"stride_w": stride_w, "stride_h": stride_h, "pad_w": pad_w, "pad_h": pad_h,
-              "dilation_w": dil_w, "dilation_h": dil_h}
+    params = {**g.params, "input_offset": 0, "output_offset": 0, "act_min": act_min, "act_max": act_max}
     if kind == "conv":
-        require(fd["n"] == channels, "filter count differs from the output channels")
-        require(ind["c"] % fd["c"] == 0 and channels % (ind["c"] // fd["c"]) == 0, "bad filter depth for groups")
-        params.update(input_offset=0, output_offset=0, act_min=act_min, act_max=act_max)
         kernel, ptype = "mcu_conv2d_s16", "mcu_conv_params"
-        macs = numel(out.shape) * fd["h"] * fd["w"] * fd["c"]
     else:
-        require(fd["n"] == 1 and fd["c"] == channels, "depthwise filter is not [1, kh, kw, out_c]")
-        require(channels % ind["c"] == 0, "output channels are not a multiple of the input channels")
-        params.update(depth_multiplier=channels // ind["c"], input_offset=0, output_offset=0,
-                      act_min=act_min, act_max=act_max)
         kernel, ptype = "mcu_depthwise_conv2d_s16", "mcu_dw_conv_params"
-        macs = numel(out.shape) * fd["h"] * fd["w"]
+    ind, fd, od, macs = g.ind, g.fd, g.od, g.macs
     structs = (
         StructParam("params", ptype, params),
         StructParam("quant", "mcu_per_channel_quant", {"multiplier": CRef("multiplier"), "shift": CRef("shift")}),
@@ -89,8 +70,7 @@ def _conv(graph: Graph, op: Operator, kind: str) -> KernelCall:
     bias_ref = "$c_bias" if bias is not None else "NULL"
     call = (f"{kernel}(&$s_params, &$s_quant, &$s_in_dims, (const int16_t *)$in0, &$s_filter_dims, $c_filter, "
             f"{bias_ref}, &$s_out_dims, (int16_t *)$out0)")
-    summary = (f"16x8, {fd['h']}x{fd['w']} stride {stride_h}x{stride_w} dilation {dil_h}x{dil_w} "
-               f"{op.option('padding', 'SAME')}, {op.option('fused_activation_function', 'NONE')}, {macs} MACs")
+    summary = f"16x8, {g.describe()}, {op.option('fused_activation_function', 'NONE')}, {macs} MACs"
     return KernelCall(op.index, op.opcode, kernel, (f"{kernel}.c",), (x.index,), (out.index,), call,
                       constants=_constants("filter", filt, bias, mults, shifts), structs=structs, summary=summary)
 
